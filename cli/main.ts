@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// wasi-trace's entry point: splits the command line, dispatches to a command, and turns every error a user can
+// cause into one line on stderr and a non-zero exit (stack traces only with --debug).
+import yargs from 'yargs';
+import { UserError, EXIT_USAGE } from '../src/errors.js';
+import { runCommand } from './run.js';
+
+const COMMANDS = [runCommand];
+/** Commands whose first positional is a module, after which every word belongs to the guest. */
+const GUEST_COMMANDS = new Set(['run', 'record']);
+/** Options of those commands that take a value (so their value is not mistaken for the module). */
+const VALUE_OPTIONS = new Set(['--env', '--runtime', '--dir', '--mem-dir', '--mem-file', '-o', '--output']);
+const FLAG_OPTIONS = new Set(['--inherit-env', '--debug', '--help', '-h', '--version', '--quiet']);
+/** Stands in for the module path while yargs parses (yargs would mangle "-"). */
+const MODULE_PLACEHOLDER = 'MODULE';
+
+/**
+ * Splits `argv` at the module path of a guest command: yargs parses the part before it; the module path and
+ * the rest are taken as they are, even words that look like flags (`run app.wasm --help`). UserError for an
+ * option the command does not know.
+ */
+export function splitGuestArgs(argv: string[]): { ours: string[]; module?: string; guest: string[] } {
+  const cmd = argv.findIndex((a) => !a.startsWith('-'));
+  if (cmd < 0 || !GUEST_COMMANDS.has(argv[cmd]!)) return { ours: argv, guest: [] };
+  for (let i = cmd + 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    const at = (j: number) => ({ ours: [...argv.slice(0, i), MODULE_PLACEHOLDER], module: argv[j]!, guest: argv.slice(j + 1) });
+    if (a === '--') return i + 1 < argv.length ? at(i + 1) : { ours: argv.slice(0, i), guest: [] };
+    if (a === '-' || !a.startsWith('-')) return at(i);
+    const name = a.split('=')[0]!;
+    if (VALUE_OPTIONS.has(name)) { if (!a.includes('=')) i++; continue; }
+    if (!FLAG_OPTIONS.has(name)) throw new UserError(`unknown option ${name} for ${argv[cmd]} (options go before the module path)`);
+  }
+  return { ours: argv, guest: [] };
+}
+
+/** yargs' message for a usage error, as one line. */
+function usageMessage(msg: string): string {
+  if (/^Not enough non-option arguments/.test(msg)) return 'missing the module path (see --help)';
+  return msg.replace(/\s*\n\s*/g, ' ');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  let debug = argv.includes('--debug');
+  try {
+    const { ours, module, guest } = splitGuestArgs(argv);
+    debug = ours.includes('--debug');
+    const parser = yargs(ours)
+      .scriptName('wasi-trace')
+      .usage('$0 <command> [options]')
+      .strict()
+      .demandCommand(1, 'name a command: run')
+      .option('debug', { type: 'boolean', describe: 'print stack traces of internal errors' })
+      .help()
+      .version()
+      .exitProcess(false)
+      .fail((msg, err) => { throw err ?? new UserError(usageMessage(msg)); });
+    for (const c of COMMANDS) {
+      parser.command({
+        ...c,
+        handler: async (flags: any) => { exitCode = await c.handler({ ...flags, module: module ?? flags.module, guestArgs: guest }); },
+      } as any);
+    }
+    await parser.parseAsync();
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(`wasi-trace: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`wasi-trace: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+    if (debug) process.stderr.write(`${(e as Error)?.stack}\n`);
+    return EXIT_USAGE;
+  }
+  return exitCode;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,15 @@
+// wasi-trace run: run a guest on a runtime, with the process's stdio, and exit as it did.
+import type { Argv } from 'yargs';
+import { run } from '../src/run.js';
+import { guestFlags, guestOptions, type GuestFlags } from './common.js';
+import { exitFor } from './exit.js';
+
+export const runCommand = {
+  command: 'run <module> [args..]',
+  describe: 'run a guest (no recording)',
+  builder: (y: Argv) => guestFlags(y),
+  handler: async (flags: GuestFlags) => {
+    const end = await run(guestOptions(flags));
+    return exitFor(end);
+  },
+};

@@ -1,0 +1,4 @@
+// The preview1 schema: names, type layouts and function definitions.
+export * from './names.js';
+export * from './types.js';
+export * from './functions.js';

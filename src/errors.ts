@@ -1,0 +1,12 @@
+// Errors a user can cause (bad flag, missing file, not a module, bad trace). The CLI prints the message as one
+// line and exits with `exitCode`; anything else that escapes is a bug and is reported as such.
+export class UserError extends Error {
+  constructor(message: string, readonly exitCode: number = EXIT_USAGE) {
+    super(message);
+  }
+}
+
+/** wasi-trace's own failure (bad input of any kind). */
+export const EXIT_USAGE = 2;
+/** A guest trap, as a shell reports SIGABRT. */
+export const EXIT_TRAP = 134;

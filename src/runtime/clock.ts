@@ -1,0 +1,39 @@
+// clock_*: realtime, monotonic, process and thread CPU time, in nanoseconds.
+import { ClockId, Errno } from '../abi/index.js';
+import { WasiError } from './errors.js';
+import type { Family } from './context.js';
+
+const realtimeBase = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
+/** Current value of a clock in ns; EINVAL for an unknown clock id. */
+export function now(id: number): bigint {
+  switch (id) {
+    case ClockId.REALTIME: return realtimeBase + process.hrtime.bigint();
+    case ClockId.MONOTONIC: return process.hrtime.bigint();
+    case ClockId.PROCESS_CPUTIME:
+    case ClockId.THREAD_CPUTIME: {
+      const u = process.cpuUsage();
+      return BigInt(u.user + u.system) * 1000n;
+    }
+    default: throw new WasiError(Errno.INVAL, `unknown clock ${id}`);
+  }
+}
+
+/** Resolution of a clock in ns; EINVAL for an unknown clock id. */
+export function resolution(id: number): bigint {
+  switch (id) {
+    case ClockId.REALTIME: return 1_000n;
+    case ClockId.MONOTONIC: return 1n;
+    case ClockId.PROCESS_CPUTIME:
+    case ClockId.THREAD_CPUTIME: return 1_000n;
+    default: throw new WasiError(Errno.INVAL, `unknown clock ${id}`);
+  }
+}
+
+export const clockFamily: Family = {
+  clock_res_get: (ctx, id: number, out: number) => { ctx.mem.setU64(out, resolution(id)); return Errno.SUCCESS; },
+  clock_time_get: (ctx, id: number, _precision: bigint, out: number) => {
+    ctx.mem.setU64(out, now(id));
+    return Errno.SUCCESS;
+  },
+};

@@ -1,0 +1,42 @@
+// The one place where host failures become preview1 errnos, and the exceptions the runtime uses to unwind.
+import { Errno, errnoName } from '../abi/index.js';
+
+/** Thrown by runtime and vfs code to make the current call return `errno` to the guest. */
+export class WasiError extends Error {
+  constructor(readonly errno: Errno, detail?: string) {
+    super(detail ? `${errnoName(errno)}: ${detail}` : errnoName(errno));
+  }
+}
+
+/** Thrown by proc_exit (and by a fatal proc_raise) to end the run; never turned into an errno. */
+export class ProcExit extends Error {
+  constructor(readonly code: number, readonly signal?: string) {
+    super(signal ? `guest raised ${signal}` : `guest exited with code ${code}`);
+  }
+}
+
+/** Node/libuv error code → preview1 errno. Codes not listed become EIO. */
+const HOST_CODES: Record<string, Errno> = {
+  E2BIG: Errno.TOOBIG, EACCES: Errno.ACCES, EAGAIN: Errno.AGAIN, EWOULDBLOCK: Errno.AGAIN, EBADF: Errno.BADF,
+  EBUSY: Errno.BUSY, EEXIST: Errno.EXIST, EFAULT: Errno.FAULT, EFBIG: Errno.FBIG, EILSEQ: Errno.ILSEQ,
+  EINTR: Errno.INTR, EINVAL: Errno.INVAL, EIO: Errno.IO, EISDIR: Errno.ISDIR, ELOOP: Errno.LOOP,
+  EMFILE: Errno.MFILE, EMLINK: Errno.MLINK, ENAMETOOLONG: Errno.NAMETOOLONG, ENFILE: Errno.NFILE,
+  ENOENT: Errno.NOENT, ENOMEM: Errno.NOMEM, ENOSPC: Errno.NOSPC, ENOSYS: Errno.NOSYS, ENOTCONN: Errno.NOTCONN,
+  ENOTDIR: Errno.NOTDIR, ENOTEMPTY: Errno.NOTEMPTY, ENOTSOCK: Errno.NOTSOCK, ENOTSUP: Errno.NOTSUP,
+  EOPNOTSUPP: Errno.NOTSUP, ENOTTY: Errno.NOTTY, ENXIO: Errno.NXIO, EOVERFLOW: Errno.OVERFLOW, EPERM: Errno.PERM,
+  EPIPE: Errno.PIPE, ERANGE: Errno.RANGE, EROFS: Errno.ROFS, ESPIPE: Errno.SPIPE, EXDEV: Errno.XDEV,
+  ETXTBSY: Errno.TXTBSY, ENODEV: Errno.NODEV, ETIMEDOUT: Errno.TIMEDOUT,
+};
+
+/**
+ * Converts anything a host function threw into the errno the guest sees.
+ * WasiError → its errno; a Node system error → its mapped errno; anything else (a bug) → EIO,
+ * reported through `onInternalError` so it is not silently lost.
+ */
+export function errnoFrom(e: unknown, onInternalError?: (e: unknown) => void): Errno {
+  if (e instanceof WasiError) return e.errno;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code in HOST_CODES) return HOST_CODES[code]!;
+  onInternalError?.(e);
+  return Errno.IO;
+}

@@ -1,0 +1,121 @@
+// The builtin preview1 host: binds every function of the schema to its family's implementation and converts
+// whatever an implementation throws into an errno at this one boundary.
+import { ALL_RIGHTS, Errno, FUNCTIONS, MODULE_NAME } from '../abi/index.js';
+import { FileHandle, type DirectoryNode } from '../vfs/types.js';
+import { HostStream } from '../vfs/stream.js';
+import { argsFamily } from './args.js';
+import { clockFamily } from './clock.js';
+import type { Family, HostFunction, RuntimeContext } from './context.js';
+import { errnoFrom, ProcExit } from './errors.js';
+import { fdFamily } from './fd.js';
+import { DIRECTORY_RIGHTS, FdTable, STREAM_RIGHTS } from './fdtable.js';
+import { GuestMemory } from './memory.js';
+import { pollFamily } from './poll.js';
+import { procFamily } from './proc.js';
+import { randomFamily } from './random.js';
+import { sockFamily } from './sock.js';
+
+const FAMILIES: Family[] = [argsFamily, clockFamily, fdFamily, pollFamily, procFamily, randomFamily, sockFamily];
+
+export interface Preopen {
+  /** The path the guest sees (fd_prestat_dir_name). */
+  guestPath: string;
+  dir: DirectoryNode;
+}
+
+export interface RuntimeOptions {
+  /** argv as the guest sees it, program name first. */
+  args: string[];
+  /** Environment as KEY=VALUE strings, in order. */
+  env: string[];
+  stdin?: FileHandle;
+  stdout?: FileHandle;
+  stderr?: FileHandle;
+  /** Directories placed at fd 3, 4, ... in order. */
+  preopens?: Preopen[];
+  /** Called with any non-WASI exception an implementation threw (a bug); the guest sees EIO. */
+  onInternalError?: (e: unknown) => void;
+}
+
+/** How a run ended. */
+export type RunEnd = { kind: 'exit'; code: number; signal?: string } | { kind: 'trap'; message: string };
+
+const encoder = new TextEncoder();
+const cString = (s: string): Uint8Array => encoder.encode(`${s}\0`);
+
+export class WasiRuntime {
+  readonly fds = new FdTable();
+  private readonly ctx: { -readonly [K in keyof RuntimeContext]: RuntimeContext[K] };
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.ctx = {
+      mem: undefined as unknown as GuestMemory,
+      fds: this.fds,
+      args: options.args.map(cString),
+      environ: options.env.map(cString),
+    };
+    this.fds.set(0, { handle: options.stdin ?? new HostStream(0, 'read'), rightsBase: STREAM_RIGHTS, rightsInheriting: 0n, fdflags: 0, position: 0n });
+    this.fds.set(1, { handle: options.stdout ?? new HostStream(1, 'write'), rightsBase: STREAM_RIGHTS, rightsInheriting: 0n, fdflags: 0, position: 0n });
+    this.fds.set(2, { handle: options.stderr ?? new HostStream(2, 'write'), rightsBase: STREAM_RIGHTS, rightsInheriting: 0n, fdflags: 0, position: 0n });
+    for (const p of options.preopens ?? []) {
+      this.fds.add({ handle: p.dir, rightsBase: DIRECTORY_RIGHTS, rightsInheriting: ALL_RIGHTS, fdflags: 0, position: 0n, preopen: p.guestPath });
+    }
+  }
+
+  /** The import object for `wasi_snapshot_preview1`: every function of the schema; unimplemented ones return ENOSYS. */
+  imports(): Record<string, Record<string, (...args: any[]) => number>> {
+    const table: Record<string, (...args: any[]) => number> = {};
+    const impls = new Map<string, HostFunction>();
+    for (const fam of FAMILIES) for (const [name, fn] of Object.entries(fam)) impls.set(name, fn);
+    for (const def of FUNCTIONS) table[def.name] = this.bind(impls.get(def.name));
+    return { [MODULE_NAME]: table };
+  }
+
+  /** Binds the guest's memory; must be called before the guest makes its first call. */
+  attach(memory: WebAssembly.Memory): void {
+    this.ctx.mem = new GuestMemory(memory);
+  }
+
+  /**
+   * Runs `_start` of an instance created with imports(): returns how the run ended. A trap (or any exception
+   * out of the guest that is not proc_exit) becomes { kind: 'trap' }.
+   */
+  start(instance: WebAssembly.Instance): RunEnd {
+    const memory = instance.exports.memory;
+    if (!(memory instanceof WebAssembly.Memory)) throw new Error('module does not export its memory as "memory"');
+    this.attach(memory);
+    const start = instance.exports._start;
+    if (typeof start !== 'function') throw new Error('module has no _start function');
+    try {
+      (start as () => void)();
+      return { kind: 'exit', code: 0 };
+    } catch (e) {
+      return endFrom(e);
+    } finally {
+      this.fds.closeAll();
+    }
+  }
+
+  private bind(impl: HostFunction | undefined): (...args: any[]) => number {
+    const ctx = this.ctx;
+    const onInternalError = this.options.onInternalError;
+    if (impl === undefined) return () => Errno.NOSYS;
+    return function wasiCall(a?: any, b?: any, c?: any, d?: any, e?: any, f?: any, g?: any, h?: any, i?: any, j?: any): number {
+      try {
+        return impl(ctx, a, b, c, d, e, f, g, h, i, j);
+      } catch (err) {
+        if (err instanceof ProcExit) throw err;
+        return errnoFrom(err, onInternalError);
+      }
+    };
+  }
+}
+
+/** Converts what escaped from a guest's entry point into how the run ended. */
+export function endFrom(e: unknown): RunEnd {
+  if (e instanceof ProcExit) return { kind: 'exit', code: e.code, signal: e.signal };
+  if (e instanceof WebAssembly.RuntimeError) return { kind: 'trap', message: e.message };
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return { kind: 'trap', message: e.message };
+  if (e instanceof Error) return { kind: 'trap', message: e.message };
+  return { kind: 'trap', message: String(e) };
+}

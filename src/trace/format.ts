@@ -1,0 +1,135 @@
+/**
+ * Constants and byte layouts of the trace container, format version 1 (see FORMAT.md).
+ * Shared by the writer and the reader; nothing here knows what an event means.
+ */
+import { Packr, Unpackr, type Options as MsgpackOptions } from 'msgpackr';
+
+export const FORMAT_VERSION = 1;
+
+/** "wasitrc\0" */
+export const MAGIC: Uint8Array = Uint8Array.of(0x77, 0x61, 0x73, 0x69, 0x74, 0x72, 0x63, 0x00);
+/** "wtrcend\0" */
+export const TRAILER_MAGIC: Uint8Array = Uint8Array.of(0x77, 0x74, 0x72, 0x63, 0x65, 0x6e, 0x64, 0x00);
+
+export const PREAMBLE_SIZE = 16;
+export const BLOCK_HEADER_SIZE = 20;
+export const TRAILER_SIZE = 16;
+
+export const BLOCK_HEADER = 1;
+export const BLOCK_MODULE = 2;
+export const BLOCK_EVENTS = 3;
+export const BLOCK_FOOTER = 4;
+
+export const CODEC_RAW = 0;
+export const CODEC_ZSTD = 1;
+
+/** Largest raw size of an EVENTS frame, of a MODULE chunk and of any zstd block: 1 MiB. */
+export const MAX_FRAME_BYTES = 1 << 20;
+/** Largest stored or raw size of any block a reader accepts (a raw HEADER or FOOTER). */
+export const MAX_BLOCK_BYTES = 64 << 20;
+/** Largest module a reader assembles (V8's limit on a wasm module is 1 GiB). */
+export const MAX_MODULE_BYTES = 1 << 30;
+
+export interface BlockHeader {
+  type: number;
+  codec: number;
+  reserved: number;
+  storedLength: number;
+  rawLength: number;
+  crc: number;
+  count: number;
+}
+
+export function writeBlockHeader(target: Uint8Array, at: number, h: BlockHeader): void {
+  const v = new DataView(target.buffer, target.byteOffset + at, BLOCK_HEADER_SIZE);
+  v.setUint8(0, h.type);
+  v.setUint8(1, h.codec);
+  v.setUint16(2, h.reserved, true);
+  v.setUint32(4, h.storedLength, true);
+  v.setUint32(8, h.rawLength, true);
+  v.setUint32(12, h.crc, true);
+  v.setUint32(16, h.count, true);
+}
+
+export function readBlockHeader(source: Uint8Array, at = 0): BlockHeader {
+  const v = new DataView(source.buffer, source.byteOffset + at, BLOCK_HEADER_SIZE);
+  return {
+    type: v.getUint8(0),
+    codec: v.getUint8(1),
+    reserved: v.getUint16(2, true),
+    storedLength: v.getUint32(4, true),
+    rawLength: v.getUint32(8, true),
+    crc: v.getUint32(12, true),
+    count: v.getUint32(16, true),
+  };
+}
+
+/** How messages name a block of each type. */
+export function blockName(type: number): string {
+  switch (type) {
+    case BLOCK_HEADER:
+      return 'header block';
+    case BLOCK_MODULE:
+      return 'module chunk';
+    case BLOCK_EVENTS:
+      return 'frame';
+    case BLOCK_FOOTER:
+      return 'footer block';
+    default:
+      return `block of unknown type ${type}`;
+  }
+}
+
+export function encodePreamble(version = FORMAT_VERSION): Uint8Array {
+  const out = new Uint8Array(PREAMBLE_SIZE);
+  out.set(MAGIC, 0);
+  const v = new DataView(out.buffer);
+  v.setUint16(8, version, true);
+  v.setUint16(10, 0, true); // flags
+  v.setUint32(12, 0, true); // reserved
+  return out;
+}
+
+export function encodeTrailer(footerOffset: number): Uint8Array {
+  const out = new Uint8Array(TRAILER_SIZE);
+  new DataView(out.buffer).setBigUint64(0, BigInt(footerOffset), true);
+  out.set(TRAILER_MAGIC, 8);
+  return out;
+}
+
+export function hasBytes(source: Uint8Array, at: number, expected: Uint8Array): boolean {
+  if (at < 0 || at + expected.length > source.length) return false;
+  for (let i = 0; i < expected.length; i++) if (source[at + i] !== expected[i]) return false;
+  return true;
+}
+
+/**
+ * Options for decoding events, the header and the footer with msgpackr:
+ * - `mapsAsObjects: true`: without it a `new Unpackr({...})` returns maps as `Map`s (only the
+ *   module-level `unpack` defaults to plain objects).
+ * - `int64AsType: 'bigint'`: msgpack int64/uint64 values come back as exact bigints. msgpackr
+ *   writes those only for bigints (JS numbers above 32 bits become float64, also exact), so a
+ *   bigint comes back a bigint and a number a number.
+ * - bin values come back as Buffers that are views into the decoded frame (no copy); the frame
+ *   is a fresh allocation, so they stay valid, but they keep their frame (≤ 1 MiB) alive.
+ * No `structures` option: each unpack starts with no record structures, so every frame decodes
+ * on its own, including frames written by a fresh `Packr({ sequential: true })` per frame.
+ */
+export const UNPACK_OPTIONS: MsgpackOptions = { mapsAsObjects: true, int64AsType: 'bigint' };
+
+export function newUnpackr(): Unpackr {
+  return new Unpackr({ ...UNPACK_OPTIONS });
+}
+
+/** Plain msgpack (maps as maps, no msgpackr records) for the header and footer. */
+const mapPackr = new Packr({ useRecords: false });
+
+export function packMap(value: Record<string, unknown>): Uint8Array {
+  return mapPackr.pack(value);
+}
+
+export function isPlainMap(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

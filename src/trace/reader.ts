@@ -1,0 +1,536 @@
+/**
+ * Reads a trace file (format version 1, see FORMAT.md), streaming its frames with bounded
+ * memory. Anything wrong with the bytes is a TraceError naming the file offset; a file that
+ * simply ends early (a recording cut short) is read up to its last complete block and says so
+ * through `ending`.
+ */
+import * as fs from 'node:fs';
+import { crc32 } from './crc32.js';
+import { TraceError, describeError } from './errors.js';
+import {
+  BLOCK_EVENTS,
+  BLOCK_FOOTER,
+  BLOCK_HEADER,
+  BLOCK_HEADER_SIZE,
+  BLOCK_MODULE,
+  CODEC_RAW,
+  CODEC_ZSTD,
+  FORMAT_VERSION,
+  MAGIC,
+  MAX_BLOCK_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_MODULE_BYTES,
+  PREAMBLE_SIZE,
+  TRAILER_MAGIC,
+  TRAILER_SIZE,
+  type BlockHeader,
+  blockName,
+  hasBytes,
+  isPlainMap,
+  newUnpackr,
+  readBlockHeader,
+} from './format.js';
+import { decompress, initZstd, zstdCompressBound } from './zstd.js';
+
+export { TraceError } from './errors.js';
+
+export interface TraceFrame {
+  /** File offset of the EVENTS block. */
+  offset: number;
+  /** Number of events in the frame. */
+  count: number;
+  /** The decompressed frame (a Buffer): `count` concatenated msgpack values. */
+  payload: Uint8Array;
+}
+
+export type TraceEnding = { complete: true } | { complete: false; offset: number; reason: string };
+
+const NO_FOOTER = 'no footer (recording was cut short)';
+
+type Step =
+  | { kind: 'block'; offset: number; header: BlockHeader; stored: Uint8Array; next: number }
+  | { kind: 'end'; offset: number; reason: string; /** The same fact, when it cannot be a cut. */ corrupt: string };
+
+export class TraceReader {
+  readonly path: string;
+  readonly version: number;
+  readonly header: Record<string, unknown>;
+  readonly module: Uint8Array;
+
+  private _footer: Record<string, unknown> | undefined;
+  private _ending: TraceEnding;
+  /** Offset of the first block after the MODULE chunks. */
+  private readonly dataStart: number;
+  /** Offset of the FOOTER block when the trailer was valid at open. */
+  private readonly footerOffset: number | undefined;
+  private readonly fileSize: number;
+  /** The file's last 8 bytes are the trailer magic (so it was finished, whatever else is wrong). */
+  private readonly endsWithTrailerMagic: boolean;
+  private readonly dev: number;
+  private readonly ino: number;
+
+  private constructor(init: {
+    path: string;
+    version: number;
+    header: Record<string, unknown>;
+    module: Uint8Array;
+    footer: Record<string, unknown> | undefined;
+    footerOffset: number | undefined;
+    dataStart: number;
+    fileSize: number;
+    endsWithTrailerMagic: boolean;
+    dev: number;
+    ino: number;
+  }) {
+    this.path = init.path;
+    this.version = init.version;
+    this.header = init.header;
+    this.module = init.module;
+    this._footer = init.footer;
+    this.footerOffset = init.footerOffset;
+    this.dataStart = init.dataStart;
+    this.fileSize = init.fileSize;
+    this.endsWithTrailerMagic = init.endsWithTrailerMagic;
+    this.dev = init.dev;
+    this.ino = init.ino;
+    this._ending = init.footerOffset !== undefined ? { complete: true } : { complete: false, offset: init.fileSize, reason: NO_FOOTER };
+  }
+
+  /**
+   * The footer: available right after open when the trailer is valid (read through it without
+   * scanning), otherwise once frames() has reached a FOOTER block. Undefined for a trace whose
+   * recording was cut short.
+   */
+  get footer(): Record<string, unknown> | undefined {
+    return this._footer;
+  }
+
+  /**
+   * How the trace ends. Final once frames() has run to the end. Before that it is what open()
+   * saw: `{ complete: true }` when the trailer is valid, otherwise incomplete at the file's size
+   * with reason 'no footer (recording was cut short)'; frames() then finds the exact offset.
+   */
+  get ending(): TraceEnding {
+    return this._ending;
+  }
+
+  /**
+   * Opens a trace: reads the preamble, the header block and the module, and the footer when
+   * the trailer is valid. The file is closed again before this returns.
+   */
+  static async open(path: string): Promise<TraceReader> {
+    await initZstd();
+    const fd = fs.openSync(path, 'r');
+    try {
+      const st = fs.fstatSync(fd);
+      if (st.isDirectory()) throw new TraceError(`${path} is a directory, not a wasi-trace file`);
+      if (!st.isFile()) throw new TraceError(`${path} is not a regular file, so not a wasi-trace file`);
+      const size = st.size;
+
+      // Preamble.
+      const pre = readAt(fd, PREAMBLE_SIZE, 0);
+      if (pre.length === 0) throw new TraceError(`${path} is not a wasi-trace file (it is empty)`, 0);
+      for (let i = 0; i < Math.min(pre.length, MAGIC.length); i++) {
+        if (pre[i] !== MAGIC[i]) throw new TraceError(`${path} is not a wasi-trace file (bad magic)`, 0);
+      }
+      if (pre.length < PREAMBLE_SIZE) {
+        throw new TraceError(`${path} is truncated: it ends inside its ${PREAMBLE_SIZE}-byte preamble (recording was cut short before it started)`, 0);
+      }
+      const pv = new DataView(pre.buffer, pre.byteOffset, PREAMBLE_SIZE);
+      const version = pv.getUint16(8, true);
+      if (version > FORMAT_VERSION) {
+        throw new TraceError(
+          `trace format version ${version} is newer than this wasi-trace reads (${FORMAT_VERSION}); upgrade wasi-trace`,
+          8,
+        );
+      }
+      if (version === 0) throw new TraceError('corrupt trace: trace format version 0 at offset 8 does not exist', 8);
+      const flags = pv.getUint16(10, true);
+      if (flags !== 0) throw new TraceError(`corrupt trace: unknown preamble flags 0x${flags.toString(16)} at offset 10`, 10);
+      if (pv.getUint32(12, true) !== 0) throw new TraceError('corrupt trace: nonzero reserved preamble field at offset 12', 12);
+
+      // Footer through the trailer, when there is a valid one.
+      const footerOffset = probeTrailer(fd, size);
+      let footer: Record<string, unknown> | undefined;
+      if (footerOffset !== undefined) {
+        const step = readStep(fd, footerOffset, size - TRAILER_SIZE, true);
+        if (step.kind !== 'block') throw new Error('unreachable: probed footer block is missing');
+        footer = decodeMap(step);
+      }
+      const limit = footerOffset ?? size;
+      const strict = footerOffset !== undefined;
+
+      // Header block.
+      const first = readStep(fd, PREAMBLE_SIZE, limit, strict);
+      if (first.kind === 'end') {
+        throw new TraceError(
+          `${path} is truncated: it ends inside its header block at offset ${PREAMBLE_SIZE} (recording was cut short before it started)`,
+          PREAMBLE_SIZE,
+        );
+      }
+      if (first.header.type !== BLOCK_HEADER) {
+        throw new TraceError(
+          `corrupt trace: expected the header block at offset ${PREAMBLE_SIZE}, found a ${blockName(first.header.type)}`,
+          PREAMBLE_SIZE,
+        );
+      }
+      const header = decodeMap(first);
+
+      // Module chunks.
+      const chunks: Uint8Array[] = [];
+      let moduleBytes = 0;
+      let pos = first.next;
+      while (pos < limit) {
+        // The type byte alone tells whether the module goes on (even in a cut-short header).
+        if (readAt(fd, 1, pos)[0] !== BLOCK_MODULE) break;
+        const step = readStep(fd, pos, limit, strict);
+        if (step.kind === 'end') {
+          throw new TraceError(
+            `${path} is truncated: it ends inside module chunk ${chunks.length} at offset ${pos} (recording was cut short before it started)`,
+            pos,
+          );
+        }
+        if (step.header.count !== chunks.length) {
+          throw new TraceError(
+            `corrupt trace: module chunk at offset ${pos} has index ${step.header.count}, expected ${chunks.length}`,
+            pos,
+          );
+        }
+        moduleBytes += step.header.rawLength;
+        if (moduleBytes > MAX_MODULE_BYTES) {
+          throw new TraceError(`corrupt trace: the module chunks up to offset ${pos} add up to more than 1 GiB`, pos);
+        }
+        chunks.push(decodeBlock(step));
+        pos = step.next;
+      }
+      return new TraceReader({
+        path,
+        version,
+        header,
+        module: concat(chunks, moduleBytes),
+        footer,
+        footerOffset,
+        dataStart: pos,
+        fileSize: size,
+        endsWithTrailerMagic: size >= PREAMBLE_SIZE + TRAILER_SIZE && hasBytes(readAt(fd, 8, size - 8), 0, TRAILER_MAGIC),
+        dev: st.dev,
+        ino: st.ino,
+      });
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * Streams the EVENTS frames, decompressed and CRC-checked, holding one frame at a time.
+   * Stops at the FOOTER block. When the file ends early it ends normally and sets `ending`.
+   * Opens the file for the duration of the iteration (breaking out of a for-of closes it).
+   */
+  *frames(): Generator<TraceFrame> {
+    const fd = fs.openSync(this.path, 'r');
+    try {
+      const st = fs.fstatSync(fd);
+      if (st.dev !== this.dev || st.ino !== this.ino) {
+        throw new TraceError(`${this.path} was replaced by another file since it was opened`);
+      }
+      const strict = this.footerOffset !== undefined;
+      if (strict && st.size !== this.fileSize) {
+        throw new TraceError(`${this.path} changed size since it was opened (${this.fileSize} -> ${st.size} bytes)`);
+      }
+      const size = st.size;
+      const limit = this.footerOffset ?? size;
+      const offsets: number[] = [];
+      const totals = { events: 0, rawBytes: 0, storedBytes: 0 };
+      let pos = this.dataStart;
+      for (;;) {
+        if (strict && pos === limit) {
+          verifyFooter(this._footer!, limit, offsets, totals);
+          this._ending = { complete: true };
+          return;
+        }
+        const step = readStep(fd, pos, limit, strict);
+        if (step.kind === 'end') {
+          if (this.endsWithTrailerMagic) {
+            // A finished file whose trailer did not check out: damage, not a cut.
+            throw new TraceError(`corrupt trace: ${step.corrupt}, yet the file ends with a trailer`, step.offset);
+          }
+          this._ending = { complete: false, offset: step.offset, reason: step.reason };
+          return;
+        }
+        const h = step.header;
+        if (h.type === BLOCK_EVENTS) {
+          const payload = decodeBlock(step);
+          offsets.push(pos);
+          totals.events += h.count;
+          totals.rawBytes += h.rawLength;
+          totals.storedBytes += h.storedLength;
+          pos = step.next;
+          yield { offset: step.offset, count: h.count, payload };
+          continue;
+        }
+        if (h.type !== BLOCK_FOOTER) {
+          throw new TraceError(`corrupt trace: unexpected ${blockName(h.type)} at offset ${pos}`, pos);
+        }
+        // A FOOTER block found by scanning (the trailer was missing or invalid at open).
+        const footer = decodeMap(step);
+        verifyFooter(footer, pos, offsets, totals);
+        this._footer = footer;
+        this._ending = checkTrailer(fd, step.next, size, pos);
+        return;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * Every event, decoded with msgpackr (maps as plain objects, 64-bit integers as bigints,
+   * binary as Buffer views into the frame), one frame at a time.
+   */
+  *events(): Generator<unknown> {
+    const unpackr = newUnpackr();
+    for (const frame of this.frames()) {
+      let values: unknown[];
+      try {
+        values = unpackr.unpackMultiple(frame.payload) as unknown[];
+      } catch (error) {
+        throw new TraceError(
+          `corrupt trace: frame at offset ${frame.offset} does not decode as msgpack: ${describeError(error)}`,
+          frame.offset,
+          { cause: error },
+        );
+      }
+      if (values.length !== frame.count) {
+        throw new TraceError(
+          `corrupt trace: frame at offset ${frame.offset} holds ${values.length} events, its header says ${frame.count}`,
+          frame.offset,
+        );
+      }
+      yield* values;
+    }
+  }
+}
+
+/** Reads up to `length` bytes at `position`; fewer only at the end of the file. */
+function readAt(fd: number, length: number, position: number): Uint8Array {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, buf, done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
+
+/**
+ * The FOOTER offset named by a valid trailer, or undefined. A trailer counts only when it
+ * points at a FOOTER block header that ends exactly where the trailer starts.
+ */
+function probeTrailer(fd: number, size: number): number | undefined {
+  const smallest = PREAMBLE_SIZE + 2 * BLOCK_HEADER_SIZE + TRAILER_SIZE;
+  if (size < smallest) return undefined;
+  const t = readAt(fd, TRAILER_SIZE, size - TRAILER_SIZE);
+  if (t.length < TRAILER_SIZE || !hasBytes(t, 8, TRAILER_MAGIC)) return undefined;
+  const at = new DataView(t.buffer, t.byteOffset, TRAILER_SIZE).getBigUint64(0, true);
+  if (at > BigInt(size)) return undefined;
+  const offset = Number(at);
+  if (offset < PREAMBLE_SIZE + BLOCK_HEADER_SIZE || offset + BLOCK_HEADER_SIZE > size - TRAILER_SIZE) return undefined;
+  const h = readBlockHeader(readAt(fd, BLOCK_HEADER_SIZE, offset));
+  if (h.type !== BLOCK_FOOTER || offset + BLOCK_HEADER_SIZE + h.storedLength !== size - TRAILER_SIZE) return undefined;
+  return offset;
+}
+
+/** After a FOOTER block found by scanning: the trailer must follow and end the file. */
+function checkTrailer(fd: number, at: number, size: number, footerOffset: number): TraceEnding {
+  const remaining = size - at;
+  if (remaining < TRAILER_SIZE) {
+    return { complete: false, offset: at, reason: 'file ends before its trailer (recording was cut short while finishing)' };
+  }
+  const t = readAt(fd, TRAILER_SIZE, at);
+  const pointsBack = new DataView(t.buffer, t.byteOffset, TRAILER_SIZE).getBigUint64(0, true) === BigInt(footerOffset);
+  if (!hasBytes(t, 8, TRAILER_MAGIC) || !pointsBack) {
+    throw new TraceError(`corrupt trace: bad trailer at offset ${at} after the footer block at offset ${footerOffset}`, at);
+  }
+  if (remaining > TRAILER_SIZE) {
+    throw new TraceError(`corrupt trace: ${remaining - TRAILER_SIZE} unexpected bytes after the trailer at offset ${at}`, at + TRAILER_SIZE);
+  }
+  return { complete: true };
+}
+
+/**
+ * Reads and checks the block at `offset`, which must end by `limit`. When the file ends before
+ * the block does, returns an 'end' step, or throws when `strict` (the trailer says where the
+ * footer is, so nothing may be cut short before it). Corruption is always a TraceError.
+ */
+function readStep(fd: number, offset: number, limit: number, strict: boolean): Step {
+  const remaining = limit - offset;
+  if (remaining === 0) return { kind: 'end', offset, reason: NO_FOOTER, corrupt: `no footer at offset ${offset}` };
+  const partialHeader: Step = {
+    kind: 'end',
+    offset,
+    reason: 'file ends inside a block header (recording was cut short)',
+    corrupt: `block header at offset ${offset} runs past the end of the file`,
+  };
+  if (remaining < BLOCK_HEADER_SIZE) {
+    if (strict) throw new TraceError(`corrupt trace: block at offset ${offset} runs past the footer at offset ${limit}`, offset);
+    return partialHeader;
+  }
+  const raw = readAt(fd, BLOCK_HEADER_SIZE, offset);
+  if (raw.length < BLOCK_HEADER_SIZE) return partialHeader;
+  const h = readBlockHeader(raw);
+  if (!strict && raw.every((b) => b === 0)) {
+    const zeros = zeroTail(fd, offset, limit);
+    if (zeros) {
+      return {
+        kind: 'end',
+        offset,
+        reason: `file ends in ${remaining} zero bytes where a block should be (recording was cut short by a crash)`,
+        corrupt: `${remaining} zero bytes at offset ${offset} where a block should be`,
+      };
+    }
+  }
+  validateHeader(h, offset);
+  const name = blockName(h.type);
+  const next = offset + BLOCK_HEADER_SIZE + h.storedLength;
+  const partialBlock: Step = {
+    kind: 'end',
+    offset,
+    reason: `file ends inside a ${name} (recording was cut short)`,
+    corrupt: `${name} at offset ${offset} runs past the end of the file`,
+  };
+  if (next > limit) {
+    if (strict) {
+      throw new TraceError(`corrupt trace: ${name} at offset ${offset} runs past the footer at offset ${limit}`, offset);
+    }
+    return partialBlock;
+  }
+  const stored = readAt(fd, h.storedLength, offset + BLOCK_HEADER_SIZE);
+  if (stored.length < h.storedLength) return partialBlock;
+  if (crc32(stored) !== h.crc) {
+    throw new TraceError(`corrupt trace: ${name} at offset ${offset} fails its CRC check`, offset);
+  }
+  return { kind: 'block', offset, header: h, stored, next };
+}
+
+/** Checks what a block header can be checked for on its own (the CRC covers only the payload). */
+function validateHeader(h: BlockHeader, offset: number): void {
+  if (h.type < BLOCK_HEADER || h.type > BLOCK_FOOTER) {
+    throw new TraceError(`corrupt trace: unknown block type ${h.type} at offset ${offset}`, offset);
+  }
+  const name = blockName(h.type);
+  const bad = (what: string): TraceError => new TraceError(`corrupt trace: ${name} at offset ${offset} ${what}`, offset);
+  if (h.codec !== CODEC_RAW && h.codec !== CODEC_ZSTD) throw bad(`has unknown codec ${h.codec}`);
+  if (h.reserved !== 0) throw bad('has a nonzero reserved field');
+  if (h.storedLength > MAX_BLOCK_BYTES || h.rawLength > MAX_BLOCK_BYTES) {
+    throw bad(`claims ${Math.max(h.storedLength, h.rawLength)} bytes, more than a block may hold (64 MiB)`);
+  }
+  if (h.codec === CODEC_RAW && h.storedLength !== h.rawLength) {
+    throw bad(`is stored raw but its lengths differ (${h.storedLength} stored, ${h.rawLength} raw)`);
+  }
+  if (h.codec === CODEC_ZSTD) {
+    if (h.rawLength > MAX_FRAME_BYTES) throw bad(`claims ${h.rawLength} raw bytes, more than a zstd block may hold (1 MiB)`);
+    if (h.storedLength > zstdCompressBound(h.rawLength)) {
+      throw bad(`claims ${h.storedLength} compressed bytes for ${h.rawLength} raw bytes`);
+    }
+  }
+  switch (h.type) {
+    case BLOCK_EVENTS:
+      if (h.rawLength > MAX_FRAME_BYTES) throw bad(`claims ${h.rawLength} raw bytes, more than a frame may hold (1 MiB)`);
+      if (h.count === 0 || h.count > h.rawLength) throw bad(`claims ${h.count} events in ${h.rawLength} bytes`);
+      break;
+    case BLOCK_MODULE:
+      if (h.rawLength === 0 || h.rawLength > MAX_FRAME_BYTES) throw bad(`claims ${h.rawLength} raw bytes (1 to 1 MiB allowed)`);
+      break;
+    default:
+      if (h.count !== 1) throw bad(`claims ${h.count} items instead of 1`);
+  }
+}
+
+/** True when every byte from `offset` to `limit` is zero. */
+function zeroTail(fd: number, offset: number, limit: number): boolean {
+  const chunk = 1 << 16;
+  for (let at = offset; at < limit; at += chunk) {
+    const part = readAt(fd, Math.min(chunk, limit - at), at);
+    for (let i = 0; i < part.length; i++) if (part[i] !== 0) return false;
+  }
+  return true;
+}
+
+function decodeBlock(step: Extract<Step, { kind: 'block' }>): Uint8Array {
+  const h = step.header;
+  if (h.codec === CODEC_RAW) return step.stored;
+  try {
+    const out = decompress(step.stored, h.rawLength);
+    // A Buffer view (no copy), so that msgpack binary values decode as Buffers whatever the codec.
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  } catch (error) {
+    throw new TraceError(
+      `corrupt trace: ${blockName(h.type)} at offset ${step.offset} does not decompress: ${describeError(error)}`,
+      step.offset,
+      { cause: error },
+    );
+  }
+}
+
+function decodeMap(step: Extract<Step, { kind: 'block' }>): Record<string, unknown> {
+  const raw = decodeBlock(step);
+  const name = blockName(step.header.type);
+  let value: unknown;
+  try {
+    value = newUnpackr().unpack(raw);
+  } catch (error) {
+    throw new TraceError(
+      `corrupt trace: ${name} at offset ${step.offset} does not decode as msgpack: ${describeError(error)}`,
+      step.offset,
+      { cause: error },
+    );
+  }
+  if (!isPlainMap(value)) throw new TraceError(`corrupt trace: ${name} at offset ${step.offset} does not hold a msgpack map`, step.offset);
+  return value;
+}
+
+/** The writer's footer fields must agree with the frames the file holds. */
+function verifyFooter(
+  footer: Record<string, unknown>,
+  footerOffset: number,
+  offsets: number[],
+  totals: { events: number; rawBytes: number; storedBytes: number },
+): void {
+  const mismatch = (field: string, says: string, holds: string): TraceError =>
+    new TraceError(
+      `corrupt trace: the footer at offset ${footerOffset} says ${field} ${says}, but the file holds ${holds}`,
+      footerOffset,
+    );
+  const same = (v: unknown, n: number): boolean => v === n || (typeof v === 'bigint' && v === BigInt(n));
+  const fields: [string, number][] = [
+    ['frames', offsets.length],
+    ['events', totals.events],
+    ['rawBytes', totals.rawBytes],
+    ['storedBytes', totals.storedBytes],
+  ];
+  for (const [field, actual] of fields) {
+    const v = footer[field];
+    if (v !== undefined && !same(v, actual)) throw mismatch(field, `is ${String(v)}`, String(actual));
+  }
+  const index = footer.index;
+  if (index === undefined) return;
+  if (!Array.isArray(index)) throw mismatch('index', 'is not an array', `${offsets.length} frames`);
+  if (index.length !== offsets.length) throw mismatch('index', `has ${index.length} entries`, `${offsets.length} frames`);
+  for (let i = 0; i < offsets.length; i++) {
+    if (!same(index[i], offsets[i])) {
+      throw mismatch(`index[${i}]`, `is ${String(index[i])}`, `frame ${i} at offset ${offsets[i]}`);
+    }
+  }
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,358 @@
+/**
+ * Writes a trace file (format version 1, see FORMAT.md).
+ *
+ * All writes are synchronous so that a recording can be finished from an exit path or a
+ * signal handler. Bytes go to a temporary file beside the target; `finish` renames it into
+ * place, so the target path never holds a half-written trace. Every block goes out in a
+ * single write of header and payload, so after a SIGKILL every completed frame in the
+ * temporary file is readable. Memory stays bounded: only the pending frame is held.
+ */
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import { crc32 } from './crc32.js';
+import {
+  BLOCK_EVENTS,
+  BLOCK_FOOTER,
+  BLOCK_HEADER,
+  BLOCK_HEADER_SIZE,
+  BLOCK_MODULE,
+  CODEC_RAW,
+  CODEC_ZSTD,
+  MAX_BLOCK_BYTES,
+  MAX_FRAME_BYTES,
+  encodePreamble,
+  encodeTrailer,
+  packMap,
+  writeBlockHeader,
+} from './format.js';
+import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, compress, initZstd } from './zstd.js';
+
+export interface WriterOptions {
+  /** zstd level, 1–9. Default 3. */
+  level?: number;
+  /** Raw (uncompressed) bytes per EVENTS frame. Default and maximum 1 MiB. */
+  frameBytes?: number;
+}
+
+type State = 'open' | 'finished' | 'abandoned' | 'failed';
+
+let tempCounter = 0;
+
+export class TraceWriter {
+  /** Final path of the trace (absolute). */
+  readonly path: string;
+  /** Where the bytes go while recording: `.<name>.<pid>.tmp` beside the target. */
+  readonly tempPath: string;
+  /** zstd level used for every block. */
+  readonly level: number;
+  /** Raw bytes per EVENTS frame. */
+  readonly frameBytes: number;
+
+  private fd: number;
+  private position: number;
+  private state: State = 'open';
+  private failure: unknown;
+  private readonly pending: Uint8Array;
+  private pendingLength = 0;
+  private pendingCount = 0;
+  private events = 0;
+  private readonly index: number[] = [];
+  private rawBytes = 0;
+  private storedBytes = 0;
+
+  private constructor(path: string, tempPath: string, fd: number, position: number, level: number, frameBytes: number) {
+    this.path = path;
+    this.tempPath = tempPath;
+    this.fd = fd;
+    this.position = position;
+    this.level = level;
+    this.frameBytes = frameBytes;
+    this.pending = new Uint8Array(frameBytes);
+  }
+
+  /**
+   * Creates the temporary file and writes the preamble, the HEADER block (the msgpack-encoded
+   * `header`) and the module in MODULE chunks, all in one write.
+   */
+  static async create(
+    path: string,
+    header: Record<string, unknown>,
+    module: Uint8Array,
+    options: WriterOptions = {},
+  ): Promise<TraceWriter> {
+    const level = options.level ?? ZSTD_DEFAULT_LEVEL;
+    if (!Number.isInteger(level) || level < ZSTD_MIN_LEVEL || level > ZSTD_MAX_LEVEL) {
+      throw new RangeError(`trace compression level ${level} is not supported: use ${ZSTD_MIN_LEVEL} to ${ZSTD_MAX_LEVEL}`);
+    }
+    const frameBytes = options.frameBytes ?? MAX_FRAME_BYTES;
+    if (!Number.isInteger(frameBytes) || frameBytes < 1 || frameBytes > MAX_FRAME_BYTES) {
+      throw new RangeError(`trace frame size ${frameBytes} is not supported: use 1 to ${MAX_FRAME_BYTES} bytes`);
+    }
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+      throw new TypeError('trace header must be an object');
+    }
+    await initZstd();
+
+    // Everything before the first frame, encoded before the file is created.
+    const parts: Uint8Array[] = [encodePreamble(), encodeBlock(BLOCK_HEADER, packMap(header), 1, level, true)];
+    for (let at = 0, chunk = 0; at < module.length; at += MAX_FRAME_BYTES, chunk++) {
+      const piece = module.subarray(at, Math.min(module.length, at + MAX_FRAME_BYTES));
+      parts.push(encodeBlock(BLOCK_MODULE, piece, chunk, level, false));
+    }
+    const start = concat(parts);
+
+    const finalPath = nodePath.resolve(path);
+    const dir = nodePath.dirname(finalPath);
+    const base = nodePath.basename(finalPath);
+    let tempPath = nodePath.join(dir, `.${base}.${process.pid}.tmp`);
+    let fd: number;
+    for (;;) {
+      try {
+        fd = fs.openSync(tempPath, 'wx');
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        // Another writer of this process is recording to the same target.
+        tempPath = nodePath.join(dir, `.${base}.${process.pid}.${++tempCounter}.tmp`);
+      }
+    }
+    try {
+      writeAll(fd, start, 0);
+    } catch (error) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already reporting a failure */
+      }
+      try {
+        fs.unlinkSync(tempPath);
+      } catch {
+        /* already reporting a failure */
+      }
+      throw error;
+    }
+    return new TraceWriter(finalPath, tempPath, fd, start.length, level, frameBytes);
+  }
+
+  /** Events appended so far, including those still pending. */
+  get eventCount(): number {
+    return this.events;
+  }
+
+  /** EVENTS frames written so far. */
+  get frameCount(): number {
+    return this.index.length;
+  }
+
+  /** Raw bytes waiting in the pending frame. */
+  get pendingBytes(): number {
+    return this.pendingLength;
+  }
+
+  /**
+   * Appends `count` whole msgpack-encoded events (concatenated in `encoded`). They are
+   * buffered; the pending frame is written first when they would not fit in it. A batch larger
+   * than `frameBytes` gets a frame of its own; a batch is never split, so it must not exceed
+   * 1 MiB. The bytes are copied, so the caller may reuse `encoded`.
+   */
+  appendEvents(encoded: Uint8Array, count: number): void {
+    this.assertOpen('appendEvents');
+    if (!Number.isInteger(count) || count < 0) {
+      throw new RangeError(`appendEvents: event count ${count} is not a non-negative integer`);
+    }
+    if (encoded.length === 0 || count === 0) {
+      if (encoded.length === 0 && count === 0) return;
+      throw new RangeError(`appendEvents: ${encoded.length} bytes do not hold ${count} events`);
+    }
+    if (count > encoded.length) {
+      throw new RangeError(`appendEvents: ${encoded.length} bytes cannot hold ${count} msgpack values`);
+    }
+    if (encoded.length > MAX_FRAME_BYTES) {
+      throw new RangeError(
+        count === 1
+          ? `an encoded event of ${encoded.length} bytes is larger than the trace format's 1 MiB frame limit`
+          : `${count} encoded events of ${encoded.length} bytes in one appendEvents call exceed the trace format's ` +
+              '1 MiB frame limit: an event batch is never split, append smaller batches',
+      );
+    }
+    if (this.pendingLength + encoded.length > this.frameBytes) this.flush();
+    if (encoded.length > this.frameBytes) {
+      this.guard(() => this.writeFrame(encoded, count));
+      this.events += count;
+      return;
+    }
+    this.pending.set(encoded, this.pendingLength);
+    this.pendingLength += encoded.length;
+    this.pendingCount += count;
+    this.events += count;
+    if (this.pendingLength === this.frameBytes) this.flush();
+  }
+
+  /** Writes the pending frame now (nothing when no events are pending). */
+  flush(): void {
+    this.assertOpen('flush');
+    if (this.pendingCount === 0) return;
+    this.guard(() => this.writeFrame(this.pending.subarray(0, this.pendingLength), this.pendingCount));
+    this.pendingLength = 0;
+    this.pendingCount = 0;
+  }
+
+  /**
+   * Flushes, writes the FOOTER block (`footer` plus `frames`, `events`, `index`, `rawBytes`,
+   * `storedBytes`, which override fields of the same name) and the trailer, fsyncs, closes and
+   * renames the temporary file onto `path`, replacing any file there.
+   */
+  finish(footer: Record<string, unknown>): void {
+    this.assertOpen('finish');
+    this.flush();
+    this.guard(() => {
+      const full: Record<string, unknown> = {
+        ...footer,
+        frames: this.index.length,
+        events: this.events,
+        index: this.index.slice(),
+        rawBytes: this.rawBytes,
+        storedBytes: this.storedBytes,
+      };
+      const footerOffset = this.position;
+      const block = encodeBlock(BLOCK_FOOTER, packMap(full), 1, this.level, true);
+      this.write(concat([block, encodeTrailer(footerOffset)]));
+      fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
+      this.fd = -1;
+      fs.renameSync(this.tempPath, this.path);
+      syncDirectory(nodePath.dirname(this.path));
+    });
+    this.state = 'finished';
+  }
+
+  /**
+   * Closes and deletes the temporary file. Used when recording could not start, or after a
+   * failure. Does nothing once the trace is finished (the final file is never deleted).
+   */
+  abandon(): void {
+    if (this.state === 'finished' || this.state === 'abandoned') return;
+    this.state = 'abandoned';
+    if (this.fd >= 0) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        /* closing is best effort */
+      }
+      this.fd = -1;
+    }
+    try {
+      fs.unlinkSync(this.tempPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  private assertOpen(what: string): void {
+    if (this.state === 'open') return;
+    if (this.state === 'failed') {
+      const reason = this.failure instanceof Error ? this.failure.message : String(this.failure);
+      throw new Error(`trace writer for ${this.path} failed earlier (${reason}); ${what} is not possible`, {
+        cause: this.failure,
+      });
+    }
+    throw new Error(`trace writer for ${this.path} is ${this.state}; ${what} is not possible`);
+  }
+
+  /** Runs a step that writes; a failure leaves the writer failed (only abandon() remains). */
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.state = 'failed';
+      this.failure = error;
+      throw error;
+    }
+  }
+
+  private writeFrame(raw: Uint8Array, count: number): void {
+    const offset = this.position;
+    const block = encodeBlock(BLOCK_EVENTS, raw, count, this.level, false);
+    this.write(block);
+    this.index.push(offset);
+    this.rawBytes += raw.length;
+    this.storedBytes += block.length - BLOCK_HEADER_SIZE;
+  }
+
+  private write(bytes: Uint8Array): void {
+    writeAll(this.fd, bytes, this.position);
+    this.position += bytes.length;
+  }
+}
+
+/**
+ * Header and payload of one block in one buffer. A HEADER or FOOTER payload larger than
+ * 1 MiB (more than zstd-codec can take at once) is stored raw (codec 0).
+ */
+function encodeBlock(type: number, raw: Uint8Array, count: number, level: number, mayStoreRaw: boolean): Uint8Array {
+  let codec = CODEC_ZSTD;
+  let stored: Uint8Array;
+  if (raw.length > MAX_FRAME_BYTES) {
+    if (!mayStoreRaw) throw new RangeError(`block of ${raw.length} bytes exceeds the 1 MiB limit`);
+    if (raw.length > MAX_BLOCK_BYTES) {
+      throw new RangeError(
+        `trace ${type === BLOCK_HEADER ? 'header' : 'footer'} encodes to ${raw.length} bytes, more than the 64 MiB a block may hold`,
+      );
+    }
+    codec = CODEC_RAW;
+    stored = raw;
+  } else {
+    stored = compress(raw, level);
+  }
+  const out = new Uint8Array(BLOCK_HEADER_SIZE + stored.length);
+  writeBlockHeader(out, 0, {
+    type,
+    codec,
+    reserved: 0,
+    storedLength: stored.length,
+    rawLength: raw.length,
+    crc: crc32(stored),
+    count,
+  });
+  out.set(stored, BLOCK_HEADER_SIZE);
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
+    if (n <= 0) throw new Error('write to trace file made no progress');
+    done += n;
+  }
+}
+
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Not every platform or file system can fsync a directory; the rename itself is done.
+  } finally {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* best effort */
+      }
+    }
+  }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Rebuilds every test guest: *.c -> *.wasm (clang-14, wasm32-wasi) and *.wat -> *.wasm (wat2wasm).
+# The .wasm files are committed so that the tests need no compiler.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+PKGS="clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt"
+CC="${CC:-clang-14}"
+if ! command -v "$CC" >/dev/null 2>&1; then
+    echo "build.sh: $CC not found. On Debian/Ubuntu install: apt-get install $PKGS" >&2
+    exit 1
+fi
+if ! command -v wat2wasm >/dev/null 2>&1; then
+    echo "build.sh: wat2wasm not found. On Debian/Ubuntu install: apt-get install $PKGS" >&2
+    exit 1
+fi
+
+# Probe the toolchain once (wasi-libc, lld and compiler-rt are separate packages).
+probe="$(mktemp -d)"
+trap 'rm -rf "$probe"' EXIT
+printf 'int main(void){return 0;}\n' >"$probe/p.c"
+if ! "$CC" --target=wasm32-wasi -O2 -s -o "$probe/p.wasm" "$probe/p.c"; then
+    echo "build.sh: $CC cannot link for wasm32-wasi. On Debian/Ubuntu install: apt-get install $PKGS" >&2
+    exit 1
+fi
+
+shopt -s nullglob
+for src in *.c; do
+    out="${src%.c}.wasm"
+    echo "cc   $src -> $out"
+    "$CC" --target=wasm32-wasi -O2 -s -Wall -o "$out" "$src"
+done
+for src in *.wat; do
+    out="${src%.wat}.wasm"
+    echo "wat  $src -> $out"
+    wat2wasm -o "$out" "$src"
+done
+echo "build.sh: all guests built"
