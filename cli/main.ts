@@ -3,9 +3,11 @@
 // cause into one line on stderr and a non-zero exit (stack traces only with --debug).
 import yargs from 'yargs';
 import { UserError, EXIT_USAGE } from '../src/errors.js';
+import { recordCommand } from './record.js';
+import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
 
-const COMMANDS = [runCommand];
+const COMMANDS = [runCommand, recordCommand, replayCommand];
 /** Commands whose first positional is a module, after which every word belongs to the guest. */
 const GUEST_COMMANDS = new Set(['run', 'record']);
 /** Options of those commands that take a value (so their value is not mistaken for the module). */
@@ -50,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
       .scriptName('wasi-trace')
       .usage('$0 <command> [options]')
       .strict()
-      .demandCommand(1, 'name a command: run')
+      .demandCommand(1, 'name a command: run, record or replay')
       .option('debug', { type: 'boolean', describe: 'print stack traces of internal errors' })
       .help()
       .version()

@@ -1,0 +1,35 @@
+// The guest thread of `wasi-trace record`: builds the guest's runtime from the command line flags, runs it
+// through the recording proxy, and passes encoded events to the main thread in shared chunks (chunks.ts).
+// Messages out: header (before the run), chunk (a chunk is full), end (with the footer), fail (setup error).
+import { parentPort, workerData } from 'node:worker_threads';
+import type { LoadedModule } from '../src/module.js';
+import { providerFor } from '../src/run.js';
+import { ChunkProducer, type ChunkPool } from '../src/record/chunks.js';
+import { prepareRecording, traceHeader } from '../src/record/session.js';
+import { UserError } from '../src/errors.js';
+import { guestOptions, type GuestFlags } from './common.js';
+
+export interface RecordWorkerData {
+  flags: GuestFlags;
+  loaded: LoadedModule;
+  pool: ChunkPool;
+}
+
+async function main(): Promise<void> {
+  const { flags, loaded, pool } = workerData as RecordWorkerData;
+  const port = parentPort!;
+  const options = guestOptions(flags);
+  const provider = await providerFor(loaded, options);
+  const producer = new ChunkProducer(pool, () => port.postMessage({ type: 'chunk' }));
+  const session = prepareRecording(loaded, provider, options, (b, n) => producer.full(b.length, n), producer.first(), producer.progress);
+  const go = new Promise((resolve) => port.once('message', resolve));
+  port.postMessage({ type: 'header', header: traceHeader(loaded, options, session.table) });
+  await go;
+  const end = await session.run();
+  session.recorder.flush();
+  port.postMessage({ type: 'end', end, footer: session.footer(end) });
+}
+
+main().catch((e: unknown) => {
+  parentPort!.postMessage({ type: 'fail', message: (e as Error)?.message ?? String(e), user: e instanceof UserError });
+});

@@ -1,0 +1,83 @@
+// wasi-trace record: runs a guest like `run` while the proxy records every call into a trace.
+// The guest runs in a worker thread; this thread writes the trace, so SIGINT/SIGTERM (or a crash of the guest
+// thread) still finishes a valid trace that says how the run ended.
+import { Worker } from 'node:worker_threads';
+import type { Argv } from 'yargs';
+import { EXIT_USAGE, UserError } from '../src/errors.js';
+import { compileModule, readModuleBytes } from '../src/module.js';
+import { createChunkPool, ChunkConsumer } from '../src/record/chunks.js';
+import type { RunEnd } from '../src/run.js';
+import { MAX_FRAME_BYTES } from '../src/trace/format.js';
+import { TraceWriter } from '../src/trace/writer.js';
+import { initZstd } from '../src/trace/zstd.js';
+import { guestFlags, type GuestFlags } from './common.js';
+import { exitFor } from './exit.js';
+
+interface RecordFlags extends GuestFlags { output: string }
+
+const SIGNALS: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
+
+export const recordCommand = {
+  command: 'record <module> [args..]',
+  describe: 'run a guest and record every call into a trace',
+  builder: (y: Argv) => guestFlags(y)
+    .option('output', { alias: 'o', type: 'string', default: 'trace.bin', requiresArg: true, describe: 'where to write the trace' }),
+  handler: async (flags: RecordFlags): Promise<number> => {
+    const { name, bytes } = readModuleBytes(flags.module);
+    const loaded = await compileModule(name, bytes);
+    await initZstd();
+    const pool = createChunkPool(4, MAX_FRAME_BYTES);
+    const consumer = new ChunkConsumer(pool);
+    const worker = new Worker(new URL('./record-worker.js', import.meta.url), {
+      workerData: { flags: { ...flags }, loaded, pool },
+    });
+    let writer: TraceWriter | undefined;
+    const append = (b: Uint8Array, n: number) => writer!.appendEvents(b, n);
+
+    return new Promise<number>((resolve, reject) => {
+      let settled = false;
+      const settle = (f: () => number) => {
+        if (settled) return;
+        settled = true;
+        for (const s of Object.keys(SIGNALS)) process.removeAllListeners(s);
+        try { resolve(f()); } catch (e) { reject(e); }
+      };
+      /** Finishes the trace from whatever the guest thread completed, after it stopped for good. */
+      const cutShort = async (end: Record<string, unknown>, exitCode: number, note?: string) => {
+        await worker.terminate();
+        settle(() => {
+          if (writer) {
+            consumer.salvage(append);
+            writer.finish({ end, calls: writer.eventCount });
+          }
+          if (note) process.stderr.write(`wasi-trace: ${note}\n`);
+          return exitCode;
+        });
+      };
+      for (const [sig, num] of Object.entries(SIGNALS)) {
+        process.on(sig, () => void cutShort({ kind: 'signal', signal: sig }, 128 + num, `recording stopped by ${sig}; the trace holds every call made before it`));
+      }
+      worker.on('message', (m: { type: string; [k: string]: unknown }) => {
+        if (m.type === 'header') {
+          TraceWriter.create(flags.output, m.header as Record<string, unknown>, loaded.bytes)
+            .then((w) => { writer = w; worker.postMessage('go'); })
+            .catch((e: unknown) => { void worker.terminate(); settle(() => { throw new UserError(`cannot write trace ${flags.output}: ${(e as Error).message}`); }); });
+        } else if (m.type === 'chunk') {
+          if (writer) consumer.drain(append);
+        } else if (m.type === 'end') {
+          settle(() => {
+            consumer.drain(append);
+            writer!.finish(m.footer as Record<string, unknown>);
+            return exitFor(m.end as RunEnd);
+          });
+          void worker.terminate();
+        } else if (m.type === 'fail') {
+          if (writer) void cutShort({ kind: 'error', message: m.message }, EXIT_USAGE, `recording failed: ${String(m.message)}`);
+          else { void worker.terminate(); settle(() => { writer = undefined; throw new UserError(String(m.message)); }); }
+        }
+      });
+      worker.on('error', (e) => void cutShort({ kind: 'error', message: e.message }, EXIT_USAGE, `recording failed: ${e.message}`));
+      worker.on('exit', () => void cutShort({ kind: 'error', message: 'the guest thread ended unexpectedly' }, EXIT_USAGE, 'the guest thread ended unexpectedly'));
+    });
+  },
+};

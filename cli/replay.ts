@@ -1,0 +1,44 @@
+// wasi-trace replay: reproduces a recorded run from the trace alone.
+import type { Argv } from 'yargs';
+import { replay, DivergenceError, describeEnd, type RecordedEnd } from '../src/replay/replay.js';
+import { exitFor } from './exit.js';
+
+/** Exit code of a replay that departed from its recording. */
+export const EXIT_DIVERGENCE = 125;
+/** Exit code of a replay whose trace was cut short and ran out of events (the guest was stopped there). */
+export const EXIT_INCOMPLETE = 124;
+
+interface ReplayFlags { trace: string; module?: string; quiet?: boolean; verify?: boolean }
+
+const exitForRecorded = (end: RecordedEnd): number =>
+  end.kind === 'signal' ? 128 + ({ SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[end.signal]! : end.kind === 'error' ? EXIT_INCOMPLETE : exitFor(end);
+
+export const replayCommand = {
+  command: 'replay <trace>',
+  describe: 'replay a recorded run from its trace (no module, files, clock or randomness needed)',
+  builder: (y: Argv) => y
+    .positional('trace', { type: 'string', describe: 'the trace file', demandOption: true })
+    .option('module', { type: 'string', requiresArg: true, describe: 'replay against another build of the module (warns if it differs)' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: "don't re-emit the guest's stdout and stderr" })
+    .option('verify', { type: 'boolean', describe: 'also check guest memory against the hash the recording kept' }),
+  handler: async (flags: ReplayFlags): Promise<number> => {
+    try {
+      const r = await replay({
+        trace: flags.trace, module: flags.module, quiet: flags.quiet, verify: flags.verify,
+        onWarning: (m) => process.stderr.write(`wasi-trace: warning: ${m}\n`),
+      });
+      if (!r.complete) {
+        process.stderr.write(`wasi-trace: the trace ends after ${r.calls} calls: ${r.incompleteReason}; replay stopped there (recorded end: ${describeEnd(r.end)})\n`);
+        return r.end.kind === 'signal' ? exitForRecorded(r.end) : EXIT_INCOMPLETE;
+      }
+      if (r.verified) process.stderr.write(`wasi-trace: verified: guest memory matches the recording after ${r.calls} calls\n`);
+      return exitForRecorded(r.end);
+    } catch (e) {
+      if (e instanceof DivergenceError) {
+        process.stderr.write(`wasi-trace: ${e.message}\n`);
+        return EXIT_DIVERGENCE;
+      }
+      throw e;
+    }
+  },
+};

@@ -1,0 +1,175 @@
+// What a preview1 call reads and writes in guest memory, derived from the schema alone: the input bytes a call
+// consumes (write data, paths, subscriptions) and the ranges it wrote (out-params, bounded by the counts it
+// returned). Recorder and replayer both use this, so they agree byte for byte.
+import {
+  memTypeSize, wasmParams, type FunctionDef, type Param, type WasmParam,
+} from '../abi/index.js';
+
+/** argc/buffer sizes of args_get and environ_get, which the schema cannot know. */
+export interface StringLists {
+  args: { count: number; bytes: number };
+  environ: { count: number; bytes: number };
+}
+
+export interface CallPlan {
+  /** The bytes the call reads, concatenated in parameter order; null when it reads none. */
+  inputs(mem: Uint8Array, args: ArrayLike<unknown>): Uint8Array | null;
+  /**
+   * The ranges the call wrote, as a flat [addr, len, addr, len, ...] list, in parameter order. On failure
+   * (errno ≠ 0) only fixed-size out-params are reported. Ranges outside memory are left out.
+   */
+  writes(mem: Uint8Array, args: ArrayLike<unknown>, result: unknown): number[];
+}
+
+const u32 = (mem: Uint8Array, addr: number): number | undefined =>
+  addr + 4 <= mem.length ? (mem[addr]! | (mem[addr + 1]! << 8) | (mem[addr + 2]! << 16) | (mem[addr + 3]! << 24)) >>> 0 : undefined;
+
+const inBounds = (mem: Uint8Array, addr: number, len: number): boolean => addr + len <= mem.length;
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!.slice();
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/** Builds the plan of one preview1 function. */
+export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
+  const lowered = wasmParams(def);
+  const argIndex = (name: string, part: WasmParam['part'] = 'ptr'): number =>
+    lowered.findIndex((w) => w.param.name === name && w.part === part);
+  const valueIndex = (name: string): number => lowered.findIndex((w) => w.param.name === name);
+  const outParam = (name: string): Param | undefined => def.params.find((p) => p.name === name && p.role === 'out');
+
+  type InputOp = (mem: Uint8Array, args: ArrayLike<unknown>, parts: Uint8Array[]) => void;
+  type WriteOp = (mem: Uint8Array, args: ArrayLike<unknown>, out: number[], ok: boolean) => void;
+  const inputOps: InputOp[] = [];
+  const writeOps: WriteOp[] = [];
+  const ptrArg = (args: ArrayLike<unknown>, i: number): number => (args[i] as number) >>> 0;
+
+  for (const p of def.params) {
+    const ptr = argIndex(p.name, 'ptr');
+    const len = argIndex(p.name, 'len');
+    switch (p.role) {
+      case 'string':
+        inputOps.push((mem, args, parts) => {
+          const a = ptrArg(args, ptr); const n = ptrArg(args, len);
+          if (inBounds(mem, a, n)) parts.push(mem.subarray(a, a + n));
+        });
+        break;
+      case 'iovecs':
+        if (p.dir === 'in') {
+          inputOps.push((mem, args, parts) => {
+            const a = ptrArg(args, ptr); const n = ptrArg(args, len);
+            if (!inBounds(mem, a, n * 8)) return;
+            for (let i = 0; i < n; i++) {
+              const buf = u32(mem, a + i * 8)!; const bl = u32(mem, a + i * 8 + 4)!;
+              if (inBounds(mem, buf, bl)) parts.push(mem.subarray(buf, buf + bl));
+            }
+          });
+        } else {
+          const totalPtr = argIndex(p.total!);
+          writeOps.push((mem, args, out, ok) => {
+            if (!ok) return;
+            let left = u32(mem, ptrArg(args, totalPtr)) ?? 0;
+            const a = ptrArg(args, ptr); const n = ptrArg(args, len);
+            if (!inBounds(mem, a, n * 8)) return;
+            for (let i = 0; i < n && left > 0; i++) {
+              const buf = u32(mem, a + i * 8)!; const bl = Math.min(u32(mem, a + i * 8 + 4)!, left);
+              if (bl > 0 && inBounds(mem, buf, bl)) out.push(buf, bl);
+              left -= bl;
+            }
+          });
+        }
+        break;
+      case 'buffer': {
+        const usedPtr = p.used === undefined ? -1 : argIndex(p.used);
+        writeOps.push((mem, args, out, ok) => {
+          if (!ok) return;
+          const a = ptrArg(args, ptr);
+          let n = ptrArg(args, len);
+          if (usedPtr >= 0) n = Math.min(n, u32(mem, ptrArg(args, usedPtr)) ?? 0);
+          if (n > 0 && inBounds(mem, a, n)) out.push(a, n);
+        });
+        break;
+      }
+      case 'out': {
+        const size = memTypeSize(p.type);
+        // Fixed-size out-params are reported even on failure: whatever the host left there is then recorded.
+        writeOps.push((mem, args, out) => {
+          const a = ptrArg(args, ptr);
+          if (inBounds(mem, a, size)) out.push(a, size);
+        });
+        break;
+      }
+      case 'array': {
+        const size = p.type.size;
+        const countParam = outParam(p.count);
+        const countIdx = countParam ? argIndex(p.count) : valueIndex(p.count);
+        const count = (mem: Uint8Array, args: ArrayLike<unknown>): number =>
+          countParam ? u32(mem, ptrArg(args, countIdx)) ?? 0 : ptrArg(args, countIdx);
+        if (p.dir === 'in') {
+          inputOps.push((mem, args, parts) => {
+            const a = ptrArg(args, ptr); const n = count(mem, args) * size;
+            if (inBounds(mem, a, n)) parts.push(mem.subarray(a, a + n));
+          });
+        } else {
+          writeOps.push((mem, args, out, ok) => {
+            if (!ok) return;
+            const a = ptrArg(args, ptr); const n = count(mem, args) * size;
+            if (n > 0 && inBounds(mem, a, n)) out.push(a, n);
+          });
+        }
+        break;
+      }
+      case 'argv': case 'argvBuf': {
+        const list = lists[p.list];
+        const n = p.role === 'argv' ? list.count * 4 : list.bytes;
+        writeOps.push((mem, args, out, ok) => {
+          const a = ptrArg(args, ptr);
+          if (ok && n > 0 && inBounds(mem, a, n)) out.push(a, n);
+        });
+        break;
+      }
+      case 'scalar':
+        break;
+    }
+  }
+
+  return {
+    inputs(mem, args) {
+      if (inputOps.length === 0) return null;
+      const parts: Uint8Array[] = [];
+      for (const op of inputOps) op(mem, args, parts);
+      return parts.length === 0 ? new Uint8Array(0) : concat(parts);
+    },
+    writes(mem, args, result) {
+      const out: number[] = [];
+      const ok = def.result === 'none' || result === 0;
+      for (const op of writeOps) op(mem, args, out, ok);
+      return out;
+    },
+  };
+}
+
+/** The ranges where `after` differs from `before` (for imports the schema does not describe), as [addr, len, ...]. */
+export function diffMemory(before: Uint8Array, after: Uint8Array): number[] {
+  const out: number[] = [];
+  const PAGE = 4096;
+  const n = after.length;
+  let runStart = -1;
+  const close = (at: number) => { if (runStart >= 0) { out.push(runStart, at - runStart); runStart = -1; } };
+  for (let page = 0; page < n; page += PAGE) {
+    const end = Math.min(page + PAGE, n);
+    if (end <= before.length && Buffer.compare(before.subarray(page, end), after.subarray(page, end)) === 0) {
+      close(page);
+      continue;
+    }
+    for (let i = page; i < end; i++) {
+      if (i >= before.length || before[i] !== after[i]) { if (runStart < 0) runStart = i; } else close(i);
+    }
+  }
+  close(n);
+  return out;
+}

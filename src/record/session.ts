@@ -1,0 +1,79 @@
+// One recording, independent of where its events go: builds the proxied imports, runs the guest, and
+// describes the run for the trace header and footer.
+import { createHash } from 'node:crypto';
+import type { LoadedModule } from '../module.js';
+import type { Provider } from '../providers.js';
+import { importsFor, instantiate, type GuestOptions } from '../run.js';
+import { endFrom, type RunEnd } from '../runtime/runtime.js';
+import { TOOL_VERSION } from '../version.js';
+import type { StringLists } from './capture.js';
+import { importTable, MemoryRef, recordingImports, type ImportEntry } from './proxy.js';
+import { Recorder, type ChunkSink } from './recorder.js';
+
+const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
+const listSizes = (list: string[]) => ({ count: list.length, bytes: list.reduce((n, s) => n + utf8Length(s) + 1, 0) });
+
+/** The guest's argv and environment as the provider hands them over. */
+export function guestArgv(loaded: LoadedModule, options: GuestOptions): { argv: string[]; env: string[] } {
+  return { argv: [loaded.name, ...(options.args ?? [])], env: options.env ?? [] };
+}
+
+/** The trace header of a recording (FORMAT.md, "Header"). */
+export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: ImportEntry[]): Record<string, unknown> {
+  const { argv, env } = guestArgv(loaded, options);
+  return {
+    tool: 'wasi-trace',
+    toolVersion: TOOL_VERSION,
+    engine: { node: process.versions.node, v8: process.versions.v8, platform: process.platform, arch: process.arch },
+    argv,
+    env,
+    preopens: (options.preopens ?? []).map((p) => ({ guest: p.guestPath, ...(p.hostPath ? { host: p.hostPath } : { memory: true }) })),
+    runtime: options.runtime ?? 'builtin',
+    imports: table,
+    module: { name: loaded.name, size: loaded.bytes.length, sha256: loaded.sha256 },
+    startedAt: new Date().toISOString(),
+    timeUnit: 'ns',
+  };
+}
+
+/** sha256 of guest memory, as the footer and --verify use it. */
+export const memoryHash = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+export interface RecordingRun {
+  recorder: Recorder;
+  table: ImportEntry[];
+  /** Instantiates and runs the guest to its end; the recorder holds the events not yet flushed. */
+  run(): Promise<RunEnd>;
+  /** The footer fields that describe the run (the writer adds frame counts and the index). */
+  footer(end: RunEnd | { kind: 'signal'; signal: string } | { kind: 'error'; message: string }): Record<string, unknown>;
+}
+
+/** Prepares a recording of `loaded` on `provider`, with events going to `sink` in chunks of `chunk`'s size. */
+export function prepareRecording(loaded: LoadedModule, provider: Provider, options: GuestOptions,
+  sink: ChunkSink, chunk: Uint8Array, progress?: Int32Array): RecordingRun {
+  const table = importTable(loaded.module);
+  const recorder = new Recorder(sink, chunk, table.length, performance.now(), progress);
+  const mem = new MemoryRef();
+  const { argv, env } = guestArgv(loaded, options);
+  const lists: StringLists = { args: listSizes(argv), environ: listSizes(env) };
+  const imports = recordingImports(table, importsFor(loaded, provider.wasi, options.imports), recorder, mem, lists);
+  return {
+    recorder,
+    table,
+    async run() {
+      const instance = await instantiate(loaded, imports);
+      mem.memory = instance.exports.memory as WebAssembly.Memory;
+      try {
+        return provider.start(instance);
+      } catch (e) {
+        return endFrom(e);
+      }
+    },
+    footer(end) {
+      const bytes = mem.bytes();
+      const counts: Record<string, number> = {};
+      recorder.counts.forEach((n, i) => { if (n) counts[`${table[i]!.module === 'wasi_snapshot_preview1' ? '' : `${table[i]!.module}.`}${table[i]!.name}`] = n; });
+      return { end, calls: recorder.calls, counts, memorySize: bytes.length, memoryHash: memoryHash(bytes) };
+    },
+  };
+}

@@ -1,0 +1,87 @@
+// Walks a trace's call events in order, one frame in memory at a time, reading each event in place.
+import { EventDecoder, EventDecodeError, type CallEvent, type CallResult } from '../trace/events.js';
+import { TraceError, type TraceReader } from '../trace/reader.js';
+
+/** Why the next event does not match a call. */
+export type Mismatch = 'end' | 'call' | 'inputs' | 'memory';
+
+export class EventCursor {
+  private readonly frames: Generator<{ offset: number; payload: Uint8Array }>;
+  private readonly decoder = new EventDecoder();
+  private payload: Uint8Array = new Uint8Array(0);
+  private frameOffset = 0;
+  /** Index of the next event. */
+  index = 0;
+  /** Where the last events started (payload, offset), newest last, for divergence reports. */
+  private readonly recent: { payload: Uint8Array; offset: number; index: number }[] = [];
+
+  constructor(private readonly reader: TraceReader, private readonly keepRecent = 6) {
+    this.frames = reader.frames();
+  }
+
+  private guard<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof EventDecodeError) {
+        throw new TraceError(`corrupt trace: frame at offset ${this.frameOffset}: ${e.message}`, this.frameOffset);
+      }
+      throw e;
+    }
+  }
+
+  /** Positions at the next call event; false at the end of the trace. */
+  private advance(): boolean {
+    for (;;) {
+      let found: boolean;
+      try { found = this.decoder.nextCall(); } catch (e) { return this.guard(() => { throw e; }); }
+      if (found) return true;
+      const f = this.frames.next();
+      if (f.done) return false;
+      this.payload = f.value.payload;
+      this.frameOffset = f.value.offset;
+      this.decoder.load(this.payload);
+    }
+  }
+
+  /**
+   * Matches the next event against a call (import, args, input bytes); on a match writes its memory ranges
+   * into `mem` and returns its result, else returns what did not match (the cursor then stays on that event).
+   */
+  step(imp: number, args: ArrayLike<unknown>, inputs: Uint8Array | null, mem: Uint8Array): CallResult | Mismatch {
+    if (!this.advance()) return 'end';
+    const d = this.decoder;
+    this.remember();
+    this.index++;
+    try {
+      if (!d.matchCall(imp, args)) return 'call';
+      if (!d.applyWrites(mem)) return 'memory';
+      if (!d.matchInputs(inputs)) return 'inputs';
+      return d.result();
+    } catch (e) {
+      return this.guard(() => { throw e; });
+    }
+  }
+
+  /** Whether any call event is left (consumes nothing visible: used once the guest has ended). */
+  hasMore(): boolean {
+    if (!this.advance()) return false;
+    this.remember();
+    this.index++;
+    return true;
+  }
+
+  private remember(): void {
+    if (this.keepRecent === 0) return;
+    const slot = this.recent.length > this.keepRecent ? this.recent.shift()! : { payload: this.payload, offset: 0, index: 0 };
+    slot.payload = this.payload;
+    slot.offset = this.decoder.eventStart;
+    slot.index = this.index;
+    this.recent.push(slot);
+  }
+
+  /** The last events handed out, decoded, oldest first: [index, event]. The newest is the current one. */
+  recentEvents(): { index: number; event: CallEvent }[] {
+    return this.recent.map((r) => ({ index: r.index, event: new EventDecoder().decodeAt(r.payload, r.offset) }));
+  }
+}

@@ -1,0 +1,268 @@
+// The replayer: an import object built from a trace. Each guest call must match the next recorded event
+// (function, scalar args, input bytes); it then writes the recorded memory ranges and returns the recorded
+// result. It reads no host files, clocks or randomness; it re-emits the guest's stdout and stderr.
+import * as fs from 'node:fs';
+import { FUNCTIONS } from '../abi/index.js';
+import { UserError } from '../errors.js';
+import { formatCall } from '../inspect/format.js';
+import { compileModule, type LoadedModule } from '../module.js';
+import { callPlan, type CallPlan, type StringLists } from '../record/capture.js';
+import { importTable, MemoryRef, type ImportEntry } from '../record/proxy.js';
+import { memoryHash } from '../record/session.js';
+import { loadGuestModule, instantiate } from '../run.js';
+import { ProcExit } from '../runtime/errors.js';
+import { endFrom, type RunEnd } from '../runtime/runtime.js';
+import type { CallEvent, Scalar } from '../trace/events.js';
+import { TraceError, TraceReader } from '../trace/reader.js';
+import { initZstd } from '../trace/zstd.js';
+import { EventCursor } from './cursor.js';
+
+export interface ReplayOptions {
+  trace: string;
+  /** Replay against another build of the module (a path or bytes) instead of the one in the trace. */
+  module?: string | Uint8Array;
+  /** Where the guest's stdout/stderr go (default: this process's; nowhere when quiet). */
+  stdout?: (bytes: Uint8Array) => void;
+  stderr?: (bytes: Uint8Array) => void;
+  quiet?: boolean;
+  /** Also check guest memory against the hash the recording kept. */
+  verify?: boolean;
+  /** Called with warnings such as a --module whose hash differs. */
+  onWarning?: (message: string) => void;
+}
+
+/** How a recorded run ended, as the footer says. */
+export type RecordedEnd = RunEnd | { kind: 'signal'; signal: string } | { kind: 'error'; message: string };
+
+export interface ReplayResult {
+  /** How the replayed guest ended (the recorded end when the trace stops before the guest does). */
+  end: RecordedEnd;
+  calls: number;
+  /** False when the trace was cut short and the replay stopped at its last event. */
+  complete: boolean;
+  /** Why the trace ends early, when it does. */
+  incompleteReason?: string;
+  verified: boolean;
+}
+
+export interface DivergenceReport {
+  index: number;
+  reason: string;
+  expected?: string;
+  actual?: string;
+  before: string[];
+}
+
+/** The replayed run departed from the recording. */
+export class DivergenceError extends Error {
+  constructor(readonly report: DivergenceReport) {
+    super(formatDivergence(report));
+  }
+}
+
+export function formatDivergence(r: DivergenceReport): string {
+  const lines = [`replay diverged at event #${r.index}: ${r.reason}`];
+  if (r.expected) lines.push(`  expected: ${r.expected}`);
+  if (r.actual) lines.push(`  actual:   ${r.actual}`);
+  if (r.before.length) lines.push('  events before it:', ...r.before.map((b) => `    ${b}`));
+  return lines.join('\n');
+}
+
+/** Stops the guest when a cut-short trace has no more events. */
+class TraceExhausted extends Error {}
+
+const writeAll = (fd: number) => (b: Uint8Array) => {
+  for (let at = 0; at < b.length;) {
+    try { at += fs.writeSync(fd, b, at); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e; }
+  }
+};
+
+async function openTrace(path: string): Promise<TraceReader> {
+  await initZstd();
+  try {
+    return await TraceReader.open(path);
+  } catch (e) {
+    if (e instanceof TraceError) throw new UserError(e.message);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`cannot read trace ${path}: no such file`);
+    if (code === 'EISDIR') throw new UserError(`cannot read trace ${path}: it is a directory`);
+    throw new UserError(`cannot read trace ${path}: ${(e as Error).message}`);
+  }
+}
+
+interface Header { argv: string[]; env: string[]; imports: ImportEntry[]; module: { name: string; sha256: string } }
+
+function checkHeader(h: Record<string, unknown>, path: string): Header {
+  const ok = Array.isArray(h.argv) && Array.isArray(h.env) && Array.isArray(h.imports) &&
+    typeof (h.module as { sha256?: unknown } | undefined)?.sha256 === 'string';
+  if (!ok) throw new UserError(`corrupt trace: ${path} has an incomplete header`);
+  return h as unknown as Header;
+}
+
+async function replayModule(reader: TraceReader, header: Header, options: ReplayOptions): Promise<LoadedModule> {
+  const embedded = await compileModule(header.module.name, reader.module).catch((e: unknown) => {
+    throw new UserError(`corrupt trace: the embedded module does not load (${(e as Error).message})`);
+  });
+  if (embedded.sha256 !== header.module.sha256) throw new UserError('corrupt trace: the embedded module does not match its sha256');
+  if (options.module === undefined) return embedded;
+  const other = await loadGuestModule({ module: options.module, moduleName: '<replacement module>' });
+  if (other.sha256 !== embedded.sha256) {
+    options.onWarning?.(`${other.name} differs from the recorded module (sha256 ${other.sha256.slice(0, 12)}… vs ${embedded.sha256.slice(0, 12)}…)`);
+  }
+  return other;
+}
+
+const listSizes = (list: string[]) => ({ count: list.length, bytes: list.reduce((n, s) => n + Buffer.byteLength(s) + 1, 0) });
+
+/** Replays a trace; throws DivergenceError when the guest departs from it, UserError for a bad trace. */
+export async function replay(options: ReplayOptions): Promise<ReplayResult> {
+  const reader = await openTrace(options.trace);
+  const header = checkHeader(reader.header, options.trace);
+  const loaded = await replayModule(reader, header, options);
+  const table = header.imports;
+  const actualTable = importTable(loaded.module);
+  if (JSON.stringify(actualTable.map((e) => [e.module, e.name])) !== JSON.stringify(table.map((e) => [e.module, e.name]))) {
+    throw new UserError(`${loaded.name} does not import the same functions as the recorded module, so it cannot replay this trace`);
+  }
+  if (WebAssembly.Module.imports(loaded.module).some((i) => i.kind !== 'function')) {
+    throw new UserError(`${loaded.name} imports a memory, table or global, which replay cannot supply`);
+  }
+
+  const stdout = options.quiet ? () => {} : options.stdout ?? writeAll(1);
+  const stderr = options.quiet ? () => {} : options.stderr ?? writeAll(2);
+  const lists: StringLists = { args: listSizes(header.argv), environ: listSizes(header.env) };
+  const plans: (CallPlan | undefined)[] = table.map((e) => (e.wasi !== undefined ? callPlan(FUNCTIONS[e.wasi]!, lists) : undefined));
+  const cursor = new EventCursor(reader);
+  const mem = new MemoryRef();
+  /** fds that are the guest's stdout/stderr, followed through renumber/close/open. */
+  const stdio = new Map<number, (b: Uint8Array) => void>([[1, stdout], [2, stderr]]);
+
+  const describe = (imp: number, args: readonly Scalar[], ev?: CallEvent, inputs?: Uint8Array | null) => {
+    const e = table[imp];
+    if (!e) return `import #${imp}`;
+    return formatCall({ ...e, args, inputs: inputs ?? ev?.inputs ?? null, result: ev?.result, writes: ev?.writes });
+  };
+  /**
+   * Stops the replay with a report. `atEvent`: the cursor's newest event is the one that did not match
+   * (else the divergence is at the end of the trace or of the run).
+   */
+  const diverge = (reason: string, atEvent: boolean, actual?: { imp: number; args: readonly Scalar[]; inputs: Uint8Array | null }): never => {
+    const recent = cursor.recentEvents();
+    const expected = atEvent ? recent.pop() : undefined;
+    throw new DivergenceError({
+      index: expected ? expected.index : cursor.index,
+      reason,
+      expected: expected ? describe(expected.event.imp, expected.event.args, expected.event) : undefined,
+      actual: actual ? describe(actual.imp, actual.args, undefined, actual.inputs) : undefined,
+      before: recent.slice(-5).map((r) => `#${r.index} ${describe(r.event.imp, r.event.args, r.event)}`),
+    });
+  };
+
+  const u32At = (addr: number) => new DataView(mem.bytes().buffer).getUint32(addr >>> 0, true);
+  /** Keeps the stdio map in step with calls that move or free fds. */
+  const trackFds = (name: string, args: unknown[]) => {
+    const a0 = args[0] as number;
+    if (name === 'fd_renumber') {
+      const to = args[1] as number;
+      const w = stdio.get(a0);
+      if (a0 !== to) { stdio.delete(a0); if (w) stdio.set(to, w); else stdio.delete(to); }
+    } else if (name === 'fd_close') {
+      stdio.delete(a0);
+    } else if (name === 'path_open' || name === 'sock_accept') {
+      stdio.delete(u32At(args[args.length - 1] as number));
+    }
+  };
+
+  function replayCall(imp: number, args: unknown[]): unknown {
+    const entry = table[imp]!;
+    const plan = plans[imp];
+    const m = mem.bytes();
+    const inputs = plan ? plan.inputs(m, args) : null;
+    const r = cursor.step(imp, args, inputs, m);
+    if (typeof r === 'string') {
+      const actual = { imp, args: args as Scalar[], inputs };
+      switch (r) {
+        case 'end':
+          if (!reader.ending.complete) throw new TraceExhausted();
+          return diverge(`the guest called ${entry.name} after the last recorded event`, false, actual);
+        case 'call': return diverge(`the guest called ${entry.name} differently`, true, actual);
+        case 'inputs': return diverge(`${entry.name} was called with other data`, true, actual);
+        case 'memory': return diverge(`${entry.name} wrote past the end of guest memory`, true, actual);
+      }
+    }
+    if (entry.wasi !== undefined && r === 0) {
+      if (entry.name === 'fd_write' && inputs) {
+        const out = stdio.get(args[0] as number);
+        if (out) out(inputs.subarray(0, u32At(args[3] as number)));
+      }
+      trackFds(entry.name, args);
+    }
+    if (r !== null && typeof r === 'object') {
+      if ('exit' in r) throw new ProcExit(r.exit);
+      throw new ReplayedThrow(r.throw);
+    }
+    return r === null ? undefined : r;
+  }
+
+  const imports: Record<string, Record<string, (...a: unknown[]) => unknown>> = {};
+  table.forEach((e, imp) => { (imports[e.module] ??= {})[e.name] = (...args: unknown[]) => replayCall(imp, args); });
+  const instance = await instantiate(loaded, imports as WebAssembly.Imports);
+  mem.memory = instance.exports.memory as WebAssembly.Memory;
+  const start = instance.exports._start;
+  if (typeof start !== 'function') throw new UserError(`${loaded.name} has no _start function`);
+
+  let end: RunEnd;
+  try {
+    (start as () => void)();
+    end = { kind: 'exit', code: 0 };
+  } catch (e) {
+    if (e instanceof DivergenceError) throw e;
+    if (e instanceof TraceError) throw new UserError(e.message);
+    if (e instanceof TraceExhausted) {
+      const ending = reader.ending as { offset: number; reason: string };
+      return {
+        end: recordedEnd(reader) ?? { kind: 'error', message: 'recording cut short' },
+        calls: cursor.index, complete: false, verified: false,
+        incompleteReason: `${ending.reason} (at offset ${ending.offset})`,
+      };
+    }
+    end = e instanceof ReplayedThrow ? { kind: 'trap', message: e.message } : endFrom(e);
+  }
+  if (cursor.hasMore()) diverge('the guest ended, but the recording has more calls', true);
+  const recorded = recordedEnd(reader);
+  if (!reader.ending.complete) {
+    const ending = reader.ending as { offset: number; reason: string };
+    return { end, calls: cursor.index, complete: false, verified: false, incompleteReason: `${ending.reason} (at offset ${ending.offset})` };
+  }
+  if (recorded && !sameEnd(recorded, end)) {
+    diverge(`the run ended differently: recorded ${describeEnd(recorded)}, replayed ${describeEnd(end)}`, false);
+  }
+  let verified = false;
+  if (options.verify) {
+    const want = reader.footer?.memoryHash;
+    if (typeof want !== 'string') throw new UserError('this trace has no memory hash to verify against');
+    if (memoryHash(mem.bytes()) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
+    verified = true;
+  }
+  return { end, calls: cursor.index, complete: true, verified };
+}
+
+/** An exception a host function threw during the recording, thrown again at the same call. */
+class ReplayedThrow extends Error {}
+
+function recordedEnd(reader: TraceReader): RecordedEnd | undefined {
+  const e = reader.footer?.end as RecordedEnd | undefined;
+  return e && typeof e === 'object' && 'kind' in e ? e : undefined;
+}
+
+export function describeEnd(e: RecordedEnd): string {
+  switch (e.kind) {
+    case 'exit': return `exit code ${e.code}`;
+    case 'trap': return `trap (${e.message})`;
+    case 'signal': return `signal ${e.signal}`;
+    case 'error': return `host error (${e.message})`;
+  }
+}
+
+const sameEnd = (a: RecordedEnd, b: RecordedEnd): boolean =>
+  a.kind === b.kind && describeEnd(a) === describeEnd(b);

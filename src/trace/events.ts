@@ -1,0 +1,475 @@
+// Event records inside EVENTS frames (FORMAT.md, "Events"): a fast msgpack encoder for the recording hot path
+// and a decoder for readers. Every event is one standard msgpack array, so any msgpack library can read it.
+//
+//   call event:  [imp, args, result, writes, inputs, dt, dur]
+//     imp     uint: index into the header's import table
+//     args    array of ints (wasm i32 as signed numbers, i64 as ints) or floats, in wasm parameter order
+//     result  int/float (the import's return value; an i64 result is always encoded as int64), nil (no return value), or a map for a call that did not
+//             return: {exit: code} (proc_exit) or {throw: message} (the host function threw)
+//     writes  flat array: addr, bytes, addr, bytes, ... — guest memory the call wrote, in order
+//     inputs  bin (the buffers the call read: write data, paths, subscriptions, concatenated) or nil
+//     dt      uint: ns from the previous call's start (the first: from the header's monotonic start)
+//     dur     uint: ns the host spent in the call
+//   blob event:  [-1, bin] — a piece of a byte string too large for one event; a later call event's
+//                {blob: n} (in place of bin) takes the next n bytes of the blob pieces before it.
+
+/** Byte strings longer than this travel as blob events, so no event needs more than one frame. */
+export const BLOB_THRESHOLD = 256 * 1024;
+/** Size of each blob piece. */
+const BLOB_PIECE = 256 * 1024;
+
+export type Scalar = number | bigint;
+export type CallResult = Scalar | null | { exit: number } | { throw: string };
+
+export interface CallEvent {
+  imp: number;
+  args: Scalar[];
+  result: CallResult;
+  /** addr, bytes pairs. */
+  writes: { addr: number; bytes: Uint8Array }[];
+  inputs: Uint8Array | null;
+  dt: number;
+  dur: number;
+}
+
+const textEncoder = new TextEncoder();
+
+/**
+ * Encodes events into `buf`. The caller (the recorder) makes sure an event fits before encoding it:
+ * `maxSize` bounds what one event can take once large byte strings went out as blobs.
+ */
+export class EventEncoder {
+  buf: Uint8Array;
+  view: DataView;
+  pos = 0;
+  count = 0;
+
+  constructor(buf: Uint8Array) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** Starts over on a new (or emptied) buffer. */
+  reset(buf: Uint8Array = this.buf): void {
+    if (buf !== this.buf) {
+      this.buf = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    this.pos = 0;
+    this.count = 0;
+  }
+
+  get free(): number { return this.buf.length - this.pos; }
+
+  arrayHeader(n: number): void {
+    if (n < 16) this.buf[this.pos++] = 0x90 | n;
+    else { this.buf[this.pos] = 0xdc; this.view.setUint16(this.pos + 1, n); this.pos += 3; }
+  }
+
+  mapHeader(n: number): void { this.buf[this.pos++] = 0x80 | n; }
+
+  nil(): void { this.buf[this.pos++] = 0xc0; }
+
+  /** Any JS number: integers in msgpack's smallest int form, others as float64. */
+  number(n: number): void {
+    const b = this.buf;
+    if (Number.isInteger(n)) {
+      if (n >= 0) {
+        if (n < 128) { b[this.pos++] = n; return; }
+        if (n < 0x100) { b[this.pos] = 0xcc; b[this.pos + 1] = n; this.pos += 2; return; }
+        if (n < 0x10000) { b[this.pos] = 0xcd; this.view.setUint16(this.pos + 1, n); this.pos += 3; return; }
+        if (n < 0x100000000) { b[this.pos] = 0xce; this.view.setUint32(this.pos + 1, n); this.pos += 5; return; }
+        if (n <= Number.MAX_SAFE_INTEGER) { b[this.pos] = 0xcf; this.view.setBigUint64(this.pos + 1, BigInt(n)); this.pos += 9; return; }
+      } else {
+        if (n >= -32) { b[this.pos++] = n & 0xff; return; }
+        if (n >= -128) { b[this.pos] = 0xd0; this.view.setInt8(this.pos + 1, n); this.pos += 2; return; }
+        if (n >= -32768) { b[this.pos] = 0xd1; this.view.setInt16(this.pos + 1, n); this.pos += 3; return; }
+        if (n >= -2147483648) { b[this.pos] = 0xd2; this.view.setInt32(this.pos + 1, n); this.pos += 5; return; }
+        if (n >= Number.MIN_SAFE_INTEGER) { b[this.pos] = 0xd3; this.view.setBigInt64(this.pos + 1, BigInt(n)); this.pos += 9; return; }
+      }
+    }
+    b[this.pos] = 0xcb;
+    this.view.setFloat64(this.pos + 1, n);
+    this.pos += 9;
+  }
+
+  /** A bigint (wasm i64): as a plain int when it is a safe integer, else int64/uint64. */
+  bigint(n: bigint): void {
+    if (n >= -9007199254740991n && n <= 9007199254740991n) { this.number(Number(n)); return; }
+    if (n < 0n) { this.buf[this.pos] = 0xd3; this.view.setBigInt64(this.pos + 1, n); }
+    else { this.buf[this.pos] = 0xcf; this.view.setBigUint64(this.pos + 1, n); }
+    this.pos += 9;
+  }
+
+  scalar(v: Scalar): void {
+    if (typeof v === 'number') this.number(v); else this.bigint(v);
+  }
+
+  bin(bytes: Uint8Array): void {
+    const n = bytes.length;
+    if (n < 0x100) { this.buf[this.pos] = 0xc4; this.buf[this.pos + 1] = n; this.pos += 2; }
+    else if (n < 0x10000) { this.buf[this.pos] = 0xc5; this.view.setUint16(this.pos + 1, n); this.pos += 3; }
+    else { this.buf[this.pos] = 0xc6; this.view.setUint32(this.pos + 1, n); this.pos += 5; }
+    this.buf.set(bytes, this.pos);
+    this.pos += n;
+  }
+
+  str(s: string): void {
+    const bytes = textEncoder.encode(s);
+    if (bytes.length < 32) this.buf[this.pos++] = 0xa0 | bytes.length;
+    else { this.buf[this.pos] = 0xdb; this.view.setUint32(this.pos + 1, bytes.length); this.pos += 5; }
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** A byte string of a call event: inline, or a {blob: n} reference when it went out as blob events. */
+  binOrBlob(bytes: Uint8Array): void {
+    if (bytes.length > BLOB_THRESHOLD) { this.mapHeader(1); this.str('blob'); this.number(bytes.length); }
+    else this.bin(bytes);
+  }
+
+  result(r: CallResult): void {
+    if (r === null) this.nil();
+    else if (typeof r === 'number') this.number(r);
+    else if (typeof r === 'bigint') { this.buf[this.pos] = 0xd3; this.view.setBigInt64(this.pos + 1, BigInt.asIntN(64, r)); this.pos += 9; } // always int64: an i64 result
+    else if ('exit' in r) { this.mapHeader(1); this.str('exit'); this.number(r.exit); }
+    else { this.mapHeader(1); this.str('throw'); this.str(r.throw); }
+  }
+}
+
+/** Upper bound of the encoded size of a string `s` written with EventEncoder.str. */
+export const strBound = (s: string): number => 5 + s.length * 3;
+/** Upper bound of the encoded size of a byte string written with binOrBlob. */
+export const binBound = (n: number): number => (n > BLOB_THRESHOLD ? 16 : n + 5);
+
+/** The pieces a large byte string travels in (each becomes one blob event). */
+export function* blobPieces(bytes: Uint8Array): Generator<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += BLOB_PIECE) yield bytes.subarray(at, at + BLOB_PIECE);
+}
+
+// ---- decoding -------------------------------------------------------------------------------------------
+
+/** Thrown for bytes that are not a well-formed event stream. */
+export class EventDecodeError extends Error {}
+
+/**
+ * Decodes the events of one frame payload. Byte strings are views into `payload` (copy them to keep them
+ * beyond the frame). Blob pieces carry over between frames through `blobs` (pass the same array for every
+ * frame of a trace).
+ */
+export class EventDecoder {
+  private pos = 0;
+  private view: DataView;
+  private readonly pendingBlobs: Uint8Array[] = [];
+
+  constructor(private payload: Uint8Array = new Uint8Array(0)) {
+    this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  }
+
+  /** Decodes every event of a frame payload, in order. */
+  decodeFrame(payload: Uint8Array): CallEvent[] {
+    this.load(payload);
+    const out: CallEvent[] = [];
+    while (this.pos < payload.length) {
+      const ev = this.event();
+      if (ev) out.push(ev);
+    }
+    return out;
+  }
+
+  /** Starts reading a frame payload in place (the replay path below). */
+  load(payload: Uint8Array): void {
+    this.payload = payload;
+    this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    this.pos = 0;
+  }
+
+  /** Decodes the one call event that starts at `offset` of `payload` (for reports); blob data shows empty. */
+  decodeAt(payload: Uint8Array, offset: number): CallEvent {
+    const saved = [this.payload, this.view, this.pos] as const;
+    this.load(payload);
+    this.pos = offset;
+    try {
+      const savedBlobs = this.pendingBlobs.splice(0);
+      try { return this.event()!; } catch { return { imp: -1, args: [], result: null, writes: [], inputs: null, dt: 0, dur: 0 }; } finally { this.pendingBlobs.push(...savedBlobs); }
+    } finally {
+      [this.payload, this.view, this.pos] = saved;
+    }
+  }
+
+  // ---- replay path: reads the current event in place, allocating nothing in the common case -------------
+
+  /** Offset of the call event `nextCall` positioned at. */
+  eventStart = 0;
+  private resultPos = 0;
+
+  /**
+   * Moves to the next call event of the loaded payload (absorbing blob pieces before it); false at its end.
+   * Then: matchCall, applyWrites, matchInputs, result, in that order.
+   */
+  nextCall(): boolean {
+    for (;;) {
+      if (this.pos >= this.payload.length) return false;
+      this.eventStart = this.pos;
+      const len = this.arrayLen();
+      if (len === 2) {
+        if (this.value() !== -1) this.fail('not a blob piece');
+        const piece = this.value();
+        if (!(piece instanceof Uint8Array)) this.fail('blob piece is not bytes');
+        this.pendingBlobs.push(Uint8Array.from(piece));
+        continue;
+      }
+      if (len !== 7) this.fail('not a call event');
+      return true;
+    }
+  }
+
+  /** Reads imp and args and compares them with a call (i64 args as bigint, i32 as number). */
+  matchCall(imp: number, args: ArrayLike<unknown>): boolean {
+    if (this.value() !== imp) return false;
+    const n = this.arrayLen();
+    if (n !== args.length) return false;
+    for (let i = 0; i < n; i++) {
+      const rec = this.value();
+      const act = args[i];
+      if (rec === act) continue;
+      if (typeof act === 'bigint') {
+        // exact: a safe integer equals Number(act) only when act is that very value
+        if (typeof rec === 'number' ? !(Number.isSafeInteger(rec) && Number(act) === rec) : rec !== act) return false;
+      } else if (!(typeof act === 'number' && typeof rec === 'number' && Object.is(rec, act))) {
+        return false;
+      }
+    }
+    this.resultPos = this.pos;
+    this.skipValue();
+    return true;
+  }
+
+  /**
+   * Copies the event's memory writes into `mem` (after matchCall); false when one falls outside it.
+   * Writes come before the inputs in an event, so they are applied before matchInputs checks the call's data:
+   * if that check fails the replay stops anyway.
+   */
+  applyWrites(mem: Uint8Array): boolean {
+    const n = this.arrayLen();
+    for (let i = 0; i < n; i += 2) {
+      const addr = this.value() as number;
+      const b = this.payload[this.pos];
+      if (b === 0xc4 || b === 0xc5 || b === 0xc6) {
+        const len = this.binLength();
+        if (addr + len > mem.length) return false;
+        const p = this.payload;
+        const at = this.pos;
+        if (len <= 32) for (let j = 0; j < len; j++) mem[addr + j] = p[at + j]!;
+        else mem.set(p.subarray(at, at + len), addr);
+        this.pos += len;
+      } else {
+        const bytes = this.bytesField(this.value());
+        if (addr + bytes.length > mem.length) return false;
+        mem.set(bytes, addr);
+      }
+    }
+    return true;
+  }
+
+  /** Compares the event's input bytes with the call's (after applyWrites), then skips the times. */
+  matchInputs(actual: Uint8Array | null): boolean {
+    const b = this.payload[this.pos];
+    let same: boolean;
+    if (b === 0xc0) { this.pos++; same = actual === null; }
+    else if (actual === null) return false;
+    else if (b !== 0xc4 && b !== 0xc5 && b !== 0xc6) same = Buffer.compare(this.bytesField(this.value()), actual) === 0;
+    else {
+      const n = this.binLength();
+      if (n !== actual.length) return false;
+      const p = this.payload;
+      const at = this.pos;
+      this.pos += n;
+      same = true;
+      if (n <= 64) { for (let i = 0; i < n; i++) if (p[at + i] !== actual[i]) { same = false; break; } }
+      else same = Buffer.compare(p.subarray(at, at + n), actual) === 0;
+    }
+    if (!same) return false;
+    this.skipValue();
+    this.skipValue();
+    return true;
+  }
+
+  /** The event's result (after matchCall). */
+  result(): CallResult {
+    const after = this.pos;
+    this.pos = this.resultPos;
+    const r = this.value(true) as CallResult;
+    this.pos = after;
+    return r;
+  }
+
+  private binLength(): number {
+    const b = this.byte();
+    const v = this.view;
+    if (b === 0xc4) { this.need(1); const n = v.getUint8(this.pos++); this.need(n); return n; }
+    if (b === 0xc5) { this.need(2); const n = v.getUint16(this.pos); this.pos += 2; this.need(n); return n; }
+    this.need(4);
+    const n = v.getUint32(this.pos);
+    this.pos += 4;
+    this.need(n);
+    return n;
+  }
+
+  /** Skips one value without building it. */
+  private skipValue(): void {
+    const b = this.byte();
+    if (b < 0x80 || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) return;
+    if ((b & 0xf0) === 0x90 || (b & 0xf0) === 0x80) {
+      const n = (b & 0x0f) * ((b & 0xf0) === 0x80 ? 2 : 1);
+      for (let i = 0; i < n; i++) this.skipValue();
+      return;
+    }
+    if ((b & 0xe0) === 0xa0) { this.skip(b & 0x1f); return; }
+    switch (b) {
+      case 0xcc: case 0xd0: this.skip(1); return;
+      case 0xcd: case 0xd1: this.skip(2); return;
+      case 0xce: case 0xd2: case 0xca: this.skip(4); return;
+      case 0xcf: case 0xd3: case 0xcb: this.skip(8); return;
+      case 0xc4: case 0xc5: case 0xc6: this.pos--; this.skip(this.binLength()); return;
+      default: this.pos--; this.value();
+    }
+  }
+
+  private skip(n: number): void { this.need(n); this.pos += n; }
+
+
+  private fail(what: string): never {
+    throw new EventDecodeError(`malformed event at byte ${this.pos} of its frame: ${what}`);
+  }
+
+  private byte(): number {
+    if (this.pos >= this.payload.length) this.fail('unexpected end');
+    return this.payload[this.pos++]!;
+  }
+
+  private need(n: number): void { if (this.pos + n > this.payload.length) this.fail('unexpected end'); }
+
+  private arrayLen(): number {
+    const b = this.byte();
+    if ((b & 0xf0) === 0x90) return b & 0x0f;
+    if (b === 0xdc) { this.need(2); const n = this.view.getUint16(this.pos); this.pos += 2; return n; }
+    if (b === 0xdd) { this.need(4); const n = this.view.getUint32(this.pos); this.pos += 4; return n; }
+    return this.fail('expected an array');
+  }
+
+  /** Any msgpack value this format uses; 64-bit ints become numbers when safe unless `keepBig`. */
+  private value(keepBig = false): unknown {
+    const b = this.byte();
+    if (b < 0x80) return b;
+    if (b >= 0xe0) return b - 0x100;
+    if ((b & 0xf0) === 0x90) { this.pos--; return this.array(); }
+    if ((b & 0xf0) === 0x80) return this.map(b & 0x0f);
+    if ((b & 0xe0) === 0xa0) return this.strBody(b & 0x1f);
+    const v = this.view;
+    switch (b) {
+      case 0xc0: return null;
+      case 0xc2: return false;
+      case 0xc3: return true;
+      case 0xc4: { this.need(1); const n = v.getUint8(this.pos); this.pos += 1; return this.binBody(n); }
+      case 0xc5: { this.need(2); const n = v.getUint16(this.pos); this.pos += 2; return this.binBody(n); }
+      case 0xc6: { this.need(4); const n = v.getUint32(this.pos); this.pos += 4; return this.binBody(n); }
+      case 0xca: { this.need(4); const n = v.getFloat32(this.pos); this.pos += 4; return n; }
+      case 0xcb: { this.need(8); const n = v.getFloat64(this.pos); this.pos += 8; return n; }
+      case 0xcc: { this.need(1); return v.getUint8(this.pos++); }
+      case 0xcd: { this.need(2); const n = v.getUint16(this.pos); this.pos += 2; return n; }
+      case 0xce: { this.need(4); const n = v.getUint32(this.pos); this.pos += 4; return n; }
+      case 0xcf: { this.need(8); const n = v.getBigUint64(this.pos); this.pos += 8; return !keepBig && n <= 9007199254740991n ? Number(n) : n; }
+      case 0xd0: { this.need(1); return v.getInt8(this.pos++); }
+      case 0xd1: { this.need(2); const n = v.getInt16(this.pos); this.pos += 2; return n; }
+      case 0xd2: { this.need(4); const n = v.getInt32(this.pos); this.pos += 4; return n; }
+      case 0xd3: { this.need(8); const n = v.getBigInt64(this.pos); this.pos += 8; return !keepBig && n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : n; }
+      case 0xd9: { this.need(1); const n = v.getUint8(this.pos); this.pos += 1; return this.strBody(n); }
+      case 0xda: { this.need(2); const n = v.getUint16(this.pos); this.pos += 2; return this.strBody(n); }
+      case 0xdb: { this.need(4); const n = v.getUint32(this.pos); this.pos += 4; return this.strBody(n); }
+      case 0xdc: case 0xdd: this.pos--; return this.array();
+      case 0xde: { this.need(2); const n = v.getUint16(this.pos); this.pos += 2; return this.map(n); }
+      default: return this.fail(`unsupported msgpack type 0x${b.toString(16)}`);
+    }
+  }
+
+  private array(): unknown[] {
+    const n = this.arrayLen();
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) out[i] = this.value();
+    return out;
+  }
+
+  private map(n: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const k = this.value();
+      if (typeof k !== 'string') this.fail('map key is not a string');
+      out[k] = this.value();
+    }
+    return out;
+  }
+
+  private binBody(n: number): Uint8Array {
+    this.need(n);
+    const b = this.payload.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  private strBody(n: number): string {
+    return Buffer.from(this.binBody(n)).toString('utf8');
+  }
+
+  /** A bin, or the bytes of a {blob: n} reference taken from the pending blob pieces. */
+  private bytesField(v: unknown): Uint8Array {
+    if (v instanceof Uint8Array) return v;
+    const n = (v as { blob?: unknown } | null)?.blob;
+    if (typeof n !== 'number') return this.fail('expected bytes');
+    const have = this.pendingBlobs.reduce((s, p) => s + p.length, 0);
+    if (have < n) this.fail(`blob of ${n} bytes but only ${have} bytes of blob pieces precede it`);
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const piece = this.pendingBlobs[0]!;
+      const take = Math.min(piece.length, n - at);
+      out.set(piece.subarray(0, take), at);
+      at += take;
+      if (take === piece.length) this.pendingBlobs.shift(); else this.pendingBlobs[0] = piece.subarray(take);
+    }
+    return out;
+  }
+
+  /** The next event, or undefined for a blob piece (kept for the call event that refers to it). */
+  private event(): CallEvent | undefined {
+    const start = this.pos;
+    const len = this.arrayLen();
+    const imp = this.value();
+    if (imp === -1 && len === 2) {
+      const piece = this.value();
+      if (!(piece instanceof Uint8Array)) this.fail('blob piece is not bytes');
+      this.pendingBlobs.push(Uint8Array.from(piece));
+      return undefined;
+    }
+    if (len !== 7 || typeof imp !== 'number' || imp < 0) { this.pos = start; this.fail('not a call event'); }
+    const args = this.value();
+    if (!Array.isArray(args) || !args.every((a) => typeof a === 'number' || typeof a === 'bigint')) this.fail('bad args');
+    const result = this.value(true); // an int64-encoded result is an i64 and stays a bigint
+    if (!(result === null || typeof result === 'number' || typeof result === 'bigint' ||
+      (typeof result === 'object' && ('exit' in result || 'throw' in result)))) this.fail('bad result');
+    const flat = this.value();
+    if (!Array.isArray(flat) || flat.length % 2) this.fail('bad writes');
+    const writes: CallEvent['writes'] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const addr = flat[i];
+      if (typeof addr !== 'number') this.fail('bad write address');
+      writes.push({ addr, bytes: this.bytesField(flat[i + 1]) });
+    }
+    const rawInputs = this.value();
+    const inputs = rawInputs === null ? null : this.bytesField(rawInputs);
+    const dt = this.value();
+    const dur = this.value();
+    if (typeof dt !== 'number' || typeof dur !== 'number') this.fail('bad times');
+    return { imp, args: args as Scalar[], result: result as CallResult, writes, inputs, dt, dur };
+  }
+}
