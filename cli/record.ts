@@ -42,8 +42,11 @@ export const recordCommand = {
         for (const s of Object.keys(SIGNALS)) process.removeAllListeners(s);
         try { resolve(f()); } catch (e) { reject(e); }
       };
-      /** Finishes the trace from whatever the guest thread completed, after it stopped for good. */
+      let stopping = false;
+      /** Finishes the trace from whatever the guest thread completed, after it stopped for good (first reason wins). */
       const cutShort = async (end: Record<string, unknown>, exitCode: number, note?: string) => {
+        if (stopping || settled) return;
+        stopping = true;
         await worker.terminate();
         settle(() => {
           if (writer) {
@@ -65,6 +68,7 @@ export const recordCommand = {
         } else if (m.type === 'chunk') {
           if (writer) consumer.drain(append);
         } else if (m.type === 'end') {
+          stopping = true;
           settle(() => {
             consumer.drain(append);
             writer!.finish(m.footer as Record<string, unknown>);

@@ -12,6 +12,8 @@ export interface RecordOptions extends GuestOptions {
   output: string;
   /** zstd level 1-9 (default 3). */
   level?: number;
+  /** Called with the instance before it starts (e.g. so host imports can reach its memory). */
+  onInstance?: (instance: WebAssembly.Instance) => void;
 }
 
 export interface RecordResult {
@@ -36,7 +38,7 @@ export async function record(options: RecordOptions): Promise<RecordResult> {
   }
   let end: RunEnd;
   try {
-    end = await session.run();
+    end = await session.run(options.onInstance);
   } catch (e) {
     if (e instanceof UserError) { writer.abandon(); throw e; } // the guest never started
     session.recorder.flush();

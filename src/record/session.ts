@@ -43,7 +43,7 @@ export interface RecordingRun {
   recorder: Recorder;
   table: ImportEntry[];
   /** Instantiates and runs the guest to its end; the recorder holds the events not yet flushed. */
-  run(): Promise<RunEnd>;
+  run(onInstance?: (instance: WebAssembly.Instance) => void): Promise<RunEnd>;
   /** The footer fields that describe the run (the writer adds frame counts and the index). */
   footer(end: RunEnd | { kind: 'signal'; signal: string } | { kind: 'error'; message: string }): Record<string, unknown>;
 }
@@ -60,9 +60,10 @@ export function prepareRecording(loaded: LoadedModule, provider: Provider, optio
   return {
     recorder,
     table,
-    async run() {
+    async run(onInstance) {
       const instance = await instantiate(loaded, imports);
       mem.memory = instance.exports.memory as WebAssembly.Memory;
+      onInstance?.(instance);
       try {
         return provider.start(instance);
       } catch (e) {

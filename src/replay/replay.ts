@@ -183,7 +183,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       const actual = { imp, args: args as Scalar[], inputs };
       switch (r) {
         case 'end':
-          if (!reader.ending.complete) throw new TraceExhausted();
+          if (!reader.ending.complete || runWasCut(reader)) throw new TraceExhausted();
           return diverge(`the guest called ${entry.name} after the last recorded event`, false, actual);
         case 'call': return diverge(`the guest called ${entry.name} differently`, true, actual);
         case 'inputs': return diverge(`${entry.name} was called with other data`, true, actual);
@@ -219,11 +219,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     if (e instanceof DivergenceError) throw e;
     if (e instanceof TraceError) throw new UserError(e.message);
     if (e instanceof TraceExhausted) {
-      const ending = reader.ending as { offset: number; reason: string };
+      const recorded = recordedEnd(reader);
+      const ending = reader.ending;
       return {
-        end: recordedEnd(reader) ?? { kind: 'error', message: 'recording cut short' },
+        end: recorded ?? { kind: 'error', message: 'recording cut short' },
         calls: cursor.index, complete: false, verified: false,
-        incompleteReason: `${ending.reason} (at offset ${ending.offset})`,
+        incompleteReason: ending.complete ? `the recording was stopped (${describeEnd(recorded!)})` : `${ending.reason} (at offset ${ending.offset})`,
       };
     }
     end = e instanceof ReplayedThrow ? { kind: 'trap', message: e.message } : endFrom(e);
@@ -249,6 +250,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
 /** An exception a host function threw during the recording, thrown again at the same call. */
 class ReplayedThrow extends Error {}
+
+/** Whether the recording stopped before the guest did (a signal or a host error ended it). */
+const runWasCut = (reader: TraceReader): boolean => {
+  const kind = recordedEnd(reader)?.kind;
+  return kind === 'signal' || kind === 'error';
+};
 
 function recordedEnd(reader: TraceReader): RecordedEnd | undefined {
   const e = reader.footer?.end as RecordedEnd | undefined;

@@ -1,0 +1,2 @@
+#define VARIANT "A"
+#include "variant.inc"

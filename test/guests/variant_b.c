@@ -1,0 +1,2 @@
+#define VARIANT "B"
+#include "variant.inc"
