@@ -1,0 +1,131 @@
+// An open host file: a regular file, a device or a FIFO, read and written at explicit offsets.
+import * as fs from 'node:fs';
+import { Errno, Filetype } from '../../abi/index.js';
+import { WasiError } from '../../runtime/errors.js';
+import { filetypeFromMode, sleepSync } from '../stream.js';
+import { FileHandle, type Stat } from '../types.js';
+import { hostTime } from './times.js';
+
+const C = fs.constants;
+const INT64_MAX = 0x7fffffffffffffffn;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A 64-bit unsigned view of a stat field (Node's bigint stats are signed). */
+export const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+
+/** A host bigint stat as a preview1 filestat (filetype by S_IFMT). */
+export function statFromHost(s: fs.BigIntStats): Stat {
+  return {
+    dev: u64(s.dev), ino: u64(s.ino), filetype: filetypeFromMode(Number(s.mode)), nlink: u64(s.nlink),
+    size: u64(s.size), atim: s.atimeNs, mtim: s.mtimeNs, ctim: s.ctimeNs,
+  };
+}
+
+const errCode = (e: unknown): unknown => (e as { code?: unknown } | null)?.code;
+
+/**
+ * A host fd opened by HostFile.open. Regular files and block devices are seekable and use pread/pwrite at the
+ * offset given; FIFOs, sockets and character devices are streams (offsets ignored). A FIFO is opened
+ * non-blocking (so opening never hangs the runtime); its reads and writes wait out EAGAIN, which makes them
+ * block like ordinary ones.
+ */
+export class HostFileHandle extends FileHandle {
+  override readonly seekable: boolean;
+  readonly filetype: Filetype;
+  private closed = false;
+
+  constructor(readonly hostFd: number, mode: number, private readonly nonblocking: boolean) {
+    super();
+    this.filetype = filetypeFromMode(mode);
+    const fmt = mode & C.S_IFMT;
+    this.seekable = fmt === C.S_IFREG || fmt === C.S_IFBLK;
+  }
+
+  private get fd(): number {
+    if (this.closed) throw new WasiError(Errno.BADF, 'host file is closed');
+    return this.hostFd;
+  }
+
+  override read(buf: Uint8Array, offset: bigint): number {
+    if (buf.length === 0) return 0;
+    let pos: number | bigint | null = null;
+    if (this.seekable) {
+      if (offset < 0n || offset > INT64_MAX) throw new WasiError(Errno.INVAL, 'read offset out of range');
+      pos = offset <= MAX_SAFE ? Number(offset) : offset; // readSync takes a bigint position; writeSync does not
+    }
+    for (;;) {
+      try {
+        return fs.readSync(this.fd, buf, 0, buf.length, pos);
+      } catch (e) {
+        if (this.nonblocking && errCode(e) === 'EAGAIN') { sleepSync(5); continue; }
+        throw e;
+      }
+    }
+  }
+
+  override write(buf: Uint8Array, offset: bigint): number {
+    if (buf.length === 0) return 0;
+    let pos: number | null = null;
+    if (this.seekable) {
+      // fs.writeSync silently ignores a bigint position (it would write at the fd's own position): numbers only.
+      if (offset < 0n) throw new WasiError(Errno.INVAL, 'write offset out of range');
+      if (offset + BigInt(buf.length) > MAX_SAFE) throw new WasiError(Errno.FBIG, 'write offset beyond 2^53');
+      pos = Number(offset);
+    }
+    if (!this.nonblocking) return fs.writeSync(this.fd, buf, 0, buf.length, pos);
+    let done = 0;
+    while (done < buf.length) {
+      try {
+        done += fs.writeSync(this.fd, buf, done, buf.length - done, null);
+      } catch (e) {
+        if (errCode(e) === 'EAGAIN') { sleepSync(1); continue; }
+        if (done > 0) return done;
+        throw e;
+      }
+    }
+    return done;
+  }
+
+  override stat(): Stat { return statFromHost(fs.fstatSync(this.fd, { bigint: true })); }
+
+  override setSize(size: bigint): void {
+    if (size < 0n) throw new WasiError(Errno.INVAL);
+    if (size > MAX_SAFE) throw new WasiError(Errno.FBIG, 'size beyond 2^53');
+    fs.ftruncateSync(this.fd, Number(size));
+  }
+
+  /** Microsecond precision on the host: see src/vfs/host/times.ts. */
+  override setTimes(atim: bigint | undefined, mtim: bigint | undefined): void {
+    if (atim === undefined && mtim === undefined) return;
+    const fd = this.fd;
+    const cur = atim === undefined || mtim === undefined ? fs.fstatSync(fd, { bigint: true }) : undefined;
+    fs.futimesSync(fd, hostTime(atim ?? cur!.atimeNs), hostTime(mtim ?? cur!.mtimeNs));
+  }
+
+  /** posix_fallocate semantics without the syscall: grows the file to offset+len when it is shorter. */
+  override allocate(offset: bigint, len: bigint): void {
+    if (offset < 0n || len < 0n) throw new WasiError(Errno.INVAL);
+    if (this.filetype !== Filetype.REGULAR_FILE) {
+      throw new WasiError(this.seekable ? Errno.NODEV : Errno.SPIPE, 'allocate on a non-regular file');
+    }
+    const end = offset + len;
+    if (end > MAX_SAFE) throw new WasiError(Errno.FBIG, 'allocation beyond 2^53');
+    const fd = this.fd;
+    if (end > fs.fstatSync(fd, { bigint: true }).size) fs.ftruncateSync(fd, Number(end));
+  }
+
+  override sync(): void { fs.fsyncSync(this.fd); }
+  override datasync(): void { fs.fdatasyncSync(this.fd); }
+
+  override readable(offset: bigint): bigint {
+    if (this.filetype !== Filetype.REGULAR_FILE || this.closed) return 0n;
+    const left = fs.fstatSync(this.hostFd, { bigint: true }).size - offset;
+    return left > 0n ? left : 0n;
+  }
+
+  override close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.hostFd);
+  }
+}
