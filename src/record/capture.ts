@@ -12,11 +12,14 @@ export interface StringLists {
 }
 
 export interface CallPlan {
+  /** False for functions that read no guest memory (inputs() is then always null). */
+  readonly readsInputs: boolean;
   /** The bytes the call reads, concatenated in parameter order; null when it reads none. */
   inputs(mem: Uint8Array, args: ArrayLike<unknown>): Uint8Array | null;
   /**
    * The ranges the call wrote, as a flat [addr, len, addr, len, ...] list, in parameter order. On failure
    * (errno ≠ 0) only fixed-size out-params are reported. Ranges outside memory are left out.
+   * The array is reused by the next call of the same plan.
    */
   writes(mem: Uint8Array, args: ArrayLike<unknown>, result: unknown): number[];
 }
@@ -137,7 +140,9 @@ export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
     }
   }
 
+  const written: number[] = [];
   return {
+    readsInputs: inputOps.length > 0,
     inputs(mem, args) {
       if (inputOps.length === 0) return null;
       const parts: Uint8Array[] = [];
@@ -145,10 +150,10 @@ export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
       return parts.length === 0 ? new Uint8Array(0) : concat(parts);
     },
     writes(mem, args, result) {
-      const out: number[] = [];
+      written.length = 0;
       const ok = def.result === 'none' || result === 0;
-      for (const op of writeOps) op(mem, args, out, ok);
-      return out;
+      for (let i = 0; i < writeOps.length; i++) writeOps[i]!(mem, args, written, ok);
+      return written;
     },
   };
 }

@@ -74,8 +74,9 @@ export function recordingImports(
 function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => unknown, rec: Recorder,
   mem: MemoryRef, lists: StringLists): (...args: unknown[]) => unknown {
   const plan = callPlan(FUNCTIONS[entry.wasi!]!, lists);
+  const readsInputs = plan.readsInputs;
   return function recordedCall(...args: unknown[]): unknown {
-    const inputs = plan.inputs(mem.bytes(), args);
+    const inputs = readsInputs ? plan.inputs(mem.bytes(), args) : null;
     const start = performance.now();
     let result: unknown;
     try {

@@ -82,7 +82,7 @@ export class Recorder {
     enc.arrayHeader(writes.length);
     for (let i = 0; i < writes.length; i += 2) {
       enc.number(writes[i]!);
-      enc.binOrBlob(mem.subarray(writes[i]!, writes[i]! + writes[i + 1]!));
+      enc.memoryBin(mem, writes[i]!, writes[i + 1]!);
     }
     if (inputs === null) enc.nil(); else enc.binOrBlob(inputs);
     enc.number(Math.max(0, Math.round((start - this.lastStart) * 1e6)));

@@ -13,10 +13,11 @@ export class EventCursor {
   /** Index of the next event. */
   index = 0;
   /** Where the last events started (payload, offset), newest last, for divergence reports. */
-  private readonly recent: { payload: Uint8Array; offset: number; index: number }[] = [];
+  private readonly recent: { payload: Uint8Array; offset: number; index: number }[];
 
-  constructor(private readonly reader: TraceReader, private readonly keepRecent = 6) {
+  constructor(reader: TraceReader, private readonly keepRecent = 6) {
     this.frames = reader.frames();
+    this.recent = Array.from({ length: keepRecent }, () => ({ payload: this.payload, offset: 0, index: -1 }));
   }
 
   private guard<T>(f: () => T): T {
@@ -71,17 +72,19 @@ export class EventCursor {
     return true;
   }
 
+  /** Notes where the current event starts, in a ring of the last `keepRecent` events. */
   private remember(): void {
-    if (this.keepRecent === 0) return;
-    const slot = this.recent.length > this.keepRecent ? this.recent.shift()! : { payload: this.payload, offset: 0, index: 0 };
+    const slot = this.recent[this.index % this.keepRecent]!;
     slot.payload = this.payload;
     slot.offset = this.decoder.eventStart;
     slot.index = this.index;
-    this.recent.push(slot);
   }
 
   /** The last events handed out, decoded, oldest first: [index, event]. The newest is the current one. */
   recentEvents(): { index: number; event: CallEvent }[] {
-    return this.recent.map((r) => ({ index: r.index, event: new EventDecoder().decodeAt(r.payload, r.offset) }));
+    return this.recent
+      .filter((r) => r.index >= 0 && r.index < this.index)
+      .sort((a, b) => a.index - b.index)
+      .map((r) => ({ index: r.index, event: new EventDecoder().decodeAt(r.payload, r.offset) }));
   }
 }

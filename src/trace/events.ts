@@ -122,6 +122,17 @@ export class EventEncoder {
     this.pos += bytes.length;
   }
 
+  /** binOrBlob of guest memory [addr, addr+len), copying small ranges without making a view. */
+  memoryBin(mem: Uint8Array, addr: number, len: number): void {
+    if (len > 32) { this.binOrBlob(mem.subarray(addr, addr + len)); return; }
+    const b = this.buf;
+    b[this.pos] = 0xc4;
+    b[this.pos + 1] = len;
+    let at = this.pos + 2;
+    for (let i = 0; i < len; i++) b[at++] = mem[addr + i]!;
+    this.pos = at;
+  }
+
   /** A byte string of a call event: inline, or a {blob: n} reference when it went out as blob events. */
   binOrBlob(bytes: Uint8Array): void {
     if (bytes.length > BLOB_THRESHOLD) { this.mapHeader(1); this.str('blob'); this.number(bytes.length); }
