@@ -346,3 +346,19 @@ describe('directory mutations', () => {
     expect(errnoOf(() => dir.stat())).toBe(Errno.NOENT);
   });
 });
+
+describe('host timestamps keep nanoseconds', () => {
+  it('path and fd set_times read back the exact nanoseconds (through touch when Node cannot)', () => {
+    const d = fs.mkdtempSync(join(os.tmpdir(), 'wasi-trace-ns-'));
+    fs.writeFileSync(join(d, 'f'), 'x');
+    const node = openHostDirectory(d).lookup('f') as FileNode;
+    node.setTimes(1234567890123456789n, 1234567890987654321n);
+    let s = fs.statSync(join(d, 'f'), { bigint: true });
+    expect([s.atimeNs, s.mtimeNs]).toEqual([1234567890123456789n, 1234567890987654321n]);
+    const h = node.open({ read: true, write: true, truncate: false });
+    h.setTimes(1111111111222222223n, undefined);
+    h.close();
+    s = fs.statSync(join(d, 'f'), { bigint: true });
+    expect([s.atimeNs, s.mtimeNs]).toEqual([1111111111222222223n, 1234567890987654321n]);
+  });
+});

@@ -4,7 +4,7 @@ import { Errno, Filetype } from '../../abi/index.js';
 import { WasiError } from '../../runtime/errors.js';
 import { filetypeFromMode, sleepSync } from '../stream.js';
 import { FileHandle, type Stat } from '../types.js';
-import { hostTime } from './times.js';
+import { hostTime, setExactTimes } from './times.js';
 
 const C = fs.constants;
 const INT64_MAX = 0x7fffffffffffffffn;
@@ -94,12 +94,15 @@ export class HostFileHandle extends FileHandle {
     fs.ftruncateSync(this.fd, Number(size));
   }
 
-  /** Microsecond precision on the host: see src/vfs/host/times.ts. */
+  /** Nanoseconds through `touch` on /proc/PID/fd when needed, else microseconds: see src/vfs/host/times.ts. */
   override setTimes(atim: bigint | undefined, mtim: bigint | undefined): void {
     if (atim === undefined && mtim === undefined) return;
     const fd = this.fd;
     const cur = atim === undefined || mtim === undefined ? fs.fstatSync(fd, { bigint: true }) : undefined;
-    fs.futimesSync(fd, hostTime(atim ?? cur!.atimeNs), hostTime(mtim ?? cur!.mtimeNs));
+    const a = atim ?? cur!.atimeNs;
+    const m = mtim ?? cur!.mtimeNs;
+    fs.futimesSync(fd, hostTime(a), hostTime(m));
+    setExactTimes(`/proc/${process.pid}/fd/${fd}`, false, a, m);
   }
 
   /** posix_fallocate semantics without the syscall: grows the file to offset+len when it is shorter. */

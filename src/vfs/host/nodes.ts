@@ -16,7 +16,7 @@ import {
   DirectoryNode, FileNode, SymlinkNode, type DirEntry, type Node, type OpenFileOptions, type Stat,
 } from '../types.js';
 import { HostFileHandle, statFromHost, u64 } from './handle.js';
-import { hostTime } from './times.js';
+import { hostTime, setExactTimes } from './times.js';
 
 const C = fs.constants;
 const errCode = (e: unknown): unknown => (e as { code?: unknown } | null)?.code;
@@ -43,7 +43,10 @@ function sameObject(hostPath: string, dev: bigint, ino: bigint): fs.BigIntStats 
 function setNodeTimes(hostPath: string, dev: bigint, ino: bigint, atim?: bigint, mtim?: bigint): void {
   if (atim === undefined && mtim === undefined) return;
   const cur = sameObject(hostPath, dev, ino);
-  fs.lutimesSync(hostPath, hostTime(atim ?? cur.atimeNs), hostTime(mtim ?? cur.mtimeNs));
+  const a = atim ?? cur.atimeNs;
+  const m = mtim ?? cur.mtimeNs;
+  fs.lutimesSync(hostPath, hostTime(a), hostTime(m));
+  setExactTimes(hostPath, true, a, m);
 }
 
 /** The node for host path `p` whose lstat is `s`, by `mode & S_IFMT`. */

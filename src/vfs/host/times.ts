@@ -13,6 +13,9 @@
 //   file's current timestamp, since preview1 timestamps are unsigned) go through a Date: millisecond precision.
 //   Node turns NaN/negative numbers into errors or "now", so there is no UTIME_OMIT either: a timestamp left
 //   as is is rewritten from its current value and therefore also loses its sub-microsecond part.
+//   setExactTimes (below) then restores full nanoseconds through coreutils `touch` when any value has
+//   sub-microsecond digits, so a guest reads back exactly what it set.
+import { spawnSync } from 'node:child_process';
 
 const view = new DataView(new ArrayBuffer(8));
 
@@ -61,4 +64,21 @@ export function hostTime(ns: bigint): number | Date {
     }
   }
   return best;
+}
+
+/**
+ * Sets atime and mtime with full nanoseconds where Node's utimes could not: coreutils `touch` passes them to
+ * utimensat unchanged. Only needed when a value has sub-microsecond digits (rare), so the process spawn is paid
+ * only then. `noFollow`: set the times of a symlink itself. Returns false when `touch` is unavailable or fails
+ * (the microsecond-exact values already set stay).
+ */
+export function setExactTimes(path: string, noFollow: boolean, atim: bigint, mtim: bigint): boolean {
+  if (atim % 1000n === 0n && mtim % 1000n === 0n) return true;
+  if (atim < 0n || mtim < 0n) return false;
+  const stamp = (ns: bigint) => `@${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
+  for (const [flag, ns] of [['-a', atim], ['-m', mtim]] as const) {
+    const r = spawnSync('touch', ['-c', ...(noFollow ? ['-h'] : []), flag, '-d', stamp(ns), '--', path], { stdio: 'ignore' });
+    if (r.status !== 0) return false;
+  }
+  return true;
 }
