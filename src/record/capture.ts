@@ -11,6 +11,12 @@ export interface StringLists {
   environ: { count: number; bytes: number };
 }
 
+/** The sizes args_get/environ_get write for this argv and environment (NUL-terminated UTF-8 strings). */
+export function stringLists(argv: readonly string[], env: readonly string[]): StringLists {
+  const sizes = (list: readonly string[]) => ({ count: list.length, bytes: list.reduce((n, s) => n + Buffer.byteLength(s) + 1, 0) });
+  return { args: sizes(argv), environ: sizes(env) };
+}
+
 export interface CallPlan {
   /** False for functions that read no guest memory (inputs() is then always null). */
   readonly readsInputs: boolean;

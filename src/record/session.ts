@@ -6,12 +6,10 @@ import type { Provider } from '../providers.js';
 import { importsFor, instantiate, type GuestOptions } from '../run.js';
 import { endFrom, type RunEnd } from '../runtime/runtime.js';
 import { TOOL_VERSION } from '../version.js';
-import type { StringLists } from './capture.js';
+import { stringLists } from './capture.js';
 import { importTable, MemoryRef, recordingImports, type ImportEntry } from './proxy.js';
 import { Recorder, type ChunkSink } from './recorder.js';
 
-const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
-const listSizes = (list: string[]) => ({ count: list.length, bytes: list.reduce((n, s) => n + utf8Length(s) + 1, 0) });
 
 /** The guest's argv and environment as the provider hands them over. */
 export function guestArgv(loaded: LoadedModule, options: GuestOptions): { argv: string[]; env: string[] } {
@@ -55,8 +53,7 @@ export function prepareRecording(loaded: LoadedModule, provider: Provider, optio
   const recorder = new Recorder(sink, chunk, table.length, performance.now(), progress);
   const mem = new MemoryRef();
   const { argv, env } = guestArgv(loaded, options);
-  const lists: StringLists = { args: listSizes(argv), environ: listSizes(env) };
-  const imports = recordingImports(table, importsFor(loaded, provider.wasi, options.imports), recorder, mem, lists);
+  const imports = recordingImports(table, importsFor(loaded, provider.wasi, options.imports), recorder, mem, stringLists(argv, env));
   return {
     recorder,
     table,

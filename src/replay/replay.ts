@@ -6,7 +6,7 @@ import { FUNCTIONS } from '../abi/index.js';
 import { UserError } from '../errors.js';
 import { formatCall } from '../inspect/format.js';
 import { compileModule, type LoadedModule } from '../module.js';
-import { callPlan, type CallPlan, type StringLists } from '../record/capture.js';
+import { callPlan, stringLists, type CallPlan } from '../record/capture.js';
 import { importTable, MemoryRef, type ImportEntry } from '../record/proxy.js';
 import { memoryHash } from '../record/session.js';
 import { loadGuestModule, instantiate } from '../run.js';
@@ -112,7 +112,6 @@ async function replayModule(reader: TraceReader, header: Header, options: Replay
   return other;
 }
 
-const listSizes = (list: string[]) => ({ count: list.length, bytes: list.reduce((n, s) => n + Buffer.byteLength(s) + 1, 0) });
 
 /** Replays a trace; throws DivergenceError when the guest departs from it, UserError for a bad trace. */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
@@ -130,7 +129,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
   const stdout = options.quiet ? () => {} : options.stdout ?? writeAll(1);
   const stderr = options.quiet ? () => {} : options.stderr ?? writeAll(2);
-  const lists: StringLists = { args: listSizes(header.argv), environ: listSizes(header.env) };
+  const lists = stringLists(header.argv, header.env);
   const plans: (CallPlan | undefined)[] = table.map((e) => (e.wasi !== undefined ? callPlan(FUNCTIONS[e.wasi]!, lists) : undefined));
   const cursor = new EventCursor(reader);
   const mem = new MemoryRef();
