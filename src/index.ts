@@ -1,6 +1,8 @@
 // The public TypeScript API of wasi-trace.
 export { run, type GuestOptions, type RunEnd } from './run.js';
 export { UserError, EXIT_TRAP, EXIT_USAGE } from './errors.js';
-export type { RuntimeKind } from './providers.js';
+export type { RuntimeKind, PreopenSpec } from './providers.js';
 export { FileHandle, FileNode, DirectoryNode, SymlinkNode, type Stat } from './vfs/types.js';
 export { BufferInput, CallbackOutput } from './vfs/stream.js';
+export { memoryDirectory, anonymousFile, copyHostTree, MemoryDirectory, MemoryFile } from './vfs/memory/index.js';
+export { openHostDirectory } from './vfs/host/index.js';

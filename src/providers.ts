@@ -2,7 +2,8 @@
 import { MODULE_NAME } from './abi/index.js';
 import { UserError } from './errors.js';
 import { endFrom, WasiRuntime, type Preopen, type RunEnd } from './runtime/runtime.js';
-import type { FileHandle } from './vfs/types.js';
+import { openHostDirectory } from './vfs/host/index.js';
+import type { DirectoryNode, FileHandle } from './vfs/types.js';
 
 export type RuntimeKind = 'builtin' | 'node';
 export const RUNTIME_KINDS: readonly RuntimeKind[] = ['builtin', 'node'];
@@ -14,9 +15,31 @@ export interface ProviderOptions {
   stdin?: FileHandle;
   stdout?: FileHandle;
   stderr?: FileHandle;
-  /** Builtin: any directory nodes. node:wasi: only host directories (hostPath must be set). */
-  preopens?: (Preopen & { hostPath?: string })[];
+  /** Directories the guest sees, at fd 3, 4, ... in order. node:wasi takes host directories only. */
+  preopens?: PreopenSpec[];
+  /** Builtin only: files placed at exactly these fds (see RuntimeOptions.fds), e.g. an anonymousFile(). */
+  fds?: Record<number, FileHandle>;
 }
+
+/**
+ * A preopened directory: a host directory by path (confined to it), or any DirectoryNode such as a
+ * memoryDirectory(). hostPath beside dir only labels it (the trace header records it).
+ */
+export type PreopenSpec =
+  | { guestPath: string; dir: DirectoryNode; hostPath?: string }
+  | { guestPath: string; hostPath: string; dir?: undefined };
+
+/** The host directory at `hostPath` for the builtin runtime; UserError when it is missing or not a directory. */
+export function hostDirectory(hostPath: string): DirectoryNode {
+  try {
+    return openHostDirectory(hostPath);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+}
+
+const builtinPreopen = (p: PreopenSpec): Preopen =>
+  ({ guestPath: p.guestPath, dir: p.dir ?? hostDirectory(p.hostPath) });
 
 export interface Provider {
   readonly kind: RuntimeKind;
@@ -28,7 +51,7 @@ export interface Provider {
 
 export async function createProvider(kind: RuntimeKind, options: ProviderOptions): Promise<Provider> {
   if (kind === 'builtin') {
-    const rt = new WasiRuntime(options);
+    const rt = new WasiRuntime({ ...options, preopens: options.preopens?.map(builtinPreopen) });
     return { kind, wasi: rt.imports()[MODULE_NAME]!, start: (instance) => rt.start(instance) };
   }
   return createNodeProvider(options);
@@ -39,9 +62,15 @@ async function createNodeProvider(options: ProviderOptions): Promise<Provider> {
   if (options.stdin || options.stdout || options.stderr) {
     throw new UserError('--runtime node uses the process stdio; custom stdio needs the builtin runtime');
   }
+  if (options.fds && Object.keys(options.fds).length > 0) {
+    throw new UserError('--runtime node cannot place files at fds; that needs the builtin runtime');
+  }
   const preopens: Record<string, string> = {};
   for (const p of options.preopens ?? []) {
-    if (p.hostPath === undefined) throw new UserError(`--runtime node cannot use the in-memory directory ${p.guestPath}`);
+    if (p.dir !== undefined || p.hostPath === undefined) {
+      throw new UserError(`--runtime node cannot use the in-memory directory ${p.guestPath} (builtin runtime only)`);
+    }
+    hostDirectory(p.hostPath); // the same one-line error for a missing directory as the builtin runtime
     preopens[p.guestPath] = p.hostPath;
   }
   const env: Record<string, string> = {};

@@ -2,7 +2,7 @@
 import { MODULE_NAME } from './abi/index.js';
 import { UserError } from './errors.js';
 import { compileModule, readModuleBytes, type LoadedModule } from './module.js';
-import { createProvider, type Provider, type ProviderOptions, type RuntimeKind } from './providers.js';
+import { createProvider, type PreopenSpec, type Provider, type RuntimeKind } from './providers.js';
 import type { RunEnd } from './runtime/runtime.js';
 import { BufferInput, CallbackOutput } from './vfs/stream.js';
 import { FileHandle } from './vfs/types.js';
@@ -24,7 +24,10 @@ export interface GuestOptions {
   stdin?: Uint8Array | FileHandle;
   stdout?: ((bytes: Uint8Array) => void) | FileHandle;
   stderr?: ((bytes: Uint8Array) => void) | FileHandle;
-  preopens?: ProviderOptions['preopens'];
+  /** Directories the guest sees, at fd 3, 4, ...: host directories by path, or DirectoryNodes (memoryDirectory()). */
+  preopens?: PreopenSpec[];
+  /** Builtin runtime only: files placed at exactly these fd numbers, e.g. { 0: anonymousFile(bytes) }. */
+  fds?: Record<number, FileHandle>;
   /** Imports of other modules than wasi_snapshot_preview1, by module then name. */
   imports?: Record<string, Record<string, unknown>>;
 }
@@ -51,6 +54,7 @@ export function providerFor(loaded: LoadedModule, options: GuestOptions): Promis
     stdout: outputHandle(options.stdout),
     stderr: outputHandle(options.stderr),
     preopens: options.preopens,
+    fds: options.fds,
   });
 }
 

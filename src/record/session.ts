@@ -25,7 +25,9 @@ export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: 
     engine: { node: process.versions.node, v8: process.versions.v8, platform: process.platform, arch: process.arch },
     argv,
     env,
-    preopens: (options.preopens ?? []).map((p) => ({ guest: p.guestPath, ...(p.hostPath ? { host: p.hostPath } : { memory: true }) })),
+    preopens: (options.preopens ?? []).map((p) => (p.dir === undefined
+      ? { guest: p.guestPath, host: p.hostPath }
+      : { guest: p.guestPath, memory: true, ...(p.hostPath ? { copiedFrom: p.hostPath } : {}) })),
     runtime: options.runtime ?? 'builtin',
     imports: table,
     module: { name: loaded.name, size: loaded.bytes.length, sha256: loaded.sha256 },

@@ -9,7 +9,8 @@ import { entryFiletype, type FdEntry, type FileEntry } from './fdtable.js';
 import type { Family, RuntimeContext } from './context.js';
 
 const encoder = new TextEncoder();
-const VALID_FDFLAGS = (1 << FDFLAGS.names.length) - 1;
+/** Every fdflags bit the spec defines; other bits are EINVAL. */
+export const VALID_FDFLAGS = (1 << FDFLAGS.names.length) - 1;
 
 /** ENOTCAPABLE unless the fd has `name` among its base rights. */
 export function requireRight(e: FdEntry, name: Parameters<typeof right>[0]): void {
@@ -36,7 +37,9 @@ export function resolveTimes(atim: bigint, mtim: bigint, flags: number): [bigint
   return [a, m];
 }
 
+/** A seekable file fd: EBADF for a directory (as wasmtime), ESPIPE for a stream. */
 function seekableFile(ctx: RuntimeContext, fd: number): FileEntry {
+  if (ctx.fds.get(fd).handle instanceof DirectoryNode) throw new WasiError(Errno.BADF, 'a directory has no position');
   const e = ctx.fds.file(fd);
   if (!e.handle.seekable) throw new WasiError(Errno.SPIPE);
   return e;

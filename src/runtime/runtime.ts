@@ -8,14 +8,15 @@ import { clockFamily } from './clock.js';
 import type { Family, HostFunction, RuntimeContext } from './context.js';
 import { errnoFrom, ProcExit } from './errors.js';
 import { fdFamily } from './fd.js';
-import { DIRECTORY_RIGHTS, FdTable, STREAM_RIGHTS } from './fdtable.js';
+import { DIRECTORY_RIGHTS, FdTable, FILE_RIGHTS, STREAM_RIGHTS } from './fdtable.js';
 import { GuestMemory } from './memory.js';
+import { pathFamily } from './path.js';
 import { pollFamily } from './poll.js';
 import { procFamily } from './proc.js';
 import { randomFamily } from './random.js';
 import { sockFamily } from './sock.js';
 
-const FAMILIES: Family[] = [argsFamily, clockFamily, fdFamily, pollFamily, procFamily, randomFamily, sockFamily];
+const FAMILIES: Family[] = [argsFamily, clockFamily, fdFamily, pathFamily, pollFamily, procFamily, randomFamily, sockFamily];
 
 export interface Preopen {
   /** The path the guest sees (fd_prestat_dir_name). */
@@ -33,6 +34,11 @@ export interface RuntimeOptions {
   stderr?: FileHandle;
   /** Directories placed at fd 3, 4, ... in order. */
   preopens?: Preopen[];
+  /**
+   * Files placed at exactly these fd numbers, after stdio and the preopens (fd 0-2 replace stdin/stdout/stderr),
+   * for example an anonymous in-memory file. An fd that a preopen took is an error (RangeError).
+   */
+  fds?: Record<number, FileHandle>;
   /** Called with any non-WASI exception an implementation threw (a bug); the guest sees EIO. */
   onInternalError?: (e: unknown) => void;
 }
@@ -59,6 +65,13 @@ export class WasiRuntime {
     this.fds.set(2, { handle: options.stderr ?? new HostStream(2, 'write'), rightsBase: STREAM_RIGHTS, rightsInheriting: 0n, fdflags: 0, position: 0n });
     for (const p of options.preopens ?? []) {
       this.fds.add({ handle: p.dir, rightsBase: DIRECTORY_RIGHTS, rightsInheriting: ALL_RIGHTS, fdflags: 0, position: 0n, preopen: p.guestPath });
+    }
+    const preopenFds = new Set(this.fds.fds().filter((fd) => fd > 2));
+    for (const [key, handle] of Object.entries(options.fds ?? {})) {
+      const fd = Number(key);
+      if (preopenFds.has(fd)) throw new RangeError(`fd ${fd} is already a preopened directory`);
+      const rightsBase = handle.seekable ? FILE_RIGHTS : STREAM_RIGHTS;
+      this.fds.set(fd, { handle, rightsBase, rightsInheriting: 0n, fdflags: 0, position: 0n });
     }
   }
 
