@@ -3,16 +3,22 @@
 // cause into one line on stderr and a non-zero exit (stack traces only with --debug).
 import yargs from 'yargs';
 import { UserError, EXIT_USAGE } from '../src/errors.js';
+import { setTiering } from '../src/engine.js';
 import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
+import { dumpCommand } from './dump.js';
+import { infoCommand } from './info.js';
+import { statsCommand } from './stats.js';
+import { diffCommand } from './diff.js';
+import { exportCommand } from './export.js';
 
-const COMMANDS = [runCommand, recordCommand, replayCommand];
+const COMMANDS = [runCommand, recordCommand, replayCommand, dumpCommand, infoCommand, statsCommand, diffCommand, exportCommand];
 /** Commands whose first positional is a module, after which every word belongs to the guest. */
 const GUEST_COMMANDS = new Set(['run', 'record']);
 /** Options of those commands that take a value (so their value is not mistaken for the module). */
 const VALUE_OPTIONS = new Set(['--env', '--runtime', '--dir', '--mem-dir', '--mem-file', '-o', '--output']);
-const FLAG_OPTIONS = new Set(['--inherit-env', '--debug', '--help', '-h', '--version', '--quiet']);
+const FLAG_OPTIONS = new Set(['--inherit-env', '--debug', '--help', '-h', '--version', '--quiet', '--optimize']);
 /** Stands in for the module path while yargs parses (yargs would mangle "-"). */
 const MODULE_PLACEHOLDER = 'MODULE';
 
@@ -48,12 +54,14 @@ async function main(argv: string[]): Promise<number> {
   try {
     const { ours, module, guest } = splitGuestArgs(argv);
     debug = ours.includes('--debug');
+    setTiering(ours.includes('--optimize') ? 'optimizing' : 'baseline');
     const parser = yargs(ours)
       .scriptName('wasi-trace')
       .usage('$0 <command> [options]')
       .strict()
       .demandCommand(1, 'name a command: run, record or replay')
       .option('debug', { type: 'boolean', describe: 'print stack traces of internal errors' })
+      .option('optimize', { type: 'boolean', describe: "let V8 optimise hot guest code (faster long computations; default: baseline compiler only, the same in record and replay)" })
       .help()
       .version()
       .exitProcess(false)

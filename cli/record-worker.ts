@@ -7,16 +7,20 @@ import { providerFor } from '../src/run.js';
 import { ChunkProducer, type ChunkPool } from '../src/record/chunks.js';
 import { prepareRecording, traceHeader } from '../src/record/session.js';
 import { UserError } from '../src/errors.js';
+import { setTiering, type Tiering } from '../src/engine.js';
 import { guestOptions, type GuestFlags } from './common.js';
 
 export interface RecordWorkerData {
   flags: GuestFlags;
   loaded: LoadedModule;
   pool: ChunkPool;
+  /** The main thread's engine setting (V8 flags are shared; this module's record of them is not). */
+  tiering: Tiering;
 }
 
 async function main(): Promise<void> {
-  const { flags, loaded, pool } = workerData as RecordWorkerData;
+  const { flags, loaded, pool, tiering } = workerData as RecordWorkerData;
+  setTiering(tiering);
   const port = parentPort!;
   const options = guestOptions(flags);
   const provider = await providerFor(loaded, options);

@@ -4,6 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Argv } from 'yargs';
 import { EXIT_USAGE, UserError } from '../src/errors.js';
+import { engineFingerprint } from '../src/engine.js';
 import { compileModule, readModuleBytes } from '../src/module.js';
 import { createChunkPool, ChunkConsumer } from '../src/record/chunks.js';
 import type { RunEnd } from '../src/run.js';
@@ -29,7 +30,7 @@ export const recordCommand = {
     const pool = createChunkPool(4, MAX_FRAME_BYTES);
     const consumer = new ChunkConsumer(pool);
     const worker = new Worker(new URL('./record-worker.js', import.meta.url), {
-      workerData: { flags: { ...flags }, loaded, pool },
+      workerData: { flags: { ...flags }, loaded, pool, tiering: engineFingerprint().tiering },
     });
     let writer: TraceWriter | undefined;
     const append = (b: Uint8Array, n: number) => writer!.appendEvents(b, n);

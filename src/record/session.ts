@@ -6,6 +6,7 @@ import type { Provider } from '../providers.js';
 import { importsFor, instantiate, type GuestOptions } from '../run.js';
 import { endFrom, type RunEnd } from '../runtime/runtime.js';
 import { TOOL_VERSION } from '../version.js';
+import { engineFingerprint } from '../engine.js';
 import { stringLists } from './capture.js';
 import { importTable, MemoryRef, recordingImports, type ImportEntry } from './proxy.js';
 import { Recorder, type ChunkSink } from './recorder.js';
@@ -22,7 +23,7 @@ export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: 
   return {
     tool: 'wasi-trace',
     toolVersion: TOOL_VERSION,
-    engine: { node: process.versions.node, v8: process.versions.v8, platform: process.platform, arch: process.arch },
+    engine: engineFingerprint(),
     argv,
     env,
     preopens: (options.preopens ?? []).map((p) => (p.dir === undefined

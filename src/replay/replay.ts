@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { FUNCTIONS } from '../abi/index.js';
 import { UserError } from '../errors.js';
+import { engineFingerprint } from '../engine.js';
 import { formatCall } from '../inspect/format.js';
 import { compileModule, type LoadedModule } from '../module.js';
 import { callPlan, stringLists, type CallPlan } from '../record/capture.js';
@@ -118,6 +119,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const reader = await openTrace(options.trace);
   const header = checkHeader(reader.header, options.trace);
   const loaded = await replayModule(reader, header, options);
+  const recordedTiering = (reader.header.engine as { tiering?: string } | undefined)?.tiering;
+  if (recordedTiering && recordedTiering !== engineFingerprint().tiering) {
+    options.onWarning?.(`recorded with the ${recordedTiering} compiler tier, replaying with the ${engineFingerprint().tiering} one (see --optimize): a trap from stack exhaustion may come at another depth`);
+  }
   const table = header.imports;
   const actualTable = importTable(loaded.module);
   if (JSON.stringify(actualTable.map((e) => [e.module, e.name])) !== JSON.stringify(table.map((e) => [e.module, e.name]))) {
