@@ -1,6 +1,6 @@
 // The guest thread of `wasi-trace record`: builds the guest's runtime from the command line flags, runs it
 // through the recording proxy, and passes encoded events to the main thread in shared chunks (chunks.ts).
-// Messages out: header (before the run), chunk (a chunk is full), end (with the footer), fail (setup error).
+// Messages out: header (as the run starts), chunk (a chunk is full), end (with the footer), fail (setup error).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LoadedModule } from '../src/module.js';
 import { providerFor } from '../src/run.js';
@@ -26,9 +26,8 @@ async function main(): Promise<void> {
   const provider = await providerFor(loaded, options);
   const producer = new ChunkProducer(pool, () => port.postMessage({ type: 'chunk' }));
   const session = prepareRecording(loaded, provider, options, (b, n) => producer.full(b.length, n), producer.first(), producer.progress);
-  const go = new Promise((resolve) => port.once('message', resolve));
+  // The main thread writes the header and module while the guest already runs; events wait in the chunks.
   port.postMessage({ type: 'header', header: traceHeader(loaded, options, session.table) });
-  await go;
   const end = await session.run();
   session.recorder.flush();
   port.postMessage({ type: 'end', end, footer: session.footer(end) });

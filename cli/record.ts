@@ -7,6 +7,7 @@ import { EXIT_USAGE, UserError } from '../src/errors.js';
 import { engineFingerprint } from '../src/engine.js';
 import { compileModule, readModuleBytes } from '../src/module.js';
 import { createChunkPool, ChunkConsumer } from '../src/record/chunks.js';
+import { RECORD_LEVEL } from '../src/record/record.js';
 import type { RunEnd } from '../src/run.js';
 import { MAX_FRAME_BYTES } from '../src/trace/format.js';
 import { TraceWriter } from '../src/trace/writer.js';
@@ -14,7 +15,7 @@ import { initZstd } from '../src/trace/zstd.js';
 import { guestFlags, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
 
-interface RecordFlags extends GuestFlags { output: string }
+interface RecordFlags extends GuestFlags { output: string; level: number }
 
 const SIGNALS: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
 
@@ -22,8 +23,10 @@ export const recordCommand = {
   command: 'record <module> [args..]',
   describe: 'run a guest and record every call into a trace',
   builder: (y: Argv) => guestFlags(y)
-    .option('output', { alias: 'o', type: 'string', default: 'trace.bin', requiresArg: true, describe: 'where to write the trace' }),
+    .option('output', { alias: 'o', type: 'string', default: 'trace.bin', requiresArg: true, describe: 'where to write the trace' })
+    .option('level', { type: 'number', default: RECORD_LEVEL, requiresArg: true, describe: 'zstd compression level, 1 (fastest) to 9' }),
   handler: async (flags: RecordFlags): Promise<number> => {
+    if (!Number.isInteger(flags.level) || flags.level < 1 || flags.level > 9) throw new UserError(`--level ${flags.level}: use 1 to 9`);
     const { name, bytes } = readModuleBytes(flags.module);
     const loaded = await compileModule(name, bytes);
     await initZstd();
@@ -33,6 +36,8 @@ export const recordCommand = {
       workerData: { flags: { ...flags }, loaded, pool, tiering: engineFingerprint().tiering },
     });
     let writer: TraceWriter | undefined;
+    /** Settles once the header and module are written (the guest runs meanwhile). */
+    let writerReady: Promise<unknown> = Promise.resolve();
     const append = (b: Uint8Array, n: number) => writer!.appendEvents(b, n);
 
     return new Promise<number>((resolve, reject) => {
@@ -49,6 +54,7 @@ export const recordCommand = {
         if (stopping || settled) return;
         stopping = true;
         await worker.terminate();
+        await writerReady.catch(() => {});
         settle(() => {
           if (writer) {
             consumer.salvage(append);
@@ -63,22 +69,28 @@ export const recordCommand = {
       }
       worker.on('message', (m: { type: string; [k: string]: unknown }) => {
         if (m.type === 'header') {
-          TraceWriter.create(flags.output, m.header as Record<string, unknown>, loaded.bytes)
-            .then((w) => { writer = w; worker.postMessage('go'); })
-            .catch((e: unknown) => { void worker.terminate(); settle(() => { throw new UserError(`cannot write trace ${flags.output}: ${(e as Error).message}`); }); });
+          writerReady = TraceWriter.create(flags.output, m.header as Record<string, unknown>, loaded.bytes, { level: flags.level })
+            .then((w) => { writer = w; consumer.drain(append); })
+            .catch((e: unknown) => {
+              stopping = true;
+              void worker.terminate();
+              settle(() => { throw new UserError(`cannot write trace ${flags.output}: ${(e as Error).message}`); });
+            });
         } else if (m.type === 'chunk') {
           if (writer) consumer.drain(append);
         } else if (m.type === 'end') {
           stopping = true;
-          settle(() => {
-            consumer.drain(append);
-            writer!.finish(m.footer as Record<string, unknown>);
-            return exitFor(m.end as RunEnd);
+          void writerReady.then(() => {
+            settle(() => {
+              consumer.drain(append);
+              writer!.finish(m.footer as Record<string, unknown>);
+              return exitFor(m.end as RunEnd);
+            });
+            void worker.terminate();
           });
-          void worker.terminate();
         } else if (m.type === 'fail') {
           if (writer) void cutShort({ kind: 'error', message: m.message }, EXIT_USAGE, `recording failed: ${String(m.message)}`);
-          else { void worker.terminate(); settle(() => { writer = undefined; throw new UserError(String(m.message)); }); }
+          else { stopping = true; void worker.terminate(); settle(() => { throw new UserError(String(m.message)); }); }
         }
       });
       worker.on('error', (e) => void cutShort({ kind: 'error', message: e.message }, EXIT_USAGE, `recording failed: ${e.message}`));

@@ -25,7 +25,6 @@ export interface CallPlan {
   /**
    * The ranges the call wrote, as a flat [addr, len, addr, len, ...] list, in parameter order. On failure
    * (errno ≠ 0) only fixed-size out-params are reported. Ranges outside memory are left out.
-   * The array is reused by the next call of the same plan.
    */
   writes(mem: Uint8Array, args: ArrayLike<unknown>, result: unknown): number[];
 }
@@ -146,7 +145,6 @@ export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
     }
   }
 
-  const written: number[] = [];
   return {
     readsInputs: inputOps.length > 0,
     inputs(mem, args) {
@@ -156,7 +154,7 @@ export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
       return parts.length === 0 ? new Uint8Array(0) : concat(parts);
     },
     writes(mem, args, result) {
-      written.length = 0;
+      const written: number[] = [];
       const ok = def.result === 'none' || result === 0;
       for (let i = 0; i < writeOps.length; i++) writeOps[i]!(mem, args, written, ok);
       return written;
