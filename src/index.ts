@@ -6,3 +6,8 @@ export { FileHandle, FileNode, DirectoryNode, SymlinkNode, type Stat } from './v
 export { BufferInput, CallbackOutput } from './vfs/stream.js';
 export { memoryDirectory, anonymousFile, copyHostTree, MemoryDirectory, MemoryFile } from './vfs/memory/index.js';
 export { openHostDirectory } from './vfs/host/index.js';
+export { record, RECORD_LEVEL, type RecordOptions, type RecordResult } from './record/record.js';
+export {
+  replay, DivergenceError, formatDivergence, type ReplayOptions, type ReplayResult, type DivergenceReport, type RecordedEnd,
+} from './replay/replay.js';
+export { TraceReader, TraceError } from './trace/reader.js';

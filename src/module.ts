@@ -68,9 +68,12 @@ export async function compileModule(name: string, bytes: Uint8Array): Promise<Lo
   if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new UserError(`${name} is not a WebAssembly module (no \\0asm header)`);
   }
+  // V8 compiles on background threads: hash meanwhile.
+  const compiling = WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    module = await compiling;
   } catch (e) {
     throw new UserError(`${name} is not a valid WebAssembly module: ${(e as Error).message}`);
   }
@@ -81,5 +84,5 @@ export async function compileModule(name: string, bytes: Uint8Array): Promise<Lo
   if (!exports.some((x) => x.name === 'memory' && x.kind === 'memory')) {
     throw new UserError(`${name} does not export its memory as "memory"`);
   }
-  return { name, bytes, module, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { name, bytes, module, sha256 };
 }
