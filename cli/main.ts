@@ -7,13 +7,8 @@ import { setTiering } from '../src/engine.js';
 import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
-import { dumpCommand } from './dump.js';
-import { infoCommand } from './info.js';
-import { statsCommand } from './stats.js';
-import { diffCommand } from './diff.js';
-import { exportCommand } from './export.js';
 
-const COMMANDS = [runCommand, recordCommand, replayCommand, dumpCommand, infoCommand, statsCommand, diffCommand, exportCommand];
+const COMMANDS = [runCommand, recordCommand, replayCommand];
 /** Commands whose first positional is a module, after which every word belongs to the guest. */
 const GUEST_COMMANDS = new Set(['run', 'record']);
 /** Options of those commands that take a value (so their value is not mistaken for the module). */

@@ -60,7 +60,7 @@ function ratio(label: string, value: number, target: number, unit = 'x'): void {
 try {
   console.log(`wasi-trace bench (median of ${REPEAT} runs each; node ${process.versions.node})`);
   const project = esbuildProject(60);
-  const esArgs = ['--dir', `${project}::/proj`, esbuild, '--bundle', '/proj/src/index.js', '--outfile=/proj/out.js', '--log-level=warning'];
+  const esArgs = ['--dir', `${project}::/`, esbuild, '--bundle', '/src/index.js', '--outfile=/out.js', '--log-level=warning'];
   const es = compare('esbuild bundling 61 files (builtin runtime)', esArgs, join(work, 'esbuild.bin'));
   ratio('record / run', es.record / es.run, 1.25);
   ratio('replay / run', es.replay / es.run, 1.0);
