@@ -7,8 +7,13 @@ import { setTiering } from '../src/engine.js';
 import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
+import { dumpCommand } from './dump.js';
+import { infoCommand } from './info.js';
+import { statsCommand } from './stats.js';
+import { diffCommand } from './diff.js';
+import { exportCommand } from './export.js';
 
-const COMMANDS = [runCommand, recordCommand, replayCommand];
+const COMMANDS = [runCommand, recordCommand, replayCommand, dumpCommand, infoCommand, statsCommand, diffCommand, exportCommand];
 /** Commands whose first positional is a module, after which every word belongs to the guest. */
 const GUEST_COMMANDS = new Set(['run', 'record']);
 /** Options of those commands that take a value (so their value is not mistaken for the module). */
@@ -37,9 +42,11 @@ export function splitGuestArgs(argv: string[]): { ours: string[]; module?: strin
   return { ours: argv, guest: [] };
 }
 
-/** yargs' message for a usage error, as one line. */
-function usageMessage(msg: string): string {
-  if (/^Not enough non-option arguments/.test(msg)) return 'missing the module path (see --help)';
+/** yargs' message for a usage error of `command`, as one line. */
+function usageMessage(msg: string, command: string | undefined): string {
+  if (/^Not enough non-option arguments/.test(msg)) {
+    return `missing the ${command && GUEST_COMMANDS.has(command) ? 'module path' : 'trace file'} (see wasi-trace ${command ?? ''} --help)`;
+  }
   return msg.replace(/\s*\n\s*/g, ' ');
 }
 
@@ -54,13 +61,13 @@ async function main(argv: string[]): Promise<number> {
       .scriptName('wasi-trace')
       .usage('$0 <command> [options]')
       .strict()
-      .demandCommand(1, 'name a command: run, record or replay')
+      .demandCommand(1, `name a command: ${COMMANDS.map((c) => c.command.split(' ')[0]).join(', ')}`)
       .option('debug', { type: 'boolean', describe: 'print stack traces of internal errors' })
       .option('optimize', { type: 'boolean', describe: "let V8 optimise hot guest code (faster long computations; default: baseline compiler only, the same in record and replay)" })
       .help()
       .version()
       .exitProcess(false)
-      .fail((msg, err) => { throw err ?? new UserError(usageMessage(msg)); });
+      .fail((msg, err) => { throw err ?? new UserError(usageMessage(msg, ours.find((a) => !a.startsWith('-')))); });
     for (const c of COMMANDS) {
       parser.command({
         ...c,

@@ -1,6 +1,8 @@
 // wasi-trace record: runs a guest like `run` while the proxy records every call into a trace.
 // The guest runs in a worker thread; this thread writes the trace, so SIGINT/SIGTERM (or a crash of the guest
 // thread) still finishes a valid trace that says how the run ended.
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Argv } from 'yargs';
 import { EXIT_USAGE, UserError } from '../src/errors.js';
@@ -19,6 +21,23 @@ interface RecordFlags extends GuestFlags { output: string; level: number }
 
 const SIGNALS: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
 
+/**
+ * UserError unless a trace can be created at `output`: checked before the guest starts, because the trace file
+ * itself is created while the guest already runs.
+ */
+function checkWritable(output: string): void {
+  const dir = dirname(resolve(output));
+  try {
+    if (!statSync(dir).isDirectory()) throw new UserError(`cannot write trace ${output}: ${dir} is not a directory`);
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot write trace ${output}: ${code === 'ENOENT' ? `directory ${dir} does not exist` : code === 'EACCES' ? `directory ${dir} is not writable` : (e as Error).message}`);
+  }
+  if (existsSync(output) && statSync(output).isDirectory()) throw new UserError(`cannot write trace ${output}: it is a directory`);
+}
+
 export const recordCommand = {
   command: 'record <module> [args..]',
   describe: 'run a guest and record every call into a trace',
@@ -27,6 +46,7 @@ export const recordCommand = {
     .option('level', { type: 'number', default: RECORD_LEVEL, requiresArg: true, describe: 'zstd compression level, 1 (fastest) to 9' }),
   handler: async (flags: RecordFlags): Promise<number> => {
     if (!Number.isInteger(flags.level) || flags.level < 1 || flags.level > 9) throw new UserError(`--level ${flags.level}: use 1 to 9`);
+    checkWritable(flags.output);
     const { name, bytes } = readModuleBytes(flags.module);
     const loaded = await compileModule(name, bytes);
     await initZstd();

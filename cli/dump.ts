@@ -1,0 +1,42 @@
+// wasi-trace dump: an strace-style listing of a trace's calls.
+import type { Argv } from 'yargs';
+import { dump } from '../src/inspect/dump.js';
+import { Output, withOutput } from '../src/inspect/output.js';
+import { eventNumber, list, numbers, stringLimit, required } from '../src/inspect/flags.js';
+
+interface DumpFlags {
+  trace?: string; e?: string | string[]; fd?: unknown; errors?: boolean; from?: unknown; to?: unknown;
+  T?: boolean; t?: boolean; json?: boolean; s?: unknown;
+}
+
+export const dumpCommand = {
+  command: 'dump [trace]',
+  describe: 'list every call of a trace, strace style',
+  builder: (y: Argv) => y
+    .positional('trace', { type: 'string', describe: 'the trace file' })
+    .option('e', { type: 'string', requiresArg: true, describe: 'only these calls: NAME[,NAME...], a %family (%fs = %fd + %path, %clock, %random, %poll, %proc, %sock, %args), module.name; !NAME... for all but those (repeatable)' })
+    .option('fd', { type: 'string', requiresArg: true, describe: 'only calls on fd N (repeatable)' })
+    .option('errors', { type: 'boolean', describe: 'only calls that failed' })
+    .option('from', { type: 'string', requiresArg: true, describe: 'start at event #N' })
+    .option('to', { type: 'string', requiresArg: true, describe: 'stop after event #N' })
+    .option('T', { type: 'boolean', describe: 'show the host time of each call' })
+    .option('t', { type: 'boolean', describe: 'show when each call started, in seconds from the start of the run' })
+    .option('s', { type: 'string', requiresArg: true, describe: 'bytes of each buffer shown (default 32)' })
+    .option('json', { type: 'boolean', describe: 'one JSON object per call (fields: see README)' }),
+  handler: async (flags: DumpFlags): Promise<number> => {
+    const options = {
+      trace: required('dump', 'the trace path', flags.trace),
+      e: list(flags.e),
+      fd: numbers('--fd', flags.fd),
+      errors: flags.errors,
+      from: eventNumber('--from', flags.from),
+      to: eventNumber('--to', flags.to),
+      durations: flags.T,
+      timestamps: flags.t,
+      json: flags.json,
+      stringLimit: stringLimit(flags.s),
+    };
+    const out = new Output(1);
+    return withOutput(out, () => dump(options, out));
+  },
+};

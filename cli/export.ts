@@ -1,0 +1,47 @@
+// wasi-trace export: a Chrome trace-event / Perfetto timeline (or a JSON array of all calls).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Argv } from 'yargs';
+import { UserError } from '../src/errors.js';
+import { exportTrace, type ExportFormat } from '../src/inspect/export.js';
+import { list, stringLimit, required } from '../src/inspect/flags.js';
+import { Output, withOutput } from '../src/inspect/output.js';
+
+interface ExportFlags { trace?: string; format: ExportFormat; output: string; e?: unknown; s?: unknown }
+
+export const exportCommand = {
+  command: 'export [trace]',
+  describe: 'write the calls as a Chrome trace-event / Perfetto timeline, or as a JSON array',
+  builder: (y: Argv) => y
+    .positional('trace', { type: 'string', describe: 'the trace file' })
+    .option('format', { choices: ['chrome', 'json'], default: 'chrome', describe: 'chrome: trace-event JSON (Perfetto, chrome://tracing); json: an array of dump --json objects' })
+    .option('output', { alias: 'o', type: 'string', default: '-', requiresArg: true, describe: 'the file to write (- for stdout)' })
+    .option('e', { type: 'string', requiresArg: true, describe: 'only these calls (as dump -e)' })
+    .option('s', { type: 'string', requiresArg: true, describe: 'bytes of each buffer shown (default 32)' }),
+  handler: async (flags: ExportFlags): Promise<number> => {
+    const options = { trace: required('export', 'the trace path', flags.trace), format: flags.format, e: list(flags.e), stringLimit: stringLimit(flags.s) };
+    if (flags.output === '-') {
+      const out = new Output(1);
+      return withOutput(out, () => exportTrace(options, out));
+    }
+    // Written beside the target and renamed when complete, so a failed export leaves no half file.
+    const temp = path.join(path.dirname(flags.output), `.${path.basename(flags.output)}.${process.pid}.tmp`);
+    let fd: number;
+    try {
+      fd = fs.openSync(temp, 'w');
+    } catch (e) {
+      throw new UserError(`cannot write ${flags.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    let ok = false;
+    try {
+      const out = new Output(fd, 1 << 20);
+      const code = await withOutput(out, () => exportTrace(options, out));
+      fs.closeSync(fd);
+      fs.renameSync(temp, flags.output);
+      ok = true;
+      return code;
+    } finally {
+      if (!ok) { try { fs.closeSync(fd); } catch { /* closed */ } try { fs.unlinkSync(temp); } catch { /* gone */ } }
+    }
+  },
+};

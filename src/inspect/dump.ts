@@ -1,0 +1,59 @@
+// wasi-trace dump: one line per call (or one JSON object per call), filtered, with the fd paths followed.
+import { describeEnd, type RecordedEnd } from '../replay/replay.js';
+import type { TraceReader } from '../trace/reader.js';
+import { FdPaths } from './fds.js';
+import { failed, nameFilter, usesFd, type CallFilterOptions } from './filter.js';
+import { callText, decodeCall } from './format.js';
+import { callJson } from './json.js';
+import type { Output } from './output.js';
+import { openTrace, traceCalls } from './trace.js';
+
+export interface DumpOptions extends CallFilterOptions {
+  trace: string;
+  /** strace -s: bytes of a buffer shown (default 32). */
+  stringLimit?: number;
+  /** First and last event index shown (inclusive). */
+  from?: number;
+  to?: number;
+  /** -T: append each call's host time. */
+  durations?: boolean;
+  /** -t: prefix each call with its start time relative to the start of the run. */
+  timestamps?: boolean;
+  /** One JSON object per line instead of text. */
+  json?: boolean;
+}
+
+/** Nanoseconds as seconds with all nine decimals, exactly. */
+export const seconds = (ns: number): string => `${Math.floor(ns / 1e9)}.${String(Math.round(ns % 1e9)).padStart(9, '0')}`;
+
+/** How a trace ends, for the last line of a listing: the recorded end, or where a cut-short file stops. */
+export function endingText(reader: TraceReader): string {
+  const ending = reader.ending;
+  if (!ending.complete) return `the trace ends early, at offset ${ending.offset}: ${ending.reason}`;
+  const end = reader.footer?.end as RecordedEnd | undefined;
+  if (!end || typeof end !== 'object' || !('kind' in end)) return 'the footer does not say how the run ended';
+  return end.kind === 'signal' ? `recording stopped by ${end.signal}` : describeEnd(end);
+}
+
+export async function dump(o: DumpOptions, out: Output): Promise<number> {
+  const reader = await openTrace(o.trace);
+  const match = nameFilter(o.e ?? []);
+  const fds = new FdPaths(reader.header.preopens);
+  const from = o.from ?? 0;
+  const format = { stringLimit: o.stringLimit, fdName: fds.name };
+  let stopped = false;
+  for (const c of traceCalls(reader)) {
+    if (o.to !== undefined && c.index > o.to) { stopped = true; break; }
+    fds.before(c);
+    if (c.index >= from && (!match || match(c)) && (!o.errors || failed(c))) {
+      const d = decodeCall(c, format);
+      if (!o.fd?.length || usesFd(d, o.fd)) {
+        if (o.json) out.line(JSON.stringify(callJson(c, d)));
+        else out.line(`${o.timestamps ? `${seconds(c.t).padStart(11)} ` : ''}#${c.index} ${callText(d)}${o.durations ? ` <${seconds(c.dur)}>` : ''}`);
+      }
+    }
+    fds.after(c);
+  }
+  if (!o.json && !stopped) out.line(`+++ ${endingText(reader)} +++`);
+  return 0;
+}

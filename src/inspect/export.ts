@@ -1,0 +1,68 @@
+// wasi-trace export: the calls as a Chrome trace-event file (Perfetto's JSON importer, chrome://tracing) or as a
+// JSON array of the objects `dump --json` prints. Streams: one call in memory at a time.
+import type { RecordedEnd } from '../replay/replay.js';
+import { endingText } from './dump.js';
+import { FdPaths } from './fds.js';
+import { callKey, nameFilter } from './filter.js';
+import { decodeCall, functionOf, type Json } from './format.js';
+import { callJson } from './json.js';
+import type { Output } from './output.js';
+import { openTrace, traceCalls } from './trace.js';
+
+export type ExportFormat = 'chrome' | 'json';
+
+export interface ExportOptions { trace: string; format: ExportFormat; e?: readonly string[]; stringLimit?: number }
+
+/** Microseconds (the trace-event unit) from nanoseconds, to the nanosecond. */
+const us = (ns: number): number => Math.round(ns) / 1000;
+
+export async function exportTrace(o: ExportOptions, out: Output): Promise<number> {
+  const reader = await openTrace(o.trace);
+  const match = nameFilter(o.e ?? []);
+  const fds = new FdPaths(reader.header.preopens);
+  const format = { stringLimit: o.stringLimit, fdName: fds.name };
+  const h = reader.header;
+  const moduleName = String((h.module as { name?: unknown } | undefined)?.name ?? 'guest');
+  const chrome = o.format === 'chrome';
+  let first = true;
+  const item = (v: Json) => { out.write(`${first ? '' : ',\n'}${JSON.stringify(v)}`); first = false; };
+
+  out.write(chrome ? '{"traceEvents":[\n' : '[\n');
+  if (chrome) {
+    item({ name: 'process_name', ph: 'M', pid: 1, tid: 1, args: { name: `wasi-trace: ${moduleName}` } });
+    item({ name: 'thread_name', ph: 'M', pid: 1, tid: 1, args: { name: 'guest calls' } });
+  }
+  let endNs = 0;
+  for (const c of traceCalls(reader)) {
+    endNs = c.t + c.dur;
+    fds.before(c);
+    if (!match || match(c)) {
+      const obj = callJson(c, decodeCall(c, format));
+      if (chrome) {
+        const { t_ns: _t, dur_ns: _d, module: _m, function: _f, ...args } = obj;
+        item({ name: callKey(c), cat: functionOf(c)?.family ?? c.module, ph: 'X', ts: us(c.t), dur: us(c.dur), pid: 1, tid: 1, args });
+      } else {
+        item(obj);
+      }
+    }
+    fds.after(c);
+  }
+  const ended = endingText(reader);
+  if (chrome) {
+    item({ name: ended, cat: 'end', ph: 'i', s: 'g', ts: us(endNs), pid: 1, tid: 1 });
+    const metadata: Record<string, Json> = {
+      tool: `${h.tool ?? 'wasi-trace'} ${h.toolVersion ?? ''}`.trim(),
+      module: moduleName,
+      sha256: String((h.module as { sha256?: unknown } | undefined)?.sha256 ?? ''),
+      argv: (Array.isArray(h.argv) ? h.argv : []) as Json,
+      runtime: String(h.runtime ?? ''),
+      startedAt: String(h.startedAt ?? ''),
+      end: ((reader.footer?.end as RecordedEnd | undefined) ?? null) as Json,
+      ended,
+    };
+    out.write(`\n],\n"displayTimeUnit":"ns",\n"metadata":${JSON.stringify(metadata)}}\n`);
+  } else {
+    out.write(first ? ']\n' : '\n]\n');
+  }
+  return 0;
+}
