@@ -55,6 +55,7 @@ export function* traceCalls(reader: TraceReader): Generator<TraceCall> {
   const frames = reader.frames();
   let index = 0;
   let t = 0;
+  let end = 0;
   for (;;) {
     let events: CallEvent[];
     let offset = 0;
@@ -72,7 +73,8 @@ export function* traceCalls(reader: TraceReader): Generator<TraceCall> {
     for (const ev of events) {
       const entry = table[ev.imp];
       if (!entry) throw new UserError(`${reader.path}: corrupt trace: event #${index} names import ${ev.imp}, but the header has ${table.length}`);
-      t += ev.dt;
+      t = end + ev.gap;
+      end = t + ev.dur;
       yield {
         module: entry.module, name: entry.name, wasi: entry.wasi,
         args: ev.args, inputs: ev.inputs, result: ev.result, writes: ev.writes,

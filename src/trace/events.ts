@@ -1,15 +1,15 @@
 // Event records inside EVENTS frames (FORMAT.md, "Events"): a fast msgpack encoder for the recording hot path
 // and a decoder for readers. Every event is one standard msgpack array, so any msgpack library can read it.
 //
-//   call event:  [imp, args, result, writes, inputs, dt, dur]
+//   call event:  [imp, args, result, writes, inputs, gap, dur]
 //     imp     uint: index into the header's import table
 //     args    array of ints (wasm i32 as signed numbers, i64 as ints) or floats, in wasm parameter order
 //     result  int/float (the import's return value; an i64 result is always encoded as int64), nil (no return value), or a map for a call that did not
 //             return: {exit: code} (proc_exit) or {throw: message} (the host function threw)
 //     writes  flat array: addr, bytes, addr, bytes, ... — guest memory the call wrote, in order
 //     inputs  bin (the buffers the call read: write data, paths, subscriptions, concatenated) or nil
-//     dt      uint: ns from the previous call's start (the first: from the header's monotonic start)
-//     dur     uint: ns the host spent in the call
+//     gap     uint: ns from the end of the previous call to this one's start (the first: from the run's start)
+//     dur     uint: ns the host spent in the call (both times rounded to 16 ns)
 //   blob event:  [-1, bin] — a piece of a byte string too large for one event; a later call event's
 //                {blob: n} (in place of bin) takes the next n bytes of the blob pieces before it.
 
@@ -28,7 +28,8 @@ export interface CallEvent {
   /** addr, bytes pairs. */
   writes: { addr: number; bytes: Uint8Array }[];
   inputs: Uint8Array | null;
-  dt: number;
+  /** ns from the end of the previous call (the start of the run for the first) to this call's start. */
+  gap: number;
   dur: number;
 }
 
@@ -202,7 +203,7 @@ export class EventDecoder {
     this.pos = offset;
     try {
       const savedBlobs = this.pendingBlobs.splice(0);
-      try { return this.event()!; } catch { return { imp: -1, args: [], result: null, writes: [], inputs: null, dt: 0, dur: 0 }; } finally { this.pendingBlobs.push(...savedBlobs); }
+      try { return this.event()!; } catch { return { imp: -1, args: [], result: null, writes: [], inputs: null, gap: 0, dur: 0 }; } finally { this.pendingBlobs.push(...savedBlobs); }
     } finally {
       [this.payload, this.view, this.pos] = saved;
     }
@@ -478,9 +479,9 @@ export class EventDecoder {
     }
     const rawInputs = this.value();
     const inputs = rawInputs === null ? null : this.bytesField(rawInputs);
-    const dt = this.value();
+    const gap = this.value();
     const dur = this.value();
-    if (typeof dt !== 'number' || typeof dur !== 'number') this.fail('bad times');
-    return { imp, args: args as Scalar[], result: result as CallResult, writes, inputs, dt, dur };
+    if (typeof gap !== 'number' || typeof dur !== 'number') this.fail('bad times');
+    return { imp, args: args as Scalar[], result: result as CallResult, writes, inputs, gap, dur };
   }
 }
