@@ -3,19 +3,19 @@
 // thread) still finishes a valid trace that says how the run ended.
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { Argv } from 'yargs';
 import { EXIT_USAGE, UserError } from '../src/errors.js';
 import { engineFingerprint } from '../src/engine.js';
-import { compileModule, readModuleBytes } from '../src/module.js';
+import { readModuleBytes } from '../src/module.js';
 import { createChunkPool, ChunkConsumer } from '../src/record/chunks.js';
 import { RECORD_LEVEL } from '../src/record/record.js';
 import type { RunEnd } from '../src/run.js';
 import { MAX_FRAME_BYTES } from '../src/trace/format.js';
 import { TraceWriter } from '../src/trace/writer.js';
-import { initZstd } from '../src/trace/zstd.js';
 import { guestFlags, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
+import { recordWorker } from './record-prewarm.js';
+import type { RecordWorkerData } from './record-worker.js';
 
 interface RecordFlags extends GuestFlags { output: string; level: number }
 
@@ -47,14 +47,16 @@ export const recordCommand = {
   handler: async (flags: RecordFlags): Promise<number> => {
     if (!Number.isInteger(flags.level) || flags.level < 1 || flags.level > 9) throw new UserError(`--level ${flags.level}: use 1 to 9`);
     checkWritable(flags.output);
-    const { name, bytes } = readModuleBytes(flags.module);
-    const loaded = await compileModule(name, bytes);
-    await initZstd();
+    const module = readModuleBytes(flags.module);
     const pool = createChunkPool(4, MAX_FRAME_BYTES);
     const consumer = new ChunkConsumer(pool);
-    const worker = new Worker(new URL('./record-worker.js', import.meta.url), {
-      workerData: { flags: { ...flags }, loaded, pool, tiering: engineFingerprint().tiering },
-    });
+    // The worker compiles and starts the guest while this thread gets zstd ready.
+    const worker = recordWorker();
+    const start: RecordWorkerData = { flags: { ...flags }, module, pool, tiering: engineFingerprint().tiering };
+    worker.postMessage(start);
+    // ... and compresses the module for the trace, so that only the small header is left once the guest runs.
+    const encodedModule = TraceWriter.encodeModule(module.bytes, flags.level);
+    encodedModule.catch(() => {});
     let writer: TraceWriter | undefined;
     /** Settles once the header and module are written (the guest runs meanwhile). */
     let writerReady: Promise<unknown> = Promise.resolve();
@@ -89,7 +91,7 @@ export const recordCommand = {
       }
       worker.on('message', (m: { type: string; [k: string]: unknown }) => {
         if (m.type === 'header') {
-          writerReady = TraceWriter.create(flags.output, m.header as Record<string, unknown>, loaded.bytes, { level: flags.level })
+          writerReady = encodedModule.then((encoded) => TraceWriter.create(flags.output, m.header as Record<string, unknown>, encoded, { level: flags.level }))
             .then((w) => { writer = w; consumer.drain(append); })
             .catch((e: unknown) => {
               stopping = true;

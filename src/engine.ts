@@ -16,6 +16,6 @@ export function setTiering(t: Tiering): void {
 }
 
 /** What a trace header records about the engine that ran the guest. */
-export function engineFingerprint(): Record<string, string> {
+export function engineFingerprint(): { node: string; v8: string; platform: string; arch: string; tiering: Tiering } {
   return { node: process.versions.node, v8: process.versions.v8, platform: process.platform, arch: process.arch, tiering };
 }

@@ -38,6 +38,11 @@ type State = 'open' | 'finished' | 'abandoned' | 'failed';
 
 let tempCounter = 0;
 
+/** A module's MODULE blocks, ready to write (TraceWriter.encodeModule). */
+export class EncodedModule {
+  constructor(readonly blocks: readonly Uint8Array[]) {}
+}
+
 export class TraceWriter {
   /** Final path of the trace (absolute). */
   readonly path: string;
@@ -77,7 +82,7 @@ export class TraceWriter {
   static async create(
     path: string,
     header: Record<string, unknown>,
-    module: Uint8Array,
+    module: Uint8Array | EncodedModule,
     options: WriterOptions = {},
   ): Promise<TraceWriter> {
     const level = options.level ?? ZSTD_DEFAULT_LEVEL;
@@ -94,12 +99,8 @@ export class TraceWriter {
     await initZstd();
 
     // Everything before the first frame, encoded before the file is created.
-    const parts: Uint8Array[] = [encodePreamble(), encodeBlock(BLOCK_HEADER, packMap(header), 1, level, true)];
-    for (let at = 0, chunk = 0; at < module.length; at += MAX_FRAME_BYTES, chunk++) {
-      const piece = module.subarray(at, Math.min(module.length, at + MAX_FRAME_BYTES));
-      parts.push(encodeBlock(BLOCK_MODULE, piece, chunk, level, false));
-    }
-    const start = concat(parts);
+    const moduleBlocks = module instanceof EncodedModule ? module : await TraceWriter.encodeModule(module, level);
+    const start = concat([encodePreamble(), encodeBlock(BLOCK_HEADER, packMap(header), 1, level, true), ...moduleBlocks.blocks]);
 
     const finalPath = nodePath.resolve(path);
     const dir = nodePath.dirname(finalPath);
@@ -132,6 +133,19 @@ export class TraceWriter {
       throw error;
     }
     return new TraceWriter(finalPath, tempPath, fd, start.length, level, frameBytes);
+  }
+
+  /**
+   * The MODULE blocks of a module, compressed ahead of create() (so a recorder can do it while the guest starts,
+   * before the header is known).
+   */
+  static async encodeModule(module: Uint8Array, level: number = ZSTD_DEFAULT_LEVEL): Promise<EncodedModule> {
+    await initZstd();
+    const blocks: Uint8Array[] = [];
+    for (let at = 0, chunk = 0; at < module.length; at += MAX_FRAME_BYTES, chunk++) {
+      blocks.push(encodeBlock(BLOCK_MODULE, module.subarray(at, Math.min(module.length, at + MAX_FRAME_BYTES)), chunk, level, false));
+    }
+    return new EncodedModule(blocks);
   }
 
   /** Events appended so far, including those still pending. */

@@ -41,7 +41,7 @@ function compare(name: string, runArgs: string[], trace: string): { run: number;
 }
 
 function esbuildProject(files: number): string {
-  const dir = join(work, 'project');
+  const dir = join(work, `project${files}`);
   mkdirSync(join(dir, 'src'), { recursive: true });
   const imports: string[] = [];
   for (let i = 0; i < files; i++) {
@@ -59,11 +59,13 @@ function ratio(label: string, value: number, target: number, unit = 'x'): void {
 
 try {
   console.log(`wasi-trace bench (median of ${REPEAT} runs each; node ${process.versions.node})`);
-  const project = esbuildProject(60);
-  const esArgs = ['--dir', `${project}::/`, esbuild, '--bundle', '/src/index.js', '--outfile=/out.js', '--log-level=warning'];
-  const es = compare('esbuild bundling 61 files (builtin runtime)', esArgs, join(work, 'esbuild.bin'));
-  ratio('record / run', es.record / es.run, 1.25);
-  ratio('replay / run', es.replay / es.run, 1.0);
+  for (const files of [60, 300]) {
+    const project = esbuildProject(files);
+    const esArgs = ['--dir', `${project}::/`, esbuild, '--bundle', '/src/index.js', '--outfile=/out.js', '--log-level=warning'];
+    const es = compare(`esbuild bundling ${files + 1} files (builtin runtime)`, esArgs, join(work, 'esbuild.bin'));
+    ratio('record / run', es.record / es.run, 1.25);
+    ratio('replay / run', es.replay / es.run, 1.0);
+  }
 
   const st = compare('storm: 1,000,000 clock_time_get calls', [storm], join(work, 'storm.bin'));
   ratio('record / run', st.record / st.run, 3);
