@@ -54,9 +54,8 @@ export const recordCommand = {
     const worker = recordWorker();
     const start: RecordWorkerData = { flags: { ...flags }, module, pool, tiering: engineFingerprint().tiering };
     worker.postMessage(start);
-    // ... and compresses the module for the trace, so that only the small header is left once the guest runs.
-    const encodedModule = TraceWriter.encodeModule(module.bytes, flags.level);
-    encodedModule.catch(() => {});
+    // ... and prepares the module's blocks, so that only the small header is left once the guest runs.
+    const encodedModule = TraceWriter.encodeModule(module.bytes);
     let writer: TraceWriter | undefined;
     /** Settles once the header and module are written (the guest runs meanwhile). */
     let writerReady: Promise<unknown> = Promise.resolve();
@@ -91,7 +90,7 @@ export const recordCommand = {
       }
       worker.on('message', (m: { type: string; [k: string]: unknown }) => {
         if (m.type === 'header') {
-          writerReady = encodedModule.then((encoded) => TraceWriter.create(flags.output, m.header as Record<string, unknown>, encoded, { level: flags.level }))
+          writerReady = TraceWriter.create(flags.output, m.header as Record<string, unknown>, encodedModule, { level: flags.level })
             .then((w) => { writer = w; consumer.drain(append); })
             .catch((e: unknown) => {
               stopping = true;

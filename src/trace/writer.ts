@@ -32,6 +32,8 @@ export interface WriterOptions {
   level?: number;
   /** Raw (uncompressed) bytes per EVENTS frame. Default and maximum 1 MiB. */
   frameBytes?: number;
+  /** zstd level for the MODULE blocks; by default they are stored raw (see encodeModule). */
+  moduleLevel?: number;
 }
 
 type State = 'open' | 'finished' | 'abandoned' | 'failed';
@@ -99,7 +101,7 @@ export class TraceWriter {
     await initZstd();
 
     // Everything before the first frame, encoded before the file is created.
-    const moduleBlocks = module instanceof EncodedModule ? module : await TraceWriter.encodeModule(module, level);
+    const moduleBlocks = module instanceof EncodedModule ? module : TraceWriter.encodeModule(module, options.moduleLevel);
     const start = concat([encodePreamble(), encodeBlock(BLOCK_HEADER, packMap(header), 1, level, true), ...moduleBlocks.blocks]);
 
     const finalPath = nodePath.resolve(path);
@@ -136,14 +138,15 @@ export class TraceWriter {
   }
 
   /**
-   * The MODULE blocks of a module, compressed ahead of create() (so a recorder can do it while the guest starts,
-   * before the header is known).
+   * The MODULE blocks of a module, ahead of create() (so a recorder can make them while the guest starts).
+   * Stored raw unless a zstd `level` is given (zstd must be initialised then): a replay then has the module at
+   * memory speed, which for large modules (esbuild: 20 MB) outweighs the bigger file.
    */
-  static async encodeModule(module: Uint8Array, level: number = ZSTD_DEFAULT_LEVEL): Promise<EncodedModule> {
-    await initZstd();
+  static encodeModule(module: Uint8Array, level?: number): EncodedModule {
     const blocks: Uint8Array[] = [];
     for (let at = 0, chunk = 0; at < module.length; at += MAX_FRAME_BYTES, chunk++) {
-      blocks.push(encodeBlock(BLOCK_MODULE, module.subarray(at, Math.min(module.length, at + MAX_FRAME_BYTES)), chunk, level, false));
+      const piece = module.subarray(at, Math.min(module.length, at + MAX_FRAME_BYTES));
+      blocks.push(level === undefined ? encodeRawBlock(BLOCK_MODULE, piece, chunk) : encodeBlock(BLOCK_MODULE, piece, chunk, level, false));
     }
     return new EncodedModule(blocks);
   }
@@ -303,6 +306,14 @@ export class TraceWriter {
  * Header and payload of one block in one buffer. A HEADER or FOOTER payload larger than
  * 1 MiB (more than zstd-codec can take at once) is stored raw (codec 0).
  */
+/** A block stored as it is (codec 0). */
+function encodeRawBlock(type: number, raw: Uint8Array, count: number): Uint8Array {
+  const out = new Uint8Array(BLOCK_HEADER_SIZE + raw.length);
+  writeBlockHeader(out, 0, { type, codec: CODEC_RAW, reserved: 0, storedLength: raw.length, rawLength: raw.length, crc: crc32(raw), count });
+  out.set(raw, BLOCK_HEADER_SIZE);
+  return out;
+}
+
 function encodeBlock(type: number, raw: Uint8Array, count: number, level: number, mayStoreRaw: boolean): Uint8Array {
   let codec = CODEC_ZSTD;
   let stored: Uint8Array;
