@@ -3,6 +3,7 @@
 // guest memory before and after the call.
 import { FUNCTIONS, FUNCTIONS_BY_NAME, MODULE_NAME } from '../abi/index.js';
 import { ProcExit } from '../runtime/errors.js';
+import type { GuestMemory } from '../runtime/memory.js';
 import type { CallResult } from '../trace/events.js';
 import { callPlan, diffMemory, type StringLists } from './capture.js';
 import type { Recorder } from './recorder.js';
@@ -25,23 +26,6 @@ export function importTable(module: WebAssembly.Module): ImportEntry[] {
     });
 }
 
-/** Late-bound access to guest memory (the instance exists only after the imports are built). */
-export class MemoryRef {
-  memory: WebAssembly.Memory | undefined;
-  private buffer: ArrayBufferLike | undefined;
-  private view = new Uint8Array(0);
-
-  /** The current bytes of guest memory (empty before the instance exists). */
-  bytes(): Uint8Array {
-    const b = this.memory?.buffer;
-    if (b !== this.buffer) {
-      this.buffer = b;
-      this.view = b ? new Uint8Array(b) : new Uint8Array(0);
-    }
-    return this.view;
-  }
-}
-
 /** How a call that threw is recorded. */
 function thrownResult(name: string, args: unknown[], e: unknown): CallResult {
   if (name === 'proc_exit') return { exit: (args[0] as number) >>> 0 };
@@ -58,7 +42,7 @@ function resultOf(v: unknown): CallResult {
 
 /** Returns `imports` with every function in `table` wrapped so that it records into `rec`. */
 export function recordingImports(
-  table: ImportEntry[], imports: WebAssembly.Imports, rec: Recorder, mem: MemoryRef, lists: StringLists,
+  table: ImportEntry[], imports: WebAssembly.Imports, rec: Recorder, mem: GuestMemory, lists: StringLists,
 ): WebAssembly.Imports {
   const out: Record<string, Record<string, unknown>> = {};
   for (const [mod, fields] of Object.entries(imports)) out[mod] = { ...(fields as Record<string, unknown>) };
@@ -72,31 +56,31 @@ export function recordingImports(
 }
 
 function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => unknown, rec: Recorder,
-  mem: MemoryRef, lists: StringLists): (...args: unknown[]) => unknown {
+  mem: GuestMemory, lists: StringLists): (...args: unknown[]) => unknown {
   const plan = callPlan(FUNCTIONS[entry.wasi!]!, lists);
   const readsInputs = plan.readsInputs;
   return function recordedCall(...args: unknown[]): unknown {
-    const inputs = readsInputs ? plan.inputs(mem.bytes(), args) : null;
+    const inputs = readsInputs ? plan.inputs(mem.bytes, args) : null;
     const start = performance.now();
     let result: unknown;
     try {
       result = target(...args);
     } catch (e) {
-      const m = mem.bytes();
+      const m = mem.bytes;
       rec.call(imp, args, thrownResult(entry.name, args, e), [], m, inputs, start, performance.now());
       throw e;
     }
     const end = performance.now();
-    const m = mem.bytes();
+    const m = mem.bytes;
     rec.call(imp, args, resultOf(result), plan.writes(m, args, result), m, inputs, start, end);
     return result;
   };
 }
 
 function wrapOther(imp: number, entry: ImportEntry, target: (...a: unknown[]) => unknown, rec: Recorder,
-  mem: MemoryRef): (...args: unknown[]) => unknown {
+  mem: GuestMemory): (...args: unknown[]) => unknown {
   return function recordedCall(...args: unknown[]): unknown {
-    const before = mem.bytes().slice();
+    const before = mem.bytes.slice();
     const start = performance.now();
     let result: unknown;
     let threw: { e: unknown } | undefined;
@@ -106,7 +90,7 @@ function wrapOther(imp: number, entry: ImportEntry, target: (...a: unknown[]) =>
       threw = { e };
     }
     const end = performance.now();
-    const m = mem.bytes();
+    const m = mem.bytes;
     const r = threw ? thrownResult(entry.name, args, threw.e) : resultOf(result);
     rec.call(imp, args, r, diffMemory(before, m), m, null, start, end);
     if (threw) throw threw.e;

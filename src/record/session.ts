@@ -4,11 +4,12 @@ import { createHash } from 'node:crypto';
 import type { LoadedModule } from '../module.js';
 import type { Provider } from '../providers.js';
 import { importsFor, instantiate, type GuestOptions } from '../run.js';
+import { GuestMemory } from '../runtime/memory.js';
 import { endFrom, type RunEnd } from '../runtime/runtime.js';
 import { TOOL_VERSION } from '../version.js';
 import { engineFingerprint } from '../engine.js';
 import { stringLists } from './capture.js';
-import { importTable, MemoryRef, recordingImports, type ImportEntry } from './proxy.js';
+import { importTable, recordingImports, type ImportEntry } from './proxy.js';
 import { Recorder, type ChunkSink } from './recorder.js';
 
 
@@ -54,7 +55,7 @@ export function prepareRecording(loaded: LoadedModule, provider: Provider, optio
   sink: ChunkSink, chunk: Uint8Array, progress?: Int32Array): RecordingRun {
   const table = importTable(loaded.module);
   const recorder = new Recorder(sink, chunk, table.length, performance.now(), progress);
-  const mem = new MemoryRef();
+  const mem = new GuestMemory();
   const { argv, env } = guestArgv(loaded, options);
   const imports = recordingImports(table, importsFor(loaded, provider.wasi, options.imports), recorder, mem, stringLists(argv, env));
   return {
@@ -62,7 +63,7 @@ export function prepareRecording(loaded: LoadedModule, provider: Provider, optio
     table,
     async run(onInstance) {
       const instance = await instantiate(loaded, imports);
-      mem.memory = instance.exports.memory as WebAssembly.Memory;
+      mem.attach(instance.exports.memory as WebAssembly.Memory);
       onInstance?.(instance);
       try {
         return provider.start(instance);
@@ -71,7 +72,7 @@ export function prepareRecording(loaded: LoadedModule, provider: Provider, optio
       }
     },
     footer(end) {
-      const bytes = mem.bytes();
+      const bytes = mem.bytes;
       const counts: Record<string, number> = {};
       recorder.counts.forEach((n, i) => { if (n) counts[`${table[i]!.module === 'wasi_snapshot_preview1' ? '' : `${table[i]!.module}.`}${table[i]!.name}`] = n; });
       return { end, calls: recorder.calls, counts, memorySize: bytes.length, memoryHash: memoryHash(bytes) };

@@ -8,10 +8,11 @@ import { engineFingerprint } from '../engine.js';
 import { formatCall } from '../inspect/format.js';
 import { compileModule, type LoadedModule } from '../module.js';
 import { callPlan, stringLists, type CallPlan } from '../record/capture.js';
-import { importTable, MemoryRef, type ImportEntry } from '../record/proxy.js';
+import { importTable, type ImportEntry } from '../record/proxy.js';
 import { memoryHash } from '../record/session.js';
 import { loadGuestModule, instantiate } from '../run.js';
 import { ProcExit } from '../runtime/errors.js';
+import { GuestMemory } from '../runtime/memory.js';
 import { endFrom, type RunEnd } from '../runtime/runtime.js';
 import type { CallEvent, Scalar } from '../trace/events.js';
 import { TraceError, TraceReader } from '../trace/reader.js';
@@ -137,7 +138,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const lists = stringLists(header.argv, header.env);
   const plans: (CallPlan | undefined)[] = table.map((e) => (e.wasi !== undefined ? callPlan(FUNCTIONS[e.wasi]!, lists) : undefined));
   const cursor = new EventCursor(reader);
-  const mem = new MemoryRef();
+  const mem = new GuestMemory();
   /** fds that are the guest's stdout/stderr, followed through renumber/close/open. */
   const stdio = new Map<number, (b: Uint8Array) => void>([[1, stdout], [2, stderr]]);
 
@@ -162,7 +163,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     });
   };
 
-  const u32At = (addr: number) => new DataView(mem.bytes().buffer).getUint32(addr >>> 0, true);
+  const u32At = (addr: number) => new DataView(mem.bytes.buffer).getUint32(addr >>> 0, true);
   /** Keeps the stdio map in step with calls that move or free fds. */
   const trackFds = (name: string, args: unknown[]) => {
     const a0 = args[0] as number;
@@ -180,7 +181,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   function replayCall(imp: number, args: unknown[]): unknown {
     const entry = table[imp]!;
     const plan = plans[imp];
-    const m = mem.bytes();
+    const m = mem.bytes;
     const inputs = plan ? plan.inputs(m, args) : null;
     const r = cursor.step(imp, args, inputs, m);
     if (typeof r === 'string') {
@@ -211,7 +212,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const imports: Record<string, Record<string, (...a: unknown[]) => unknown>> = {};
   table.forEach((e, imp) => { (imports[e.module] ??= {})[e.name] = (...args: unknown[]) => replayCall(imp, args); });
   const instance = await instantiate(loaded, imports as WebAssembly.Imports);
-  mem.memory = instance.exports.memory as WebAssembly.Memory;
+  mem.attach(instance.exports.memory as WebAssembly.Memory);
   const start = instance.exports._start;
   if (typeof start !== 'function') throw new UserError(`${loaded.name} has no _start function`);
 
@@ -246,7 +247,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   if (options.verify) {
     const want = reader.footer?.memoryHash;
     if (typeof want !== 'string') throw new UserError('this trace has no memory hash to verify against');
-    if (memoryHash(mem.bytes()) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
+    if (memoryHash(mem.bytes) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
     verified = true;
   }
   return { end, calls: cursor.index, complete: true, verified };

@@ -6,20 +6,31 @@ import { WasiError } from './errors.js';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class GuestMemory {
-  private buffer: ArrayBuffer | SharedArrayBuffer | undefined;
-  private _view!: DataView;
-  private _bytes!: Uint8Array;
+  private _view = new DataView(new ArrayBuffer(0));
+  private _bytes = new Uint8Array(0);
+  private shared = false;
 
-  constructor(readonly memory: WebAssembly.Memory) {}
+  /** The memory may be attached later (the proxy exists before the instance); until then it reads as empty. */
+  constructor(private memory?: WebAssembly.Memory) {
+    if (memory) this.attach(memory);
+  }
 
-  /** Current views; refreshed when memory.grow detached the old buffer. */
-  private refresh(): void {
-    const b = this.memory.buffer;
-    if (b !== this.buffer) {
-      this.buffer = b;
-      this._view = new DataView(b);
-      this._bytes = new Uint8Array(b);
-    }
+  attach(memory: WebAssembly.Memory): void {
+    this.memory = memory;
+    this.shared = memory.buffer instanceof SharedArrayBuffer;
+    this.refresh(true);
+  }
+
+  /**
+   * Keeps the views current. Growing a (non-shared) memory detaches its old buffer, which then has length 0,
+   * so a non-empty view is still current and the memory.buffer getter is only consulted after a grow.
+   */
+  private refresh(force = false): void {
+    if (!force && this._bytes.byteLength !== 0 && !this.shared) return;
+    const b = this.memory?.buffer;
+    if (b === undefined || b === this._bytes.buffer) return;
+    this._view = new DataView(b);
+    this._bytes = new Uint8Array(b);
   }
   get view(): DataView { this.refresh(); return this._view; }
   get bytes(): Uint8Array { this.refresh(); return this._bytes; }
