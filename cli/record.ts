@@ -14,7 +14,7 @@ import { MAX_FRAME_BYTES } from '../src/trace/format.js';
 import { TraceWriter } from '../src/trace/writer.js';
 import { guestFlags, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
-import { recordWorker } from './record-prewarm.js';
+import { takeWorker } from './prewarm.js';
 import type { RecordWorkerData } from './record-worker.js';
 
 interface RecordFlags extends GuestFlags { output: string; level: number }
@@ -51,7 +51,8 @@ export const recordCommand = {
     const pool = createChunkPool(4, MAX_FRAME_BYTES);
     const consumer = new ChunkConsumer(pool);
     // The worker compiles and starts the guest while this thread gets zstd ready.
-    const worker = recordWorker();
+    const worker = takeWorker('record');
+    worker.ref();
     const start: RecordWorkerData = { flags: { ...flags }, module, pool, tiering: engineFingerprint().tiering };
     worker.postMessage(start);
     // ... and prepares the module's blocks, so that only the small header is left once the guest runs.

@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { replay, DivergenceError, describeEnd, type RecordedEnd } from '../src/replay/replay.js';
 import { exitFor } from './exit.js';
+import { takeWorker } from './prewarm.js';
 
 /** Exit code of a replay that departed from its recording. */
 export const EXIT_DIVERGENCE = 125;
@@ -24,7 +25,7 @@ export const replayCommand = {
   handler: async (flags: ReplayFlags): Promise<number> => {
     try {
       const r = await replay({
-        trace: flags.trace, module: flags.module, quiet: flags.quiet, verify: flags.verify,
+        trace: flags.trace, module: flags.module, quiet: flags.quiet, verify: flags.verify, prefetch: takeWorker('replay'),
         onWarning: (m) => process.stderr.write(`wasi-trace: warning: ${m}\n`),
       });
       if (!r.complete) {

@@ -1,11 +1,12 @@
 // The interposing proxy: wraps every function import of a module, WASI or not, around whatever provider
 // supplies it, and records each call. preview1 calls are captured from the schema; other imports by comparing
 // guest memory before and after the call.
-import { FUNCTIONS, FUNCTIONS_BY_NAME, MODULE_NAME } from '../abi/index.js';
+import { FUNCTIONS, FUNCTIONS_BY_NAME, MODULE_NAME, wasmParams } from '../abi/index.js';
 import { ProcExit } from '../runtime/errors.js';
 import type { GuestMemory } from '../runtime/memory.js';
 import type { CallResult } from '../trace/events.js';
 import { callPlan, diffMemory, type StringLists } from './capture.js';
+import { withReusedArgs } from './arity.js';
 import type { Recorder } from './recorder.js';
 
 /** One function import of a module, as the trace header lists it. */
@@ -59,12 +60,12 @@ function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => 
   mem: GuestMemory, lists: StringLists): (...args: unknown[]) => unknown {
   const plan = callPlan(FUNCTIONS[entry.wasi!]!, lists);
   const readsInputs = plan.readsInputs;
-  return function recordedCall(...args: unknown[]): unknown {
+  return withReusedArgs(wasmParams(FUNCTIONS[entry.wasi!]!).length, (args) => {
     const inputs = readsInputs ? plan.inputs(mem.bytes, args) : null;
     const start = performance.now();
     let result: unknown;
     try {
-      result = target(...args);
+      result = target.apply(undefined, args);
     } catch (e) {
       const m = mem.bytes;
       rec.call(imp, args, thrownResult(entry.name, args, e), [], m, inputs, start, performance.now());
@@ -74,7 +75,7 @@ function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => 
     const m = mem.bytes;
     rec.call(imp, args, resultOf(result), plan.writes(m, args, result), m, inputs, start, end);
     return result;
-  };
+  });
 }
 
 function wrapOther(imp: number, entry: ImportEntry, target: (...a: unknown[]) => unknown, rec: Recorder,

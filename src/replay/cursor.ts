@@ -1,12 +1,11 @@
 // Walks a trace's call events in order, one frame in memory at a time, reading each event in place.
 import { EventDecoder, EventDecodeError, type CallEvent, type CallResult } from '../trace/events.js';
-import { TraceError, type TraceReader } from '../trace/reader.js';
+import { TraceError, type TraceFrame } from '../trace/reader.js';
 
 /** Why the next event does not match a call. */
 export type Mismatch = 'end' | 'call' | 'inputs' | 'memory';
 
 export class EventCursor {
-  private readonly frames: Generator<{ offset: number; payload: Uint8Array }>;
   private readonly decoder = new EventDecoder();
   private payload: Uint8Array = new Uint8Array(0);
   private frameOffset = 0;
@@ -15,8 +14,8 @@ export class EventCursor {
   /** Where the last events started (payload, offset), newest last, for divergence reports. */
   private readonly recent: { payload: Uint8Array; offset: number; index: number }[];
 
-  constructor(reader: TraceReader, private readonly keepRecent = 6) {
-    this.frames = reader.frames();
+  /** `frames`: the trace's frames in order (TraceReader.frames(), or prefetched on another thread). */
+  constructor(private readonly frames: Iterator<TraceFrame>, private readonly keepRecent = 6) {
     this.recent = Array.from({ length: keepRecent }, () => ({ payload: this.payload, offset: 0, index: -1 }));
   }
 

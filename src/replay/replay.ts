@@ -2,7 +2,8 @@
 // (function, scalar args, input bytes); it then writes the recorded memory ranges and returns the recorded
 // result. It reads no host files, clocks or randomness; it re-emits the guest's stdout and stderr.
 import * as fs from 'node:fs';
-import { FUNCTIONS } from '../abi/index.js';
+import type { Worker } from 'node:worker_threads';
+import { FUNCTIONS, wasmParams } from '../abi/index.js';
 import { UserError } from '../errors.js';
 import { engineFingerprint } from '../engine.js';
 import { formatCall } from '../inspect/format.js';
@@ -15,9 +16,11 @@ import { ProcExit } from '../runtime/errors.js';
 import { GuestMemory } from '../runtime/memory.js';
 import { endFrom, type RunEnd } from '../runtime/runtime.js';
 import type { CallEvent, Scalar } from '../trace/events.js';
-import { TraceError, TraceReader } from '../trace/reader.js';
+import { TraceError, TraceReader, type TraceEnding } from '../trace/reader.js';
 import { initZstd } from '../trace/zstd.js';
+import { withReusedArgs } from '../record/arity.js';
 import { EventCursor } from './cursor.js';
+import { PrefetchedFrames } from './prefetch.js';
 
 export interface ReplayOptions {
   trace: string;
@@ -31,6 +34,11 @@ export interface ReplayOptions {
   verify?: boolean;
   /** Called with warnings such as a --module whose hash differs. */
   onWarning?: (message: string) => void;
+  /**
+   * Read and decompress frames on a worker thread, ahead of the guest (worth it for long traces). `true` starts
+   * a worker; a Worker started from prefetchWorkerUrl (say, while the command line loads) is used as it is.
+   */
+  prefetch?: boolean | Worker;
 }
 
 /** How a recorded run ended, as the footer says. */
@@ -137,7 +145,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const stderr = options.quiet ? () => {} : options.stderr ?? writeAll(2);
   const lists = stringLists(header.argv, header.env);
   const plans: (CallPlan | undefined)[] = table.map((e) => (e.wasi !== undefined ? callPlan(FUNCTIONS[e.wasi]!, lists) : undefined));
-  const cursor = new EventCursor(reader);
+  const prefetched = options.prefetch ? new PrefetchedFrames(options.trace, options.prefetch === true ? undefined : options.prefetch) : undefined;
+  const cursor = new EventCursor(prefetched ? prefetched.frames() : reader.frames());
+  /** How the trace ends: known at once for a complete trace; for a cut one, after its last frame was read. */
+  const traceEnding = (): TraceEnding => prefetched?.ending ?? reader.ending;
+
   const mem = new GuestMemory();
   /** fds that are the guest's stdout/stderr, followed through renumber/close/open. */
   const stdio = new Map<number, (b: Uint8Array) => void>([[1, stdout], [2, stderr]]);
@@ -185,10 +197,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const inputs = plan ? plan.inputs(m, args) : null;
     const r = cursor.step(imp, args, inputs, m);
     if (typeof r === 'string') {
-      const actual = { imp, args: args as Scalar[], inputs };
+      const actual = { imp, args: args.slice() as Scalar[], inputs };
       switch (r) {
         case 'end':
-          if (!reader.ending.complete || runWasCut(reader)) throw new TraceExhausted();
+          if (!traceEnding().complete || runWasCut(reader)) throw new TraceExhausted();
           return diverge(`the guest called ${entry.name} after the last recorded event`, false, actual);
         case 'call': return diverge(`the guest called ${entry.name} differently`, true, actual);
         case 'inputs': return diverge(`${entry.name} was called with other data`, true, actual);
@@ -210,47 +222,56 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   }
 
   const imports: Record<string, Record<string, (...a: unknown[]) => unknown>> = {};
-  table.forEach((e, imp) => { (imports[e.module] ??= {})[e.name] = (...args: unknown[]) => replayCall(imp, args); });
+  table.forEach((e, imp) => {
+    (imports[e.module] ??= {})[e.name] = e.wasi !== undefined
+      ? withReusedArgs(wasmParams(FUNCTIONS[e.wasi]!).length, (args) => replayCall(imp, args))
+      : (...args: unknown[]) => replayCall(imp, args);
+  });
   const instance = await instantiate(loaded, imports as WebAssembly.Imports);
   mem.attach(instance.exports.memory as WebAssembly.Memory);
   const start = instance.exports._start;
   if (typeof start !== 'function') throw new UserError(`${loaded.name} has no _start function`);
 
-  let end: RunEnd;
   try {
-    (start as () => void)();
-    end = { kind: 'exit', code: 0 };
-  } catch (e) {
-    if (e instanceof DivergenceError) throw e;
-    if (e instanceof TraceError) throw new UserError(e.message);
-    if (e instanceof TraceExhausted) {
-      const recorded = recordedEnd(reader);
-      const ending = reader.ending;
-      return {
-        end: recorded ?? { kind: 'error', message: 'recording cut short' },
-        calls: cursor.index, complete: false, verified: false,
-        incompleteReason: ending.complete ? `the recording was stopped (${describeEnd(recorded!)})` : `${ending.reason} (at offset ${ending.offset})`,
-      };
+    let end: RunEnd;
+    try {
+      (start as () => void)();
+      end = { kind: 'exit', code: 0 };
+    } catch (e) {
+      if (e instanceof DivergenceError) throw e;
+      if (e instanceof TraceError) throw new UserError(e.message);
+      if (e instanceof TraceExhausted) {
+        const recorded = recordedEnd(reader);
+        const ending = traceEnding();
+        return {
+          end: recorded ?? { kind: 'error', message: 'recording cut short' },
+          calls: cursor.index, complete: false, verified: false,
+          incompleteReason: ending.complete ? `the recording was stopped (${describeEnd(recorded!)})` : `${ending.reason} (at offset ${ending.offset})`,
+        };
+      }
+      end = e instanceof ReplayedThrow ? { kind: 'trap', message: e.message } : endFrom(e);
     }
-    end = e instanceof ReplayedThrow ? { kind: 'trap', message: e.message } : endFrom(e);
+    if (cursor.hasMore()) diverge('the guest ended, but the recording has more calls', true);
+    const recorded = recordedEnd(reader);
+    if (!traceEnding().complete) {
+      const ending = traceEnding() as { offset: number; reason: string };
+      return { end, calls: cursor.index, complete: false, verified: false, incompleteReason: `${ending.reason} (at offset ${ending.offset})` };
+    }
+    if (recorded && !sameEnd(recorded, end)) {
+      diverge(`the run ended differently: recorded ${describeEnd(recorded)}, replayed ${describeEnd(end)}`, false);
+    }
+    let verified = false;
+    if (options.verify) {
+      const want = reader.footer?.memoryHash;
+      if (typeof want !== 'string') throw new UserError('this trace has no memory hash to verify against');
+      if (memoryHash(mem.bytes) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
+      verified = true;
+    }
+    return { end, calls: cursor.index, complete: true, verified };
+
+  } finally {
+    prefetched?.close();
   }
-  if (cursor.hasMore()) diverge('the guest ended, but the recording has more calls', true);
-  const recorded = recordedEnd(reader);
-  if (!reader.ending.complete) {
-    const ending = reader.ending as { offset: number; reason: string };
-    return { end, calls: cursor.index, complete: false, verified: false, incompleteReason: `${ending.reason} (at offset ${ending.offset})` };
-  }
-  if (recorded && !sameEnd(recorded, end)) {
-    diverge(`the run ended differently: recorded ${describeEnd(recorded)}, replayed ${describeEnd(end)}`, false);
-  }
-  let verified = false;
-  if (options.verify) {
-    const want = reader.footer?.memoryHash;
-    if (typeof want !== 'string') throw new UserError('this trace has no memory hash to verify against');
-    if (memoryHash(mem.bytes) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
-    verified = true;
-  }
-  return { end, calls: cursor.index, complete: true, verified };
 }
 
 /** An exception a host function threw during the recording, thrown again at the same call. */

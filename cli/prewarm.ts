@@ -1,0 +1,27 @@
+// Worker threads started before the command line is parsed, because they take a while to boot: the guest
+// thread of `record`, the frame reader of `replay`. Only node:worker_threads is imported here, so starting one
+// costs the main thread nothing.
+import { Worker } from 'node:worker_threads';
+
+const URLS = {
+  record: new URL('./record-worker.js', import.meta.url),
+  replay: new URL('../src/replay/prefetch-worker.js', import.meta.url),
+};
+export type Prewarmable = keyof typeof URLS;
+
+const prewarmed = new Map<Prewarmable, Worker>();
+
+/** Starts the worker `command` will want (record, replay), if it is one of those. */
+export function prewarm(command: string | undefined): void {
+  if (command !== 'record' && command !== 'replay') return;
+  const w = new Worker(URLS[command]);
+  w.unref(); // a worker that is never used must not keep the process alive
+  prewarmed.set(command, w);
+}
+
+/** The worker for `kind`: the prewarmed one if there is one, else a new one. It waits for its start message. */
+export function takeWorker(kind: Prewarmable): Worker {
+  const w = prewarmed.get(kind) ?? new Worker(URLS[kind]);
+  prewarmed.delete(kind);
+  return w;
+}

@@ -1,0 +1,88 @@
+// Reads and decompresses a trace's frames on a worker thread, ahead of the replay, which runs the guest on this
+// thread and cannot wait for messages the usual way: frames are taken with receiveMessageOnPort, and
+// Atomics.wait sleeps while none is ready. At most AHEAD frames (1 MiB each) wait at a time.
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { TraceError, type TraceEnding, type TraceFrame } from '../trace/reader.js';
+
+const AHEAD = 8;
+/** Without a frame or word from the reader for this long, it is taken to have died. */
+const STALL_MS = 60_000;
+
+/** The worker's start message. control: [0] frames posted and not yet taken. */
+export interface PrefetchStart { path: string; port: MessagePort; control: SharedArrayBuffer }
+export type PrefetchMessage =
+  | { frame: { offset: number; count: number; payload: Uint8Array } }
+  | { ending: TraceEnding }
+  | { error: string; offset?: number };
+
+export const prefetchWorkerUrl = new URL('./prefetch-worker.js', import.meta.url);
+
+/** A frame reader for `path` on `worker` (a new one if not given): its frames, then how the trace ended. */
+export class PrefetchedFrames {
+  private readonly port: MessagePort;
+  private readonly control = new Int32Array(new SharedArrayBuffer(4));
+  /** How the trace ends, once the reader got there. */
+  ending: TraceEnding | undefined;
+
+  constructor(path: string, private readonly worker: Worker = new Worker(prefetchWorkerUrl)) {
+    worker.unref(); // never keeps the process alive; close() ends it
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const start: PrefetchStart = { path, port: port2, control: this.control.buffer as SharedArrayBuffer };
+    worker.postMessage(start, [port2]);
+  }
+
+  *frames(): Generator<TraceFrame> {
+    for (;;) {
+      const m = this.take();
+      if ('frame' in m) { yield m.frame; continue; }
+      if ('ending' in m) { this.ending = m.ending; return; }
+      throw new TraceError(m.error, m.offset);
+    }
+  }
+
+  private take(): PrefetchMessage {
+    let waited = 0;
+    for (;;) {
+      const m = receiveMessageOnPort(this.port);
+      if (m) {
+        Atomics.sub(this.control, 0, 1);
+        Atomics.notify(this.control, 0);
+        return m.message as PrefetchMessage;
+      }
+      if (Atomics.wait(this.control, 0, 0, 100) === 'timed-out' && (waited += 100) >= STALL_MS) {
+        throw new TraceError('the trace reader thread stopped answering');
+      }
+    }
+  }
+
+  /** Stops the reader thread (the replay is over). */
+  close(): void {
+    this.port.close();
+    void this.worker.terminate();
+  }
+}
+
+/** Runs in the worker: reads the frames of `path` and posts them, at most AHEAD at a time. */
+export async function servePrefetch({ path, port, control }: PrefetchStart): Promise<void> {
+  const { initZstd } = await import('../trace/zstd.js');
+  const { TraceReader } = await import('../trace/reader.js');
+  const pending = new Int32Array(control);
+  const post = (m: PrefetchMessage, transfer: ArrayBuffer[] = []) => {
+    while (Atomics.load(pending, 0) >= AHEAD) Atomics.wait(pending, 0, Atomics.load(pending, 0), 100);
+    port.postMessage(m, transfer);
+    Atomics.add(pending, 0, 1);
+    Atomics.notify(pending, 0);
+  };
+  try {
+    await initZstd();
+    const reader = await TraceReader.open(path);
+    for (const f of reader.frames()) {
+      const own = f.payload.byteOffset === 0 && f.payload.byteLength === f.payload.buffer.byteLength ? f.payload : f.payload.slice();
+      post({ frame: { offset: f.offset, count: f.count, payload: own } }, [own.buffer as ArrayBuffer]);
+    }
+    post({ ending: reader.ending });
+  } catch (e) {
+    post({ error: (e as Error).message, offset: (e as TraceError).offset });
+  }
+}
