@@ -50,7 +50,7 @@ export const recordCommand = {
     const module = readModuleBytes(flags.module);
     const pool = createChunkPool(4, MAX_FRAME_BYTES);
     const consumer = new ChunkConsumer(pool);
-    // The worker compiles and starts the guest while this thread gets zstd ready.
+    // The worker (booted while the command line loaded) compiles and starts the guest ...
     const worker = takeWorker('record');
     worker.ref();
     const start: RecordWorkerData = { flags: { ...flags }, module, pool, tiering: engineFingerprint().tiering };
@@ -111,8 +111,17 @@ export const recordCommand = {
             void worker.terminate();
           });
         } else if (m.type === 'fail') {
-          if (writer) void cutShort({ kind: 'error', message: m.message }, EXIT_USAGE, `recording failed: ${String(m.message)}`);
-          else { stopping = true; void worker.terminate(); settle(() => { throw new UserError(String(m.message)); }); }
+          if (m.user) {
+            // bad input found while setting up (say, an import signature that does not match): no trace at all
+            stopping = true;
+            void worker.terminate();
+            void writerReady.then(() => {
+              writer?.abandon();
+              settle(() => { throw new UserError(String(m.message)); });
+            });
+          } else {
+            void cutShort({ kind: 'error', message: m.message }, EXIT_USAGE, `recording failed: ${String(m.message)}`);
+          }
         }
       });
       worker.on('error', (e) => void cutShort({ kind: 'error', message: e.message }, EXIT_USAGE, `recording failed: ${e.message}`));

@@ -139,6 +139,17 @@ describe('bad traces and flags', () => {
     expect(r.status).toBe(2);
   });
 
+  for (const [guest, message] of [['unknown_import', /imports env\.mystery/], ['no_start', /has no _start function/]] as const) {
+    it(`record of a guest that cannot start (${guest}): one line, exit 2, no trace left behind`, () => {
+      const d = mkdtempSync(join(tmpdir(), 'wasi-trace-bad-'));
+      const r = cli(['record', '-o', join(d, 't.bin'), guestPath(guest)]);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.status).toBe(2);
+      expect(readdirSync(d)).toEqual([]);
+    });
+  }
+
   it('a divergence exits 125 with a report', () => {
     const trace = tracePath();
     cli(['record', '-o', trace, guestPath('variant_a')]);
