@@ -2,4 +2,4 @@
 import { parentPort } from 'node:worker_threads';
 import { servePrefetch, type PrefetchStart } from './prefetch.js';
 
-parentPort!.once('message', (start: PrefetchStart) => void servePrefetch(start));
+parentPort!.once('message', (start: PrefetchStart) => void servePrefetch(start, () => parentPort!.postMessage('ready')));

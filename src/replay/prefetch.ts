@@ -24,12 +24,26 @@ export class PrefetchedFrames {
   /** How the trace ends, once the reader got there. */
   ending: TraceEnding | undefined;
 
-  constructor(path: string, private readonly worker: Worker = new Worker(prefetchWorkerUrl)) {
+  private constructor(path: string, private readonly worker: Worker) {
     worker.unref(); // never keeps the process alive; close() ends it
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const start: PrefetchStart = { path, port: port2, control: this.control.buffer as SharedArrayBuffer };
     worker.postMessage(start, [port2]);
+  }
+
+  /**
+   * Starts reading `path` on `worker` (a new one if not given) and waits until that thread answers, so that a
+   * reader which cannot start is known before the guest runs. Rejects when it cannot start.
+   */
+  static start(path: string, worker: Worker = new Worker(prefetchWorkerUrl)): Promise<PrefetchedFrames> {
+    return new Promise((resolve, reject) => {
+      const failed = (why: string) => { void worker.terminate(); reject(new TraceError(`the trace reader thread could not start: ${why}`)); };
+      worker.once('error', (e) => failed(e.message));
+      worker.once('exit', () => failed('it exited'));
+      worker.once('message', () => { worker.removeAllListeners('error'); worker.removeAllListeners('exit'); resolve(reader); });
+      const reader = new PrefetchedFrames(path, worker);
+    });
   }
 
   *frames(): Generator<TraceFrame> {
@@ -63,8 +77,9 @@ export class PrefetchedFrames {
   }
 }
 
-/** Runs in the worker: reads the frames of `path` and posts them, at most AHEAD at a time. */
-export async function servePrefetch({ path, port, control }: PrefetchStart): Promise<void> {
+/** Runs in the worker: says it is running (to `ready`), then reads the frames of `path` and posts them, at most AHEAD at a time. */
+export async function servePrefetch({ path, port, control }: PrefetchStart, ready: () => void): Promise<void> {
+  ready();
   const { initZstd } = await import('../trace/zstd.js');
   const { TraceReader } = await import('../trace/reader.js');
   const pending = new Int32Array(control);
@@ -76,7 +91,7 @@ export async function servePrefetch({ path, port, control }: PrefetchStart): Pro
   };
   try {
     await initZstd();
-    const reader = await TraceReader.open(path);
+    const reader = await TraceReader.open(path, { skipModule: true });
     for (const f of reader.frames()) {
       const own = f.payload.byteOffset === 0 && f.payload.byteLength === f.payload.buffer.byteLength ? f.payload : f.payload.slice();
       post({ frame: { offset: f.offset, count: f.count, payload: own } }, [own.buffer as ArrayBuffer]);

@@ -2,7 +2,7 @@
 // (function, scalar args, input bytes); it then writes the recorded memory ranges and returns the recorded
 // result. It reads no host files, clocks or randomness; it re-emits the guest's stdout and stderr.
 import * as fs from 'node:fs';
-import type { Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { FUNCTIONS, wasmParams } from '../abi/index.js';
 import { UserError } from '../errors.js';
 import { engineFingerprint } from '../engine.js';
@@ -53,6 +53,8 @@ export interface ReplayResult {
   /** Why the trace ends early, when it does. */
   incompleteReason?: string;
   verified: boolean;
+  /** Whether frames were read ahead on a worker thread (see ReplayOptions.prefetch). */
+  prefetched: boolean;
 }
 
 export interface DivergenceReport {
@@ -77,6 +79,9 @@ export function formatDivergence(r: DivergenceReport): string {
   if (r.before.length) lines.push('  events before it:', ...r.before.map((b) => `    ${b}`));
   return lines.join('\n');
 }
+
+/** Traces of at most this many frames are read on the replaying thread, even when prefetching is asked for. */
+const PREFETCH_MIN_FRAMES = 4;
 
 /** Stops the guest when a cut-short trace has no more events. */
 class TraceExhausted extends Error {}
@@ -145,7 +150,14 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const stderr = options.quiet ? () => {} : options.stderr ?? writeAll(2);
   const lists = stringLists(header.argv, header.env);
   const plans: (CallPlan | undefined)[] = table.map((e) => (e.wasi !== undefined ? callPlan(FUNCTIONS[e.wasi]!, lists) : undefined));
-  const prefetched = options.prefetch ? new PrefetchedFrames(options.trace, options.prefetch === true ? undefined : options.prefetch) : undefined;
+  // A thread of its own only pays for a long trace (a complete trace tells its frame count up front).
+  const frameCount = reader.footer?.frames;
+  const worthPrefetching = !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
+  if (options.prefetch instanceof Worker && !worthPrefetching) void options.prefetch.terminate();
+  // Prefetching only speeds things up: a reader thread that cannot start leaves the reading to this thread.
+  const prefetched = options.prefetch && worthPrefetching
+    ? await PrefetchedFrames.start(options.trace, options.prefetch === true ? undefined : options.prefetch).catch(() => undefined)
+    : undefined;
   const cursor = new EventCursor(prefetched ? prefetched.frames() : reader.frames());
   /** How the trace ends: known at once for a complete trace; for a cut one, after its last frame was read. */
   const traceEnding = (): TraceEnding => prefetched?.ending ?? reader.ending;
@@ -245,7 +257,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         const ending = traceEnding();
         return {
           end: recorded ?? { kind: 'error', message: 'recording cut short' },
-          calls: cursor.index, complete: false, verified: false,
+          calls: cursor.index, complete: false, verified: false, prefetched: !!prefetched,
           incompleteReason: ending.complete ? `the recording was stopped (${describeEnd(recorded!)})` : `${ending.reason} (at offset ${ending.offset})`,
         };
       }
@@ -255,7 +267,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const recorded = recordedEnd(reader);
     if (!traceEnding().complete) {
       const ending = traceEnding() as { offset: number; reason: string };
-      return { end, calls: cursor.index, complete: false, verified: false, incompleteReason: `${ending.reason} (at offset ${ending.offset})` };
+      return { end, calls: cursor.index, complete: false, verified: false, prefetched: !!prefetched, incompleteReason: `${ending.reason} (at offset ${ending.offset})` };
     }
     if (recorded && !sameEnd(recorded, end)) {
       diverge(`the run ended differently: recorded ${describeEnd(recorded)}, replayed ${describeEnd(end)}`, false);
@@ -267,7 +279,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       if (memoryHash(mem.bytes) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
       verified = true;
     }
-    return { end, calls: cursor.index, complete: true, verified };
+    return { end, calls: cursor.index, complete: true, verified, prefetched: !!prefetched };
 
   } finally {
     prefetched?.close();

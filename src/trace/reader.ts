@@ -116,9 +116,11 @@ export class TraceReader {
 
   /**
    * Opens a trace: reads the preamble, the header block and the module, and the footer when
-   * the trailer is valid. The file is closed again before this returns.
+   * the trailer is valid. The file is closed again before this returns. `skipModule`: only step over the
+   * MODULE chunks (their payloads are neither read nor checked; `module` is empty), for a reader that only
+   * wants the frames.
    */
-  static async open(path: string): Promise<TraceReader> {
+  static async open(path: string, options: { skipModule?: boolean } = {}): Promise<TraceReader> {
     await initZstd();
     const fd = fs.openSync(path, 'r');
     try {
@@ -183,6 +185,14 @@ export class TraceReader {
       while (pos < limit) {
         // The type byte alone tells whether the module goes on (even in a cut-short header).
         if (readAt(fd, 1, pos)[0] !== BLOCK_MODULE) break;
+        if (options.skipModule) {
+          const h = readAt(fd, BLOCK_HEADER_SIZE, pos);
+          const next = h.length === BLOCK_HEADER_SIZE ? pos + BLOCK_HEADER_SIZE + readBlockHeader(h).storedLength : Infinity;
+          if (next > limit) throw new TraceError(`${path} is truncated: it ends inside module chunk ${chunks.length} at offset ${pos}`, pos);
+          chunks.push(new Uint8Array(0));
+          pos = next;
+          continue;
+        }
         const step = readStep(fd, pos, limit, strict);
         if (step.kind === 'end') {
           throw new TraceError(
@@ -207,7 +217,7 @@ export class TraceReader {
         path,
         version,
         header,
-        module: concat(chunks, moduleBytes),
+        module: options.skipModule ? new Uint8Array(0) : concat(chunks, moduleBytes),
         footer,
         footerOffset,
         dataStart: pos,

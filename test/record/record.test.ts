@@ -3,6 +3,8 @@
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { record } from '../../src/record/record.js';
 import { replay, DivergenceError } from '../../src/replay/replay.js';
@@ -119,6 +121,23 @@ describe('record and replay in-process', () => {
         expect(r.stdout.length).toBeGreaterThanOrEqual(0);
       }
     }
+  });
+
+  it('prefetching frames on a worker thread replays the same, and reports a corrupt frame by its offset', async () => {
+    const rec = await recordGuest('storm', { args: ['300000'] });
+    const plain = await replayTrace(rec.trace);
+    // the reader thread runs the built JS (npm test builds first): workers cannot load TypeScript
+    const worker = () => new Worker(fileURLToPath(new URL('../../dist/src/replay/prefetch-worker.js', import.meta.url)));
+    const ahead = await replayTrace(rec.trace, { prefetch: worker(), verify: true });
+    expect(ahead).toMatchObject({ calls: plain.calls, end: plain.end, verified: true, prefetched: true, stdout: 'calls 300000\n' });
+    expect(plain.prefetched).toBe(false);
+    const bytes = readFileSync(rec.trace);
+    bytes[bytes.length - 5000]! ^= 0x40; // inside the last frames, before the footer
+    const bad = join(dir, 'bad-prefetch.bin');
+    writeFileSync(bad, bytes);
+    const err = await replayTrace(bad, { prefetch: worker() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(/offset \d+/);
   });
 
   it('an incomplete trace replays up to its last event and says so', async () => {
