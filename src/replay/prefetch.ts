@@ -41,8 +41,14 @@ export class PrefetchedFrames {
       const failed = (why: string) => { void worker.terminate(); reject(new TraceError(`the trace reader thread could not start: ${why}`)); };
       worker.once('error', (e) => failed(e.message));
       worker.once('exit', () => failed('it exited'));
-      worker.once('message', () => { worker.removeAllListeners('error'); worker.removeAllListeners('exit'); resolve(reader); });
       const reader = new PrefetchedFrames(path, worker);
+      worker.ref(); // keep the process alive until it answers (the constructor unref'd it)
+      worker.once('message', () => {
+        worker.removeAllListeners('error');
+        worker.removeAllListeners('exit');
+        worker.unref();
+        resolve(reader);
+      });
     });
   }
 
