@@ -1,18 +1,32 @@
-// The WebAssembly engine's configuration and fingerprint. The CLI runs guests on V8's baseline compiler
+// The WebAssembly engine's configuration and fingerprint. The CLI compiles guests for V8's baseline compiler
 // (Liftoff) only, unless asked to optimise: then no background tier-up compiles hot functions at times that
 // vary from run to run (so stack depth and timing are the same in record and replay), and a large module
 // (esbuild is 20 MB) starts and exits in a fraction of the time. Long compute-bound guests run faster with
-// --optimize.
+// --optimize. V8 fixes a module's tiers when it compiles it, so the flag is set around the guest's compilation
+// only: wasi-trace's own wasm (zstd) keeps the optimising tier.
 import v8 from 'node:v8';
 
 export type Tiering = 'baseline' | 'optimizing';
 
 let tiering: Tiering = 'optimizing';
 
-/** Sets how V8 compiles wasm for the rest of this process (V8 flags are process-wide, workers included). */
+/** Sets how guest modules are compiled from now on, in this thread (compileGuest). */
 export function setTiering(t: Tiering): void {
-  if (t === 'baseline') v8.setFlagsFromString('--liftoff-only');
   tiering = t;
+}
+
+/**
+ * Compiles a guest module with the tiering set. The V8 flag is process-wide: another thread compiling its own
+ * wasm at this very moment would get the baseline tier too (slower, never wrong).
+ */
+export async function compileGuest(bytes: Uint8Array): Promise<WebAssembly.Module> {
+  if (tiering === 'optimizing') return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  v8.setFlagsFromString('--liftoff-only');
+  try {
+    return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  } finally {
+    v8.setFlagsFromString('--no-liftoff-only');
+  }
 }
 
 /** What a trace header records about the engine that ran the guest. */

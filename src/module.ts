@@ -2,6 +2,7 @@
 // API; it is read once and never opened again by path.
 import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
+import { compileGuest } from './engine.js';
 import { UserError } from './errors.js';
 
 export interface LoadedModule {
@@ -69,7 +70,7 @@ export async function compileModule(name: string, bytes: Uint8Array): Promise<Lo
     throw new UserError(`${name} is not a WebAssembly module (no \\0asm header)`);
   }
   // V8 compiles on background threads: hash meanwhile.
-  const compiling = WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  const compiling = compileGuest(bytes);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   let module: WebAssembly.Module;
   try {
