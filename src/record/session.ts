@@ -1,6 +1,7 @@
 // One recording, independent of where its events go: builds the proxied imports, runs the guest, and
 // describes the run for the trace header and footer.
 import { createHash } from 'node:crypto';
+import { MODULE_NAME } from '../abi/index.js';
 import type { LoadedModule } from '../module.js';
 import type { Provider } from '../providers.js';
 import { importsFor, instantiate, type GuestOptions } from '../run.js';
@@ -74,7 +75,7 @@ export function prepareRecording(loaded: LoadedModule, provider: Provider, optio
     footer(end) {
       const bytes = mem.bytes;
       const counts: Record<string, number> = {};
-      recorder.counts.forEach((n, i) => { if (n) counts[`${table[i]!.module === 'wasi_snapshot_preview1' ? '' : `${table[i]!.module}.`}${table[i]!.name}`] = n; });
+      recorder.counts.forEach((n, i) => { if (n) counts[`${table[i]!.module === MODULE_NAME ? '' : `${table[i]!.module}.`}${table[i]!.name}`] = n; });
       return { end, calls: recorder.calls, counts, memorySize: bytes.length, memoryHash: memoryHash(bytes) };
     },
   };

@@ -127,7 +127,6 @@ async function replayModule(reader: TraceReader, header: Header, options: Replay
   return other;
 }
 
-
 /** Replays a trace; throws DivergenceError when the guest departs from it, UserError for a bad trace. */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const reader = await openTrace(options.trace);
@@ -239,12 +238,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       ? withReusedArgs(wasmParams(FUNCTIONS[e.wasi]!).length, (args) => replayCall(imp, args))
       : (...args: unknown[]) => replayCall(imp, args);
   });
-  const instance = await instantiate(loaded, imports as WebAssembly.Imports);
-  mem.attach(instance.exports.memory as WebAssembly.Memory);
-  const start = instance.exports._start;
-  if (typeof start !== 'function') throw new UserError(`${loaded.name} has no _start function`);
-
   try {
+    const instance = await instantiate(loaded, imports as WebAssembly.Imports);
+    mem.attach(instance.exports.memory as WebAssembly.Memory);
+    const start = instance.exports._start;
+    if (typeof start !== 'function') throw new UserError(`${loaded.name} has no _start function`);
     let end: RunEnd;
     try {
       (start as () => void)();
@@ -280,7 +278,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       verified = true;
     }
     return { end, calls: cursor.index, complete: true, verified, prefetched: !!prefetched };
-
   } finally {
     prefetched?.close();
   }
