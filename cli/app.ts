@@ -58,8 +58,10 @@ export async function main(argv: string[]): Promise<number> {
     const { ours, module, guest } = splitGuestArgs(argv);
     debug = ours.includes('--debug');
     setTiering(ours.includes('--optimize') ? 'optimizing' : 'baseline');
-    // Every command but run reads or writes a trace: let zstd's (asynchronous) start overlap argument parsing.
-    if (ours.find((a) => !a.startsWith('-')) !== 'run') void initZstd().catch(() => {});
+    // Commands that compress or decompress on this thread: let zstd's (asynchronous) start overlap argument
+    // parsing. (run needs none; replay decompresses on its frame reader thread when it has one.)
+    const command = ours.find((a) => !a.startsWith('-'));
+    if (command !== 'run' && command !== 'replay') void initZstd().catch(() => {});
     const parser = yargs(ours)
       .scriptName('wasi-trace')
       .usage('$0 <command> [options]')

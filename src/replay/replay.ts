@@ -80,7 +80,7 @@ export function formatDivergence(r: DivergenceReport): string {
   return lines.join('\n');
 }
 
-/** Traces of at most this many frames are read on the replaying thread, even when prefetching is asked for. */
+/** Traces of at most this many frames are read on the replaying thread when prefetch asks for a new thread. */
 const PREFETCH_MIN_FRAMES = 4;
 
 /** Stops the guest when a cut-short trace has no more events. */
@@ -93,9 +93,8 @@ const writeAll = (fd: number) => (b: Uint8Array) => {
 };
 
 async function openTrace(path: string): Promise<TraceReader> {
-  await initZstd();
   try {
-    return await TraceReader.open(path);
+    return await TraceReader.open(path, { deferZstd: true });
   } catch (e) {
     if (e instanceof TraceError) throw new UserError(e.message);
     const code = (e as NodeJS.ErrnoException).code;
@@ -149,14 +148,15 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const stderr = options.quiet ? () => {} : options.stderr ?? writeAll(2);
   const lists = stringLists(header.argv, header.env);
   const plans: (CallPlan | undefined)[] = table.map((e) => (e.wasi !== undefined ? callPlan(FUNCTIONS[e.wasi]!, lists) : undefined));
-  // A thread of its own only pays for a long trace (a complete trace tells its frame count up front).
+  // A thread already started (the CLI starts it while it loads) is always worth using: this thread then needs no
+  // zstd at all. Starting one only pays for a long trace (a complete trace tells its frame count up front).
   const frameCount = reader.footer?.frames;
-  const worthPrefetching = !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
-  if (options.prefetch instanceof Worker && !worthPrefetching) void options.prefetch.terminate();
+  const worthPrefetching = options.prefetch instanceof Worker || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
   // Prefetching only speeds things up: a reader thread that cannot start leaves the reading to this thread.
   const prefetched = options.prefetch && worthPrefetching
     ? await PrefetchedFrames.start(options.trace, options.prefetch === true ? undefined : options.prefetch).catch(() => undefined)
     : undefined;
+  if (!prefetched) await initZstd(); // frames read here; with a reader thread, this thread never needs zstd
   const cursor = new EventCursor(prefetched ? prefetched.frames() : reader.frames());
   /** How the trace ends: known at once for a complete trace; for a cut one, after its last frame was read. */
   const traceEnding = (): TraceEnding => prefetched?.ending ?? reader.ending;

@@ -30,7 +30,7 @@ import {
   newUnpackr,
   readBlockHeader,
 } from './format.js';
-import { decompress, initZstd, zstdCompressBound } from './zstd.js';
+import { decompress, initZstd, zstdCompressBound, zstdReady } from './zstd.js';
 
 export { TraceError } from './errors.js';
 
@@ -118,10 +118,13 @@ export class TraceReader {
    * Opens a trace: reads the preamble, the header block and the module, and the footer when
    * the trailer is valid. The file is closed again before this returns. `skipModule`: only step over the
    * MODULE chunks (their payloads are neither read nor checked; `module` is empty), for a reader that only
-   * wants the frames.
+   * wants the frames. `deferZstd`: do not start zstd unless the header, module or footer needs it; the caller
+   * then awaits initZstd() before frames() (whose frames are compressed).
    */
-  static async open(path: string, options: { skipModule?: boolean } = {}): Promise<TraceReader> {
-    await initZstd();
+  static async open(path: string, options: { skipModule?: boolean; deferZstd?: boolean } = {}): Promise<TraceReader> {
+    if (!options.deferZstd) await initZstd();
+    /** With deferZstd, zstd starts only when a block read here needs it. */
+    const zstdFor = async (step: Step) => { if (step.kind === 'block' && step.header.codec === CODEC_ZSTD && !zstdReady()) await initZstd(); };
     const fd = fs.openSync(path, 'r');
     try {
       const st = fs.fstatSync(fd);
@@ -157,6 +160,7 @@ export class TraceReader {
       if (footerOffset !== undefined) {
         const step = readStep(fd, footerOffset, size - TRAILER_SIZE, true);
         if (step.kind !== 'block') throw new Error('unreachable: probed footer block is missing');
+        await zstdFor(step);
         footer = decodeMap(step);
       }
       const limit = footerOffset ?? size;
@@ -176,6 +180,7 @@ export class TraceReader {
           PREAMBLE_SIZE,
         );
       }
+      await zstdFor(first);
       const header = decodeMap(first);
 
       // Module chunks.
@@ -210,6 +215,7 @@ export class TraceReader {
         if (moduleBytes > MAX_MODULE_BYTES) {
           throw new TraceError(`corrupt trace: the module chunks up to offset ${pos} add up to more than 1 GiB`, pos);
         }
+        await zstdFor(step);
         chunks.push(decodeBlock(step));
         pos = step.next;
       }

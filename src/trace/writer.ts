@@ -102,7 +102,8 @@ export class TraceWriter {
 
     // Everything before the first frame, encoded before the file is created.
     const moduleBlocks = module instanceof EncodedModule ? module : TraceWriter.encodeModule(module, options.moduleLevel);
-    const start = concat([encodePreamble(), encodeBlock(BLOCK_HEADER, packMap(header), 1, level, true), ...moduleBlocks.blocks]);
+    // The header and footer are stored raw: small, and readable before (or without) zstd.
+    const start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap(header), 1), ...moduleBlocks.blocks]);
 
     const finalPath = nodePath.resolve(path);
     const dir = nodePath.dirname(finalPath);
@@ -232,7 +233,7 @@ export class TraceWriter {
         storedBytes: this.storedBytes,
       };
       const footerOffset = this.position;
-      const block = encodeBlock(BLOCK_FOOTER, packMap(full), 1, this.level, true);
+      const block = encodeRawBlock(BLOCK_FOOTER, packMap(full), 1);
       this.write(concat([block, encodeTrailer(footerOffset)]));
       fs.fsyncSync(this.fd);
       fs.closeSync(this.fd);
@@ -308,6 +309,7 @@ export class TraceWriter {
  */
 /** A block stored as it is (codec 0). */
 function encodeRawBlock(type: number, raw: Uint8Array, count: number): Uint8Array {
+  if (raw.length > MAX_BLOCK_BYTES) throw new RangeError(`a trace block of ${raw.length} bytes is more than the 64 MiB a block may hold`);
   const out = new Uint8Array(BLOCK_HEADER_SIZE + raw.length);
   writeBlockHeader(out, 0, { type, codec: CODEC_RAW, reserved: 0, storedLength: raw.length, rawLength: raw.length, crc: crc32(raw), count });
   out.set(raw, BLOCK_HEADER_SIZE);

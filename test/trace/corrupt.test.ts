@@ -198,7 +198,8 @@ describe('corruption names the offset', () => {
     await expect(readAll(badOffset)).rejects.toThrow(/bad trailer at offset/);
     // A damaged footer length: the trailer no longer checks out, but the file was finished.
     const footer = big.blocks.at(-1)!;
-    const longFooter = put(patched(big.file, footer.offset + 4, u32(footer.storedLength + 32)));
+    // (the footer is stored raw, so its raw length must grow with its stored length to get past that check)
+    const longFooter = put(patched(big.file, footer.offset + 4, [...u32(footer.storedLength + 32), ...u32(footer.storedLength + 32)]));
     await expect(readAll(longFooter)).rejects.toThrow(
       `corrupt trace: footer block at offset ${footer.offset} runs past the end of the file, yet the file ends with a trailer`,
     );

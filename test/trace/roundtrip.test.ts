@@ -54,8 +54,8 @@ describe('round trip', () => {
       [1, 1 << 20],
       [2, 512 * 1024],
     ]);
-    // MODULE chunks are stored raw by default, everything else compressed
-    expect(blocks.map((b) => b.codec)).toEqual(blocks.map((b) => (b.type === 2 ? 0 : 1)));
+    // frames are compressed; the header, module chunks and footer are stored raw
+    expect(blocks.map((b) => b.codec)).toEqual(blocks.map((b) => (b.type === 3 ? 1 : 0)));
     const eventBlocks = blocks.filter((b) => b.type === 3);
     expect(eventBlocks.length).toBe(writer.frameCount);
     expect(eventBlocks.every((b) => b.rawLength <= 256 * 1024)).toBe(true);
