@@ -47,7 +47,10 @@ export const recordCommand = {
   handler: async (flags: RecordFlags): Promise<number> => {
     if (!Number.isInteger(flags.level) || flags.level < 1 || flags.level > 9) throw new UserError(`--level ${flags.level}: use 1 to 9`);
     checkWritable(flags.output);
-    const module = readModuleBytes(flags.module);
+    const read = readModuleBytes(flags.module);
+    // In shared memory, so that the worker gets the module without a copy of it being made and sent.
+    const module = { name: read.name, bytes: new Uint8Array(new SharedArrayBuffer(read.bytes.length)) };
+    module.bytes.set(read.bytes);
     const pool = createChunkPool(4, MAX_FRAME_BYTES);
     const consumer = new ChunkConsumer(pool);
     // The worker (booted while the command line loaded) compiles and starts the guest ...
