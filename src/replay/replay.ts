@@ -3,7 +3,7 @@
 // result. It reads no host files, clocks or randomness; it re-emits the guest's stdout and stderr.
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { FUNCTIONS, wasmParams } from '../abi/index.js';
+import { FUNCTIONS, FUNCTIONS_BY_NAME, wasmParams } from '../abi/index.js';
 import { UserError } from '../errors.js';
 import { engineFingerprint } from '../engine.js';
 import { formatCall } from '../inspect/format.js';
@@ -187,6 +187,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   };
 
   const u32At = (addr: number) => new DataView(mem.bytes.buffer).getUint32(addr >>> 0, true);
+  /** Position of a named parameter of a preview1 function among its wasm arguments (from the schema). */
+  const argAt = (fn: string, param: string) => wasmParams(FUNCTIONS_BY_NAME.get(fn)!).findIndex((p) => p.name === param);
+  const FD_WRITE_NWRITTEN = argAt('fd_write', 'nwritten');
+  const OPENED_FD = { path_open: argAt('path_open', 'opened_fd'), sock_accept: argAt('sock_accept', 'ro_fd') } as Record<string, number>;
   /** Keeps the stdio map in step with calls that move or free fds. */
   const trackFds = (name: string, args: unknown[]) => {
     const a0 = args[0] as number;
@@ -196,8 +200,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       if (a0 !== to) { stdio.delete(a0); if (w) stdio.set(to, w); else stdio.delete(to); }
     } else if (name === 'fd_close') {
       stdio.delete(a0);
-    } else if (name === 'path_open' || name === 'sock_accept') {
-      stdio.delete(u32At(args[args.length - 1] as number));
+    } else if (name in OPENED_FD) {
+      stdio.delete(u32At(args[OPENED_FD[name]!] as number));
     }
   };
 
@@ -221,7 +225,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     if (entry.wasi !== undefined && r === 0) {
       if (entry.name === 'fd_write' && inputs) {
         const out = stdio.get(args[0] as number);
-        if (out) out(inputs.subarray(0, u32At(args[3] as number)));
+        if (out) out(inputs.subarray(0, u32At(args[FD_WRITE_NWRITTEN] as number)));
       }
       trackFds(entry.name, args);
     }
