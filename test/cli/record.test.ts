@@ -21,6 +21,7 @@ const GUESTS: [name: string, args: string[], stdin: string, nodeOk: boolean][] =
   ['poll_sleep', [], '', false],
   ['badptr', [], '', false],
   ['sock', [], '', false],
+  ['renumber_stdout', [], '', true], // stdout moved to fd 2: replay must still print it on stdout
 ];
 
 describe('record then replay, as a user', () => {
@@ -149,6 +150,20 @@ describe('bad traces and flags', () => {
       expect(readdirSync(d)).toEqual([]);
     });
   }
+
+  it('record rejects a compression level outside 1-9', () => {
+    const r = cli(['record', '--level', '12', '-o', tracePath(), guestPath('hello')]);
+    expect(r.stderr).toBe('wasi-trace: --level 12: use 1 to 9\n');
+    expect(r.status).toBe(2);
+  });
+
+  it('replay warns when the trace was recorded with another compiler tier (--optimize)', () => {
+    const trace = tracePath();
+    cli(['record', '-o', trace, guestPath('hello')]);
+    const r = cli(['--optimize', 'replay', trace]);
+    expect(r.stdout).toBe('hello, world\n');
+    expect(r.stderr).toMatch(/warning: recorded with the baseline compiler tier, replaying with the optimizing one/);
+  });
 
   it('a divergence exits 125 with a report', () => {
     const trace = tracePath();
