@@ -2,3 +2,4 @@
 export * from './names.js';
 export * from './types.js';
 export * from './functions.js';
+export * from './fd-effects.js';

@@ -1,6 +1,7 @@
 // The path each fd was opened with, followed through a trace (like strace -y): stdio, the header's preopens
 // (fds 3, 4, ... in order), path_open (the directory fd's path joined with the path), fd_renumber and fd_close.
-import { outScalar, stringArg, scalarArg, type CallView } from './format.js';
+import { fdEffect, MODULE_NAME, type FdEffect } from '../abi/index.js';
+import { stringArg, type CallView } from './format.js';
 
 export class FdPaths {
   /** Replaced, never changed in place, so a snapshot stays as it was. */
@@ -29,35 +30,34 @@ export class FdPaths {
     this.map = m;
   }
 
+  /** The fd effect of a call that succeeded (src/abi/fd-effects.ts), read from what the call wrote. */
+  private effect(call: CallView): FdEffect | undefined {
+    if (call.result !== 0 || call.module !== MODULE_NAME) return undefined;
+    return fdEffect(call.name, call.args, (addr) => {
+      const w = call.writes?.find((x) => x.addr === addr)?.bytes;
+      return w && w.length >= 4 ? new DataView(w.buffer, w.byteOffset, 4).getUint32(0, true) : undefined;
+    });
+  }
+
   /** Before the call is shown: an fd the call opens gets its path (so `opened_fd=5<a.txt>` shows it). */
   before(call: CallView): void {
-    if (call.result !== 0 || call.module !== 'wasi_snapshot_preview1') return;
-    if (call.name === 'path_open') {
-      const opened = outScalar(call, 'opened_fd');
-      if (opened === undefined) return;
-      const dir = this.map.get(scalarArg(call, 'fd')!);
-      const path = stringArg(call, 'path') ?? '';
-      this.change((m) => m.set(Number(opened), joinPath(dir, path)));
-    } else if (call.name === 'sock_accept') {
-      const fd = outScalar(call, 'ro_fd');
-      if (fd !== undefined) this.change((m) => m.set(Number(fd), `socket from ${this.map.get(scalarArg(call, 'fd')!) ?? scalarArg(call, 'fd')}`));
-    }
+    const e = this.effect(call);
+    if (e?.kind !== 'opened') return;
+    const via = this.map.get(e.via);
+    const name = call.name === 'path_open' ? joinPath(via, stringArg(call, 'path') ?? '') : `socket from ${via ?? e.via}`;
+    this.change((m) => m.set(e.fd, name));
   }
 
   /** After the call is shown: closes and renumbers. */
   after(call: CallView): void {
-    if (call.result !== 0 || call.module !== 'wasi_snapshot_preview1') return;
-    if (call.name === 'fd_close') {
-      const fd = scalarArg(call, 'fd')!;
-      if (this.map.has(fd)) this.change((m) => m.delete(fd));
-    } else if (call.name === 'fd_renumber') {
-      const from = scalarArg(call, 'fd')!;
-      const to = scalarArg(call, 'to')!;
-      if (from === to) return;
+    const e = this.effect(call);
+    if (e?.kind === 'closed') {
+      if (this.map.has(e.fd)) this.change((m) => m.delete(e.fd));
+    } else if (e?.kind === 'moved' && e.from !== e.to) {
       this.change((m) => {
-        const name = m.get(from);
-        m.delete(from);
-        if (name === undefined) m.delete(to); else m.set(to, name);
+        const name = m.get(e.from);
+        m.delete(e.from);
+        if (name === undefined) m.delete(e.to); else m.set(e.to, name);
       });
     }
   }

@@ -262,13 +262,6 @@ export function stringArg(call: CallView, name: string): string | undefined {
   return bytes && utf8Lossy.decode(bytes);
 }
 
-/** A scalar param of a preview1 call, as a number (fds, flags of at most 32 bits). */
-export function scalarArg(call: CallView, name: string): number | undefined {
-  const def = functionOf(call);
-  const v = def && argOf(def, call, name, 'value');
-  return v === undefined ? undefined : Number(v);
-}
-
 function paramValue(def: FunctionDef, p: Param, call: CallView, inputs: Map<string, Uint8Array>, o: FormatOptions): Value[] {
   const limit = o.stringLimit ?? 32;
   const ok = call.result === 0;

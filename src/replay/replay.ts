@@ -3,7 +3,7 @@
 // result. It reads no host files, clocks or randomness; it re-emits the guest's stdout and stderr.
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { FUNCTIONS, FUNCTIONS_BY_NAME, wasmParams } from '../abi/index.js';
+import { fdEffect, FUNCTIONS, FUNCTIONS_BY_NAME, wasmParams } from '../abi/index.js';
 import { UserError } from '../errors.js';
 import { engineFingerprint } from '../engine.js';
 import { formatCall } from '../inspect/format.js';
@@ -187,21 +187,17 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   };
 
   const u32At = (addr: number) => new DataView(mem.bytes.buffer).getUint32(addr >>> 0, true);
-  /** Position of a named parameter of a preview1 function among its wasm arguments (from the schema). */
-  const argAt = (fn: string, param: string) => wasmParams(FUNCTIONS_BY_NAME.get(fn)!).findIndex((p) => p.name === param);
-  const FD_WRITE_NWRITTEN = argAt('fd_write', 'nwritten');
-  const OPENED_FD = { path_open: argAt('path_open', 'opened_fd'), sock_accept: argAt('sock_accept', 'ro_fd') } as Record<string, number>;
-  /** Keeps the stdio map in step with calls that move or free fds. */
+  /** Position of fd_write's nwritten among its wasm arguments (from the schema). */
+  const FD_WRITE_NWRITTEN = wasmParams(FUNCTIONS_BY_NAME.get('fd_write')!).findIndex((p) => p.name === 'nwritten');
+  /** Keeps the stdio map in step with calls that open, close or move fds. */
   const trackFds = (name: string, args: unknown[]) => {
-    const a0 = args[0] as number;
-    if (name === 'fd_renumber') {
-      const to = args[1] as number;
-      const w = stdio.get(a0);
-      if (a0 !== to) { stdio.delete(a0); if (w) stdio.set(to, w); else stdio.delete(to); }
-    } else if (name === 'fd_close') {
-      stdio.delete(a0);
-    } else if (name in OPENED_FD) {
-      stdio.delete(u32At(args[OPENED_FD[name]!] as number));
+    const e = fdEffect(name, args, u32At);
+    if (e === undefined) return;
+    if (e.kind === 'opened' || e.kind === 'closed') stdio.delete(e.fd);
+    else if (e.from !== e.to) {
+      const w = stdio.get(e.from);
+      stdio.delete(e.from);
+      if (w) stdio.set(e.to, w); else stdio.delete(e.to);
     }
   };
 
