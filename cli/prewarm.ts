@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 
 const URLS = {
-  record: new URL('./record-worker.js', import.meta.url),
+  record: new URL('../src/record/guest-thread.js', import.meta.url),
   replay: new URL('../src/replay/prefetch-worker.js', import.meta.url),
 };
 export type Prewarmable = keyof typeof URLS;

@@ -4,22 +4,16 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { EXIT_USAGE, UserError } from '../src/errors.js';
-import { engineFingerprint } from '../src/engine.js';
+import { EXIT_USAGE, STOP_SIGNALS, UserError } from '../src/errors.js';
 import { readModuleBytes } from '../src/module.js';
-import { createChunkPool, ChunkConsumer } from '../src/record/chunks.js';
+import { recordOnThread } from '../src/record/pipeline.js';
 import { RECORD_LEVEL } from '../src/record/record.js';
-import type { RunEnd } from '../src/run.js';
-import { MAX_FRAME_BYTES } from '../src/trace/format.js';
-import { TraceWriter } from '../src/trace/writer.js';
-import { guestFlags, type GuestFlags } from './common.js';
+import { guestSetup } from '../src/record/setup.js';
+import { guestFlags, guestOptions, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
 import { takeWorker } from './prewarm.js';
-import type { RecordWorkerData } from './record-worker.js';
 
 interface RecordFlags extends GuestFlags { output: string; level: number }
-
-const SIGNALS: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
 
 /**
  * UserError unless a trace can be created at `output`: checked before the guest starts, because the trace file
@@ -47,88 +41,28 @@ export const recordCommand = {
   handler: async (flags: RecordFlags): Promise<number> => {
     if (!Number.isInteger(flags.level) || flags.level < 1 || flags.level > 9) throw new UserError(`--level ${flags.level}: use 1 to 9`);
     checkWritable(flags.output);
-    const read = readModuleBytes(flags.module);
-    // In shared memory, so that the worker gets the module without a copy of it being made and sent.
-    const module = { name: read.name, bytes: new Uint8Array(new SharedArrayBuffer(read.bytes.length)) };
-    module.bytes.set(read.bytes);
-    const pool = createChunkPool(4, MAX_FRAME_BYTES);
-    const consumer = new ChunkConsumer(pool);
-    // The worker (booted while the command line loaded) compiles and starts the guest ...
-    const worker = takeWorker('record');
-    worker.ref();
-    const start: RecordWorkerData = { flags: { ...flags }, module, pool, tiering: engineFingerprint().tiering };
-    worker.postMessage(start);
-    // ... and prepares the module's blocks, so that only the small header is left once the guest runs.
-    const encodedModule = TraceWriter.encodeModule(module.bytes);
-    let writer: TraceWriter | undefined;
-    /** Settles once the header and module are written (the guest runs meanwhile). */
-    let writerReady: Promise<unknown> = Promise.resolve();
-    const append = (b: Uint8Array, n: number) => writer!.appendEvents(b, n);
-
-    return new Promise<number>((resolve, reject) => {
-      let settled = false;
-      const settle = (f: () => number) => {
-        if (settled) return;
-        settled = true;
-        for (const s of Object.keys(SIGNALS)) process.removeAllListeners(s);
-        try { resolve(f()); } catch (e) { reject(e); }
-      };
-      let stopping = false;
-      /** Finishes the trace from whatever the guest thread completed, after it stopped for good (first reason wins). */
-      const cutShort = async (end: Record<string, unknown>, exitCode: number, note?: string) => {
-        if (stopping || settled) return;
-        stopping = true;
-        await worker.terminate();
-        await writerReady.catch(() => {});
-        settle(() => {
-          if (writer) {
-            consumer.salvage(append);
-            writer.finish({ end, calls: writer.eventCount });
-          }
-          if (note) process.stderr.write(`wasi-trace: ${note}\n`);
-          return exitCode;
-        });
-      };
-      for (const [sig, num] of Object.entries(SIGNALS)) {
-        process.on(sig, () => void cutShort({ kind: 'signal', signal: sig }, 128 + num, `recording stopped by ${sig}; the trace holds every call made before it`));
+    const module = readModuleBytes(flags.module);
+    const setup = guestSetup(guestOptions(flags));
+    if (typeof setup === 'string') throw new Error(`unreachable: the command line asked for ${setup}`);
+    // SIGINT/SIGTERM stop the guest; the trace still holds every call made before.
+    const stop = new AbortController();
+    const handlers = Object.keys(STOP_SIGNALS).map((sig) => [sig, () => stop.abort(sig)] as const);
+    for (const [sig, h] of handlers) process.on(sig, h);
+    try {
+      // The guest thread was booted while the command line loaded.
+      const r = await recordOnThread({ setup, module, output: flags.output, level: flags.level, signal: stop.signal, worker: takeWorker('record') });
+      switch (r.end.kind) {
+        case 'signal':
+          process.stderr.write(`wasi-trace: recording stopped by ${r.end.signal}; the trace holds every call made before it\n`);
+          return STOP_SIGNALS[r.end.signal] ?? EXIT_USAGE;
+        case 'error':
+          process.stderr.write(`wasi-trace: recording failed: ${r.end.message}\n`);
+          return EXIT_USAGE;
+        default:
+          return exitFor(r.end);
       }
-      worker.on('message', (m: { type: string; [k: string]: unknown }) => {
-        if (m.type === 'header') {
-          writerReady = TraceWriter.create(flags.output, m.header as Record<string, unknown>, encodedModule, { level: flags.level })
-            .then((w) => { writer = w; consumer.drain(append); })
-            .catch((e: unknown) => {
-              stopping = true;
-              void worker.terminate();
-              settle(() => { throw new UserError(`cannot write trace ${flags.output}: ${(e as Error).message}`); });
-            });
-        } else if (m.type === 'chunk') {
-          if (writer) consumer.drain(append);
-        } else if (m.type === 'end') {
-          stopping = true;
-          void writerReady.then(() => {
-            settle(() => {
-              consumer.drain(append);
-              writer!.finish(m.footer as Record<string, unknown>);
-              return exitFor(m.end as RunEnd);
-            });
-            void worker.terminate();
-          });
-        } else if (m.type === 'fail') {
-          if (m.user) {
-            // bad input found while setting up (say, an import signature that does not match): no trace at all
-            stopping = true;
-            void worker.terminate();
-            void writerReady.then(() => {
-              writer?.abandon();
-              settle(() => { throw new UserError(String(m.message)); });
-            });
-          } else {
-            void cutShort({ kind: 'error', message: m.message }, EXIT_USAGE, `recording failed: ${String(m.message)}`);
-          }
-        }
-      });
-      worker.on('error', (e) => void cutShort({ kind: 'error', message: e.message }, EXIT_USAGE, `recording failed: ${e.message}`));
-      worker.on('exit', () => void cutShort({ kind: 'error', message: 'the guest thread ended unexpectedly' }, EXIT_USAGE, 'the guest thread ended unexpectedly'));
-    });
+    } finally {
+      for (const [sig, h] of handlers) process.removeListener(sig, h);
+    }
   },
 };

@@ -1,6 +1,7 @@
 // wasi-trace replay: reproduces a recorded run from the trace alone.
 import type { Argv } from 'yargs';
-import { replay, DivergenceError, describeEnd, type RecordedEnd } from '../src/replay/replay.js';
+import { replay, DivergenceError } from '../src/replay/replay.js';
+import { describeEnd, type RecordedEnd } from '../src/trace/header.js';
 import { exitFor } from './exit.js';
 import { takeWorker } from './prewarm.js';
 

@@ -10,3 +10,6 @@ export class UserError extends Error {
 export const EXIT_USAGE = 2;
 /** A guest trap, as a shell reports SIGABRT. */
 export const EXIT_TRAP = 134;
+
+/** Signals wasi-trace stops a recording for, and the exit code a shell gives a process they end (128 + n). */
+export const STOP_SIGNALS: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };

@@ -8,6 +8,7 @@ export { memoryDirectory, anonymousFile, copyHostTree, MemoryDirectory, MemoryFi
 export { openHostDirectory } from './vfs/host/index.js';
 export { record, RECORD_LEVEL, type RecordOptions, type RecordResult } from './record/record.js';
 export {
-  replay, DivergenceError, formatDivergence, type ReplayOptions, type ReplayResult, type DivergenceReport, type RecordedEnd,
+  replay, DivergenceError, formatDivergence, type ReplayOptions, type ReplayResult, type DivergenceReport,
 } from './replay/replay.js';
+export type { RecordedEnd, TraceHeader, TraceFooter, ImportEntry } from './trace/header.js';
 export { TraceReader, TraceError } from './trace/reader.js';

@@ -18,9 +18,9 @@ export type Param =
   | { readonly name: string; readonly role: 'iovecs'; readonly dir: 'in' | 'out'; readonly total?: string }
   /**
    * A byte buffer the call fills (wasm params `name`, `name_len`): up to the value of out-param `used`
-   * when given, else all of it.
+   * when given, else all of it. `dirents`: it holds dirent structs, each followed by its name (fd_readdir).
    */
-  | { readonly name: string; readonly role: 'buffer'; readonly used?: string }
+  | { readonly name: string; readonly role: 'buffer'; readonly used?: string; readonly dirents?: true }
   /** A pointer the call writes one value of `type` to, on success. */
   | { readonly name: string; readonly role: 'out'; readonly type: MemType }
   /** A pointer to `count` structs (count: the name of another param, scalar or out). */
@@ -78,7 +78,7 @@ const DEFS: Def[] = [
   ['fd_prestat_dir_name', 'fd', [fd(), { name: 'path', role: 'buffer' }]],
   ['fd_pwrite', 'fd', [fd(), { name: 'iovs', role: 'iovecs', dir: 'in' }, scalarP('offset', T.filesize), out('nwritten', T.size)]],
   ['fd_read', 'fd', [fd(), { name: 'iovs', role: 'iovecs', dir: 'out', total: 'nread' }, out('nread', T.size)]],
-  ['fd_readdir', 'fd', [fd(), { name: 'buf', role: 'buffer', used: 'bufused' }, scalarP('cookie', T.dircookie), out('bufused', T.size)]],
+  ['fd_readdir', 'fd', [fd(), { name: 'buf', role: 'buffer', used: 'bufused', dirents: true }, scalarP('cookie', T.dircookie), out('bufused', T.size)]],
   ['fd_renumber', 'fd', [fd(), fd('to')]],
   ['fd_seek', 'fd', [fd(), scalarP('offset', T.filedelta), scalarP('whence', T.whence), out('newoffset', T.filesize)]],
   ['fd_sync', 'fd', [fd()]],

@@ -8,9 +8,9 @@ import type { TraceReader } from '../trace/reader.js';
 import { endingText } from './dump.js';
 import { FdPaths } from './fds.js';
 import { callKey, FAMILY_SETS } from './filter.js';
-import { formatCall } from './format.js';
+import { formatCall } from '../calls/format.js';
 import type { Output } from './output.js';
-import { openTrace, traceCalls, type TraceCall } from './trace.js';
+import { footerOf, openTrace, traceCalls, type TraceCall } from './trace.js';
 
 export interface DiffOptions {
   a: string;
@@ -86,10 +86,10 @@ export function callDifference(a: TraceCall, b: TraceCall, loose: boolean, point
 /** Header facts that explain why two runs differ (the module, argv, env, preopens, runtime). */
 function headerNotes(a: TraceReader, b: TraceReader): string[] {
   const notes: string[] = [];
-  const ma = (a.header.module ?? {}) as { sha256?: string };
-  const mb = (b.header.module ?? {}) as { sha256?: string };
-  if (ma.sha256 !== mb.sha256) notes.push(`the modules differ (sha256 ${ma.sha256?.slice(0, 12)}… and ${mb.sha256?.slice(0, 12)}…)`);
-  for (const k of ['argv', 'env', 'preopens', 'runtime']) {
+  const ma = a.header.module;
+  const mb = b.header.module;
+  if (ma.sha256 !== mb.sha256) notes.push(`the modules differ (sha256 ${ma.sha256.slice(0, 12)}… and ${mb.sha256.slice(0, 12)}…)`);
+  for (const k of ['argv', 'env', 'preopens', 'runtime'] as const) {
     const x = JSON.stringify(a.header[k]);
     const y = JSON.stringify(b.header[k]);
     if (x !== y) notes.push(`${k} differs: a ${x}, b ${y}`);
@@ -113,8 +113,8 @@ function pull(s: Side, skip: (c: TraceCall) => boolean): TraceCall | undefined {
 
 /** How many calls a trace holds: the footer's count, or (for a cut trace) what is left counted by reading on. */
 function totalCalls(s: Side): number {
-  const n = s.reader.footer?.calls;
-  if (s.reader.ending.complete && typeof n === 'number') return n;
+  const n = footerOf(s.reader)?.calls;
+  if (s.reader.ending.complete && n !== undefined) return n;
   for (const _ of s.calls) s.seen++;
   return s.seen;
 }

@@ -1,12 +1,12 @@
 // wasi-trace dump: one line per call (or one JSON object per call), filtered, with the fd paths followed.
-import { describeEnd, type RecordedEnd } from '../replay/replay.js';
+import { describeEnd } from '../trace/header.js';
 import type { TraceReader } from '../trace/reader.js';
 import { FdPaths } from './fds.js';
 import { failed, nameFilter, usesFd, type CallFilterOptions } from './filter.js';
-import { callText, decodeCall } from './format.js';
+import { callText, decodeCall } from '../calls/format.js';
 import { callJson } from './json.js';
 import type { Output } from './output.js';
-import { openTrace, traceCalls } from './trace.js';
+import { footerOf, openTrace, traceCalls } from './trace.js';
 
 export interface DumpOptions extends CallFilterOptions {
   trace: string;
@@ -30,8 +30,8 @@ export const seconds = (ns: number): string => `${Math.floor(ns / 1e9)}.${String
 export function endingText(reader: TraceReader): string {
   const ending = reader.ending;
   if (!ending.complete) return `the trace ends early, at offset ${ending.offset}: ${ending.reason}`;
-  const end = reader.footer?.end as RecordedEnd | undefined;
-  if (!end || typeof end !== 'object' || !('kind' in end)) return 'the footer does not say how the run ended';
+  const end = footerOf(reader)?.end;
+  if (!end) return 'the footer does not say how the run ended';
   return end.kind === 'signal' ? `recording stopped by ${end.signal}` : describeEnd(end);
 }
 

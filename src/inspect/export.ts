@@ -1,13 +1,12 @@
 // wasi-trace export: the calls as a Chrome trace-event file (Perfetto's JSON importer, chrome://tracing) or as a
 // JSON array of the objects `dump --json` prints. Streams: one call in memory at a time.
-import type { RecordedEnd } from '../replay/replay.js';
 import { endingText } from './dump.js';
 import { FdPaths } from './fds.js';
 import { callKey, nameFilter } from './filter.js';
-import { decodeCall, functionOf, type Json } from './format.js';
+import { decodeCall, functionOf, type Json } from '../calls/format.js';
 import { callJson } from './json.js';
 import type { Output } from './output.js';
-import { openTrace, traceCalls } from './trace.js';
+import { footerOf, openTrace, traceCalls } from './trace.js';
 
 export type ExportFormat = 'chrome' | 'json';
 
@@ -22,7 +21,7 @@ export async function exportTrace(o: ExportOptions, out: Output): Promise<number
   const fds = new FdPaths(reader.header.preopens);
   const format = { stringLimit: o.stringLimit, fdName: fds.name };
   const h = reader.header;
-  const moduleName = String((h.module as { name?: unknown } | undefined)?.name ?? 'guest');
+  const moduleName = h.module.name || 'guest';
   const chrome = o.format === 'chrome';
   let first = true;
   const item = (v: Json) => { out.write(`${first ? '' : ',\n'}${JSON.stringify(v)}`); first = false; };
@@ -51,13 +50,13 @@ export async function exportTrace(o: ExportOptions, out: Output): Promise<number
   if (chrome) {
     item({ name: ended, cat: 'end', ph: 'i', s: 'g', ts: us(endNs), pid: 1, tid: 1 });
     const metadata: Record<string, Json> = {
-      tool: `${h.tool ?? 'wasi-trace'} ${h.toolVersion ?? ''}`.trim(),
+      tool: `${h.tool || 'wasi-trace'} ${h.toolVersion}`.trim(),
       module: moduleName,
-      sha256: String((h.module as { sha256?: unknown } | undefined)?.sha256 ?? ''),
-      argv: (Array.isArray(h.argv) ? h.argv : []) as Json,
-      runtime: String(h.runtime ?? ''),
-      startedAt: String(h.startedAt ?? ''),
-      end: ((reader.footer?.end as RecordedEnd | undefined) ?? null) as Json,
+      sha256: h.module.sha256,
+      argv: h.argv,
+      runtime: h.runtime,
+      startedAt: h.startedAt,
+      end: (footerOf(reader)?.end ?? null) as Json,
       ended,
     };
     out.write(`\n],\n"displayTimeUnit":"ns",\n"metadata":${JSON.stringify(metadata)}}\n`);

@@ -1,17 +1,16 @@
 // The path each fd was opened with, followed through a trace (like strace -y): stdio, the header's preopens
 // (fds 3, 4, ... in order), path_open (the directory fd's path joined with the path), fd_renumber and fd_close.
 import { fdEffect, MODULE_NAME, type FdEffect } from '../abi/index.js';
-import { stringArg, type CallView } from './format.js';
+import { stringArg, type CallView } from '../calls/format.js';
+import type { PreopenRecord } from '../trace/header.js';
 
 export class FdPaths {
   /** Replaced, never changed in place, so a snapshot stays as it was. */
   private map: ReadonlyMap<number, string>;
 
-  constructor(preopens: unknown) {
+  constructor(preopens: readonly PreopenRecord[]) {
     const m = new Map<number, string>([[0, 'stdin'], [1, 'stdout'], [2, 'stderr']]);
-    if (Array.isArray(preopens)) {
-      preopens.forEach((p, i) => m.set(3 + i, typeof p?.guest === 'string' ? p.guest : `preopen ${i}`));
-    }
+    preopens.forEach((p, i) => m.set(3 + i, p.guest));
     this.map = m;
   }
 
@@ -44,7 +43,7 @@ export class FdPaths {
     const e = this.effect(call);
     if (e?.kind !== 'opened') return;
     const via = this.map.get(e.via);
-    const name = call.name === 'path_open' ? joinPath(via, stringArg(call, 'path') ?? '') : `socket from ${via ?? e.via}`;
+    const name = e.path !== undefined ? joinPath(via, stringArg(call, e.path) ?? '') : `socket from ${via ?? e.via}`;
     this.change((m) => m.set(e.fd, name));
   }
 

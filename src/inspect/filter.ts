@@ -1,7 +1,8 @@
 // Which calls a listing shows: -e names and families, --fd, --errors, --from/--to.
 import { FUNCTIONS, FUNCTIONS_BY_NAME, MODULE_NAME, type Family } from '../abi/index.js';
 import { UserError } from '../errors.js';
-import type { CallView, DecodedCall } from './format.js';
+import { importName } from '../calls/imports.js';
+import type { CallView, DecodedCall } from '../calls/format.js';
 
 /** The families `-e %NAME` accepts: `%fs` is the fd and path families together. */
 export const FAMILY_SETS: Readonly<Record<string, readonly Family[]>> = {
@@ -10,8 +11,7 @@ export const FAMILY_SETS: Readonly<Record<string, readonly Family[]>> = {
 };
 
 /** A function's display name: the preview1 name, or `module.name` for any other import. */
-export const callKey = (c: Pick<CallView, 'module' | 'name' | 'wasi'>): string =>
-  c.wasi !== undefined ? c.name : `${c.module}.${c.name}`;
+export const callKey = importName;
 
 /**
  * Parses `-e` lists (strace style: `NAME,%family,module.name`, an optional `trace=` prefix, and a leading `!`

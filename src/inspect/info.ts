@@ -5,13 +5,13 @@ import { readBlockHeader, BLOCK_HEADER_SIZE } from '../trace/format.js';
 import { EventDecoder, EventDecodeError } from '../trace/events.js';
 import { UserError } from '../errors.js';
 import { endingText } from './dump.js';
-import type { Json } from './format.js';
+import type { Json } from '../calls/format.js';
 import type { Output } from './output.js';
-import { importsOf, openTrace, traceFailure } from './trace.js';
+import { footerOf, importsOf, openTrace, traceFailure } from './trace.js';
+import { importName } from '../calls/imports.js';
 
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+/** A header string, or null where the trace did not record it. */
+const str = (v: string): string | null => v || null;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Everything `info` reports, as `info --json` prints it. */
@@ -19,7 +19,7 @@ export async function traceInfo(path: string): Promise<Record<string, Json>> {
   const reader = await openTrace(path);
   const h = reader.header;
   const fileSize = fs.statSync(path).size;
-  let footer = reader.footer;
+  let footer = footerOf(reader);
   let counted: { frames: number; events: number; calls: number; storedBytes: number; rawBytes: number } | undefined;
   if (!footer) {
     // No footer to trust: count what the file holds, frame by frame.
@@ -42,36 +42,33 @@ export async function traceInfo(path: string): Promise<Record<string, Json>> {
     } finally {
       fs.closeSync(fd);
     }
-    footer = reader.footer; // found by scanning, when the trailer was missing but the footer is there
+    footer = footerOf(reader); // found by scanning, when the trailer was missing but the footer is there
   }
-  const f = footer ?? {};
+  const f = footer;
   const ending = reader.ending;
   const imports = importsOf(reader);
-  const module = (h.module ?? {}) as Record<string, unknown>;
   return {
     file: path,
     fileSize,
     format: reader.version,
-    tool: str(h.tool) ?? null,
-    toolVersion: str(h.toolVersion) ?? null,
-    engine: (h.engine ?? null) as Json,
-    startedAt: str(h.startedAt) ?? null,
-    runtime: str(h.runtime) ?? null,
-    module: { name: str(module.name) ?? null, size: num(module.size) ?? reader.module.length, sha256: str(module.sha256) ?? null },
-    argv: strings(h.argv),
-    env: strings(h.env),
-    preopens: (Array.isArray(h.preopens) ? h.preopens : []).map((p: Record<string, unknown>, i: number) => ({
-      fd: 3 + i, guest: str(p?.guest) ?? null, ...(str(p?.host) !== undefined ? { host: str(p.host)! } : { memory: true }),
-    })),
-    imports: imports.map((e) => (e.wasi !== undefined ? e.name : `${e.module}.${e.name}`)),
-    calls: counted?.calls ?? num(f.calls) ?? null,
-    events: counted?.events ?? num(f.events) ?? null,
-    frames: counted?.frames ?? num(f.frames) ?? null,
-    storedBytes: counted?.storedBytes ?? num(f.storedBytes) ?? null,
-    rawBytes: counted?.rawBytes ?? num(f.rawBytes) ?? null,
-    memorySize: num(f.memorySize) ?? null,
-    memoryHash: str(f.memoryHash) ?? null,
-    end: (f.end ?? null) as Json,
+    tool: str(h.tool),
+    toolVersion: str(h.toolVersion),
+    engine: { ...h.engine },
+    startedAt: str(h.startedAt),
+    runtime: str(h.runtime),
+    module: { name: h.module.name, size: h.module.size, sha256: h.module.sha256 },
+    argv: h.argv,
+    env: h.env,
+    preopens: h.preopens.map((p, i) => ({ fd: 3 + i, guest: p.guest, ...('host' in p ? { host: p.host } : { memory: true }) })),
+    imports: imports.map(importName),
+    calls: counted?.calls ?? f?.calls ?? null,
+    events: counted?.events ?? f?.events ?? null,
+    frames: counted?.frames ?? f?.frames ?? null,
+    storedBytes: counted?.storedBytes ?? f?.storedBytes ?? null,
+    rawBytes: counted?.rawBytes ?? f?.rawBytes ?? null,
+    memorySize: f?.memorySize ?? null,
+    memoryHash: f?.memoryHash ?? null,
+    end: (f?.end ?? null) as Json,
     ended: endingText(reader),
     complete: ending.complete,
     ...(!ending.complete && { cut: { offset: ending.offset, reason: ending.reason } }),

@@ -1,5 +1,5 @@
 // The JSON object of one call, shared by `dump --json` and `export --format json` (fields: JSON.md).
-import type { DecodedCall, Json } from './format.js';
+import type { DecodedCall, Json } from '../calls/format.js';
 import type { TraceCall } from './trace.js';
 
 export function callJson(c: TraceCall, d: DecodedCall): Record<string, Json> {

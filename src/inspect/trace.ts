@@ -2,11 +2,10 @@
 // every call numbered from #0 as the replayer numbers them (blob events are not calls and have no number).
 // Anything wrong with the trace becomes a one-line UserError naming the file.
 import { UserError } from '../errors.js';
+import type { CallView } from '../calls/format.js';
 import { EventDecodeError, EventDecoder, type CallEvent } from '../trace/events.js';
+import type { ImportEntry, TraceFooter } from '../trace/header.js';
 import { TraceError, TraceReader } from '../trace/reader.js';
-import type { CallView } from './format.js';
-
-export interface ImportEntry { module: string; name: string; wasi?: number }
 
 /** One call event with its place in the run. */
 export interface TraceCall extends CallView {
@@ -31,22 +30,28 @@ export function traceFailure(path: string, e: unknown): unknown {
   return e;
 }
 
-/** Opens a trace and checks that its header has what the inspectors need. */
+/** Opens a trace and checks its header (and its footer, when the trailer leads to it). */
 export async function openTrace(path: string): Promise<TraceReader> {
-  let reader: TraceReader;
   try {
-    reader = await TraceReader.open(path);
+    const reader = await TraceReader.open(path);
+    void reader.header;
+    void reader.footer;
+    return reader;
   } catch (e) {
     throw traceFailure(path, e);
   }
-  const imports = reader.header.imports;
-  if (!Array.isArray(imports) || !imports.every((e) => typeof e?.module === 'string' && typeof e?.name === 'string')) {
-    throw new UserError(`${path}: corrupt trace: its header has no valid import table`);
-  }
-  return reader;
 }
 
-export const importsOf = (reader: TraceReader): ImportEntry[] => reader.header.imports as ImportEntry[];
+/** The trace's checked footer, if it has one yet (see TraceReader.footer); UserError when it is malformed. */
+export function footerOf(reader: TraceReader): TraceFooter | undefined {
+  try {
+    return reader.footer;
+  } catch (e) {
+    throw traceFailure(reader.path, e);
+  }
+}
+
+export const importsOf = (reader: TraceReader): ImportEntry[] => reader.header.imports;
 
 /** Every call of the trace, in order. A damaged frame ends the walk with a UserError after the calls before it. */
 export function* traceCalls(reader: TraceReader): Generator<TraceCall> {

@@ -4,12 +4,13 @@
 //
 // control (Int32Array over a SharedArrayBuffer):
 //   [0] index of the chunk being filled   [1] bytes used in it   [2] events in it   [3] next sequence number
-//   then per chunk i at 4 + 4*i: state (FREE | FILLING | FULL), bytes, events, sequence number
+//   [4] calls recorded so far (call events in every chunk, blob pieces not counted)
+//   then per chunk i at 5 + 4*i: state (FREE | FILLING | FULL), bytes, events, sequence number
 
 const FREE = 0;
 const FILLING = 1;
 const FULL = 2;
-const HEAD = 4;
+const HEAD = 5;
 
 export interface ChunkPool {
   control: SharedArrayBuffer;
@@ -33,7 +34,7 @@ export class ChunkProducer {
     this.control = new Int32Array(pool.control);
   }
 
-  /** The progress words the recorder updates after each event: [chunk, bytes, events]. */
+  /** The progress words the recorder updates after each event (see the layout above). */
   get progress(): Int32Array { return this.control; }
 
   /** The first chunk to encode into. */
@@ -72,6 +73,9 @@ export class ChunkConsumer {
   constructor(private readonly pool: ChunkPool) {
     this.control = new Int32Array(pool.control);
   }
+
+  /** Calls the producer had completed when it last published (after it stopped: every call salvage passes on). */
+  get calls(): number { return Atomics.load(this.control, 4); }
 
   /** Passes every full chunk, in order, to `take`, and frees it for the producer. */
   drain(take: (bytes: Uint8Array, events: number) => void): void {

@@ -1,35 +1,18 @@
 // The interposing proxy: wraps every function import of a module, WASI or not, around whatever provider
 // supplies it, and records each call. preview1 calls are captured from the schema; other imports by comparing
 // guest memory before and after the call.
-import { FUNCTIONS, FUNCTIONS_BY_NAME, MODULE_NAME, wasmParams } from '../abi/index.js';
+import { FUNCTIONS, PROC_EXIT, wasmParams } from '../abi/index.js';
+import { withReusedArgs } from '../calls/arity.js';
+import { callPlan, diffMemory, type StringLists } from '../calls/capture.js';
 import { ProcExit } from '../runtime/errors.js';
 import type { GuestMemory } from '../runtime/memory.js';
 import type { CallResult } from '../trace/events.js';
-import { callPlan, diffMemory, type StringLists } from './capture.js';
-import { withReusedArgs } from './arity.js';
+import type { ImportEntry } from '../trace/header.js';
 import type { Recorder } from './recorder.js';
 
-/** One function import of a module, as the trace header lists it. */
-export interface ImportEntry {
-  module: string;
-  name: string;
-  /** Index of the preview1 function in the schema, for wasi_snapshot_preview1 imports. */
-  wasi?: number;
-}
-
-/** The module's function imports in declaration order; events refer to them by index. */
-export function importTable(module: WebAssembly.Module): ImportEntry[] {
-  return WebAssembly.Module.imports(module)
-    .filter((i) => i.kind === 'function')
-    .map((i) => {
-      const def = i.module === MODULE_NAME ? FUNCTIONS_BY_NAME.get(i.name) : undefined;
-      return def ? { module: i.module, name: i.name, wasi: def.index } : { module: i.module, name: i.name };
-    });
-}
-
 /** How a call that threw is recorded. */
-function thrownResult(name: string, args: unknown[], e: unknown): CallResult {
-  if (name === 'proc_exit') return { exit: (args[0] as number) >>> 0 };
+function thrownResult(entry: ImportEntry, args: unknown[], e: unknown): CallResult {
+  if (entry.wasi === PROC_EXIT.index) return { exit: (args[PROC_EXIT.rval] as number) >>> 0 };
   if (e instanceof ProcExit) return { exit: e.code };
   return { throw: e instanceof Error ? e.message : String(e) };
 }
@@ -68,7 +51,7 @@ function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => 
       result = target.apply(undefined, args);
     } catch (e) {
       const m = mem.bytes;
-      rec.call(imp, args, thrownResult(entry.name, args, e), [], m, inputs, start, performance.now());
+      rec.call(imp, args, thrownResult(entry, args, e), [], m, inputs, start, performance.now());
       throw e;
     }
     const end = performance.now();
@@ -92,7 +75,7 @@ function wrapOther(imp: number, entry: ImportEntry, target: (...a: unknown[]) =>
     }
     const end = performance.now();
     const m = mem.bytes;
-    const r = threw ? thrownResult(entry.name, args, threw.e) : resultOf(result);
+    const r = threw ? thrownResult(entry, args, threw.e) : resultOf(result);
     rec.call(imp, args, r, diffMemory(before, m), m, null, start, end);
     if (threw) throw threw.e;
     return result;

@@ -1,11 +1,15 @@
-// record(): records a guest in this thread, straight into a trace file.
+// record(): records a guest into a trace file — on a worker thread through the recording pipeline (pipeline.ts),
+// or on the caller's thread when its options cannot be handed to another thread (see guestSetup).
 import { UserError } from '../errors.js';
 import { loadGuestModule, providerFor, type GuestOptions } from '../run.js';
-import type { RunEnd } from '../runtime/runtime.js';
+import { readModuleBytes } from '../module.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
+import type { RecordedEnd } from '../trace/header.js';
 import { TraceWriter } from '../trace/writer.js';
 import { initZstd } from '../trace/zstd.js';
-import { prepareRecording, traceHeader } from './session.js';
+import { recordOnThread } from './pipeline.js';
+import { prepareRecording, runSummary, traceHeader } from './session.js';
+import { guestSetup } from './setup.js';
 
 /** zstd level of recordings: level 1 compresses events as well as 3 here, and much faster. */
 export const RECORD_LEVEL = 1;
@@ -15,18 +19,47 @@ export interface RecordOptions extends GuestOptions {
   output: string;
   /** zstd level 1-9 (default RECORD_LEVEL). */
   level?: number;
-  /** Called with the instance before it starts (e.g. so host imports can reach its memory). */
+  /**
+   * Stops the recording (worker thread only): the guest is stopped, every call it made is kept, and the trace says
+   * the run was stopped by `signal.reason` (e.g. "SIGINT").
+   */
+  signal?: AbortSignal;
+  /**
+   * Run the guest on the caller's thread. Implied by options that cannot go to another thread (JavaScript
+   * `imports`, `fds`, stdio FileHandles, `onInstance`, a directory that is not a host path or a MemoryDirectory).
+   * On a worker thread an in-memory directory is given to the guest as a copy.
+   */
+  inThread?: boolean;
+  /** Called with the instance before it starts (e.g. so host imports can reach its memory). Implies inThread. */
   onInstance?: (instance: WebAssembly.Instance) => void;
 }
 
 export interface RecordResult {
-  end: RunEnd;
+  /** How the run ended: the guest's own end, or `signal`/`error` when the recording was cut short. */
+  end: RecordedEnd;
   /** Calls recorded. */
   calls: number;
   trace: string;
 }
 
+/** Records a guest; UserError for bad input (no trace is left then). */
 export async function record(options: RecordOptions): Promise<RecordResult> {
+  const level = options.level ?? RECORD_LEVEL;
+  const setup = options.inThread || options.onInstance ? 'inThread' : guestSetup(options);
+  if (typeof setup === 'string') return recordInThread(options, level);
+  await initZstd();
+  const module = typeof options.module === 'string'
+    ? readModuleBytes(options.module)
+    : { name: options.moduleName ?? '<memory>', bytes: options.module };
+  const forward = { stdout: options.stdout, stderr: options.stderr } as Record<'stdout' | 'stderr', ((b: Uint8Array) => void) | undefined>;
+  return recordOnThread({
+    setup, module, output: options.output, level, signal: options.signal,
+    onOutput: (stream, bytes) => forward[stream]?.(bytes),
+  });
+}
+
+/** The same recording on this thread: events go straight from the recorder into the writer. */
+async function recordInThread(options: RecordOptions, level: number): Promise<RecordResult> {
   await initZstd();
   const loaded = await loadGuestModule(options);
   const provider = await providerFor(loaded, options);
@@ -35,20 +68,21 @@ export async function record(options: RecordOptions): Promise<RecordResult> {
   const sink = (bytes: Uint8Array, count: number) => { writer!.appendEvents(bytes, count); return chunk; };
   const session = prepareRecording(loaded, provider, options, sink, chunk);
   try {
-    writer = await TraceWriter.create(options.output, traceHeader(loaded, options, session.table), loaded.bytes, { level: options.level ?? RECORD_LEVEL });
+    writer = await TraceWriter.create(options.output, traceHeader(loaded, options, session.table), loaded.bytes, { level });
   } catch (e) {
     throw new UserError(`cannot write trace ${options.output}: ${(e as Error).message}`);
   }
-  let end: RunEnd;
+  let end;
   try {
     end = await session.run(options.onInstance);
   } catch (e) {
     if (e instanceof UserError) { writer.abandon(); throw e; } // the guest never started
     session.recorder.flush();
-    writer.finish(session.footer({ kind: 'error', message: (e as Error).message }));
+    writer.finish(runSummary({ kind: 'error', message: (e as Error).message }, session.recorder.calls));
     throw e;
   }
   session.recorder.flush();
-  writer.finish(session.footer(end));
-  return { end, calls: session.recorder.calls, trace: writer.path };
+  const summary = session.summary(end);
+  writer.finish(summary);
+  return { end, calls: summary.calls, trace: writer.path };
 }

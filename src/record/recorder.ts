@@ -1,6 +1,6 @@
 // The recording hot path: turns each intercepted call into an encoded event in the current chunk, and hands
 // full chunks of whole events to a sink (the trace writer, directly or through a worker's shared buffers).
-import { BLOB_THRESHOLD, binBound, blobPieces, EventEncoder, type CallResult } from '../trace/events.js';
+import { BLOB_THRESHOLD, blobBound, blobPieces, callBound, EventEncoder, type CallResult } from '../trace/events.js';
 
 /** Receives a chunk of whole encoded events; returns the buffer to encode into next (it may reuse `bytes`). */
 export type ChunkSink = (bytes: Uint8Array, count: number) => Uint8Array;
@@ -12,9 +12,6 @@ export type ChunkSink = (bytes: Uint8Array, count: number) => Uint8Array;
  */
 const toTraceNs = (ms: number): number => Math.max(0, Math.round(ms * 62_500) * 16);
 
-/** Fixed bound of an event's encoded size besides its args and byte strings. */
-const EVENT_OVERHEAD = 64;
-
 export class Recorder {
   private readonly enc: EventEncoder;
   private lastEnd: number;
@@ -24,7 +21,8 @@ export class Recorder {
 
   /**
    * `start`: performance.now() at the start of the run (times are ns from it). `progress`, when given, gets the
-   * bytes and events of the current chunk at [1] and [2] after every event (see chunks.ts).
+   * bytes and events of the current chunk at [1] and [2] and the calls recorded so far at [4] after every event
+   * (see chunks.ts).
    */
   constructor(private readonly sink: ChunkSink, chunk: Uint8Array, imports: number, start: number,
     private readonly progress?: Int32Array) {
@@ -42,7 +40,7 @@ export class Recorder {
 
   private publish(): void {
     const p = this.progress;
-    if (p !== undefined) { p[1] = this.enc.pos; p[2] = this.enc.count; }
+    if (p !== undefined) { p[1] = this.enc.pos; p[2] = this.enc.count; p[4] = this.calls; }
   }
 
   private ensure(bytes: number): void {
@@ -52,11 +50,8 @@ export class Recorder {
 
   private blobs(bytes: Uint8Array): void {
     for (const piece of blobPieces(bytes)) {
-      this.ensure(piece.length + 16);
-      this.enc.arrayHeader(2);
-      this.enc.number(-1);
-      this.enc.bin(piece);
-      this.enc.count++;
+      this.ensure(blobBound(piece));
+      this.enc.blobPiece(piece);
       this.publish();
     }
   }
@@ -66,38 +61,19 @@ export class Recorder {
    */
   call(imp: number, args: ArrayLike<unknown>, result: CallResult, writes: number[], mem: Uint8Array,
     inputs: Uint8Array | null, start: number, end: number): void {
-    let bound = EVENT_OVERHEAD + args.length * 9 + (inputs ? binBound(inputs.length) : 1);
     let large = inputs !== null && inputs.length > BLOB_THRESHOLD;
-    for (let i = 1; i < writes.length; i += 2) {
-      bound += 10 + binBound(writes[i]!);
-      if (writes[i]! > BLOB_THRESHOLD) large = true;
-    }
-    if (typeof result === 'object' && result !== null && 'throw' in result) bound += result.throw.length * 3;
+    for (let i = 1; i < writes.length && !large; i += 2) if (writes[i]! > BLOB_THRESHOLD) large = true;
     if (large) {
       for (let i = 0; i < writes.length; i += 2) {
         if (writes[i + 1]! > BLOB_THRESHOLD) this.blobs(mem.subarray(writes[i]!, writes[i]! + writes[i + 1]!));
       }
       if (inputs !== null && inputs.length > BLOB_THRESHOLD) this.blobs(inputs);
     }
-    this.ensure(bound);
-    const enc = this.enc;
-    enc.buf[enc.pos++] = 0x97; // fixarray of 7
-    enc.number(imp);
-    enc.arrayHeader(args.length);
-    for (let i = 0; i < args.length; i++) enc.scalar(args[i] as number | bigint);
-    enc.result(result);
-    enc.arrayHeader(writes.length);
-    for (let i = 0; i < writes.length; i += 2) {
-      enc.number(writes[i]!);
-      enc.memoryBin(mem, writes[i]!, writes[i + 1]!);
-    }
-    if (inputs === null) enc.nil(); else enc.binOrBlob(inputs);
-    enc.number(toTraceNs(start - this.lastEnd));
-    enc.number(toTraceNs(end - start));
+    this.ensure(callBound(args, result, writes, inputs));
+    this.enc.call(imp, args, result, writes, mem, inputs, toTraceNs(start - this.lastEnd), toTraceNs(end - start));
     this.lastEnd = end;
-    enc.count++;
-    this.publish();
     this.counts[imp]!++;
     this.calls++;
+    this.publish();
   }
 }

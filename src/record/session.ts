@@ -1,26 +1,26 @@
-// One recording, independent of where its events go: builds the proxied imports, runs the guest, and
-// describes the run for the trace header and footer.
-import { createHash } from 'node:crypto';
-import { MODULE_NAME } from '../abi/index.js';
+// One recording on the thread that runs the guest, independent of where its events go: builds the proxied imports,
+// runs the guest, and describes the run for the trace header and footer (the one place each is built).
+import { importName, importTable } from '../calls/imports.js';
+import { memoryHash } from '../calls/hash.js';
+import { stringLists } from '../calls/capture.js';
+import { engineFingerprint } from '../engine.js';
 import type { LoadedModule } from '../module.js';
 import type { Provider } from '../providers.js';
 import { importsFor, instantiate, type GuestOptions } from '../run.js';
 import { GuestMemory } from '../runtime/memory.js';
 import { endFrom, type RunEnd } from '../runtime/runtime.js';
+import type { ImportEntry, RecordedEnd, RunSummary, TraceHeader } from '../trace/header.js';
 import { TOOL_VERSION } from '../version.js';
-import { engineFingerprint } from '../engine.js';
-import { stringLists } from './capture.js';
-import { importTable, recordingImports, type ImportEntry } from './proxy.js';
+import { recordingImports } from './proxy.js';
 import { Recorder, type ChunkSink } from './recorder.js';
-
 
 /** The guest's argv and environment as the provider hands them over. */
 export function guestArgv(loaded: LoadedModule, options: GuestOptions): { argv: string[]; env: string[] } {
   return { argv: [loaded.name, ...(options.args ?? [])], env: options.env ?? [] };
 }
 
-/** The trace header of a recording (FORMAT.md, "Header"). */
-export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: ImportEntry[]): Record<string, unknown> {
+/** The trace header of a recording (FORMAT.md, "Header fields"). */
+export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: ImportEntry[]): TraceHeader {
   const { argv, env } = guestArgv(loaded, options);
   return {
     tool: 'wasi-trace',
@@ -30,7 +30,7 @@ export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: 
     env,
     preopens: (options.preopens ?? []).map((p) => (p.dir === undefined
       ? { guest: p.guestPath, host: p.hostPath }
-      : { guest: p.guestPath, memory: true, ...(p.hostPath ? { copiedFrom: p.hostPath } : {}) })),
+      : { guest: p.guestPath, memory: true as const, ...(p.hostPath ? { copiedFrom: p.hostPath } : {}) })),
     runtime: options.runtime ?? 'builtin',
     imports: table,
     module: { name: loaded.name, size: loaded.bytes.length, sha256: loaded.sha256 },
@@ -39,16 +39,24 @@ export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: 
   };
 }
 
-/** sha256 of guest memory, as the footer and --verify use it. */
-export const memoryHash = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+/**
+ * The footer fields of a run that ended (FORMAT.md, "Footer fields"): with per-function counts and the memory
+ * hash when the guest thread saw the end; a run cut short (signal, host failure) has only `end` and `calls`.
+ */
+export function runSummary(end: RecordedEnd, calls: number, seen?: { table: ImportEntry[]; counts: number[]; memory: Uint8Array }): RunSummary {
+  if (!seen) return { end, calls };
+  const counts: Record<string, number> = {};
+  seen.counts.forEach((n, i) => { if (n) counts[importName(seen.table[i]!)] = n; });
+  return { end, calls, counts, memorySize: seen.memory.length, memoryHash: memoryHash(seen.memory) };
+}
 
 export interface RecordingRun {
   recorder: Recorder;
   table: ImportEntry[];
   /** Instantiates and runs the guest to its end; the recorder holds the events not yet flushed. */
   run(onInstance?: (instance: WebAssembly.Instance) => void): Promise<RunEnd>;
-  /** The footer fields that describe the run (the writer adds frame counts and the index). */
-  footer(end: RunEnd | { kind: 'signal'; signal: string } | { kind: 'error'; message: string }): Record<string, unknown>;
+  /** The footer fields of the run, once it ended (see runSummary). */
+  summary(end: RunEnd): RunSummary;
 }
 
 /** Prepares a recording of `loaded` on `provider`, with events going to `sink` in chunks of `chunk`'s size. */
@@ -72,11 +80,6 @@ export function prepareRecording(loaded: LoadedModule, provider: Provider, optio
         return endFrom(e);
       }
     },
-    footer(end) {
-      const bytes = mem.bytes;
-      const counts: Record<string, number> = {};
-      recorder.counts.forEach((n, i) => { if (n) counts[`${table[i]!.module === MODULE_NAME ? '' : `${table[i]!.module}.`}${table[i]!.name}`] = n; });
-      return { end, calls: recorder.calls, counts, memorySize: bytes.length, memoryHash: memoryHash(bytes) };
-    },
+    summary: (end) => runSummary(end, recorder.calls, { table, counts: recorder.counts, memory: mem.bytes }),
   };
 }

@@ -63,8 +63,11 @@ export class EventCursor {
     }
   }
 
-  /** Whether any call event is left (consumes nothing visible: used once the guest has ended). */
-  hasMore(): boolean {
+  /**
+   * Moves onto the next call event without matching it, if there is one: once the guest has ended, an event left
+   * over is a divergence, and the report shows it as the one expected. False at the end of the trace.
+   */
+  skipToNext(): boolean {
     if (!this.advance()) return false;
     this.remember();
     this.index++;

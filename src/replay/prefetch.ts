@@ -2,6 +2,7 @@
 // thread and cannot wait for messages the usual way: frames are taken with receiveMessageOnPort, and
 // Atomics.wait sleeps while none is ready. At most AHEAD frames (1 MiB each) wait at a time.
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { workerUrl } from '../worker-url.js';
 import { TraceError, type TraceEnding, type TraceFrame } from '../trace/reader.js';
 
 const AHEAD = 8;
@@ -15,7 +16,7 @@ export type PrefetchMessage =
   | { ending: TraceEnding }
   | { error: string; offset?: number };
 
-export const prefetchWorkerUrl = new URL('./prefetch-worker.js', import.meta.url);
+export const prefetchWorkerUrl = workerUrl('./prefetch-worker.js', import.meta.url);
 
 /** A frame reader for `path` on `worker` (a new one if not given): its frames, then how the trace ended. */
 export class PrefetchedFrames {

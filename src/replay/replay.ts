@@ -3,22 +3,23 @@
 // result. It reads no host files, clocks or randomness; it re-emits the guest's stdout and stderr.
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { fdEffect, FUNCTIONS, FUNCTIONS_BY_NAME, wasmParams } from '../abi/index.js';
+import { fdEffect, FD_WRITE, FUNCTIONS, wasmParams } from '../abi/index.js';
+import { withReusedArgs } from '../calls/arity.js';
+import { callPlan, stringLists, type CallPlan } from '../calls/capture.js';
+import { formatCall } from '../calls/format.js';
+import { memoryHash } from '../calls/hash.js';
+import { importTable } from '../calls/imports.js';
 import { UserError } from '../errors.js';
 import { engineFingerprint } from '../engine.js';
-import { formatCall } from '../inspect/format.js';
 import { compileModule, type LoadedModule } from '../module.js';
-import { callPlan, stringLists, type CallPlan } from '../record/capture.js';
-import { importTable, type ImportEntry } from '../record/proxy.js';
-import { memoryHash } from '../record/session.js';
 import { loadGuestModule, instantiate } from '../run.js';
 import { ProcExit } from '../runtime/errors.js';
 import { GuestMemory } from '../runtime/memory.js';
 import { endFrom, type RunEnd } from '../runtime/runtime.js';
 import type { CallEvent, Scalar } from '../trace/events.js';
+import { describeEnd, sameEnd, type RecordedEnd, type TraceHeader } from '../trace/header.js';
 import { TraceError, TraceReader, type TraceEnding } from '../trace/reader.js';
 import { initZstd } from '../trace/zstd.js';
-import { withReusedArgs } from '../record/arity.js';
 import { EventCursor } from './cursor.js';
 import { PrefetchedFrames } from './prefetch.js';
 
@@ -40,9 +41,6 @@ export interface ReplayOptions {
    */
   prefetch?: boolean | Worker;
 }
-
-/** How a recorded run ended, as the footer says. */
-export type RecordedEnd = RunEnd | { kind: 'signal'; signal: string } | { kind: 'error'; message: string };
 
 export interface ReplayResult {
   /** How the replayed guest ended (the recorded end when the trace stops before the guest does). */
@@ -104,16 +102,17 @@ async function openTrace(path: string): Promise<TraceReader> {
   }
 }
 
-interface Header { argv: string[]; env: string[]; imports: ImportEntry[]; module: { name: string; sha256: string } }
-
-function checkHeader(h: Record<string, unknown>, path: string): Header {
-  const ok = Array.isArray(h.argv) && Array.isArray(h.env) && Array.isArray(h.imports) &&
-    typeof (h.module as { sha256?: unknown } | undefined)?.sha256 === 'string';
-  if (!ok) throw new UserError(`corrupt trace: ${path} has an incomplete header`);
-  return h as unknown as Header;
+/** The trace's checked header and footer; UserError when either is malformed. */
+function traceParts(reader: TraceReader): { header: TraceHeader; recorded: RecordedEnd | undefined } {
+  try {
+    return { header: reader.header, recorded: reader.footer?.end };
+  } catch (e) {
+    if (e instanceof TraceError) throw new UserError(`${reader.path}: ${e.message}`);
+    throw e;
+  }
 }
 
-async function replayModule(reader: TraceReader, header: Header, options: ReplayOptions): Promise<LoadedModule> {
+async function replayModule(reader: TraceReader, header: TraceHeader, options: ReplayOptions): Promise<LoadedModule> {
   const embedded = await compileModule(header.module.name, reader.module).catch((e: unknown) => {
     throw new UserError(`corrupt trace: the embedded module does not load (${(e as Error).message})`);
   });
@@ -129,9 +128,9 @@ async function replayModule(reader: TraceReader, header: Header, options: Replay
 /** Replays a trace; throws DivergenceError when the guest departs from it, UserError for a bad trace. */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const reader = await openTrace(options.trace);
-  const header = checkHeader(reader.header, options.trace);
+  const { header } = traceParts(reader);
   const loaded = await replayModule(reader, header, options);
-  const recordedTiering = (reader.header.engine as { tiering?: string } | undefined)?.tiering;
+  const recordedTiering = header.engine.tiering;
   if (recordedTiering && recordedTiering !== engineFingerprint().tiering) {
     options.onWarning?.(`recorded with the ${recordedTiering} compiler tier, replaying with the ${engineFingerprint().tiering} one (see --optimize): a trap from stack exhaustion may come at another depth`);
   }
@@ -187,8 +186,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   };
 
   const u32At = (addr: number) => new DataView(mem.bytes.buffer).getUint32(addr >>> 0, true);
-  /** Position of fd_write's nwritten among its wasm arguments (from the schema). */
-  const FD_WRITE_NWRITTEN = wasmParams(FUNCTIONS_BY_NAME.get('fd_write')!).findIndex((p) => p.name === 'nwritten');
   /** Keeps the stdio map in step with calls that open, close or move fds. */
   const trackFds = (name: string, args: unknown[]) => {
     const e = fdEffect(name, args, u32At);
@@ -219,9 +216,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       }
     }
     if (entry.wasi !== undefined && r === 0) {
-      if (entry.name === 'fd_write' && inputs) {
-        const out = stdio.get(args[0] as number);
-        if (out) out(inputs.subarray(0, u32At(args[FD_WRITE_NWRITTEN] as number)));
+      if (entry.wasi === FD_WRITE.index && inputs) {
+        const out = stdio.get(args[FD_WRITE.fd] as number);
+        if (out) out(inputs.subarray(0, u32At(args[FD_WRITE.nwritten] as number)));
       }
       trackFds(entry.name, args);
     }
@@ -261,7 +258,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       }
       end = e instanceof ReplayedThrow ? { kind: 'trap', message: e.message } : endFrom(e);
     }
-    if (cursor.hasMore()) diverge('the guest ended, but the recording has more calls', true);
+    if (cursor.skipToNext()) diverge('the guest ended, but the recording has more calls', true);
     const recorded = recordedEnd(reader);
     if (!traceEnding().complete) {
       const ending = traceEnding() as { offset: number; reason: string };
@@ -272,7 +269,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     }
     let verified = false;
     if (options.verify) {
-      const want = reader.footer?.memoryHash;
+      const want = reader.footer?.memoryHash; // the footer was checked by recordedEnd above
       if (typeof want !== 'string') throw new UserError('this trace has no memory hash to verify against');
       if (memoryHash(mem.bytes) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
       verified = true;
@@ -292,19 +289,5 @@ const runWasCut = (reader: TraceReader): boolean => {
   return kind === 'signal' || kind === 'error';
 };
 
-function recordedEnd(reader: TraceReader): RecordedEnd | undefined {
-  const e = reader.footer?.end as RecordedEnd | undefined;
-  return e && typeof e === 'object' && 'kind' in e ? e : undefined;
-}
-
-export function describeEnd(e: RecordedEnd): string {
-  switch (e.kind) {
-    case 'exit': return `exit code ${e.code}`;
-    case 'trap': return `trap (${e.message})`;
-    case 'signal': return `signal ${e.signal}`;
-    case 'error': return `host error (${e.message})`;
-  }
-}
-
-const sameEnd = (a: RecordedEnd, b: RecordedEnd): boolean =>
-  a.kind === b.kind && describeEnd(a) === describeEnd(b);
+/** How the recorded run ended, once the footer is known (UserError for a malformed footer). */
+const recordedEnd = (reader: TraceReader): RecordedEnd | undefined => traceParts(reader).recorded;

@@ -140,6 +140,37 @@ export class EventEncoder {
     else this.bin(bytes);
   }
 
+  /**
+   * One call event, `[imp, args, result, writes, inputs, gap, dur]`: `writes` is [addr, len, ...] into `mem`;
+   * byte strings longer than BLOB_THRESHOLD must have gone out as blob pieces first (they are referenced here).
+   * The caller made sure it fits (callBound).
+   */
+  call(imp: number, args: ArrayLike<unknown>, result: CallResult, writes: readonly number[], mem: Uint8Array,
+    inputs: Uint8Array | null, gap: number, dur: number): void {
+    this.buf[this.pos++] = 0x97; // fixarray of 7
+    this.number(imp);
+    this.arrayHeader(args.length);
+    for (let i = 0; i < args.length; i++) this.scalar(args[i] as Scalar);
+    this.result(result);
+    this.arrayHeader(writes.length);
+    for (let i = 0; i < writes.length; i += 2) {
+      this.number(writes[i]!);
+      this.memoryBin(mem, writes[i]!, writes[i + 1]!);
+    }
+    if (inputs === null) this.nil(); else this.binOrBlob(inputs);
+    this.number(gap);
+    this.number(dur);
+    this.count++;
+  }
+
+  /** One blob event `[-1, piece]` (a piece of a byte string too large for its call event); fits in blobBound. */
+  blobPiece(piece: Uint8Array): void {
+    this.arrayHeader(2);
+    this.number(-1);
+    this.bin(piece);
+    this.count++;
+  }
+
   result(r: CallResult): void {
     if (r === null) this.nil();
     else if (typeof r === 'number') this.number(r);
@@ -149,10 +180,21 @@ export class EventEncoder {
   }
 }
 
-/** Upper bound of the encoded size of a string `s` written with EventEncoder.str. */
-export const strBound = (s: string): number => 5 + s.length * 3;
 /** Upper bound of the encoded size of a byte string written with binOrBlob. */
 export const binBound = (n: number): number => (n > BLOB_THRESHOLD ? 16 : n + 5);
+/** Upper bound of the encoded size of a blob event of `piece`. */
+export const blobBound = (piece: Uint8Array): number => piece.length + 16;
+
+/** Fixed bound of a call event's encoded size besides its args and byte strings (imp, headers, result, times). */
+const CALL_OVERHEAD = 64;
+
+/** Upper bound of the encoded size of EventEncoder.call with these arguments. */
+export function callBound(args: ArrayLike<unknown>, result: CallResult, writes: readonly number[], inputs: Uint8Array | null): number {
+  let bound = CALL_OVERHEAD + args.length * 9 + (inputs ? binBound(inputs.length) : 1);
+  for (let i = 1; i < writes.length; i += 2) bound += 10 + binBound(writes[i]!);
+  if (typeof result === 'object' && result !== null && 'throw' in result) bound += 5 + result.throw.length * 3;
+  return bound;
+}
 
 /** The pieces a large byte string travels in (each becomes one blob event). */
 export function* blobPieces(bytes: Uint8Array): Generator<Uint8Array> {
@@ -196,18 +238,29 @@ export class EventDecoder {
     this.pos = 0;
   }
 
-  /** Decodes the one call event that starts at `offset` of `payload` (for reports); blob data shows empty. */
+  /**
+   * Decodes the one call event that starts at `offset` of `payload` (for reports): byte strings that travelled as
+   * blob pieces show empty. EventDecodeError when the bytes there are not a call event.
+   */
   decodeAt(payload: Uint8Array, offset: number): CallEvent {
     const saved = [this.payload, this.view, this.pos] as const;
+    const savedBlobs = this.pendingBlobs.splice(0);
     this.load(payload);
     this.pos = offset;
+    this.blobsShowEmpty = true;
     try {
-      const savedBlobs = this.pendingBlobs.splice(0);
-      try { return this.event()!; } catch { return { imp: -1, args: [], result: null, writes: [], inputs: null, gap: 0, dur: 0 }; } finally { this.pendingBlobs.push(...savedBlobs); }
+      const ev = this.event();
+      if (!ev) this.fail('not a call event');
+      return ev;
     } finally {
+      this.blobsShowEmpty = false;
+      this.pendingBlobs.splice(0, this.pendingBlobs.length, ...savedBlobs);
       [this.payload, this.view, this.pos] = saved;
     }
   }
+
+  /** Set while decodeAt runs: a blob reference then reads as empty bytes instead of taking pending pieces. */
+  private blobsShowEmpty = false;
 
   // ---- replay path: reads the current event in place, allocating nothing in the common case -------------
 
@@ -438,6 +491,7 @@ export class EventDecoder {
     if (v instanceof Uint8Array) return v;
     const n = (v as { blob?: unknown } | null)?.blob;
     if (typeof n !== 'number') return this.fail('expected bytes');
+    if (this.blobsShowEmpty) return new Uint8Array(0);
     const have = this.pendingBlobs.reduce((s, p) => s + p.length, 0);
     if (have < n) this.fail(`blob of ${n} bytes but only ${have} bytes of blob pieces precede it`);
     const out = new Uint8Array(n);

@@ -30,6 +30,7 @@ import {
   newUnpackr,
   readBlockHeader,
 } from './format.js';
+import { parseFooter, parseHeader, type TraceFooter, type TraceHeader } from './header.js';
 import { decompress, initZstd, zstdCompressBound, zstdReady } from './zstd.js';
 
 export { TraceError } from './errors.js';
@@ -54,10 +55,14 @@ type Step =
 export class TraceReader {
   readonly path: string;
   readonly version: number;
-  readonly header: Record<string, unknown>;
+  /** The HEADER block's map as stored (the container's view; `header` is the checked, typed one). */
+  readonly headerMap: Record<string, unknown>;
   readonly module: Uint8Array;
 
   private _footer: Record<string, unknown> | undefined;
+  private _footerOffset: number | undefined;
+  private parsedHeader: TraceHeader | undefined;
+  private parsedFooter: TraceFooter | undefined;
   private _ending: TraceEnding;
   /** Offset of the first block after the MODULE chunks. */
   private readonly dataStart: number;
@@ -84,9 +89,10 @@ export class TraceReader {
   }) {
     this.path = init.path;
     this.version = init.version;
-    this.header = init.header;
+    this.headerMap = init.header;
     this.module = init.module;
     this._footer = init.footer;
+    this._footerOffset = init.footerOffset;
     this.footerOffset = init.footerOffset;
     this.dataStart = init.dataStart;
     this.fileSize = init.fileSize;
@@ -96,13 +102,24 @@ export class TraceReader {
     this._ending = init.footerOffset !== undefined ? { complete: true } : { complete: false, offset: init.fileSize, reason: NO_FOOTER };
   }
 
+  /** The header, checked: TraceError (naming the header block) when a field is missing or malformed. */
+  get header(): TraceHeader {
+    return (this.parsedHeader ??= parseHeader(this.headerMap, PREAMBLE_SIZE));
+  }
+
   /**
-   * The footer: available right after open when the trailer is valid (read through it without
-   * scanning), otherwise once frames() has reached a FOOTER block. Undefined for a trace whose
+   * The FOOTER block's map as stored: available right after open when the trailer is valid (read through it
+   * without scanning), otherwise once frames() has reached a FOOTER block. Undefined for a trace whose
    * recording was cut short.
    */
-  get footer(): Record<string, unknown> | undefined {
+  get footerMap(): Record<string, unknown> | undefined {
     return this._footer;
+  }
+
+  /** The footer, checked (see footerMap for when there is one): TraceError when a field is malformed. */
+  get footer(): TraceFooter | undefined {
+    if (this._footer === undefined) return undefined;
+    return (this.parsedFooter ??= parseFooter(this._footer, this._footerOffset));
   }
 
   /**
@@ -291,38 +308,12 @@ export class TraceReader {
         const footer = decodeMap(step);
         verifyFooter(footer, pos, offsets, totals);
         this._footer = footer;
+        this._footerOffset = pos;
         this._ending = checkTrailer(fd, step.next, size, pos);
         return;
       }
     } finally {
       fs.closeSync(fd);
-    }
-  }
-
-  /**
-   * Every event, decoded with msgpackr (maps as plain objects, 64-bit integers as bigints,
-   * binary as Buffer views into the frame), one frame at a time.
-   */
-  *events(): Generator<unknown> {
-    const unpackr = newUnpackr();
-    for (const frame of this.frames()) {
-      let values: unknown[];
-      try {
-        values = unpackr.unpackMultiple(frame.payload) as unknown[];
-      } catch (error) {
-        throw new TraceError(
-          `corrupt trace: frame at offset ${frame.offset} does not decode as msgpack: ${describeError(error)}`,
-          frame.offset,
-          { cause: error },
-        );
-      }
-      if (values.length !== frame.count) {
-        throw new TraceError(
-          `corrupt trace: frame at offset ${frame.offset} holds ${values.length} events, its header says ${frame.count}`,
-          frame.offset,
-        );
-      }
-      yield* values;
     }
   }
 }

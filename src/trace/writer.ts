@@ -25,6 +25,7 @@ import {
   packMap,
   writeBlockHeader,
 } from './format.js';
+import type { RunSummary, TraceHeader } from './header.js';
 import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, compress, initZstd } from './zstd.js';
 
 export interface WriterOptions {
@@ -83,7 +84,7 @@ export class TraceWriter {
    */
   static async create(
     path: string,
-    header: Record<string, unknown>,
+    header: TraceHeader | Record<string, unknown>,
     module: Uint8Array | EncodedModule,
     options: WriterOptions = {},
   ): Promise<TraceWriter> {
@@ -103,7 +104,7 @@ export class TraceWriter {
     // Everything before the first frame, encoded before the file is created.
     const moduleBlocks = module instanceof EncodedModule ? module : TraceWriter.encodeModule(module, options.moduleLevel);
     // The header and footer are stored raw: small, and readable before (or without) zstd.
-    const start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap(header), 1), ...moduleBlocks.blocks]);
+    const start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap(header as Record<string, unknown>), 1), ...moduleBlocks.blocks]);
 
     const finalPath = nodePath.resolve(path);
     const dir = nodePath.dirname(finalPath);
@@ -147,7 +148,7 @@ export class TraceWriter {
     const blocks: Uint8Array[] = [];
     for (let at = 0, chunk = 0; at < module.length; at += MAX_FRAME_BYTES, chunk++) {
       const piece = module.subarray(at, Math.min(module.length, at + MAX_FRAME_BYTES));
-      blocks.push(level === undefined ? encodeRawBlock(BLOCK_MODULE, piece, chunk) : encodeBlock(BLOCK_MODULE, piece, chunk, level, false));
+      blocks.push(level === undefined ? encodeRawBlock(BLOCK_MODULE, piece, chunk) : encodeBlock(BLOCK_MODULE, piece, chunk, level));
     }
     return new EncodedModule(blocks);
   }
@@ -220,7 +221,7 @@ export class TraceWriter {
    * `storedBytes`, which override fields of the same name) and the trailer, fsyncs, closes and
    * renames the temporary file onto `path`, replacing any file there.
    */
-  finish(footer: Record<string, unknown>): void {
+  finish(footer: RunSummary | Record<string, unknown>): void {
     this.assertOpen('finish');
     this.flush();
     this.guard(() => {
@@ -290,7 +291,7 @@ export class TraceWriter {
 
   private writeFrame(raw: Uint8Array, count: number): void {
     const offset = this.position;
-    const block = encodeBlock(BLOCK_EVENTS, raw, count, this.level, false);
+    const block = encodeBlock(BLOCK_EVENTS, raw, count, this.level);
     this.write(block);
     this.index.push(offset);
     this.rawBytes += raw.length;
@@ -303,11 +304,7 @@ export class TraceWriter {
   }
 }
 
-/**
- * Header and payload of one block in one buffer. A HEADER or FOOTER payload larger than
- * 1 MiB (more than zstd-codec can take at once) is stored raw (codec 0).
- */
-/** A block stored as it is (codec 0). */
+/** Header and payload of a block stored as it is (codec 0), in one buffer. */
 function encodeRawBlock(type: number, raw: Uint8Array, count: number): Uint8Array {
   if (raw.length > MAX_BLOCK_BYTES) throw new RangeError(`a trace block of ${raw.length} bytes is more than the 64 MiB a block may hold`);
   const out = new Uint8Array(BLOCK_HEADER_SIZE + raw.length);
@@ -316,21 +313,11 @@ function encodeRawBlock(type: number, raw: Uint8Array, count: number): Uint8Arra
   return out;
 }
 
-function encodeBlock(type: number, raw: Uint8Array, count: number, level: number, mayStoreRaw: boolean): Uint8Array {
-  let codec = CODEC_ZSTD;
-  let stored: Uint8Array;
-  if (raw.length > MAX_FRAME_BYTES) {
-    if (!mayStoreRaw) throw new RangeError(`block of ${raw.length} bytes exceeds the 1 MiB limit`);
-    if (raw.length > MAX_BLOCK_BYTES) {
-      throw new RangeError(
-        `trace ${type === BLOCK_HEADER ? 'header' : 'footer'} encodes to ${raw.length} bytes, more than the 64 MiB a block may hold`,
-      );
-    }
-    codec = CODEC_RAW;
-    stored = raw;
-  } else {
-    stored = compress(raw, level);
-  }
+/** Header and payload of a zstd-compressed block (codec 1, at most 1 MiB raw), in one buffer. */
+function encodeBlock(type: number, raw: Uint8Array, count: number, level: number): Uint8Array {
+  if (raw.length > MAX_FRAME_BYTES) throw new RangeError(`block of ${raw.length} bytes exceeds the 1 MiB limit`);
+  const codec = CODEC_ZSTD;
+  const stored = compress(raw, level);
   const out = new Uint8Array(BLOCK_HEADER_SIZE + stored.length);
   writeBlockHeader(out, 0, {
     type,

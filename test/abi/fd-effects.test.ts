@@ -7,7 +7,7 @@ describe('fdEffect', () => {
   const read = (addr: number) => written.get(addr);
   it('path_open opens the fd it wrote at opened_fd, via its directory fd', () => {
     // fd, dirflags, path, path_len, oflags, rights_base, rights_inheriting, fdflags, opened_fd
-    expect(fdEffect('path_open', [3, 1, 0x40, 5, 0, 0n, 0n, 0, 0x100], read)).toEqual({ kind: 'opened', fd: 7, via: 3 });
+    expect(fdEffect('path_open', [3, 1, 0x40, 5, 0, 0n, 0n, 0, 0x100], read)).toEqual({ kind: 'opened', fd: 7, via: 3, path: 'path' });
     expect(fdEffect('path_open', [3, 1, 0x40, 5, 0, 0n, 0n, 0, 0x200], read)).toBeUndefined();
   });
   it('sock_accept opens ro_fd; fd_close closes; fd_renumber moves', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS_BY_NAME, MODULE_NAME } from '../../src/abi/index.js';
 import { FdPaths, joinPath } from '../../src/inspect/fds.js';
-import { bytesJson, decodeCall, formatCall, quoteBytes, type CallView } from '../../src/inspect/format.js';
+import { bytesJson, decodeCall, formatCall, quoteBytes, type CallView } from '../../src/calls/format.js';
 import type { Scalar } from '../../src/trace/events.js';
 
 const u32 = (n: number) => Uint8Array.of(n & 255, (n >> 8) & 255, (n >> 16) & 255, n >>> 24);

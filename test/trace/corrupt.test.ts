@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { TraceError, TraceReader } from '../../src/trace/reader.js';
 import { TraceWriter } from '../../src/trace/writer.js';
 import { crc32 } from '../../src/trace/crc32.js';
-import { prng, randomish, readBytes, sameBytes, tempDir, walkBlocks, type RawBlock } from './helpers.js';
+import { msgpackEvents, prng, randomish, readBytes, sameBytes, tempDir, walkBlocks, type RawBlock } from './helpers.js';
 
 const dir = tempDir();
 let serial = 0;
@@ -21,7 +21,7 @@ interface Outcome {
 }
 async function readAll(path: string): Promise<Outcome> {
   const reader = await TraceReader.open(path);
-  const events = [...reader.events()];
+  const events = [...msgpackEvents(reader)];
   return { reader, events };
 }
 async function readError(path: string): Promise<TraceError> {
@@ -192,7 +192,7 @@ describe('corruption names the offset', () => {
     const len = big.file.length;
     const badMagic = put(patched(big.file, len - 1, [1]));
     const r1 = await TraceReader.open(badMagic);
-    expect(r1.footer).toBeUndefined(); // found by scanning instead
+    expect(r1.footerMap).toBeUndefined(); // found by scanning instead
     expect(() => [...r1.frames()]).toThrow(/bad trailer at offset/);
     const badOffset = put(patched(big.file, len - 16, [big.file[len - 16] ^ 4]));
     await expect(readAll(badOffset)).rejects.toThrow(/bad trailer at offset/);
@@ -274,16 +274,16 @@ describe('truncation', () => {
         if (cut === file.length) {
           expect(got).toEqual(events);
           expect(ending, what).toEqual({ complete: true });
-          expect(reader.footer, what).toBeDefined();
+          expect(reader.footerMap, what).toBeDefined();
         } else if (cut >= footer.end) {
-          expect(reader.footer, what).toMatchObject({ exit: 0, events: events.length });
+          expect(reader.footerMap, what).toMatchObject({ exit: 0, events: events.length });
           expect(ending, what).toEqual({
             complete: false,
             offset: footer.end,
             reason: 'file ends before its trailer (recording was cut short while finishing)',
           });
         } else {
-          expect(reader.footer, what).toBeUndefined();
+          expect(reader.footerMap, what).toBeUndefined();
           const inside = blocks.find((b) => b.offset < cut && cut < b.end);
           if (!inside) {
             expect(ending, what).toEqual({ complete: false, offset: cut, reason: 'no footer (recording was cut short)' });
@@ -312,7 +312,7 @@ describe('fuzz: any bytes either read or throw TraceError', () => {
     writeFileSync(path, bytes);
     try {
       const reader = await TraceReader.open(path);
-      for (const _ of reader.events()) {
+      for (const _ of msgpackEvents(reader)) {
         /* decode everything */
       }
       void reader.ending;
@@ -332,7 +332,7 @@ describe('fuzz: any bytes either read or throw TraceError', () => {
       expect(result, `cut at ${cut}`).toBe(cut >= dataStart ? 'ok' : 'trace-error');
       if (cut >= dataStart) {
         const reader = await TraceReader.open(join(dir, 'fuzz.bin'));
-        const got = [...reader.events()];
+        const got = [...msgpackEvents(reader)];
         const complete = blocks.filter((b) => b.type === 3 && b.end <= cut).reduce((s, b) => s + b.count, 0);
         expect(got.length, `cut at ${cut}`).toBe(complete);
         if (complete > 0) expect(got.at(-1)).toEqual(events[complete - 1]);

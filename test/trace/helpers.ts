@@ -2,6 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { newUnpackr } from '../../src/trace/format.js';
+import { TraceError, TraceReader } from '../../src/trace/reader.js';
 
 /** A fresh temporary directory, removed after the test file. Call at the top level of a test file. */
 export function tempDir(): string {
@@ -72,4 +74,25 @@ export function readBytes(path: string): Uint8Array {
 /** Byte equality that stays fast on megabytes (vitest's toEqual walks elements generically). */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+/**
+ * Every event of a trace decoded with msgpackr (maps as plain objects, 64-bit integers as bigints), one frame at a
+ * time: what a third-party reader of the container sees. The container tests write arbitrary msgpack values as
+ * events; wasi-trace itself decodes call events with src/trace/events.ts.
+ */
+export function* msgpackEvents(reader: TraceReader): Generator<unknown> {
+  const unpackr = newUnpackr();
+  for (const frame of reader.frames()) {
+    let values: unknown[];
+    try {
+      values = unpackr.unpackMultiple(frame.payload) as unknown[];
+    } catch (error) {
+      throw new TraceError(`corrupt trace: frame at offset ${frame.offset} does not decode as msgpack: ${(error as Error).message}`, frame.offset);
+    }
+    if (values.length !== frame.count) {
+      throw new TraceError(`corrupt trace: frame at offset ${frame.offset} holds ${values.length} events, its header says ${frame.count}`, frame.offset);
+    }
+    yield* values;
+  }
 }

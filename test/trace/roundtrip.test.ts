@@ -4,7 +4,7 @@ import { Packr } from 'msgpackr';
 import { describe, expect, test } from 'vitest';
 import { TraceReader, TraceError, type TraceFrame } from '../../src/trace/reader.js';
 import { TraceWriter } from '../../src/trace/writer.js';
-import { randomish, readBytes, sameBytes, tempDir, walkBlocks } from './helpers.js';
+import { msgpackEvents, randomish, readBytes, sameBytes, tempDir, walkBlocks } from './helpers.js';
 
 const dir = tempDir();
 let serial = 0;
@@ -67,11 +67,11 @@ describe('round trip', () => {
     const reader = await TraceReader.open(path);
     expect(reader.version).toBe(1);
     expect(reader.path).toBe(path);
-    expect(reader.header).toEqual({ ...header, sha256: Buffer.from(header.sha256) });
-    expect(typeof reader.header.big).toBe('bigint');
+    expect(reader.headerMap).toEqual({ ...header, sha256: Buffer.from(header.sha256) });
+    expect(typeof reader.headerMap.big).toBe('bigint');
     expect(sameBytes(reader.module, module)).toBe(true);
     // The footer is there right after open, through the trailer.
-    const footer = reader.footer!;
+    const footer = reader.footerMap!;
     expect(footer.exit).toBe(0);
     expect(footer.note).toBe('kept');
     expect(footer.events).toBe(N);
@@ -86,7 +86,7 @@ describe('round trip', () => {
     expect(frames.reduce((s, f) => s + f.count, 0)).toBe(N);
 
     let i = 0;
-    for (const e of reader.events()) {
+    for (const e of msgpackEvents(reader)) {
       const ev = e as { i: number; t: bigint; r: number; fn: number };
       if (ev.i !== i || ev.t !== 1_732_340_000_000_000_000n + BigInt(i) * 1000n || ev.fn !== i % 7) {
         throw new Error(`event ${i} came back as ${JSON.stringify(ev, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
@@ -110,7 +110,7 @@ describe('round trip', () => {
     writer.finish({});
     const reader = await TraceReader.open(path);
     expect(reader.module.length).toBe(0);
-    const got = [...reader.events()] as [Record<string, unknown>, Record<string, unknown>, unknown, unknown];
+    const got = [...msgpackEvents(reader)] as [Record<string, unknown>, Record<string, unknown>, unknown, unknown];
     expect(got[0]).toEqual(values[0]);
     expect(typeof got[0].small).toBe('bigint');
     expect(typeof got[0].num).toBe('number');
@@ -134,8 +134,8 @@ describe('round trip', () => {
     writer.appendEvents(Buffer.concat([p.pack(64), p.pack({ x: 1 }), p.pack(65)]), 3);
     writer.finish({});
     const reader = await TraceReader.open(path);
-    expect([...reader.events()]).toEqual([{ fn: 'a', t: 1n }, { fn: 'b', t: 2n }, 64, { x: 1 }, 65]);
-    expect(reader.footer!.frames).toBe(2);
+    expect([...msgpackEvents(reader)]).toEqual([{ fn: 'a', t: 1n }, { fn: 'b', t: 2n }, 64, { x: 1 }, 65]);
+    expect(reader.footerMap!.frames).toBe(2);
   });
 
   test('a trace with no events, and a header larger than 1 MiB (stored raw)', async () => {
@@ -145,10 +145,10 @@ describe('round trip', () => {
     writer.finish({ exit: 3 });
     expect(walkBlocks(readBytes(path))[0].codec).toBe(0);
     const reader = await TraceReader.open(path);
-    expect(sameBytes(reader.header.blob as Uint8Array, blob)).toBe(true);
+    expect(sameBytes(reader.headerMap.blob as Uint8Array, blob)).toBe(true);
     expect([...reader.module]).toEqual([0, 0x61, 0x73, 0x6d]);
     expect([...reader.frames()]).toEqual([]);
-    expect(reader.footer).toMatchObject({ exit: 3, frames: 0, events: 0, index: [], rawBytes: 0, storedBytes: 0 });
+    expect(reader.footerMap).toMatchObject({ exit: 3, frames: 0, events: 0, index: [], rawBytes: 0, storedBytes: 0 });
     expect(reader.ending).toEqual({ complete: true });
   });
 
@@ -181,7 +181,7 @@ describe('round trip', () => {
       [1, 5003],
       [1, 12],
     ]);
-    expect(reader.footer!.events).toBe(6);
+    expect(reader.footerMap!.events).toBe(6);
   });
 
   test('writer rejects what the format cannot hold', async () => {
@@ -233,8 +233,8 @@ describe('atomic replacement', () => {
     expect(readFileSync(path, 'utf8')).toBe('old contents');
     writer.finish({});
     const reader = await TraceReader.open(path);
-    expect(reader.header).toEqual({ a: 2 });
-    expect([...reader.events()]).toEqual(['hello']);
+    expect(reader.headerMap).toEqual({ a: 2 });
+    expect([...msgpackEvents(reader)]).toEqual(['hello']);
   });
 
   test('two writers for the same target in one process get different temp files', async () => {
@@ -244,7 +244,7 @@ describe('atomic replacement', () => {
     expect(a.tempPath).not.toBe(b.tempPath);
     a.finish({});
     b.finish({});
-    expect((await TraceReader.open(path)).header).toEqual({ w: 'b' });
+    expect((await TraceReader.open(path)).headerMap).toEqual({ w: 'b' });
   });
 
   test('abandon deletes the temp file and leaves the target alone', async () => {
@@ -274,11 +274,11 @@ describe('a recording cut short', () => {
     const framesWritten = writer.frameCount;
     expect(framesWritten).toBeGreaterThan(3);
     const reader = await TraceReader.open(writer.tempPath);
-    expect(reader.footer).toBeUndefined();
-    expect(reader.header).toEqual({ run: 'killed' });
+    expect(reader.footerMap).toBeUndefined();
+    expect(reader.headerMap).toEqual({ run: 'killed' });
     expect(sameBytes(reader.module, module)).toBe(true);
     expect(reader.ending).toMatchObject({ complete: false, reason: 'no footer (recording was cut short)' });
-    const events = [...reader.events()] as { i: number }[];
+    const events = [...msgpackEvents(reader)] as { i: number }[];
     expect(events.length).toBeGreaterThan(0);
     expect(events.length).toBeLessThan(2000); // the pending frame was never written
     expect(events.map((e) => e.i)).toEqual([...Array(events.length).keys()]);
@@ -329,7 +329,7 @@ describe('a recording cut short', () => {
     const reader = await TraceReader.open(writer.tempPath);
     expect(frameList(reader)).toEqual([]);
     for (let i = 0; i < 100; i++) writer.appendEvents(packr.pack(i), 1);
-    expect([...reader.events()].length).toBe(100);
+    expect([...msgpackEvents(reader)].length).toBe(100);
     writer.abandon();
   });
 });

@@ -2,3 +2,4 @@
 export { MemoryFs, MemoryFile, MemoryFileHandle, MAX_FILE_SIZE, anonymousFile } from './file.js';
 export { MemoryDirectory, MemorySymlink, memoryDirectory } from './directory.js';
 export { copyHostTree, placeFile } from './copy.js';
+export { snapshotTree, restoreTree, type TreeSnapshot } from './snapshot.js';

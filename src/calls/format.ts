@@ -285,7 +285,7 @@ function paramValue(def: FunctionDef, p: Param, call: CallView, inputs: Map<stri
       let w = ok ? writtenAt(call.writes, ptr) : undefined;
       if (!w && ok && p.used !== undefined && outScalar(call, p.used) === 0) w = new Uint8Array(0); // filled nothing
       if (!w) return [{ name: p.name, text: hex(ptr), json: ptr }, len];
-      if (def.name === 'fd_readdir') return [listValue(p.name, direntValues(w, o, limit)), len];
+      if (p.dirents) return [listValue(p.name, direntValues(w, o, limit)), len];
       return [bytesValue(p.name, w, limit), len];
     }
     case 'array':

@@ -1,0 +1,158 @@
+// The recording pipeline: the guest runs on a worker thread (guest-thread.ts) while this thread writes the trace
+// from the shared chunks it fills. Stopping on demand (an AbortSignal: the CLI's SIGINT/SIGTERM), a crash of the
+// guest thread or a host failure all end the same way: the guest thread is terminated, every call it completed is
+// salvaged, and the trace is finished with a footer that says how the run ended. The CLI, the API's record() and
+// the until-failure loop all record through recordOnThread.
+import { Worker } from 'node:worker_threads';
+import { workerUrl } from '../worker-url.js';
+import { EXIT_USAGE, STOP_SIGNALS, UserError } from '../errors.js';
+import { engineFingerprint } from '../engine.js';
+import type { RunEnd } from '../runtime/runtime.js';
+import { MAX_FRAME_BYTES } from '../trace/format.js';
+import type { RecordedEnd, RunSummary } from '../trace/header.js';
+import { TraceWriter, type EncodedModule } from '../trace/writer.js';
+import { ChunkConsumer, createChunkPool } from './chunks.js';
+import type { GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
+import { runSummary } from './session.js';
+import type { GuestSetup } from './setup.js';
+
+/** The guest thread's script; a caller may start a Worker on it early (it waits for its start message). */
+export const guestThreadUrl = workerUrl('./guest-thread.js', import.meta.url);
+
+/** Chunks in flight between the guest thread and the writer. */
+const CHUNKS = 4;
+
+export interface ThreadRecording {
+  setup: GuestSetup;
+  module: { name: string; bytes: Uint8Array };
+  /** Where the trace goes (written to a temporary name beside it, renamed into place at the end). */
+  output: string;
+  /** zstd level 1-9. */
+  level: number;
+  /** Stops the recording: the reason (a string such as "SIGINT") is recorded as the signal that stopped it. */
+  signal?: AbortSignal;
+  /** A worker already started on guestThreadUrl (say, while a command line loads); else one is started. */
+  worker?: Worker;
+  /** Receives the guest's forwarded stdout/stderr (setup routes 'forward'). */
+  onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void;
+  /** The module's MODULE blocks, when the caller prepared them already. */
+  encodedModule?: EncodedModule;
+}
+
+export interface ThreadRecordingResult {
+  /** How the run ended: the guest's end, or `signal`/`error` when the recording was cut short. */
+  end: RecordedEnd;
+  /** Calls recorded. */
+  calls: number;
+  /** The finished trace (absolute path). */
+  trace: string;
+}
+
+/**
+ * Records one run of a guest on a worker thread. Resolves once the trace is finished, however the run ended;
+ * rejects with a UserError when the run could not be set up (no trace is left then) or the trace cannot be
+ * written.
+ */
+export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResult> {
+  // In shared memory, so that the worker gets the module without a copy of it being made and sent.
+  let bytes = r.module.bytes;
+  if (!(bytes.buffer instanceof SharedArrayBuffer)) {
+    bytes = new Uint8Array(new SharedArrayBuffer(r.module.bytes.length));
+    bytes.set(r.module.bytes);
+  }
+  const pool = createChunkPool(CHUNKS, MAX_FRAME_BYTES);
+  const consumer = new ChunkConsumer(pool);
+  const worker = r.worker ?? new Worker(guestThreadUrl);
+  worker.ref();
+  const start: GuestThreadStart = { setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering };
+  worker.postMessage(start);
+  // Prepared while the guest thread compiles, so that only the small header is left once the guest runs.
+  const encodedModule = r.encodedModule ?? TraceWriter.encodeModule(bytes);
+  let writer: TraceWriter | undefined;
+  /** Settles once the header and module are written (the guest runs meanwhile). */
+  let writerReady: Promise<unknown> = Promise.resolve();
+  const append = (b: Uint8Array, n: number) => writer!.appendEvents(b, n);
+
+  return new Promise<ThreadRecordingResult>((resolve, reject) => {
+    let settled = false;
+    let stopping = false;
+    const onAbort = () => void cutShort({ kind: 'signal', signal: String(r.signal?.reason ?? 'abort') });
+    const settle = (f: () => ThreadRecordingResult) => {
+      if (settled) return;
+      settled = true;
+      r.signal?.removeEventListener('abort', onAbort);
+      try { resolve(f()); } catch (e) { reject(e); }
+    };
+    const finish = (summary: RunSummary): ThreadRecordingResult => {
+      writer!.finish(summary);
+      return { end: summary.end, calls: summary.calls, trace: writer!.path };
+    };
+    /** Finishes the trace from whatever the guest thread completed, after it stopped for good (first reason wins). */
+    const cutShort = async (end: RecordedEnd) => {
+      if (stopping || settled) return;
+      stopping = true;
+      await worker.terminate();
+      await writerReady.catch(() => {});
+      settle(() => {
+        if (!writer) {
+          if (end.kind === 'error') throw new UserError(`recording failed: ${end.message}`);
+          throw new UserError(`recording stopped by ${describeStop(end)} before the guest started; no trace was written`,
+            (end.kind === 'signal' && STOP_SIGNALS[end.signal]) || EXIT_USAGE);
+        }
+        consumer.salvage(append);
+        return finish(runSummary(end, consumer.calls));
+      });
+    };
+    if (r.signal?.aborted) { void onAbort(); return; }
+    r.signal?.addEventListener('abort', onAbort, { once: true });
+
+    worker.on('message', (m: GuestThreadMessage) => {
+      switch (m.type) {
+        case 'header':
+          writerReady = TraceWriter.create(r.output, m.header, encodedModule, { level: r.level })
+            .then((w) => { writer = w; consumer.drain(append); })
+            .catch((e: unknown) => {
+              stopping = true;
+              void worker.terminate();
+              settle(() => { throw new UserError(`cannot write trace ${r.output}: ${(e as Error).message}`); });
+            });
+          return;
+        case 'chunk':
+          if (writer) consumer.drain(append);
+          return;
+        case 'output':
+          r.onOutput?.(m.stream, m.bytes);
+          return;
+        case 'end':
+          stopping = true;
+          void writerReady.then(() => {
+            settle(() => {
+              consumer.drain(append);
+              return finish(m.summary);
+            });
+            void worker.terminate();
+          });
+          return;
+        case 'fail':
+          if (m.user) {
+            // Bad input found while setting up (say, an import signature that does not match): no trace at all.
+            stopping = true;
+            void worker.terminate();
+            void writerReady.then(() => {
+              writer?.abandon();
+              settle(() => { throw new UserError(m.message); });
+            });
+          } else {
+            void cutShort({ kind: 'error', message: m.message });
+          }
+      }
+    });
+    worker.on('error', (e) => void cutShort({ kind: 'error', message: e.message }));
+    worker.on('exit', () => void cutShort({ kind: 'error', message: 'the guest thread ended unexpectedly' }));
+  });
+}
+
+const describeStop = (end: RecordedEnd): string => (end.kind === 'signal' ? end.signal : end.kind);
+
+/** Whether a guest's own end (not a cut) is what `end` is. */
+export const guestEnded = (end: RecordedEnd): end is RunEnd => end.kind === 'exit' || end.kind === 'trap';

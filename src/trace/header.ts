@@ -1,0 +1,184 @@
+// The trace's HEADER and FOOTER maps as types (FORMAT.md, "Header fields", "Footer fields"), and the one place
+// each is checked when read: anything a file can contain that does not fit is a TraceError naming the block,
+// never a crash further on. The container (writer.ts, reader.ts) stores both as plain msgpack maps.
+import type { RunEnd } from '../runtime/runtime.js';
+import { TraceError } from './errors.js';
+
+/** One function import of the recorded module, as the header lists it; events refer to it by index. */
+export interface ImportEntry {
+  module: string;
+  name: string;
+  /** Index of the preview1 function in the schema, for wasi_snapshot_preview1 imports wasi-trace knows. */
+  wasi?: number;
+}
+
+/** A directory the guest saw: a host directory, or an in-memory one (maybe copied from a host tree). */
+export type PreopenRecord =
+  | { guest: string; host: string }
+  | { guest: string; memory: true; copiedFrom?: string };
+
+export interface EngineRecord {
+  node: string;
+  v8: string;
+  platform: string;
+  arch: string;
+  /** The compiler tier guests were compiled with (absent in traces of wasi-trace before it was recorded). */
+  tiering?: string;
+}
+
+export interface TraceHeader {
+  tool: string;
+  toolVersion: string;
+  engine: EngineRecord;
+  argv: string[];
+  env: string[];
+  preopens: PreopenRecord[];
+  runtime: string;
+  imports: ImportEntry[];
+  module: { name: string; size: number; sha256: string };
+  startedAt: string;
+  timeUnit: string;
+}
+
+/** How a recorded run ended: as the guest ended it, or cut short by a signal or a host failure. */
+export type RecordedEnd = RunEnd | { kind: 'signal'; signal: string } | { kind: 'error'; message: string };
+
+/** The footer fields the recording sets (the writer adds the container fields below). */
+export interface RunSummary {
+  end: RecordedEnd;
+  /** Call events recorded (blob pieces are not calls). */
+  calls: number;
+  /** Calls per function (`fd_write`, or `module.name` for other imports); absent when the run was cut short. */
+  counts?: Record<string, number>;
+  /** Size and sha256 of guest memory when the run ended; absent when the run was cut short. */
+  memorySize?: number;
+  memoryHash?: string;
+}
+
+export interface TraceFooter extends RunSummary {
+  /** Container fields the writer adds: EVENTS frames, events (calls and blob pieces), frame offsets, sizes. */
+  frames: number;
+  events: number;
+  index: number[];
+  rawBytes: number;
+  storedBytes: number;
+}
+
+/** A one-line text for how a run ended: `exit code 3`, `trap (unreachable)`, `signal SIGINT`, ... */
+export function describeEnd(e: RecordedEnd): string {
+  switch (e.kind) {
+    case 'exit': return `exit code ${e.code}`;
+    case 'trap': return `trap (${e.message})`;
+    case 'signal': return `signal ${e.signal}`;
+    case 'error': return `host error (${e.message})`;
+  }
+}
+
+/** Whether two ends are the same (kind and what describes it). */
+export const sameEnd = (a: RecordedEnd, b: RecordedEnd): boolean => describeEnd(a) === describeEnd(b);
+
+// ---- checking what a file holds ------------------------------------------------------------------------
+
+type Map = Record<string, unknown>;
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isMap = (v: unknown): v is Map => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+/** A msgpack integer as a number: msgpackr gives 64-bit integers as bigints. */
+const count = (v: unknown): unknown => (typeof v === 'bigint' && v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+
+function bad(block: string, offset: number | undefined, what: string): never {
+  throw new TraceError(`corrupt trace: the ${block}${offset === undefined ? '' : ` at offset ${offset}`} ${what}`, offset);
+}
+
+function importEntry(v: unknown): ImportEntry | undefined {
+  if (!isMap(v) || !isString(v.module) || !isString(v.name)) return undefined;
+  const wasi = count(v.wasi);
+  if (wasi !== undefined && !isCount(wasi)) return undefined;
+  return wasi === undefined ? { module: v.module, name: v.name } : { module: v.module, name: v.name, wasi };
+}
+
+function preopen(v: unknown): PreopenRecord | undefined {
+  if (!isMap(v) || !isString(v.guest)) return undefined;
+  if (isString(v.host)) return { guest: v.guest, host: v.host };
+  if (v.memory === true) return isString(v.copiedFrom) ? { guest: v.guest, memory: true, copiedFrom: v.copiedFrom } : { guest: v.guest, memory: true };
+  return undefined;
+}
+
+/** The header map of a trace as a TraceHeader; TraceError naming the field that is missing or malformed. */
+export function parseHeader(map: Map, offset?: number): TraceHeader {
+  const fail = (what: string): never => bad('header block', offset, what);
+  const strings = (key: string): string[] => {
+    const v = map[key];
+    if (!Array.isArray(v) || !v.every(isString)) fail(`has no valid ${key} (a list of strings)`);
+    return v as string[];
+  };
+  const imports = map.imports;
+  if (!Array.isArray(imports)) fail('has no import table');
+  const table = (imports as unknown[]).map((e, i) => importEntry(e) ?? fail(`has a malformed import #${i}`));
+  const preopens = map.preopens === undefined ? [] : map.preopens;
+  if (!Array.isArray(preopens)) fail('has a malformed preopens list');
+  const dirs = (preopens as unknown[]).map((p, i) => preopen(p) ?? fail(`has a malformed preopen #${i}`));
+  const m = map.module;
+  if (!isMap(m) || !isString(m.name) || !isString(m.sha256) || !/^[0-9a-f]{64}$/.test(m.sha256) || !isCount(count(m.size))) {
+    fail('has no valid module description (name, size, sha256)');
+  }
+  const mod = m as Map;
+  const e = isMap(map.engine) ? map.engine : {};
+  const str = (v: unknown): string => (isString(v) ? v : '');
+  return {
+    tool: str(map.tool),
+    toolVersion: str(map.toolVersion),
+    engine: { node: str(e.node), v8: str(e.v8), platform: str(e.platform), arch: str(e.arch), ...(isString(e.tiering) && { tiering: e.tiering }) },
+    argv: strings('argv'),
+    env: strings('env'),
+    preopens: dirs,
+    runtime: str(map.runtime),
+    imports: table,
+    module: { name: mod.name as string, size: count(mod.size) as number, sha256: mod.sha256 as string },
+    startedAt: str(map.startedAt),
+    timeUnit: str(map.timeUnit) || 'ns',
+  };
+}
+
+function recordedEnd(v: unknown): RecordedEnd | undefined {
+  if (!isMap(v)) return undefined;
+  switch (v.kind) {
+    case 'exit': {
+      const code = count(v.code);
+      if (!isCount(code) && !(typeof code === 'number' && Number.isInteger(code))) return undefined;
+      return isString(v.signal) ? { kind: 'exit', code, signal: v.signal } : { kind: 'exit', code };
+    }
+    case 'trap': return isString(v.message) ? { kind: 'trap', message: v.message } : undefined;
+    case 'signal': return isString(v.signal) ? { kind: 'signal', signal: v.signal } : undefined;
+    case 'error': return isString(v.message) ? { kind: 'error', message: v.message } : undefined;
+    default: return undefined;
+  }
+}
+
+/** The footer map of a trace as a TraceFooter; TraceError naming the field that is missing or malformed. */
+export function parseFooter(map: Map, offset?: number): TraceFooter {
+  const fail = (what: string): never => bad('footer block', offset, what);
+  const end = recordedEnd(map.end) ?? fail('does not say how the run ended');
+  const n = (key: string): number => {
+    const v = count(map[key]);
+    return isCount(v) ? v : fail(`has no valid ${key}`);
+  };
+  const index = map.index;
+  if (!Array.isArray(index)) fail('has no frame index');
+  const offsets = (index as unknown[]).map((o, i) => { const v = count(o); return isCount(v) ? v : fail(`has a malformed index entry #${i}`); });
+  const footer: TraceFooter = {
+    end, calls: n('calls'), frames: n('frames'), events: n('events'), index: offsets, rawBytes: n('rawBytes'), storedBytes: n('storedBytes'),
+  };
+  if (map.counts !== undefined) {
+    const c = map.counts;
+    if (!isMap(c) || !Object.values(c).every((v) => isCount(count(v)))) fail('has malformed per-function counts');
+    footer.counts = Object.fromEntries(Object.entries(c as Map).map(([k, v]) => [k, count(v) as number]));
+  }
+  if (map.memorySize !== undefined) footer.memorySize = n('memorySize');
+  if (map.memoryHash !== undefined) {
+    if (!isString(map.memoryHash)) fail('has a malformed memory hash');
+    footer.memoryHash = map.memoryHash as string;
+  }
+  return footer;
+}

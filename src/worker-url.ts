@@ -1,0 +1,14 @@
+// Where a worker thread's script is. Workers run compiled JavaScript: when a module runs from its TypeScript source
+// (the test suite runs src/ through vitest), its worker script is taken from the build in dist/ instead
+// (`npm test` builds before it tests).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The URL of worker script `relative` (a .js name) beside the module at `base` (its import.meta.url). */
+export function workerUrl(relative: string, base: string): URL {
+  const url = new URL(relative, base);
+  if (!base.endsWith('.ts') || existsSync(fileURLToPath(url))) return url;
+  const at = url.href.lastIndexOf('/src/');
+  const built = new URL(`${url.href.slice(0, at)}/dist${url.href.slice(at)}`);
+  return existsSync(fileURLToPath(built)) ? built : url;
+}
