@@ -17,8 +17,11 @@ const COMMANDS = [runCommand, recordCommand, replayCommand, dumpCommand, infoCom
 /** Commands whose first positional is a module, after which every word belongs to the guest. */
 const GUEST_COMMANDS = new Set(['run', 'record']);
 /** Options of those commands that take a value (so their value is not mistaken for the module). */
-const VALUE_OPTIONS = new Set(['--env', '--runtime', '--dir', '--mem-dir', '--mem-file', '-o', '--output', '--level']);
-const FLAG_OPTIONS = new Set(['--inherit-env', '--debug', '--help', '-h', '--version', '--quiet', '--optimize']);
+const VALUE_OPTIONS = new Set([
+  '--env', '--runtime', '--dir', '--mem-dir', '--mem-file', '-o', '--output', '--level',
+  '--runs', '--jobs', '--timeout', '--fail-on', '--seed', '--shard',
+]);
+const FLAG_OPTIONS = new Set(['--inherit-env', '--debug', '--help', '-h', '--version', '--quiet', '--optimize', '--until-fail']);
 /** Stands in for the module path while yargs parses (yargs would mangle "-"). */
 const MODULE_PLACEHOLDER = 'MODULE';
 

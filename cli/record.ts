@@ -2,6 +2,7 @@
 // The guest runs in a worker thread; this thread writes the trace, so SIGINT/SIGTERM (or a crash of the guest
 // thread) still finishes a valid trace that says how the run ended.
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { EXIT_USAGE, STOP_SIGNALS, UserError } from '../src/errors.js';
@@ -12,8 +13,9 @@ import { guestSetup } from '../src/record/setup.js';
 import { guestFlags, guestOptions, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
 import { takeWorker } from './prewarm.js';
+import { huntOptions, runHunt, untilFailFlags, type UntilFailFlags } from './until-fail.js';
 
-interface RecordFlags extends GuestFlags { output: string; level: number }
+interface RecordFlags extends GuestFlags, UntilFailFlags { output: string; level: number }
 
 /**
  * UserError unless a trace can be created at `output`: checked before the guest starts, because the trace file
@@ -35,11 +37,12 @@ function checkWritable(output: string): void {
 export const recordCommand = {
   command: 'record <module> [args..]',
   describe: 'run a guest and record every call into a trace',
-  builder: (y: Argv) => guestFlags(y)
+  builder: (y: Argv) => untilFailFlags(guestFlags(y))
     .option('output', { alias: 'o', type: 'string', default: 'trace.bin', requiresArg: true, describe: 'where to write the trace' })
     .option('level', { type: 'number', default: RECORD_LEVEL, requiresArg: true, describe: 'zstd compression level, 1 (fastest) to 9' }),
   handler: async (flags: RecordFlags): Promise<number> => {
     if (!Number.isInteger(flags.level) || flags.level < 1 || flags.level > 9) throw new UserError(`--level ${flags.level}: use 1 to 9`);
+    const hunt = huntOptions(flags, availableParallelism());
     checkWritable(flags.output);
     const module = readModuleBytes(flags.module);
     const setup = guestSetup(guestOptions(flags));
@@ -49,11 +52,14 @@ export const recordCommand = {
     const handlers = Object.keys(STOP_SIGNALS).map((sig) => [sig, () => stop.abort(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     try {
+      if (hunt) return await runHunt(hunt, setup, module, flags.output, flags.level, stop.signal);
       // The guest thread was booted while the command line loaded.
       const r = await recordOnThread({ setup, module, output: flags.output, level: flags.level, signal: stop.signal, worker: takeWorker('record') });
       switch (r.end.kind) {
         case 'signal':
-          process.stderr.write(`wasi-trace: recording stopped by ${r.end.signal}; the trace holds every call made before it\n`);
+          process.stderr.write(r.trace === undefined
+            ? `wasi-trace: recording stopped by ${r.end.signal} before the guest started; no trace was written\n`
+            : `wasi-trace: recording stopped by ${r.end.signal}; the trace holds every call made before it\n`);
           return STOP_SIGNALS[r.end.signal] ?? EXIT_USAGE;
         case 'error':
           process.stderr.write(`wasi-trace: recording failed: ${r.end.message}\n`);

@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { replay, DivergenceError } from '../src/replay/replay.js';
 import { describeEnd, type RecordedEnd } from '../src/trace/header.js';
+import { signalExitCode } from '../src/errors.js';
 import { exitFor } from './exit.js';
 import { takeWorker } from './prewarm.js';
 
@@ -13,7 +14,7 @@ export const EXIT_INCOMPLETE = 124;
 interface ReplayFlags { trace: string; module?: string; quiet?: boolean; verify?: boolean }
 
 const exitForRecorded = (end: RecordedEnd): number =>
-  end.kind === 'signal' ? 128 + ({ SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[end.signal]! : end.kind === 'error' ? EXIT_INCOMPLETE : exitFor(end);
+  end.kind === 'signal' ? signalExitCode(end.signal) ?? EXIT_INCOMPLETE : end.kind === 'error' ? EXIT_INCOMPLETE : exitFor(end);
 
 export const replayCommand = {
   command: 'replay <trace>',

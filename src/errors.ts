@@ -13,3 +13,5 @@ export const EXIT_TRAP = 134;
 
 /** Signals wasi-trace stops a recording for, and the exit code a shell gives a process they end (128 + n). */
 export const STOP_SIGNALS: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+/** The exit code of a run ended by `signal` (the until-failure timeout records SIGALRM). */
+export const signalExitCode = (signal: string): number | undefined => ({ ...STOP_SIGNALS, SIGALRM: 142 } as Record<string, number>)[signal];

@@ -2,7 +2,7 @@
 // consumes (write data, paths, subscriptions) and the ranges it wrote (out-params, bounded by the counts it
 // returned). Recorder and replayer both use this, so they agree byte for byte.
 import {
-  memTypeSize, wasmParams, type FunctionDef, type Param, type WasmParam,
+  memTypeSize, SCALARS, STRUCTS, wasmParams, type FunctionDef, type Param, type WasmParam,
 } from '../abi/index.js';
 
 /** argc/buffer sizes of args_get and environ_get, which the schema cannot know. */
@@ -33,6 +33,11 @@ const u32 = (mem: Uint8Array, addr: number): number | undefined =>
   addr + 4 <= mem.length ? (mem[addr]! | (mem[addr + 1]! << 8) | (mem[addr + 2]! << 16) | (mem[addr + 3]! << 24)) >>> 0 : undefined;
 
 const inBounds = (mem: Uint8Array, addr: number, len: number): boolean => addr + len <= mem.length;
+
+/** An iovec's size and where its buf and buf_len fields are (ciovec has the same layout). */
+const IOVEC = STRUCTS.iovec.size;
+const IOV_BUF = STRUCTS.iovec.fields.find((f) => f.name === 'buf')!.offset;
+const IOV_LEN = STRUCTS.iovec.fields.find((f) => f.name === 'buf_len')!.offset;
 
 function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!.slice();
@@ -70,9 +75,9 @@ export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
         if (p.dir === 'in') {
           inputOps.push((mem, args, parts) => {
             const a = ptrArg(args, ptr); const n = ptrArg(args, len);
-            if (!inBounds(mem, a, n * 8)) return;
+            if (!inBounds(mem, a, n * IOVEC)) return;
             for (let i = 0; i < n; i++) {
-              const buf = u32(mem, a + i * 8)!; const bl = u32(mem, a + i * 8 + 4)!;
+              const buf = u32(mem, a + i * IOVEC + IOV_BUF)!; const bl = u32(mem, a + i * IOVEC + IOV_LEN)!;
               if (inBounds(mem, buf, bl)) parts.push(mem.subarray(buf, buf + bl));
             }
           });
@@ -82,9 +87,9 @@ export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
             if (!ok) return;
             let left = u32(mem, ptrArg(args, totalPtr)) ?? 0;
             const a = ptrArg(args, ptr); const n = ptrArg(args, len);
-            if (!inBounds(mem, a, n * 8)) return;
+            if (!inBounds(mem, a, n * IOVEC)) return;
             for (let i = 0; i < n && left > 0; i++) {
-              const buf = u32(mem, a + i * 8)!; const bl = Math.min(u32(mem, a + i * 8 + 4)!, left);
+              const buf = u32(mem, a + i * IOVEC + IOV_BUF)!; const bl = Math.min(u32(mem, a + i * IOVEC + IOV_LEN)!, left);
               if (bl > 0 && inBounds(mem, buf, bl)) out.push(buf, bl);
               left -= bl;
             }
@@ -133,7 +138,7 @@ export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
       }
       case 'argv': case 'argvBuf': {
         const list = lists[p.list];
-        const n = p.role === 'argv' ? list.count * 4 : list.bytes;
+        const n = p.role === 'argv' ? list.count * memTypeSize(SCALARS.pointer) : list.bytes;
         writeOps.push((mem, args, out, ok) => {
           const a = ptrArg(args, ptr);
           if (ok && n > 0 && inBounds(mem, a, n)) out.push(a, n);

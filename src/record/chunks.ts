@@ -24,6 +24,11 @@ export function createChunkPool(count: number, bytes: number): ChunkPool {
   };
 }
 
+/** Makes a pool that no thread uses any more ready for a new recording (every chunk free, counters zero). */
+export function resetChunkPool(pool: ChunkPool): void {
+  new Int32Array(pool.control).fill(0);
+}
+
 /** The guest side: hands out chunks to encode into, and marks them full for the writer side. */
 export class ChunkProducer {
   private readonly control: Int32Array;

@@ -1,12 +1,14 @@
-// The guest thread of a recording (pipeline.ts starts it): compiles the module, builds the guest's run from its
-// setup, runs it through the recording proxy and passes encoded events to the writer's thread in shared chunks
-// (chunks.ts). Messages out, in this order: header (as the run starts), chunk (a chunk is full; any number),
-// output (forwarded stdout/stderr), then end (with the footer fields) or fail (the run could not be set up or
-// the host failed).
+// The guest thread of a recording (pipeline.ts starts it): builds the guest's run from its setup, runs it through
+// the recording proxy and passes encoded events to the writer's thread in shared chunks (chunks.ts). A thread may
+// run one recording after another (record --until-fail): each start message is one run, and a module compiled
+// once (by the caller, or by this thread for the first run) is instantiated afresh for each.
+// Messages out for each run, in this order: header (as the run starts), chunk (a chunk is full; any number),
+// output (forwarded stdout/stderr), then end (with the footer fields) or fail (the run could not be set up or the
+// host failed).
 import { parentPort } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import { setTiering, type Tiering } from '../engine.js';
-import { compileModule } from '../module.js';
+import { compileModule, type LoadedModule } from '../module.js';
 import { providerFor } from '../run.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import type { RunSummary, TraceHeader } from '../trace/header.js';
@@ -14,11 +16,13 @@ import { ChunkProducer, type ChunkPool } from './chunks.js';
 import { prepareRecording, traceHeader } from './session.js';
 import { setupOptions, type GuestSetup } from './setup.js';
 
-/** The start message. */
+/** The start message of one run. */
 export interface GuestThreadStart {
   setup: GuestSetup;
-  /** The module as read (once) by the caller's thread, in shared memory; compiled here, where it runs. */
+  /** The module as read (once) by the caller's thread, in shared memory. */
   module: { name: string; bytes: Uint8Array };
+  /** The module compiled by the caller (a WebAssembly.Module crosses threads without recompiling), with its sha256. */
+  compiled?: { module: WebAssembly.Module; sha256: string };
   pool: ChunkPool;
   /** The caller's engine setting (V8 flags are shared; this module's record of them is not). */
   tiering: Tiering;
@@ -31,14 +35,18 @@ export type GuestThreadMessage =
   | { type: 'end'; end: RunEnd; summary: RunSummary }
   | { type: 'fail'; message: string; user: boolean };
 
-async function main({ setup, module, pool, tiering }: GuestThreadStart): Promise<void> {
+/** The module compiled by the caller, or compiled here. */
+const loadedModule = (m: GuestThreadStart): Promise<LoadedModule> | LoadedModule =>
+  (m.compiled ? { name: m.module.name, bytes: m.module.bytes, ...m.compiled } : compileModule(m.module.name, m.module.bytes));
+
+async function run(start: GuestThreadStart): Promise<void> {
   const port = parentPort!;
   const post = (m: GuestThreadMessage) => port.postMessage(m);
-  setTiering(tiering);
-  const loaded = await compileModule(module.name, module.bytes);
-  const options = setupOptions(setup, module.bytes, module.name, (stream, bytes) => post({ type: 'output', stream, bytes }));
+  setTiering(start.tiering);
+  const loaded = await loadedModule(start);
+  const options = setupOptions(start.setup, start.module.bytes, start.module.name, (stream, bytes) => post({ type: 'output', stream, bytes }));
   const provider = await providerFor(loaded, options);
-  const producer = new ChunkProducer(pool, () => post({ type: 'chunk' }));
+  const producer = new ChunkProducer(start.pool, () => post({ type: 'chunk' }));
   const session = prepareRecording(loaded, provider, options, (b, n) => producer.full(b.length, n), producer.first(), producer.progress);
   // The caller's thread writes the header and module while the guest already runs; events wait in the chunks.
   post({ type: 'header', header: traceHeader(loaded, options, session.table) });
@@ -47,8 +55,8 @@ async function main({ setup, module, pool, tiering }: GuestThreadStart): Promise
   post({ type: 'end', end, summary: session.summary(end) });
 }
 
-parentPort!.once('message', (data: GuestThreadStart) => {
-  main(data).catch((e: unknown) => {
+parentPort!.on('message', (start: GuestThreadStart) => {
+  run(start).catch((e: unknown) => {
     parentPort!.postMessage({ type: 'fail', message: (e as Error)?.message ?? String(e), user: e instanceof UserError } satisfies GuestThreadMessage);
   });
 });

@@ -5,19 +5,22 @@
 // the until-failure loop all record through recordOnThread.
 import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../worker-url.js';
-import { EXIT_USAGE, STOP_SIGNALS, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { engineFingerprint } from '../engine.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
 import type { RecordedEnd, RunSummary } from '../trace/header.js';
 import { TraceWriter, type EncodedModule } from '../trace/writer.js';
-import { ChunkConsumer, createChunkPool } from './chunks.js';
+import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
 import type { GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
 import { runSummary } from './session.js';
 import type { GuestSetup } from './setup.js';
 
 /** The guest thread's script; a caller may start a Worker on it early (it waits for its start message). */
 export const guestThreadUrl = workerUrl('./guest-thread.js', import.meta.url);
+
+/** How a run ended when its timeout stopped it: as if by SIGALRM, like a process under timeout(1) -s ALRM. */
+export const TIMEOUT_SIGNAL = 'SIGALRM';
 
 /** Chunks in flight between the guest thread and the writer. */
 const CHUNKS = 4;
@@ -31,12 +34,25 @@ export interface ThreadRecording {
   level: number;
   /** Stops the recording: the reason (a string such as "SIGINT") is recorded as the signal that stopped it. */
   signal?: AbortSignal;
+  /** Stops a guest still running this many milliseconds after it started, as if by SIGALRM (TIMEOUT_SIGNAL). */
+  timeoutMs?: number;
   /** A worker already started on guestThreadUrl (say, while a command line loads); else one is started. */
   worker?: Worker;
   /** Receives the guest's forwarded stdout/stderr (setup routes 'forward'). */
   onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void;
   /** The module's MODULE blocks, when the caller prepared them already. */
   encodedModule?: EncodedModule;
+  /** The module compiled by the caller (the guest thread then does not compile it again). */
+  compiled?: { module: WebAssembly.Module; sha256: string };
+  /** Chunks to reuse (they must not be in use); a new pool by default. */
+  pool?: ChunkPool;
+  /** Leave the worker running after a run that ended by itself, for another run (it is terminated otherwise). */
+  keepWorker?: boolean;
+  /**
+   * Whether to keep the trace of a run that ended this way (default: always). A trace not kept is removed
+   * without being finished (no fsync, no rename), and the result has no `trace`.
+   */
+  keep?: (end: RecordedEnd) => boolean;
 }
 
 export interface ThreadRecordingResult {
@@ -44,8 +60,8 @@ export interface ThreadRecordingResult {
   end: RecordedEnd;
   /** Calls recorded. */
   calls: number;
-  /** The finished trace (absolute path). */
-  trace: string;
+  /** The finished trace (absolute path); undefined when `keep` said not to keep it, or the run was stopped before it started. */
+  trace?: string;
 }
 
 /**
@@ -60,11 +76,15 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     bytes = new Uint8Array(new SharedArrayBuffer(r.module.bytes.length));
     bytes.set(r.module.bytes);
   }
-  const pool = createChunkPool(CHUNKS, MAX_FRAME_BYTES);
+  const pool = r.pool ?? createChunkPool(CHUNKS, MAX_FRAME_BYTES);
+  if (r.pool) resetChunkPool(pool);
   const consumer = new ChunkConsumer(pool);
   const worker = r.worker ?? new Worker(guestThreadUrl);
   worker.ref();
-  const start: GuestThreadStart = { setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering };
+  const start: GuestThreadStart = {
+    setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering,
+    ...(r.compiled && { compiled: r.compiled }),
+  };
   worker.postMessage(start);
   // Prepared while the guest thread compiles, so that only the small header is left once the guest runs.
   const encodedModule = r.encodedModule ?? TraceWriter.encodeModule(bytes);
@@ -76,14 +96,22 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   return new Promise<ThreadRecordingResult>((resolve, reject) => {
     let settled = false;
     let stopping = false;
+    let detach = () => {};
+    let timer: NodeJS.Timeout | undefined;
     const onAbort = () => void cutShort({ kind: 'signal', signal: String(r.signal?.reason ?? 'abort') });
     const settle = (f: () => ThreadRecordingResult) => {
       if (settled) return;
       settled = true;
       r.signal?.removeEventListener('abort', onAbort);
+      detach();
+      if (timer) clearTimeout(timer);
       try { resolve(f()); } catch (e) { reject(e); }
     };
     const finish = (summary: RunSummary): ThreadRecordingResult => {
+      if (r.keep && !r.keep(summary.end)) {
+        writer!.abandon();
+        return { end: summary.end, calls: summary.calls };
+      }
       writer!.finish(summary);
       return { end: summary.end, calls: summary.calls, trace: writer!.path };
     };
@@ -95,9 +123,9 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
       await writerReady.catch(() => {});
       settle(() => {
         if (!writer) {
+          // Stopped before the header was written: there is no trace to finish.
           if (end.kind === 'error') throw new UserError(`recording failed: ${end.message}`);
-          throw new UserError(`recording stopped by ${describeStop(end)} before the guest started; no trace was written`,
-            (end.kind === 'signal' && STOP_SIGNALS[end.signal]) || EXIT_USAGE);
+          return { end, calls: 0 };
         }
         consumer.salvage(append);
         return finish(runSummary(end, consumer.calls));
@@ -106,9 +134,10 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     if (r.signal?.aborted) { void onAbort(); return; }
     r.signal?.addEventListener('abort', onAbort, { once: true });
 
-    worker.on('message', (m: GuestThreadMessage) => {
+    const onMessage = (m: GuestThreadMessage) => {
       switch (m.type) {
         case 'header':
+          if (r.timeoutMs !== undefined) timer = setTimeout(() => void cutShort({ kind: 'signal', signal: TIMEOUT_SIGNAL }), r.timeoutMs);
           writerReady = TraceWriter.create(r.output, m.header, encodedModule, { level: r.level })
             .then((w) => { writer = w; consumer.drain(append); })
             .catch((e: unknown) => {
@@ -130,7 +159,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
               consumer.drain(append);
               return finish(m.summary);
             });
-            void worker.terminate();
+            if (r.keepWorker) worker.unref(); else void worker.terminate();
           });
           return;
         case 'fail':
@@ -146,13 +175,16 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
             void cutShort({ kind: 'error', message: m.message });
           }
       }
-    });
-    worker.on('error', (e) => void cutShort({ kind: 'error', message: e.message }));
-    worker.on('exit', () => void cutShort({ kind: 'error', message: 'the guest thread ended unexpectedly' }));
+    };
+    const onError = (e: Error) => void cutShort({ kind: 'error', message: e.message });
+    const onExit = () => void cutShort({ kind: 'error', message: 'the guest thread ended unexpectedly' });
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    // A kept worker carries on with other runs: this run's listeners go once it is settled.
+    detach = () => { worker.off('message', onMessage); worker.off('error', onError); worker.off('exit', onExit); };
   });
 }
-
-const describeStop = (end: RecordedEnd): string => (end.kind === 'signal' ? end.signal : end.kind);
 
 /** Whether a guest's own end (not a cut) is what `end` is. */
 export const guestEnded = (end: RecordedEnd): end is RunEnd => end.kind === 'exit' || end.kind === 'trap';

@@ -52,10 +52,12 @@ export async function record(options: RecordOptions): Promise<RecordResult> {
     ? readModuleBytes(options.module)
     : { name: options.moduleName ?? '<memory>', bytes: options.module };
   const forward = { stdout: options.stdout, stderr: options.stderr } as Record<'stdout' | 'stderr', ((b: Uint8Array) => void) | undefined>;
-  return recordOnThread({
+  const r = await recordOnThread({
     setup, module, output: options.output, level, signal: options.signal,
     onOutput: (stream, bytes) => forward[stream]?.(bytes),
   });
+  if (r.trace === undefined) throw new UserError(`recording stopped by ${String(options.signal?.reason)} before the guest started; no trace was written`);
+  return { end: r.end, calls: r.calls, trace: r.trace };
 }
 
 /** The same recording on this thread: events go straight from the recorder into the writer. */
