@@ -1,14 +1,12 @@
 // clock_*: realtime, monotonic, process and thread CPU time, in nanoseconds.
-import { ClockId, Errno } from '../abi/index.js';
-import { WasiError } from './errors.js';
+import { ClockId, Errno, WasiError } from '../abi/index.js';
+import { realtimeNs } from '../vfs/clock.js';
 import type { Family } from './context.js';
-
-const realtimeBase = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 
 /** Current value of a clock in ns; EINVAL for an unknown clock id. */
 export function now(id: number): bigint {
   switch (id) {
-    case ClockId.REALTIME: return realtimeBase + process.hrtime.bigint();
+    case ClockId.REALTIME: return realtimeNs();
     case ClockId.MONOTONIC: return process.hrtime.bigint();
     case ClockId.PROCESS_CPUTIME:
     case ClockId.THREAD_CPUTIME: {

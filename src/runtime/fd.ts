@@ -1,10 +1,7 @@
 // fd_*: operations on open fds, over the FileHandle/DirectoryNode interfaces of src/vfs.
-import {
-  ADVICE, ClockId, Errno, FdFlags, FDFLAGS, Filetype, FstFlags, right, STRUCTS, Whence,
-} from '../abi/index.js';
+import { ADVICE, ClockId, Errno, FDFLAGS, FdFlags, Filetype, FstFlags, right, STRUCTS, WasiError, Whence } from '../abi/index.js';
 import { DirectoryNode, type Stat } from '../vfs/types.js';
 import { now } from './clock.js';
-import { WasiError } from './errors.js';
 import { entryFiletype, type FdEntry, type FileEntry } from './fdtable.js';
 import type { Family, RuntimeContext } from './context.js';
 

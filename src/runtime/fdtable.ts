@@ -1,8 +1,7 @@
 // The fd table: the only place that assigns, looks up, moves and frees guest fd numbers.
 // Nothing renumbers an fd except renumber(); changing flags or rights keeps the fd and its position.
-import { Errno, Filetype, right, ALL_RIGHTS } from '../abi/index.js';
+import { ALL_RIGHTS, Errno, Filetype, right, WasiError } from '../abi/index.js';
 import { DirectoryNode, FileHandle } from '../vfs/types.js';
-import { WasiError } from './errors.js';
 
 /** One open description: what an fd refers to, its rights, flags and (for seekable files) its position. */
 export interface FdEntry {

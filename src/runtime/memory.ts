@@ -1,7 +1,6 @@
 // Bounds-checked access to the guest's linear memory. Every accessor throws WasiError(EFAULT) for a range
 // outside memory, so a guest's garbage pointer becomes an errno, never a host exception.
-import { Errno, STRUCTS, readStruct, writeStruct, type StructType } from '../abi/index.js';
-import { WasiError } from './errors.js';
+import { Errno, readStruct, STRUCTS, type StructType, WasiError, writeStruct } from '../abi/index.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

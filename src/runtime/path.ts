@@ -17,10 +17,9 @@
 //   a directory or an unfollowed symlink as the source → EPERM. A new name ending in '/' → ENOENT (symlink too).
 // - A last component '.' or '..' names no entry: rmdir and rename → EINVAL, unlink → EISDIR, creating → EEXIST.
 // - path_readlink truncates to the buffer (as wasmtime); EINVAL when the path is not a symlink.
-import { Errno, LookupFlags, OFlags, right, STRUCTS } from '../abi/index.js';
+import { Errno, LookupFlags, OFlags, right, STRUCTS, WasiError } from '../abi/index.js';
 import { ESCAPE, isAbsolute, resolve, type Resolved } from '../vfs/resolve.js';
 import type { DirectoryNode, Node } from '../vfs/types.js';
-import { WasiError } from './errors.js';
 import { filestatFields, requireRight, resolveTimes, VALID_FDFLAGS } from './fd.js';
 import { DIRECTORY_RIGHTS, FILE_RIGHTS, type DirEntryFd } from './fdtable.js';
 import type { Family, RuntimeContext } from './context.js';

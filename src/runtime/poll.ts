@@ -1,9 +1,9 @@
 // poll_oneoff: clock subscriptions (relative and absolute, any number) and fd subscriptions. Files and stdio
 // are always ready, so fd events are reported at once; otherwise the call sleeps until the earliest clock.
-import { ClockId, Errno, EventType, STRUCTS, SubclockFlags } from '../abi/index.js';
+import { ClockId, Errno, EventType, STRUCTS, SubclockFlags, WasiError } from '../abi/index.js';
 import { sleepSync } from '../vfs/stream.js';
 import { now } from './clock.js';
-import { errnoFrom, WasiError } from './errors.js';
+import { errnoFrom } from './errors.js';
 import type { Family, RuntimeContext } from './context.js';
 
 interface Ready { userdata: bigint; type: number; error: number; nbytes: bigint }

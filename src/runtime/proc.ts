@@ -1,6 +1,6 @@
 // proc_exit, proc_raise, sched_yield.
-import { Errno, SIGNAL } from '../abi/index.js';
-import { ProcExit, WasiError } from './errors.js';
+import { Errno, SIGNAL, WasiError } from '../abi/index.js';
+import { ProcExit } from './errors.js';
 import type { Family } from './context.js';
 
 /** Signals whose default action is to do nothing (POSIX: CHLD, CONT, URG, WINCH). */

@@ -1,7 +1,6 @@
 // sock_*: the builtin runtime has no sockets to hand out, so every fd is either not open (EBADF) or not a
 // socket (ENOTSOCK). Pointers are checked first, like every other call.
-import { Errno } from '../abi/index.js';
-import { WasiError } from './errors.js';
+import { Errno, WasiError } from '../abi/index.js';
 import type { Family, RuntimeContext } from './context.js';
 
 function notASocket(ctx: RuntimeContext, fd: number): never {
