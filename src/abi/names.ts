@@ -1,5 +1,6 @@
-// Names and numeric values of every preview1 enum and flag set, in the order of
-// ../shared/spec/typenames.witx (an enum's value is its index; a flag's bit is 1 << index).
+// Names and numeric values of every preview1 enum and flag set, in the order of the spec's typenames.witx (an
+// enum's value is its index; a flag's bit is 1 << index). The TS enums below abbreviate these arrays for code that
+// names values; test/abi/names.test.ts checks every member against its array.
 
 /** Declares an enum: value = index in `names`. */
 export interface EnumDef {
@@ -50,13 +51,29 @@ export const RIGHTS = flagsDef('rights', [
   'sock_shutdown', 'sock_accept',
 ]);
 
-/** Bit of the named right (rights are u64, so bigint). */
-export function right(name: (typeof RIGHTS.names)[number]): bigint {
+export type RightName = (typeof RIGHTS.names)[number];
+
+const rightIndex = (name: RightName): number => {
   const i = RIGHTS.names.indexOf(name);
   if (i < 0) throw new Error(`unknown right ${name}`);
-  return 1n << BigInt(i);
+  return i;
+};
+
+/** Bit of the named right as the u64 the guest passes and sees (bigint). */
+export function right(name: RightName): bigint {
+  return 1n << BigInt(rightIndex(name));
 }
 export const ALL_RIGHTS = (1n << BigInt(RIGHTS.names.length)) - 1n;
+
+/**
+ * The named rights as a number mask. All 30 rights fit in 31 bits, so `&`, `|` and `~` on these masks are exact;
+ * the runtime keeps an fd's rights this way (no BigInt arithmetic on the hot path).
+ */
+export function rightBits(...names: RightName[]): number {
+  let mask = 0;
+  for (const n of names) mask |= 1 << rightIndex(n);
+  return mask;
+}
 
 export const WHENCE = enumDef('whence', ['set', 'cur', 'end']);
 export enum Whence { SET = 0, CUR = 1, END = 2 }
@@ -102,6 +119,7 @@ export const ROFLAGS = flagsDef('roflags', ['recv_data_truncated']);
 export const SIFLAGS = flagsDef('siflags', []);
 export const SDFLAGS = flagsDef('sdflags', ['rd', 'wr']);
 export const PREOPENTYPE = enumDef('preopentype', ['dir']);
+export enum PreopenType { DIR = 0 }
 
 /** Every enum and flag set, for tests and generic decoders. */
 export const ALL_NAMED_TYPES: readonly (EnumDef | FlagsDef)[] = [
