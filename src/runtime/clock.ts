@@ -1,7 +1,7 @@
 // clock_*: realtime, monotonic, process and thread CPU time, in nanoseconds.
 import { ClockId, Errno, WasiError } from '../abi/index.js';
 import { realtimeNs } from '../vfs/clock.js';
-import type { Family } from './context.js';
+import { readOnly, type Family } from './context.js';
 
 /** Current value of a clock in ns; EINVAL for an unknown clock id. */
 export function now(id: number): bigint {
@@ -29,9 +29,6 @@ export function resolution(id: number): bigint {
 }
 
 export const clockFamily: Family = {
-  clock_res_get: (ctx, id: number, out: number) => { ctx.mem.setU64(out, resolution(id)); return Errno.SUCCESS; },
-  clock_time_get: (ctx, id: number, _precision: bigint, out: number) => {
-    ctx.mem.setU64(out, now(id));
-    return Errno.SUCCESS;
-  },
+  clock_res_get: readOnly((_ctx, id: number) => resolution(id)),
+  clock_time_get: readOnly((_ctx, id: number, _precision: bigint) => now(id)),
 };

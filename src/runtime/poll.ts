@@ -1,6 +1,6 @@
 // poll_oneoff: clock subscriptions (relative and absolute, any number) and fd subscriptions. Files and stdio
 // are always ready, so fd events are reported at once; otherwise the call sleeps until the earliest clock.
-import { ClockId, Errno, EventType, STRUCTS, SubclockFlags, WasiError } from '../abi/index.js';
+import { ClockId, Errno, EventType, SubclockFlags, WasiError } from '../abi/index.js';
 import { sleepSync } from '../vfs/stream.js';
 import { now } from './clock.js';
 import { errnoFrom } from './errors.js';
@@ -32,19 +32,15 @@ function fdReady(ctx: RuntimeContext, fd: number, type: number): { error: number
 }
 
 export const pollFamily: Family = {
-  /** EINVAL for zero subscriptions; per-subscription failures are reported in the event's error field. */
-  poll_oneoff: (ctx, inPtr: number, outPtr: number, nsubs: number, outCount: number) => {
+  /**
+   * Returns the events (as the schema's event records) that are ready. EINVAL for zero subscriptions; per-subscription
+   * failures are reported in the event's error field.
+   */
+  poll_oneoff: (ctx, subs: readonly Record<string, number | bigint>[], nsubs: number) => {
     if (nsubs === 0) throw new WasiError(Errno.INVAL);
-    const subSize = STRUCTS.subscription.size;
-    const evSize = STRUCTS.event.size;
-    ctx.mem.check(inPtr, nsubs * subSize);
-    ctx.mem.check(outPtr, nsubs * evSize);
-    ctx.mem.check(outCount, 4);
-
     const ready: Ready[] = [];
     const clocks: { userdata: bigint; at: bigint }[] = [];
-    for (let i = 0; i < nsubs; i++) {
-      const sub = ctx.mem.readStruct(inPtr + i * subSize, STRUCTS.subscription);
+    for (const sub of subs) {
       const userdata = BigInt(sub.userdata!);
       const type = Number(sub.tag);
       if (type === EventType.CLOCK) {
@@ -68,12 +64,8 @@ export const pollFamily: Family = {
     for (const c of clocks) {
       if (c.at <= t) ready.push({ userdata: c.userdata, type: EventType.CLOCK, error: Errno.SUCCESS, nbytes: 0n });
     }
-
-    ready.forEach((r, i) => ctx.mem.writeStruct(outPtr + i * evSize, STRUCTS.event, {
-      userdata: r.userdata, error: r.error, type: r.type,
-      'fd_readwrite.nbytes': r.nbytes, 'fd_readwrite.flags': 0,
+    return ready.map((r) => ({
+      userdata: r.userdata, error: r.error, type: r.type, 'fd_readwrite.nbytes': r.nbytes, 'fd_readwrite.flags': 0,
     }));
-    ctx.mem.setU32(outCount, ready.length);
-    return Errno.SUCCESS;
   },
 };
