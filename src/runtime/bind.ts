@@ -4,6 +4,7 @@
 // schema's types. Nothing else in the runtime reads an argument pointer or writes an out-param.
 //
 // Contracts of every bound function:
+// - A precheck of the scalar arguments, when the implementation has one, runs first (context.ts).
 // - Checks run in schema param order: strings are decoded (EFAULT, EINVAL for an interior NUL, EILSEQ), iovec
 //   arrays and their buffers, byte buffers and input struct arrays are bounds-checked (EFAULT), and so are
 //   out-pointers — the latter after the implementation returns when it is read-only (context.ts).
@@ -79,7 +80,7 @@ function writeStrings(mem: GuestMemory, ptrs: number, buf: number, list: readonl
 const HELPERS = { Iovecs, STRUCTS, fault, setU64, readArray, writeArray, checkStrings, writeStrings, writeStruct };
 
 interface Generated {
-  /** The body of a factory (ctx, impl, fail, helpers, types) → the wasm import. */
+  /** The body of a factory (ctx, impl, precheck, fail, helpers, types) → the wasm import. */
   readonly source: string;
   /** The struct types the source names as types[i]. */
   readonly types: readonly StructType[];
@@ -88,7 +89,7 @@ interface Generated {
 }
 
 /** Generates the import of `def`; see the contracts at the top of this file. */
-function generate(def: FunctionDef, readOnly: boolean): Generated {
+function generate(def: FunctionDef, readOnly: boolean, precheck = false): Generated {
   const wasm = wasmParams(def);
   const arg = (name: string): string => {
     const i = wasm.findIndex((w) => w.name === name);
@@ -174,7 +175,12 @@ function generate(def: FunctionDef, readOnly: boolean): Generated {
 
   const call = `impl(${implArgs.join(', ')})`;
   const usesMemory = def.params.some((p) => p.role !== 'scalar');
-  const body = [...(usesMemory ? ['const mem = ctx.mem;', 'mem.refresh();'] : []), ...before];
+  const scalars = def.params.filter((p) => p.role === 'scalar').map((p) => arg(p.name));
+  const body = [
+    ...(precheck ? [`precheck(${['ctx', ...scalars].join(', ')});`] : []),
+    ...(usesMemory ? ['const mem = ctx.mem;', 'mem.refresh();'] : []),
+    ...before,
+  ];
   if (def.result === 'none') {
     body.push(`${call};`, 'return;');
   } else {
@@ -188,7 +194,8 @@ function generate(def: FunctionDef, readOnly: boolean): Generated {
     '"use strict";',
     `const { ${Object.keys(HELPERS).join(', ')} } = helpers;`,
     ...setup,
-    `// ${def.name}(${legend})${readOnly ? ', read-only: out-pointers are checked after the call' : ''}`,
+    `// ${def.name}(${legend})${readOnly ? ', read-only: out-pointers are checked after the call' : ''}` +
+      `${precheck ? ', scalars prechecked' : ''}`,
     `return function ${def.name}(${wasm.map((_, i) => `p${i}`).join(', ')}) {`,
     '  try {',
     ...body.map((l) => `    ${l}`),
@@ -200,14 +207,15 @@ function generate(def: FunctionDef, readOnly: boolean): Generated {
   return { source, types, arity: implArgs.length - 1 };
 }
 
-type Factory = (ctx: RuntimeContext, impl: Implementation, fail: (e: unknown) => number, helpers: typeof HELPERS, types: readonly StructType[]) => WasmImport;
+type Factory = (ctx: RuntimeContext, impl: Implementation, precheck: Implementation | undefined, fail: (e: unknown) => number,
+  helpers: typeof HELPERS, types: readonly StructType[]) => WasmImport;
 const factories = new Map<string, { factory: Factory; types: readonly StructType[] }>();
 
 const normalise = (b: Implementation | Bound): Bound => (typeof b === 'function' ? { impl: b, readOnly: false } : b);
 
 /** The generated source of a function's import (for tests and for reading what a binding does). */
-export function bindingSource(name: string, readOnly = false): string {
-  return generate(fnDef(name), readOnly).source;
+export function bindingSource(name: string, readOnly = false, precheck = false): string {
+  return generate(fnDef(name), readOnly, precheck).source;
 }
 
 function fnDef(name: string): FunctionDef {
@@ -222,19 +230,19 @@ function fnDef(name: string): FunctionDef {
  * and `onInternalError` is told.
  */
 export function bindFunction(name: string, bound: Implementation | Bound, ctx: RuntimeContext, onInternalError?: (e: unknown) => void): WasmImport {
-  const { impl, readOnly } = normalise(bound);
-  const key = `${name}/${readOnly}`;
+  const { impl, readOnly, precheck } = normalise(bound);
+  const key = `${name}/${readOnly}/${precheck !== undefined}`;
   let f = factories.get(key);
   if (f === undefined) {
-    const g = generate(fnDef(name), readOnly);
-    f = { factory: new Function('ctx', 'impl', 'fail', 'helpers', 'types', g.source) as Factory, types: g.types };
+    const g = generate(fnDef(name), readOnly, precheck !== undefined);
+    f = { factory: new Function('ctx', 'impl', 'precheck', 'fail', 'helpers', 'types', g.source) as Factory, types: g.types };
     factories.set(key, f);
   }
   const fail = (e: unknown): number => {
     if (e instanceof ProcExit) throw e;
     return errnoFrom(e, onInternalError);
   };
-  return f.factory(ctx, impl, fail, HELPERS, f.types);
+  return f.factory(ctx, impl, precheck, fail, HELPERS, f.types);
 }
 
 /** How many values an implementation of `name` receives after the context (for checking implementations). */

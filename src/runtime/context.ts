@@ -26,6 +26,11 @@ export type Implementation = (ctx: RuntimeContext, ...args: any[]) => any;
 export interface Bound {
   readonly impl: Implementation;
   /**
+   * Checks the scalar arguments (the context, then the scalar params in schema order) before any guest memory is
+   * looked at, so its errno wins over EFAULT — for rules such as poll_oneoff's EINVAL for zero subscriptions.
+   */
+  readonly precheck?: Implementation;
+  /**
    * The implementation changes nothing (it only reads state): its out-params are bounds-checked after it returns
    * instead of before, so its own errno (EBADF, EINVAL) wins over EFAULT for a bad out-pointer, as in wasmtime.
    * Functions whose out sizes depend on the result (args_get, environ_get) must be read-only.

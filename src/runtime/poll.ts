@@ -31,41 +31,44 @@ function fdReady(ctx: RuntimeContext, fd: number, type: number): { error: number
   }
 }
 
-export const pollFamily: Family = {
-  /**
-   * Returns the events (as the schema's event records) that are ready. EINVAL for zero subscriptions; per-subscription
-   * failures are reported in the event's error field.
-   */
-  poll_oneoff: (ctx, subs: readonly Record<string, number | bigint>[], nsubs: number) => {
-    if (nsubs === 0) throw new WasiError(Errno.INVAL);
-    const ready: Ready[] = [];
-    const clocks: { userdata: bigint; at: bigint }[] = [];
-    for (const sub of subs) {
-      const userdata = BigInt(sub.userdata!);
-      const type = Number(sub.tag);
-      if (type === EventType.CLOCK) {
-        const at = deadline(sub);
-        if (typeof at === 'number') ready.push({ userdata, type, error: at, nbytes: 0n });
-        else clocks.push({ userdata, at });
-      } else if (type === EventType.FD_READ || type === EventType.FD_WRITE) {
-        ready.push({ userdata, type, ...fdReady(ctx, Number(sub['fd_readwrite.file_descriptor']), type) });
-      } else {
-        throw new WasiError(Errno.INVAL);
-      }
+/** Returns the events that are ready, as the schema's event records; per-subscription failures go in their error. */
+function pollOneoff(ctx: RuntimeContext, subs: readonly Record<string, number | bigint>[]): Record<string, number | bigint>[] {
+  const ready: Ready[] = [];
+  const clocks: { userdata: bigint; at: bigint }[] = [];
+  for (const sub of subs) {
+    const userdata = BigInt(sub.userdata!);
+    const type = Number(sub.tag);
+    if (type === EventType.CLOCK) {
+      const at = deadline(sub);
+      if (typeof at === 'number') ready.push({ userdata, type, error: at, nbytes: 0n });
+      else clocks.push({ userdata, at });
+    } else if (type === EventType.FD_READ || type === EventType.FD_WRITE) {
+      ready.push({ userdata, type, ...fdReady(ctx, Number(sub['fd_readwrite.file_descriptor']), type) });
+    } else {
+      throw new WasiError(Errno.INVAL);
     }
+  }
 
-    if (ready.length === 0 && clocks.length > 0) {
-      const earliest = clocks.reduce((m, c) => (c.at < m ? c.at : m), clocks[0]!.at);
-      for (let left = earliest - now(ClockId.MONOTONIC); left > 0n; left = earliest - now(ClockId.MONOTONIC)) {
-        sleepSync(Number(left) / 1e6);
-      }
+  if (ready.length === 0 && clocks.length > 0) {
+    const earliest = clocks.reduce((m, c) => (c.at < m ? c.at : m), clocks[0]!.at);
+    for (let left = earliest - now(ClockId.MONOTONIC); left > 0n; left = earliest - now(ClockId.MONOTONIC)) {
+      sleepSync(Number(left) / 1e6);
     }
-    const t = now(ClockId.MONOTONIC);
-    for (const c of clocks) {
-      if (c.at <= t) ready.push({ userdata: c.userdata, type: EventType.CLOCK, error: Errno.SUCCESS, nbytes: 0n });
-    }
-    return ready.map((r) => ({
-      userdata: r.userdata, error: r.error, type: r.type, 'fd_readwrite.nbytes': r.nbytes, 'fd_readwrite.flags': 0,
-    }));
+  }
+  const t = now(ClockId.MONOTONIC);
+  for (const c of clocks) {
+    if (c.at <= t) ready.push({ userdata: c.userdata, type: EventType.CLOCK, error: Errno.SUCCESS, nbytes: 0n });
+  }
+  return ready.map((r) => ({
+    userdata: r.userdata, error: r.error, type: r.type, 'fd_readwrite.nbytes': r.nbytes, 'fd_readwrite.flags': 0,
+  }));
+}
+
+export const pollFamily: Family = {
+  poll_oneoff: {
+    /** EINVAL for zero subscriptions, whatever the pointers are (as wasmtime). */
+    precheck: (_ctx, nsubs: number) => { if (nsubs === 0) throw new WasiError(Errno.INVAL); },
+    impl: pollOneoff,
+    readOnly: false,
   },
 };

@@ -158,6 +158,20 @@ describe('EFAULT and failing calls write nothing', () => {
     expect(fns.clock_res_get!(99, PAGE)).toBe(Errno.INVAL);
     expect(fns.fd_filestat_get!(99, PAGE)).toBe(Errno.FAULT);
     expect(fns.fd_tell!(99, PAGE)).toBe(Errno.FAULT);
+    expect(fns.poll_oneoff!(PAGE + 8, PAGE + 8, 0, PAGE)).toBe(Errno.INVAL); // its precheck: zero subscriptions
+    expect(fns.poll_oneoff!(PAGE + 8, 0, 1, 0)).toBe(Errno.FAULT);
+  });
+
+  it('a precheck sees the scalar arguments in schema order and runs before any memory is looked at', () => {
+    const t = setup();
+    const seen: unknown[][] = [];
+    const f = bindFunction('fd_pread', {
+      impl: () => 0, readOnly: false,
+      precheck: (_c, ...scalars) => { seen.push(scalars); if (scalars[0] === 99) throw new WasiError(Errno.BADF); },
+    }, t.ctx);
+    expect(f(99, PAGE, 1, 5n, PAGE)).toBe(Errno.BADF);
+    expect(f(3, PAGE, 1, 5n, PAGE)).toBe(Errno.FAULT);
+    expect(seen).toEqual([[99, 5n], [3, 5n]]);
   });
 });
 
