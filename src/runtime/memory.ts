@@ -1,7 +1,7 @@
 // Bounds-checked access to the guest's linear memory. Every accessor throws WasiError(EFAULT) for a range
 // outside memory, so a guest's garbage pointer becomes an errno, never a host exception. The binding layer
 // (bind.ts) is the only code that reads arguments and writes out-params through it.
-import { Errno, readStruct, type StructType, WasiError, writeStruct } from '../abi/index.js';
+import { Errno, WasiError } from '../abi/index.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -64,15 +64,6 @@ export class GuestMemory {
   slice(ptr: number, len: number): Uint8Array {
     this.check(ptr, len);
     return new Uint8Array(this.buffer, ptr >>> 0, len >>> 0);
-  }
-
-  readStruct(ptr: number, t: StructType): Record<string, number | bigint> {
-    this.check(ptr, t.size);
-    return readStruct(this.dv, ptr >>> 0, t);
-  }
-  writeStruct(ptr: number, t: StructType, values: Record<string, number | bigint>): void {
-    this.check(ptr, t.size);
-    writeStruct(this.dv, ptr >>> 0, t, values);
   }
 
   /** A UTF-8 string argument (such as a path). EINVAL for an interior NUL, EILSEQ for invalid UTF-8. */

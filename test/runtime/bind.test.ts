@@ -2,7 +2,7 @@
 // the schema's types at their offsets and sizes, EFAULT before anything is written, errors turned into errnos.
 import { describe, expect, it } from 'vitest';
 import { ClockId, Errno, FUNCTIONS, STRUCTS, WasiError, readStruct, wasmParams, writeStruct } from '../../src/abi/index.js';
-import { bindFunction, implementationArity } from '../../src/runtime/bind.js';
+import { bindFunction, bindingSource, implementationArity } from '../../src/runtime/bind.js';
 import { readOnly, type Bound, type Implementation, type RuntimeContext } from '../../src/runtime/context.js';
 import { ProcExit } from '../../src/runtime/errors.js';
 import { FdTable } from '../../src/runtime/fdtable.js';
@@ -176,6 +176,15 @@ describe('EFAULT and failing calls write nothing', () => {
 });
 
 describe('inputs', () => {
+  it('are checked in schema order: a bad string before a bad buffer, bad iovecs before a bad out-pointer', () => {
+    const t = setup();
+    t.bytes.set([0x61, 0, 0x62], 300);
+    expect(t.bind('path_readlink', () => 0)(3, 300, 3, PAGE, 8, PAGE)).toBe(Errno.INVAL);
+    expect(t.bind('fd_read', () => 0)(3, 100, MAX_IOVECS + 1, PAGE)).toBe(Errno.INVAL);
+    expect(t.calls).toHaveLength(0);
+  });
+
+
   it('iovecs: the buffers, checked before the call; the same Iovecs object on every call (nothing allocated for it)', () => {
     const t = setup();
     const seen: { count: number; total: number; texts: string[]; obj: Iovecs }[] = [];
@@ -272,6 +281,14 @@ describe('errors', () => {
 });
 
 describe('the builtin implementations against the schema', () => {
+  it('bindingSource shows the generated import: one straight-line function of exactly the wasm params', () => {
+    const src = bindingSource('fd_write');
+    expect(src).toContain('return function fd_write(p0, p1, p2, p3) {');
+    expect(src).toContain('// fd_write(p0 = fd, p1 = iovs, p2 = iovs_len, p3 = nwritten)');
+    expect(src).toContain('impl(ctx, p0, a_iovs)');
+  });
+
+
   it('every preview1 function is implemented, with no more params than the schema hands over', () => {
     for (const def of FUNCTIONS) {
       const b = IMPLEMENTATIONS.get(def.name);
