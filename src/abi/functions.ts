@@ -1,5 +1,5 @@
 // The declarative schema of all 46 wasi_snapshot_preview1 functions, in spec order
-// (../shared/spec/wasi_snapshot_preview1.witx). Everything that needs to know what a call means —
+// (the spec's wasi_snapshot_preview1.witx). Everything that needs to know what a call means —
 // the runtime's marshalling, the proxy's memory-write capture, the replayer's checks, the dump — reads it here.
 import { SCALARS, STRUCTS, type MemType, type ScalarType, type StructType } from './types.js';
 
@@ -23,8 +23,14 @@ export type Param =
   | { readonly name: string; readonly role: 'buffer'; readonly used?: string; readonly dirents?: true }
   /** A pointer the call writes one value of `type` to, on success. */
   | { readonly name: string; readonly role: 'out'; readonly type: MemType }
-  /** A pointer to `count` structs (count: the name of another param, scalar or out). */
-  | { readonly name: string; readonly role: 'array'; readonly dir: 'in' | 'out'; readonly type: StructType; readonly count: string }
+  /**
+   * A pointer to `count` structs (count: the name of another param, scalar or out). An 'out' array whose count is
+   * an out-param (what the call wrote) names in `capacity` the scalar param that says how many structs it holds.
+   */
+  | {
+    readonly name: string; readonly role: 'array'; readonly dir: 'in' | 'out'; readonly type: StructType; readonly count: string;
+    readonly capacity?: string;
+  }
   /** args_get/environ_get: the pointer array and the string buffer, sized by the run's args or environment. */
   | { readonly name: string; readonly role: 'argv' | 'argvBuf'; readonly list: 'args' | 'environ' };
 
@@ -96,7 +102,7 @@ const DEFS: Def[] = [
   ['path_unlink_file', 'path', [fd(), str('path')]],
   ['poll_oneoff', 'poll', [
     { name: 'in', role: 'array', dir: 'in', type: STRUCTS.subscription, count: 'nsubscriptions' },
-    { name: 'out', role: 'array', dir: 'out', type: STRUCTS.event, count: 'nevents' },
+    { name: 'out', role: 'array', dir: 'out', type: STRUCTS.event, count: 'nevents', capacity: 'nsubscriptions' },
     scalarP('nsubscriptions', T.size), out('nevents', T.size)]],
   ['proc_exit', 'proc', [scalarP('rval', T.exitcode)], 'none'],
   ['proc_raise', 'proc', [scalarP('sig', T.signal)]],

@@ -1,5 +1,6 @@
-// Names and numeric values of every preview1 enum and flag set, in the order of
-// ../shared/spec/typenames.witx (an enum's value is its index; a flag's bit is 1 << index).
+// Names and numeric values of every preview1 enum and flag set, in the order of the spec's typenames.witx (an
+// enum's value is its index; a flag's bit is 1 << index). The TS enums below abbreviate these arrays for code that
+// names values; test/abi/names.test.ts checks every member against its array.
 
 /** Declares an enum: value = index in `names`. */
 export interface EnumDef {
@@ -50,13 +51,36 @@ export const RIGHTS = flagsDef('rights', [
   'sock_shutdown', 'sock_accept',
 ]);
 
-/** Bit of the named right (rights are u64, so bigint). */
-export function right(name: (typeof RIGHTS.names)[number]): bigint {
+export type RightName = (typeof RIGHTS.names)[number];
+
+const rightIndex = (name: RightName): number => {
   const i = RIGHTS.names.indexOf(name);
   if (i < 0) throw new Error(`unknown right ${name}`);
-  return 1n << BigInt(i);
+  return i;
+};
+
+/** Bit of the named right as the u64 the guest passes and sees (bigint). */
+export function right(name: RightName): bigint {
+  return 1n << BigInt(rightIndex(name));
 }
 export const ALL_RIGHTS = (1n << BigInt(RIGHTS.names.length)) - 1n;
+
+/**
+ * Each right as a number bit. All 30 rights fit in 31 bits, so `&`, `|` and `~` on masks of them are exact; the
+ * runtime keeps an fd's rights this way (no BigInt arithmetic per call).
+ */
+export enum Rights {
+  FD_DATASYNC = 1 << 0, FD_READ = 1 << 1, FD_SEEK = 1 << 2, FD_FDSTAT_SET_FLAGS = 1 << 3, FD_SYNC = 1 << 4,
+  FD_TELL = 1 << 5, FD_WRITE = 1 << 6, FD_ADVISE = 1 << 7, FD_ALLOCATE = 1 << 8, PATH_CREATE_DIRECTORY = 1 << 9,
+  PATH_CREATE_FILE = 1 << 10, PATH_LINK_SOURCE = 1 << 11, PATH_LINK_TARGET = 1 << 12, PATH_OPEN = 1 << 13,
+  FD_READDIR = 1 << 14, PATH_READLINK = 1 << 15, PATH_RENAME_SOURCE = 1 << 16, PATH_RENAME_TARGET = 1 << 17,
+  PATH_FILESTAT_GET = 1 << 18, PATH_FILESTAT_SET_SIZE = 1 << 19, PATH_FILESTAT_SET_TIMES = 1 << 20,
+  FD_FILESTAT_GET = 1 << 21, FD_FILESTAT_SET_SIZE = 1 << 22, FD_FILESTAT_SET_TIMES = 1 << 23, PATH_SYMLINK = 1 << 24,
+  PATH_REMOVE_DIRECTORY = 1 << 25, PATH_UNLINK_FILE = 1 << 26, POLL_FD_READWRITE = 1 << 27, SOCK_SHUTDOWN = 1 << 28,
+  SOCK_ACCEPT = 1 << 29,
+}
+/** Every right, as a number mask. */
+export const ALL_RIGHT_BITS = 2 ** RIGHTS.names.length - 1;
 
 export const WHENCE = enumDef('whence', ['set', 'cur', 'end']);
 export enum Whence { SET = 0, CUR = 1, END = 2 }
@@ -102,6 +126,7 @@ export const ROFLAGS = flagsDef('roflags', ['recv_data_truncated']);
 export const SIFLAGS = flagsDef('siflags', []);
 export const SDFLAGS = flagsDef('sdflags', ['rd', 'wr']);
 export const PREOPENTYPE = enumDef('preopentype', ['dir']);
+export enum PreopenType { DIR = 0 }
 
 /** Every enum and flag set, for tests and generic decoders. */
 export const ALL_NAMED_TYPES: readonly (EnumDef | FlagsDef)[] = [

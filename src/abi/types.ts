@@ -1,5 +1,5 @@
 // Sizes and field offsets of every preview1 type that crosses guest memory
-// (../shared/spec/typenames.witx, wasm32 layout), with generic readers and writers.
+// (the spec's typenames.witx, wasm32 layout), with generic readers and writers.
 import {
   ADVICE, CLOCKID, ERRNO, EVENTRWFLAGS, EVENTTYPE, FDFLAGS, FILETYPE, FSTFLAGS, LOOKUPFLAGS, OFLAGS, PREOPENTYPE,
   RIFLAGS, RIGHTS, ROFLAGS, SDFLAGS, SIFLAGS, SIGNAL, SUBCLOCKFLAGS, WHENCE, type EnumDef, type FlagsDef,

@@ -1,14 +1,12 @@
 // clock_*: realtime, monotonic, process and thread CPU time, in nanoseconds.
-import { ClockId, Errno } from '../abi/index.js';
-import { WasiError } from './errors.js';
-import type { Family } from './context.js';
-
-const realtimeBase = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+import { ClockId, Errno, WasiError } from '../abi/index.js';
+import { realtimeNs } from '../vfs/clock.js';
+import { readOnly, type Family } from './context.js';
 
 /** Current value of a clock in ns; EINVAL for an unknown clock id. */
 export function now(id: number): bigint {
   switch (id) {
-    case ClockId.REALTIME: return realtimeBase + process.hrtime.bigint();
+    case ClockId.REALTIME: return realtimeNs();
     case ClockId.MONOTONIC: return process.hrtime.bigint();
     case ClockId.PROCESS_CPUTIME:
     case ClockId.THREAD_CPUTIME: {
@@ -31,9 +29,6 @@ export function resolution(id: number): bigint {
 }
 
 export const clockFamily: Family = {
-  clock_res_get: (ctx, id: number, out: number) => { ctx.mem.setU64(out, resolution(id)); return Errno.SUCCESS; },
-  clock_time_get: (ctx, id: number, _precision: bigint, out: number) => {
-    ctx.mem.setU64(out, now(id));
-    return Errno.SUCCESS;
-  },
+  clock_res_get: readOnly((_ctx, id: number) => resolution(id)),
+  clock_time_get: readOnly((_ctx, id: number, _precision: bigint) => now(id)),
 };

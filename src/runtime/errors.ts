@@ -1,12 +1,6 @@
-// The one place where host failures become preview1 errnos, and the exceptions the runtime uses to unwind.
-import { Errno, errnoName } from '../abi/index.js';
-
-/** Thrown by runtime and vfs code to make the current call return `errno` to the guest. */
-export class WasiError extends Error {
-  constructor(readonly errno: Errno, detail?: string) {
-    super(detail ? `${errnoName(errno)}: ${detail}` : errnoName(errno));
-  }
-}
+// The one place where host failures become preview1 errnos (errnoFrom), and the exception that ends a run
+// (ProcExit). The errno error type itself, WasiError, lives in src/abi so that src/vfs can throw it too.
+import { Errno, WasiError } from '../abi/index.js';
 
 /** Thrown by proc_exit (and by a fatal proc_raise) to end the run; never turned into an errno. */
 export class ProcExit extends Error {

@@ -1,14 +1,16 @@
 // The fd table: the only place that assigns, looks up, moves and frees guest fd numbers.
 // Nothing renumbers an fd except renumber(); changing flags or rights keeps the fd and its position.
-import { Errno, Filetype, right, ALL_RIGHTS } from '../abi/index.js';
+import { ALL_RIGHT_BITS, Errno, Filetype, RIGHTS, Rights, WasiError } from '../abi/index.js';
 import { DirectoryNode, FileHandle } from '../vfs/types.js';
-import { WasiError } from './errors.js';
 
-/** One open description: what an fd refers to, its rights, flags and (for seekable files) its position. */
+/**
+ * One open description: what an fd refers to, its rights, flags and (for seekable files) its position. Rights are
+ * number masks of Rights bits (every preview1 right fits, so no BigInt arithmetic per call).
+ */
 export interface FdEntry {
   readonly handle: FileHandle | DirectoryNode;
-  rightsBase: bigint;
-  rightsInheriting: bigint;
+  rightsBase: number;
+  rightsInheriting: number;
   fdflags: number;
   position: bigint;
   /** Guest path of a preopened directory (fd_prestat_*), or undefined. */
@@ -20,18 +22,27 @@ export interface FdEntry {
 export type FileEntry = FdEntry & { readonly handle: FileHandle };
 export type DirEntryFd = FdEntry & { readonly handle: DirectoryNode };
 
+const R = Rights;
 /** Rights of a stdio stream: read/write and poll, no seek/tell (so libc's isatty sees a terminal-like fd). */
-export const STREAM_RIGHTS =
-  right('fd_read') | right('fd_write') | right('poll_fd_readwrite') | right('fd_fdstat_set_flags') |
-  right('fd_filestat_get') | right('fd_sync') | right('fd_datasync');
-export const FILE_RIGHTS = ALL_RIGHTS & ~(right('path_create_directory') | right('path_create_file') |
-  right('path_link_source') | right('path_link_target') | right('path_open') | right('fd_readdir') |
-  right('path_readlink') | right('path_rename_source') | right('path_rename_target') | right('path_filestat_get') |
-  right('path_filestat_set_size') | right('path_filestat_set_times') | right('path_symlink') |
-  right('path_remove_directory') | right('path_unlink_file') | right('sock_shutdown') | right('sock_accept'));
-export const DIRECTORY_RIGHTS = ALL_RIGHTS & ~(right('fd_read') | right('fd_write') | right('fd_seek') |
-  right('fd_tell') | right('fd_allocate') | right('fd_filestat_set_size') | right('sock_shutdown') |
-  right('sock_accept'));
+export const STREAM_RIGHT_BITS = R.FD_READ | R.FD_WRITE | R.POLL_FD_READWRITE | R.FD_FDSTAT_SET_FLAGS |
+  R.FD_FILESTAT_GET | R.FD_SYNC | R.FD_DATASYNC;
+/** Rights a regular file can have: everything but the directory and socket operations. */
+export const FILE_RIGHT_BITS = ALL_RIGHT_BITS & ~(R.PATH_CREATE_DIRECTORY | R.PATH_CREATE_FILE | R.PATH_LINK_SOURCE |
+  R.PATH_LINK_TARGET | R.PATH_OPEN | R.FD_READDIR | R.PATH_READLINK | R.PATH_RENAME_SOURCE | R.PATH_RENAME_TARGET |
+  R.PATH_FILESTAT_GET | R.PATH_FILESTAT_SET_SIZE | R.PATH_FILESTAT_SET_TIMES | R.PATH_SYMLINK |
+  R.PATH_REMOVE_DIRECTORY | R.PATH_UNLINK_FILE | R.SOCK_SHUTDOWN | R.SOCK_ACCEPT);
+/** Rights a directory can have: everything but reading, writing and seeking data, and the socket operations. */
+export const DIRECTORY_RIGHT_BITS = ALL_RIGHT_BITS & ~(R.FD_READ | R.FD_WRITE | R.FD_SEEK | R.FD_TELL | R.FD_ALLOCATE |
+  R.FD_FILESTAT_SET_SIZE | R.SOCK_SHUTDOWN | R.SOCK_ACCEPT);
+/** The same three masks as the u64 values fd_fdstat_get reports. */
+export const STREAM_RIGHTS = BigInt(STREAM_RIGHT_BITS);
+export const FILE_RIGHTS = BigInt(FILE_RIGHT_BITS);
+export const DIRECTORY_RIGHTS = BigInt(DIRECTORY_RIGHT_BITS);
+
+/** ENOTCAPABLE unless the fd holds `right`. */
+export function requireRight(e: FdEntry, right: Rights): void {
+  if ((e.rightsBase & right) === 0) throw new WasiError(Errno.NOTCAPABLE, `fd lacks right ${RIGHTS.names[31 - Math.clz32(right)]}`);
+}
 
 /** Most fds one guest may hold open at once (EMFILE past it). */
 export const MAX_FDS = 1 << 16;

@@ -1,6 +1,7 @@
 // path_*: operations on paths relative to a directory fd, over src/vfs/resolve.ts (walking and confinement) and the
-// DirectoryNode interface. Argument memory is checked first (EFAULT), then the fd (EBADF, ENOTDIR for a non-directory
-// fd) and its right (ENOTCAPABLE), then flags (EINVAL), then the path.
+// DirectoryNode interface. Argument memory is checked first (EFAULT, by the binding layer, which hands over the paths
+// decoded), then the fd (EBADF, ENOTDIR for a non-directory fd) and its right (ENOTCAPABLE), then flags (EINVAL),
+// then the path.
 //
 // Decisions where the spec is silent (wasmtime's preview1 tests accept each):
 // - A final symlink that is not followed: path_open gives ELOOP, or ENOTDIR with O_DIRECTORY.
@@ -17,20 +18,19 @@
 //   a directory or an unfollowed symlink as the source → EPERM. A new name ending in '/' → ENOENT (symlink too).
 // - A last component '.' or '..' names no entry: rmdir and rename → EINVAL, unlink → EISDIR, creating → EEXIST.
 // - path_readlink truncates to the buffer (as wasmtime); EINVAL when the path is not a symlink.
-import { Errno, LookupFlags, OFlags, right, STRUCTS } from '../abi/index.js';
+import { Errno, LookupFlags, OFlags, Rights, WasiError } from '../abi/index.js';
 import { ESCAPE, isAbsolute, resolve, type Resolved } from '../vfs/resolve.js';
 import type { DirectoryNode, Node } from '../vfs/types.js';
-import { WasiError } from './errors.js';
-import { filestatFields, requireRight, resolveTimes, VALID_FDFLAGS } from './fd.js';
-import { DIRECTORY_RIGHTS, FILE_RIGHTS, type DirEntryFd } from './fdtable.js';
 import type { Family, RuntimeContext } from './context.js';
+import { filestatFields, resolveTimes, VALID_FDFLAGS } from './fd.js';
+import { DIRECTORY_RIGHT_BITS, FILE_RIGHT_BITS, requireRight, type DirEntryFd } from './fdtable.js';
 
 const encoder = new TextEncoder();
 const VALID_OFLAGS = OFlags.CREAT | OFlags.DIRECTORY | OFlags.EXCL | OFlags.TRUNC;
-const WRITE_RIGHTS = right('fd_write') | right('fd_allocate') | right('fd_filestat_set_size');
+const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_SET_SIZE;
 
 /** The directory fd `fd`, which must hold right `r`. */
-function dirFd(ctx: RuntimeContext, fd: number, r: Parameters<typeof right>[0]): DirEntryFd {
+function dirFd(ctx: RuntimeContext, fd: number, r: Rights): DirEntryFd {
   const e = ctx.fds.dir(fd);
   requireRight(e, r);
   return e;
@@ -62,49 +62,36 @@ function newEntry(r: Resolved, dirOk = false): { parent: DirectoryNode; name: st
 }
 
 export const pathFamily: Family = {
-  path_create_directory: (ctx, fd: number, p: number, pLen: number) => {
-    const path = ctx.mem.readString(p, pLen);
-    const { parent, name } = newEntry(resolve(dirFd(ctx, fd, 'path_create_directory').handle, path, false), true);
+  path_create_directory: (ctx, fd: number, path: string) => {
+    const { parent, name } = newEntry(resolve(dirFd(ctx, fd, Rights.PATH_CREATE_DIRECTORY).handle, path, false), true);
     parent.mkdir(name);
-    return Errno.SUCCESS;
   },
 
-  path_filestat_get: (ctx, fd: number, flags: number, p: number, pLen: number, out: number) => {
-    const path = ctx.mem.readString(p, pLen);
-    ctx.mem.check(out, STRUCTS.filestat.size);
-    const dir = dirFd(ctx, fd, 'path_filestat_get').handle;
-    const node = existing(resolve(dir, path, follows(flags)));
-    ctx.mem.writeStruct(out, STRUCTS.filestat, filestatFields(node.stat()));
-    return Errno.SUCCESS;
+  path_filestat_get: (ctx, fd: number, flags: number, path: string) => {
+    const dir = dirFd(ctx, fd, Rights.PATH_FILESTAT_GET).handle;
+    return filestatFields(existing(resolve(dir, path, follows(flags))).stat());
   },
 
-  path_filestat_set_times: (ctx, fd: number, flags: number, p: number, pLen: number, atim: bigint, mtim: bigint, fst: number) => {
-    const path = ctx.mem.readString(p, pLen);
-    const dir = dirFd(ctx, fd, 'path_filestat_set_times').handle;
+  path_filestat_set_times: (ctx, fd: number, flags: number, path: string, atim: bigint, mtim: bigint, fst: number) => {
+    const dir = dirFd(ctx, fd, Rights.PATH_FILESTAT_SET_TIMES).handle;
     const follow = follows(flags);
     const [a, m] = resolveTimes(atim, mtim, fst);
     existing(resolve(dir, path, follow)).setTimes(a, m);
-    return Errno.SUCCESS;
   },
 
-  path_link: (ctx, oldFd: number, oldFlags: number, oldP: number, oldLen: number, newFd: number, newP: number, newLen: number) => {
-    const oldPath = ctx.mem.readString(oldP, oldLen);
-    const newPath = ctx.mem.readString(newP, newLen);
-    const from = dirFd(ctx, oldFd, 'path_link_source').handle;
-    const to = dirFd(ctx, newFd, 'path_link_target').handle;
+  path_link: (ctx, oldFd: number, oldFlags: number, oldPath: string, newFd: number, newPath: string) => {
+    const from = dirFd(ctx, oldFd, Rights.PATH_LINK_SOURCE).handle;
+    const to = dirFd(ctx, newFd, Rights.PATH_LINK_TARGET).handle;
     const src = resolve(from, oldPath, follows(oldFlags));
     const node = existing(src);
     if (node.kind !== 'file') throw new WasiError(Errno.PERM, `cannot hard-link a ${node.kind}`);
     const dest = newEntry(resolve(to, newPath, false));
     src.parent.link(node, dest.parent, dest.name);
-    return Errno.SUCCESS;
   },
 
-  path_open: (ctx, fd: number, dirflags: number, p: number, pLen: number, oflags: number, base: bigint,
-    inheriting: bigint, fdflags: number, out: number) => {
-    const path = ctx.mem.readString(p, pLen);
-    ctx.mem.check(out, 4);
-    const at = dirFd(ctx, fd, 'path_open');
+  path_open: (ctx, fd: number, dirflags: number, path: string, oflags: number, base: bigint, inheriting: bigint,
+    fdflags: number) => {
+    const at = dirFd(ctx, fd, Rights.PATH_OPEN);
     // O_CREAT|O_EXCL never follows a final symlink (POSIX: EEXIST for a symlink, even a dangling one).
     const exclusive = (oflags & (OFlags.CREAT | OFlags.EXCL)) === (OFlags.CREAT | OFlags.EXCL);
     const follow = follows(dirflags) && !exclusive;
@@ -115,64 +102,55 @@ export const pathFamily: Family = {
       if (!(oflags & OFlags.CREAT)) throw new WasiError(Errno.NOENT, path);
       if (oflags & OFlags.DIRECTORY) throw new WasiError(Errno.INVAL, 'O_CREAT with O_DIRECTORY');
       if (r.trailingSlash) throw new WasiError(Errno.ISDIR, path);
-      requireRight(at, 'path_create_file');
+      requireRight(at, Rights.PATH_CREATE_FILE);
       node = r.parent.createFile(r.name!);
     } else if (exclusive) {
       throw new WasiError(Errno.EXIST, path);
     }
-    const rights = base & at.rightsInheriting;
-    const inherit = inheriting & at.rightsInheriting;
+    // Rights the guest asks for beyond the directory's inheriting rights are dropped (they may be any u64).
+    const rights = Number(base & BigInt(at.rightsInheriting));
+    const inherit = Number(inheriting & BigInt(at.rightsInheriting));
     let entry;
     switch (node.kind) {
       case 'symlink':
         throw new WasiError(oflags & OFlags.DIRECTORY ? Errno.NOTDIR : Errno.LOOP, `${path} is a symlink`);
       case 'directory':
-        if (oflags & (OFlags.TRUNC | OFlags.CREAT) || rights & right('fd_write')) throw new WasiError(Errno.ISDIR, path);
-        entry = { handle: node, rightsBase: rights & DIRECTORY_RIGHTS, rightsInheriting: inherit };
+        if (oflags & (OFlags.TRUNC | OFlags.CREAT) || rights & Rights.FD_WRITE) throw new WasiError(Errno.ISDIR, path);
+        entry = { handle: node, rightsBase: rights & DIRECTORY_RIGHT_BITS, rightsInheriting: inherit };
         break;
       case 'file': {
         if (oflags & OFlags.DIRECTORY) throw new WasiError(Errno.NOTDIR, path);
-        if (oflags & OFlags.TRUNC) requireRight(at, 'path_filestat_set_size');
-        const write = (rights & WRITE_RIGHTS) !== 0n;
-        const read = (rights & right('fd_read')) !== 0n || !write;
+        if (oflags & OFlags.TRUNC) requireRight(at, Rights.PATH_FILESTAT_SET_SIZE);
+        const write = (rights & WRITE_RIGHTS) !== 0;
+        const read = (rights & Rights.FD_READ) !== 0 || !write;
         const handle = node.open({ read, write, truncate: (oflags & OFlags.TRUNC) !== 0 });
-        entry = { handle, rightsBase: rights & FILE_RIGHTS, rightsInheriting: inherit };
+        entry = { handle, rightsBase: rights & FILE_RIGHT_BITS, rightsInheriting: inherit };
         break;
       }
     }
-    const opened = ctx.fds.add({ ...entry, fdflags, position: 0n, path });
-    ctx.mem.setU32(out, opened);
-    return Errno.SUCCESS;
+    return ctx.fds.add({ ...entry, fdflags, position: 0n, path });
   },
 
-  path_readlink: (ctx, fd: number, p: number, pLen: number, buf: number, bufLen: number, out: number) => {
-    const path = ctx.mem.readString(p, pLen);
-    const dest = ctx.mem.slice(buf, bufLen);
-    ctx.mem.check(out, 4);
-    const node = existing(resolve(dirFd(ctx, fd, 'path_readlink').handle, path, false));
+  path_readlink: (ctx, fd: number, path: string, dest: Uint8Array) => {
+    const node = existing(resolve(dirFd(ctx, fd, Rights.PATH_READLINK).handle, path, false));
     if (node.kind !== 'symlink') throw new WasiError(Errno.INVAL, `${path} is not a symlink`);
     const target = encoder.encode(node.target());
     const n = Math.min(target.length, dest.length);
     dest.set(target.subarray(0, n));
-    ctx.mem.setU32(out, n);
-    return Errno.SUCCESS;
+    return n;
   },
 
-  path_remove_directory: (ctx, fd: number, p: number, pLen: number) => {
-    const path = ctx.mem.readString(p, pLen);
-    const r = resolve(dirFd(ctx, fd, 'path_remove_directory').handle, path, false);
+  path_remove_directory: (ctx, fd: number, path: string) => {
+    const r = resolve(dirFd(ctx, fd, Rights.PATH_REMOVE_DIRECTORY).handle, path, false);
     const node = existing(r);
     const name = entryName(r, Errno.INVAL);
     if (node.kind !== 'directory') throw new WasiError(Errno.NOTDIR, path);
     r.parent.rmdir(name);
-    return Errno.SUCCESS;
   },
 
-  path_rename: (ctx, fd: number, oldP: number, oldLen: number, newFd: number, newP: number, newLen: number) => {
-    const oldPath = ctx.mem.readString(oldP, oldLen);
-    const newPath = ctx.mem.readString(newP, newLen);
-    const from = dirFd(ctx, fd, 'path_rename_source').handle;
-    const to = dirFd(ctx, newFd, 'path_rename_target').handle;
+  path_rename: (ctx, fd: number, oldPath: string, newFd: number, newPath: string) => {
+    const from = dirFd(ctx, fd, Rights.PATH_RENAME_SOURCE).handle;
+    const to = dirFd(ctx, newFd, Rights.PATH_RENAME_TARGET).handle;
     const src = resolve(from, oldPath, false);
     const node = existing(src);
     const srcName = entryName(src, Errno.INVAL);
@@ -180,26 +158,20 @@ export const pathFamily: Family = {
     const destName = entryName(dest, Errno.INVAL);
     if (dest.trailingSlash && node.kind !== 'directory') throw new WasiError(Errno.NOTDIR, newPath);
     src.parent.rename(srcName, dest.parent, destName);
-    return Errno.SUCCESS;
   },
 
-  path_symlink: (ctx, targetP: number, targetLen: number, fd: number, p: number, pLen: number) => {
-    const target = ctx.mem.readString(targetP, targetLen);
-    const path = ctx.mem.readString(p, pLen);
-    const dir = dirFd(ctx, fd, 'path_symlink').handle;
+  path_symlink: (ctx, target: string, fd: number, path: string) => {
+    const dir = dirFd(ctx, fd, Rights.PATH_SYMLINK).handle;
     if (isAbsolute(target)) throw new WasiError(ESCAPE, `absolute symlink target ${target}`);
     if (target === '') throw new WasiError(Errno.NOENT, 'empty symlink target');
     const { parent, name } = newEntry(resolve(dir, path, false));
     parent.symlink(name, target);
-    return Errno.SUCCESS;
   },
 
-  path_unlink_file: (ctx, fd: number, p: number, pLen: number) => {
-    const path = ctx.mem.readString(p, pLen);
-    const r = resolve(dirFd(ctx, fd, 'path_unlink_file').handle, path, false);
+  path_unlink_file: (ctx, fd: number, path: string) => {
+    const r = resolve(dirFd(ctx, fd, Rights.PATH_UNLINK_FILE).handle, path, false);
     const node = existing(r);
     if (node.kind === 'directory') throw new WasiError(Errno.ISDIR, path);
     r.parent.unlink(entryName(r, Errno.ISDIR));
-    return Errno.SUCCESS;
   },
 };

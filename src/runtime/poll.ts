@@ -1,9 +1,9 @@
 // poll_oneoff: clock subscriptions (relative and absolute, any number) and fd subscriptions. Files and stdio
 // are always ready, so fd events are reported at once; otherwise the call sleeps until the earliest clock.
-import { ClockId, Errno, EventType, STRUCTS, SubclockFlags } from '../abi/index.js';
+import { ClockId, Errno, EventType, SubclockFlags, WasiError } from '../abi/index.js';
 import { sleepSync } from '../vfs/stream.js';
 import { now } from './clock.js';
-import { errnoFrom, WasiError } from './errors.js';
+import { errnoFrom } from './errors.js';
 import type { Family, RuntimeContext } from './context.js';
 
 interface Ready { userdata: bigint; type: number; error: number; nbytes: bigint }
@@ -31,49 +31,44 @@ function fdReady(ctx: RuntimeContext, fd: number, type: number): { error: number
   }
 }
 
+/** Returns the events that are ready, as the schema's event records; per-subscription failures go in their error. */
+function pollOneoff(ctx: RuntimeContext, subs: readonly Record<string, number | bigint>[]): Record<string, number | bigint>[] {
+  const ready: Ready[] = [];
+  const clocks: { userdata: bigint; at: bigint }[] = [];
+  for (const sub of subs) {
+    const userdata = BigInt(sub.userdata!);
+    const type = Number(sub.tag);
+    if (type === EventType.CLOCK) {
+      const at = deadline(sub);
+      if (typeof at === 'number') ready.push({ userdata, type, error: at, nbytes: 0n });
+      else clocks.push({ userdata, at });
+    } else if (type === EventType.FD_READ || type === EventType.FD_WRITE) {
+      ready.push({ userdata, type, ...fdReady(ctx, Number(sub['fd_readwrite.file_descriptor']), type) });
+    } else {
+      throw new WasiError(Errno.INVAL);
+    }
+  }
+
+  if (ready.length === 0 && clocks.length > 0) {
+    const earliest = clocks.reduce((m, c) => (c.at < m ? c.at : m), clocks[0]!.at);
+    for (let left = earliest - now(ClockId.MONOTONIC); left > 0n; left = earliest - now(ClockId.MONOTONIC)) {
+      sleepSync(Number(left) / 1e6);
+    }
+  }
+  const t = now(ClockId.MONOTONIC);
+  for (const c of clocks) {
+    if (c.at <= t) ready.push({ userdata: c.userdata, type: EventType.CLOCK, error: Errno.SUCCESS, nbytes: 0n });
+  }
+  return ready.map((r) => ({
+    userdata: r.userdata, error: r.error, type: r.type, 'fd_readwrite.nbytes': r.nbytes, 'fd_readwrite.flags': 0,
+  }));
+}
+
 export const pollFamily: Family = {
-  /** EINVAL for zero subscriptions; per-subscription failures are reported in the event's error field. */
-  poll_oneoff: (ctx, inPtr: number, outPtr: number, nsubs: number, outCount: number) => {
-    if (nsubs === 0) throw new WasiError(Errno.INVAL);
-    const subSize = STRUCTS.subscription.size;
-    const evSize = STRUCTS.event.size;
-    ctx.mem.check(inPtr, nsubs * subSize);
-    ctx.mem.check(outPtr, nsubs * evSize);
-    ctx.mem.check(outCount, 4);
-
-    const ready: Ready[] = [];
-    const clocks: { userdata: bigint; at: bigint }[] = [];
-    for (let i = 0; i < nsubs; i++) {
-      const sub = ctx.mem.readStruct(inPtr + i * subSize, STRUCTS.subscription);
-      const userdata = BigInt(sub.userdata!);
-      const type = Number(sub.tag);
-      if (type === EventType.CLOCK) {
-        const at = deadline(sub);
-        if (typeof at === 'number') ready.push({ userdata, type, error: at, nbytes: 0n });
-        else clocks.push({ userdata, at });
-      } else if (type === EventType.FD_READ || type === EventType.FD_WRITE) {
-        ready.push({ userdata, type, ...fdReady(ctx, Number(sub['fd_readwrite.file_descriptor']), type) });
-      } else {
-        throw new WasiError(Errno.INVAL);
-      }
-    }
-
-    if (ready.length === 0 && clocks.length > 0) {
-      const earliest = clocks.reduce((m, c) => (c.at < m ? c.at : m), clocks[0]!.at);
-      for (let left = earliest - now(ClockId.MONOTONIC); left > 0n; left = earliest - now(ClockId.MONOTONIC)) {
-        sleepSync(Number(left) / 1e6);
-      }
-    }
-    const t = now(ClockId.MONOTONIC);
-    for (const c of clocks) {
-      if (c.at <= t) ready.push({ userdata: c.userdata, type: EventType.CLOCK, error: Errno.SUCCESS, nbytes: 0n });
-    }
-
-    ready.forEach((r, i) => ctx.mem.writeStruct(outPtr + i * evSize, STRUCTS.event, {
-      userdata: r.userdata, error: r.error, type: r.type,
-      'fd_readwrite.nbytes': r.nbytes, 'fd_readwrite.flags': 0,
-    }));
-    ctx.mem.setU32(outCount, ready.length);
-    return Errno.SUCCESS;
+  poll_oneoff: {
+    /** EINVAL for zero subscriptions, whatever the pointers are (as wasmtime). */
+    precheck: (_ctx, nsubs: number) => { if (nsubs === 0) throw new WasiError(Errno.INVAL); },
+    impl: pollOneoff,
+    readOnly: false,
   },
 };

@@ -1,6 +1,6 @@
 // proc_exit, proc_raise, sched_yield.
-import { Errno, SIGNAL } from '../abi/index.js';
-import { ProcExit, WasiError } from './errors.js';
+import { Errno, SIGNAL, WasiError } from '../abi/index.js';
+import { ProcExit } from './errors.js';
 import type { Family } from './context.js';
 
 /** Signals whose default action is to do nothing (POSIX: CHLD, CONT, URG, WINCH). */
@@ -16,8 +16,8 @@ export const procFamily: Family = {
   proc_raise: (_ctx, sig: number) => {
     const name = SIGNAL.names[sig];
     if (name === undefined) throw new WasiError(Errno.INVAL, `unknown signal ${sig}`);
-    if (sig === 0 || IGNORED_BY_DEFAULT.has(name)) return Errno.SUCCESS;
+    if (sig === 0 || IGNORED_BY_DEFAULT.has(name)) return;
     throw new ProcExit(128 + sig, `SIG${name.toUpperCase()}`);
   },
-  sched_yield: () => Errno.SUCCESS,
+  sched_yield: () => {},
 };

@@ -1,14 +1,15 @@
-// The builtin preview1 host: binds every function of the schema to its family's implementation and converts
-// whatever an implementation throws into an errno at this one boundary.
-import { ALL_RIGHTS, Errno, FUNCTIONS, MODULE_NAME } from '../abi/index.js';
+// The builtin preview1 host: binds every function of the schema to its family's implementation through the
+// binding layer (bind.ts), which also converts whatever an implementation throws into an errno.
+import { ALL_RIGHT_BITS, Errno, FUNCTIONS, MODULE_NAME } from '../abi/index.js';
 import { FileHandle, type DirectoryNode } from '../vfs/types.js';
 import { HostStream } from '../vfs/stream.js';
 import { argsFamily } from './args.js';
 import { clockFamily } from './clock.js';
-import type { Family, HostFunction, RuntimeContext } from './context.js';
-import { errnoFrom, ProcExit } from './errors.js';
+import { bindFunction } from './bind.js';
+import type { Bound, Family, Implementation, RuntimeContext } from './context.js';
+import { ProcExit } from './errors.js';
 import { fdFamily } from './fd.js';
-import { DIRECTORY_RIGHTS, FdTable, FILE_RIGHTS, STREAM_RIGHTS } from './fdtable.js';
+import { DIRECTORY_RIGHT_BITS, FdTable, FILE_RIGHT_BITS, STREAM_RIGHT_BITS, type FdEntry } from './fdtable.js';
 import { GuestMemory } from './memory.js';
 import { pathFamily } from './path.js';
 import { pollFamily } from './poll.js';
@@ -17,6 +18,9 @@ import { randomFamily } from './random.js';
 import { sockFamily } from './sock.js';
 
 const FAMILIES: Family[] = [argsFamily, clockFamily, fdFamily, pathFamily, pollFamily, procFamily, randomFamily, sockFamily];
+
+/** Every implementation, by preview1 function name. */
+export const IMPLEMENTATIONS: ReadonlyMap<string, Implementation | Bound> = new Map(FAMILIES.flatMap((f) => Object.entries(f)));
 
 export interface Preopen {
   /** The path the guest sees (fd_prestat_dir_name). */
@@ -60,27 +64,30 @@ export class WasiRuntime {
       args: options.args.map(cString),
       environ: options.env.map(cString),
     };
-    this.fds.set(0, { handle: options.stdin ?? new HostStream(0, 'read'), rightsBase: STREAM_RIGHTS, rightsInheriting: 0n, fdflags: 0, position: 0n });
-    this.fds.set(1, { handle: options.stdout ?? new HostStream(1, 'write'), rightsBase: STREAM_RIGHTS, rightsInheriting: 0n, fdflags: 0, position: 0n });
-    this.fds.set(2, { handle: options.stderr ?? new HostStream(2, 'write'), rightsBase: STREAM_RIGHTS, rightsInheriting: 0n, fdflags: 0, position: 0n });
+    const stream = (handle: FileHandle): FdEntry => ({ handle, rightsBase: STREAM_RIGHT_BITS, rightsInheriting: 0, fdflags: 0, position: 0n });
+    this.fds.set(0, stream(options.stdin ?? new HostStream(0, 'read')));
+    this.fds.set(1, stream(options.stdout ?? new HostStream(1, 'write')));
+    this.fds.set(2, stream(options.stderr ?? new HostStream(2, 'write')));
     for (const p of options.preopens ?? []) {
-      this.fds.add({ handle: p.dir, rightsBase: DIRECTORY_RIGHTS, rightsInheriting: ALL_RIGHTS, fdflags: 0, position: 0n, preopen: p.guestPath });
+      this.fds.add({ handle: p.dir, rightsBase: DIRECTORY_RIGHT_BITS, rightsInheriting: ALL_RIGHT_BITS, fdflags: 0, position: 0n, preopen: p.guestPath });
     }
     const preopenFds = new Set(this.fds.fds().filter((fd) => fd > 2));
     for (const [key, handle] of Object.entries(options.fds ?? {})) {
       const fd = Number(key);
       if (preopenFds.has(fd)) throw new RangeError(`fd ${fd} is already a preopened directory`);
-      const rightsBase = handle.seekable ? FILE_RIGHTS : STREAM_RIGHTS;
-      this.fds.set(fd, { handle, rightsBase, rightsInheriting: 0n, fdflags: 0, position: 0n });
+      const rightsBase = handle.seekable ? FILE_RIGHT_BITS : STREAM_RIGHT_BITS;
+      this.fds.set(fd, { handle, rightsBase, rightsInheriting: 0, fdflags: 0, position: 0n });
     }
   }
 
   /** The import object for `wasi_snapshot_preview1`: every function of the schema; unimplemented ones return ENOSYS. */
   imports(): Record<string, Record<string, (...args: any[]) => number>> {
     const table: Record<string, (...args: any[]) => number> = {};
-    const impls = new Map<string, HostFunction>();
-    for (const fam of FAMILIES) for (const [name, fn] of Object.entries(fam)) impls.set(name, fn);
-    for (const def of FUNCTIONS) table[def.name] = this.bind(impls.get(def.name));
+    for (const def of FUNCTIONS) {
+      const impl = IMPLEMENTATIONS.get(def.name);
+      table[def.name] = impl === undefined ? () => Errno.NOSYS
+        : bindFunction(def.name, impl, this.ctx, this.options.onInternalError) as (...args: any[]) => number;
+    }
     return { [MODULE_NAME]: table };
   }
 
@@ -107,20 +114,6 @@ export class WasiRuntime {
     } finally {
       this.fds.closeAll();
     }
-  }
-
-  private bind(impl: HostFunction | undefined): (...args: any[]) => number {
-    const ctx = this.ctx;
-    const onInternalError = this.options.onInternalError;
-    if (impl === undefined) return () => Errno.NOSYS;
-    return function wasiCall(a?: any, b?: any, c?: any, d?: any, e?: any, f?: any, g?: any, h?: any, i?: any, j?: any): number {
-      try {
-        return impl(ctx, a, b, c, d, e, f, g, h, i, j);
-      } catch (err) {
-        if (err instanceof ProcExit) throw err;
-        return errnoFrom(err, onInternalError);
-      }
-    };
   }
 }
 

@@ -16,7 +16,7 @@
 //   trailingSlash set, for the caller (mkdir accepts it, a file or link name does not).
 // - A path ending in '.' or '..' names the directory reached, with no entry name (`name` undefined).
 import { Errno } from '../abi/index.js';
-import { WasiError } from '../runtime/errors.js';
+import { WasiError } from '../abi/index.js';
 import type { DirectoryNode, Node } from './types.js';
 
 /** The errno of every attempt to leave the root directory. */

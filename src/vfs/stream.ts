@@ -1,7 +1,7 @@
 // Stream handles: stdio backed by a host fd, input from a byte buffer, output to a callback.
 import * as fs from 'node:fs';
 import { Errno, Filetype } from '../abi/index.js';
-import { WasiError } from '../runtime/errors.js';
+import { WasiError } from '../abi/index.js';
 import { FileHandle, type Stat } from './types.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

@@ -2,7 +2,7 @@
 // backend does not override fails with NOTSUP (or the errno stated), so a missing feature is an errno, not a crash.
 // Contracts: methods throw WasiError for expected failures; Node system errors are converted by the runtime.
 import { Errno, Filetype } from '../abi/index.js';
-import { WasiError } from '../runtime/errors.js';
+import { WasiError } from '../abi/index.js';
 
 /** preview1 filestat, with 64-bit fields as bigint. */
 export interface Stat {

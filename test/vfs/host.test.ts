@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Errno, Filetype } from '../../src/abi/index.js';
-import { errnoFrom, WasiError } from '../../src/runtime/errors.js';
+import { WasiError } from '../../src/abi/index.js';
+import { errnoFrom } from '../../src/runtime/errors.js';
 import {
   HostDirectory, HostFile, HostFileHandle, HostSymlink, hostTime, libuvStoredNs, openHostDirectory,
 } from '../../src/vfs/host/index.js';

@@ -1,7 +1,7 @@
 // An open host file: a regular file, a device or a FIFO, read and written at explicit offsets.
 import * as fs from 'node:fs';
 import { Errno, Filetype } from '../../abi/index.js';
-import { WasiError } from '../../runtime/errors.js';
+import { WasiError } from '../../abi/index.js';
 import { filetypeFromMode, sleepSync } from '../stream.js';
 import { FileHandle, type Stat } from '../types.js';
 import { hostTime, setExactTimes } from './times.js';

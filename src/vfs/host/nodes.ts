@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Errno } from '../../abi/index.js';
-import { WasiError } from '../../runtime/errors.js';
+import { WasiError } from '../../abi/index.js';
 import { filetypeFromMode } from '../stream.js';
 import {
   DirectoryNode, FileNode, SymlinkNode, type DirEntry, type Node, type OpenFileOptions, type Stat,

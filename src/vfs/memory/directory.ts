@@ -2,7 +2,7 @@
 // directory is unchanged). POSIX rules for unlink, rmdir and rename; EXDEV across two in-memory filesystems or
 // towards another backend.
 import { Errno, Filetype } from '../../abi/index.js';
-import { WasiError } from '../../runtime/errors.js';
+import { WasiError } from '../../abi/index.js';
 import { DirectoryNode, SymlinkNode, type DirEntry, type FileNode, type Node, type Stat } from '../types.js';
 import { MemoryFile, MemoryFs, Times } from './file.js';
 

@@ -1,9 +1,9 @@
 // In-memory regular files: the inode (MemoryFile, a FileNode) owns the bytes; every open handle shares it, so a
 // file unlinked while open stays readable and writable through its fds (like memfd). A file with no name at all
 // is made by anonymousFile().
-import { ClockId, Errno, Filetype } from '../../abi/index.js';
-import { now } from '../../runtime/clock.js';
-import { WasiError } from '../../runtime/errors.js';
+import { Errno, Filetype } from '../../abi/index.js';
+import { realtimeNs } from '../clock.js';
+import { WasiError } from '../../abi/index.js';
 import { FileHandle, FileNode, type OpenFileOptions, type Stat } from '../types.js';
 
 /** Largest in-memory file (EFBIG past it): what one Uint8Array may hold, kept well inside Node's limit. */
@@ -22,11 +22,11 @@ export class Times {
   atim: bigint;
   mtim: bigint;
   ctim: bigint;
-  constructor() { this.atim = this.mtim = this.ctim = now(ClockId.REALTIME); }
+  constructor() { this.atim = this.mtim = this.ctim = realtimeNs(); }
   /** Content changed: mtim and ctim. */
-  modified(): void { this.mtim = this.ctim = now(ClockId.REALTIME); }
+  modified(): void { this.mtim = this.ctim = realtimeNs(); }
   /** Metadata changed (links, times): ctim. */
-  changed(): void { this.ctim = now(ClockId.REALTIME); }
+  changed(): void { this.ctim = realtimeNs(); }
   set(atim: bigint | undefined, mtim: bigint | undefined): void {
     if (atim !== undefined) this.atim = atim;
     if (mtim !== undefined) this.mtim = mtim;
