@@ -21,7 +21,7 @@ const VALUE_OPTIONS = new Set([
   '--env', '--runtime', '--dir', '--mem-dir', '--mem-file', '-o', '--output', '--level',
   '--runs', '--jobs', '--timeout', '--fail-on', '--seed', '--shard',
 ]);
-const FLAG_OPTIONS = new Set(['--inherit-env', '--debug', '--help', '-h', '--version', '--quiet', '--optimize', '--until-fail']);
+const FLAG_OPTIONS = new Set(['--inherit-env', '--debug', '--help', '-h', '--version', '--quiet', '--optimize', '--until-fail', '--chaos']);
 /** Stands in for the module path while yargs parses (yargs would mangle "-"). */
 const MODULE_PLACEHOLDER = 'MODULE';
 
@@ -58,7 +58,10 @@ export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   let debug = argv.includes('--debug');
   try {
-    const { ours, module, guest } = splitGuestArgs(argv);
+    const split = splitGuestArgs(argv);
+    // A bare --chaos (no =KNOBS) is a flag: it must not take the next word as its value.
+    const ours = split.ours.map((a) => (a === '--chaos' ? '--chaos=' : a));
+    const { module, guest } = split;
     debug = ours.includes('--debug');
     setTiering(ours.includes('--optimize') ? 'optimizing' : 'baseline');
     // Commands that compress or decompress on this thread: let zstd's (asynchronous) start overlap argument

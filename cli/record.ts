@@ -13,7 +13,7 @@ import { guestSetup } from '../src/record/setup.js';
 import { guestFlags, guestOptions, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
 import { takeWorker } from './prewarm.js';
-import { huntOptions, runHunt, untilFailFlags, type UntilFailFlags } from './until-fail.js';
+import { chaosSettings, huntOptions, runHunt, untilFailFlags, type UntilFailFlags } from './until-fail.js';
 
 interface RecordFlags extends GuestFlags, UntilFailFlags { output: string; level: number }
 
@@ -43,9 +43,11 @@ export const recordCommand = {
   handler: async (flags: RecordFlags): Promise<number> => {
     if (!Number.isInteger(flags.level) || flags.level < 1 || flags.level > 9) throw new UserError(`--level ${flags.level}: use 1 to 9`);
     const hunt = huntOptions(flags, availableParallelism());
+    const chaos = chaosSettings(flags);
+    if (chaos && flags.runtime !== 'builtin') throw new UserError('--chaos needs the builtin runtime (--runtime builtin)');
     checkWritable(flags.output);
     const module = readModuleBytes(flags.module);
-    const setup = guestSetup(guestOptions(flags));
+    const setup = guestSetup({ ...guestOptions(flags), ...(chaos && { chaos }) });
     if (typeof setup === 'string') throw new Error(`unreachable: the command line asked for ${setup}`);
     // SIGINT/SIGTERM stop the guest; the trace still holds every call made before.
     const stop = new AbortController();

@@ -1,12 +1,15 @@
-// record --until-fail: the flags of a hunt for a failing run, its progress line and its summary.
+// record --chaos and record --until-fail: the flags of a chaos schedule and of a hunt for a failing run, the hunt's
+// progress line and its summary.
 import { randomInt } from 'node:crypto';
 import type { Argv } from 'yargs';
 import { EXIT_TRAP, signalExitCode, STOP_SIGNALS, UserError } from '../src/errors.js';
 import type { GuestSetup } from '../src/record/setup.js';
 import { DEFAULT_FAIL_ON, untilFail, type FailCondition } from '../src/record/until-fail.js';
+import { CHAOS_KNOBS, DEFAULT_KNOBS, parseKnobs, type ChaosKnob, type ChaosSettings } from '../src/runtime/chaos.js';
 import { asList } from './common.js';
 
 export interface UntilFailFlags {
+  chaos?: string;
   'until-fail'?: boolean;
   runs?: number;
   jobs?: number;
@@ -16,19 +19,40 @@ export interface UntilFailFlags {
   shard?: string;
 }
 
-/** The options `record` takes for a hunt. */
+/** The options `record` takes for chaos and for a hunt. */
 export function untilFailFlags<T>(y: Argv<T>) {
   return y
+    .option('chaos', { type: 'string', describe: `answer within the preview1 spec but unlike an ordinary run, from one seeded schedule: short reads and writes, readdir order, fd numbers, clock jumps, partial poll results, seeded random bytes, EAGAIN on non-blocking fds (builtin runtime). --chaos=KNOBS picks knobs: ${CHAOS_KNOBS.join(',')} or all; errors (error injection) only when named` })
     .option('until-fail', { type: 'boolean', describe: 'record run after run until one fails; keep only the failing run\'s trace' })
     .option('runs', { type: 'number', requiresArg: true, describe: 'with --until-fail: at most this many runs (default 1000)' })
     .option('jobs', { type: 'number', requiresArg: true, describe: 'with --until-fail: runs at a time, each on its own thread (default: the number of cores)' })
     .option('timeout', { type: 'number', requiresArg: true, describe: 'with --until-fail: stop a run after S seconds (a failure with --fail-on timeout)' })
     .option('fail-on', { type: 'string', requiresArg: true, describe: 'with --until-fail: what counts as failing, replacing the default (exit, trap): exit, exit=N, trap, timeout, stdout=REGEX, stderr=REGEX (repeatable)' })
-    .option('seed', { type: 'string', requiresArg: true, describe: 'with --until-fail: run i uses seed SEED+i (default: random, printed)' })
+    .option('seed', { type: 'string', requiresArg: true, describe: 'the chaos seed (default: random); with --until-fail run i uses seed SEED+i (printed when random)' })
     .option('shard', { type: 'string', requiresArg: true, describe: 'with --until-fail: I/N takes every N-th seed from SEED+I, to spread one hunt over N machines (give each the same --seed)' });
 }
 
-const HUNT_FLAGS = ['runs', 'jobs', 'timeout', 'fail-on', 'seed', 'shard'] as const;
+const HUNT_FLAGS = ['runs', 'jobs', 'timeout', 'fail-on', 'shard'] as const;
+
+/** A --seed value: a whole number from 0 to 2^53-1. */
+function seedOf(s: string): number {
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s))) throw new UserError(`--seed ${s}: expected a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
+  return Number(s);
+}
+
+/**
+ * The chaos schedule of `--chaos[=KNOBS]` and `--seed` (a random seed when none is given); undefined without
+ * --chaos. UserError for an unknown knob, a bad seed, or --seed with neither --chaos nor --until-fail.
+ */
+export function chaosSettings(f: UntilFailFlags): ChaosSettings | undefined {
+  if (f.chaos === undefined) {
+    if (f.seed !== undefined && !f['until-fail']) throw new UserError(`--seed ${f.seed}: only with --chaos or --until-fail`);
+    return undefined;
+  }
+  let knobs: ChaosKnob[];
+  try { knobs = f.chaos === '' ? [...DEFAULT_KNOBS] : parseKnobs(f.chaos); } catch (e) { throw new UserError(`--chaos=${f.chaos}: ${(e as Error).message}`); }
+  return { seed: f.seed === undefined ? randomInt(0, 2 ** 32) : seedOf(f.seed), knobs };
+}
 
 /** The hunt's flags, checked; UserError for a bad one or one given without --until-fail. */
 export function huntOptions(f: UntilFailFlags, cores: number) {
@@ -45,15 +69,8 @@ export function huntOptions(f: UntilFailFlags, cores: number) {
   const runs = whole('runs', f.runs, 1000, 1);
   const jobs = whole('jobs', f.jobs, cores, 1);
   if (f.timeout !== undefined && !(f.timeout > 0 && Number.isFinite(f.timeout))) throw new UserError(`--timeout ${f.timeout}: expected a number of seconds above 0`);
-  let seed: number;
-  let seedGiven = false;
-  if (f.seed !== undefined) {
-    if (!/^\d+$/.test(f.seed) || !Number.isSafeInteger(Number(f.seed))) throw new UserError(`--seed ${f.seed}: expected a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
-    seed = Number(f.seed);
-    seedGiven = true;
-  } else {
-    seed = randomInt(0, 2 ** 32);
-  }
+  const seedGiven = f.seed !== undefined;
+  const seed = f.seed !== undefined ? seedOf(f.seed) : randomInt(0, 2 ** 32);
   let shard = { index: 0, count: 1 };
   if (f.shard !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(f.shard);
@@ -93,11 +110,13 @@ export function failCondition(s: string): FailCondition {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
- * Runs a hunt for the command line; returns the exit code (the failing run's own, 0 when none failed). `seeded`:
- * the runs' seeds decide what they do (chaos), so they are printed.
+ * Runs a hunt for the command line; returns the exit code (the failing run's own, 0 when none failed). With chaos
+ * (setup.chaos) run i answers from seed SEED+i, so the seeds are printed: `record --chaos --seed S` repeats a run.
  */
 export async function runHunt(h: NonNullable<ReturnType<typeof huntOptions>>, setup: GuestSetup,
-  module: { name: string; bytes: Uint8Array }, output: string, level: number, signal: AbortSignal, seeded = false): Promise<number> {
+  module: { name: string; bytes: Uint8Array }, output: string, level: number, signal: AbortSignal): Promise<number> {
+  const knobs = setup.chaos?.knobs;
+  const seeded = knobs !== undefined;
   const err = process.stderr;
   const tty = err.isTTY === true;
   if (seeded && !h.seedGiven) err.write(`wasi-trace: until-fail: seeds from ${h.seed} (repeat with --seed ${h.seed})\n`);
@@ -106,6 +125,7 @@ export async function runHunt(h: NonNullable<ReturnType<typeof huntOptions>>, se
   const r = await untilFail({
     setup, module, output, level, runs: h.runs, jobs: h.jobs, timeoutMs: h.timeoutMs, failOn: h.failOn,
     seed: h.seed, shard: h.shard, signal,
+    ...(knobs && { seedSetup: (seed: number) => ({ ...setup, chaos: { seed, knobs } }) }),
     onProgress: tty ? ({ runs, elapsedMs }) => {
       if (elapsedMs - lastDraw < 100) return;
       lastDraw = elapsedMs;

@@ -4,6 +4,7 @@ import { UserError } from './errors.js';
 import { endFrom, WasiRuntime, type Preopen, type RunEnd } from './runtime/runtime.js';
 import { openHostDirectory } from './vfs/host/index.js';
 import type { DirectoryNode, FileHandle } from './vfs/types.js';
+import type { ChaosSettings } from './runtime/chaos.js';
 
 export type RuntimeKind = 'builtin' | 'node';
 export const RUNTIME_KINDS: readonly RuntimeKind[] = ['builtin', 'node'];
@@ -19,6 +20,8 @@ export interface ProviderOptions {
   preopens?: PreopenSpec[];
   /** Builtin only: files placed at exactly these fds (see RuntimeOptions.fds), e.g. an anonymousFile(). */
   fds?: Record<number, FileHandle>;
+  /** Builtin only: the run's chaos schedule (src/runtime/chaos.ts). */
+  chaos?: ChaosSettings;
 }
 
 /**
@@ -62,6 +65,7 @@ async function createNodeProvider(options: ProviderOptions): Promise<Provider> {
   if (options.stdin || options.stdout || options.stderr) {
     throw new UserError('--runtime node uses the process stdio; custom stdio needs the builtin runtime');
   }
+  if (options.chaos) throw new UserError('--chaos needs the builtin runtime (--runtime builtin)');
   if (options.fds && Object.keys(options.fds).length > 0) {
     throw new UserError('--runtime node cannot place files at fds; that needs the builtin runtime');
   }

@@ -6,6 +6,7 @@ import { createProvider, type PreopenSpec, type Provider, type RuntimeKind } fro
 import type { RunEnd } from './runtime/runtime.js';
 import { BufferInput, CallbackOutput } from './vfs/stream.js';
 import { FileHandle } from './vfs/types.js';
+import type { ChaosSettings } from './runtime/chaos.js';
 
 export type { RunEnd } from './runtime/runtime.js';
 
@@ -30,6 +31,8 @@ export interface GuestOptions {
   fds?: Record<number, FileHandle>;
   /** Imports of other modules than wasi_snapshot_preview1, by module then name. */
   imports?: Record<string, Record<string, unknown>>;
+  /** Builtin runtime only: answer within the spec but unlike an ordinary run, from this seeded schedule. */
+  chaos?: ChaosSettings;
 }
 
 /** Reads (once) and compiles the module of `options`. */
@@ -55,6 +58,7 @@ export function providerFor(loaded: LoadedModule, options: GuestOptions): Promis
     stderr: outputHandle(options.stderr),
     preopens: options.preopens,
     fds: options.fds,
+    chaos: options.chaos,
   });
 }
 

@@ -36,6 +36,7 @@ export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: 
     module: { name: loaded.name, size: loaded.bytes.length, sha256: loaded.sha256 },
     startedAt: new Date().toISOString(),
     timeUnit: 'ns',
+    ...(options.chaos && { chaos: { seed: options.chaos.seed, knobs: [...options.chaos.knobs] } }),
   };
 }
 

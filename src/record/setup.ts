@@ -2,6 +2,7 @@
 // it afresh: arguments, environment, runtime, directories (host paths, or snapshots of in-memory trees) and stdio.
 import type { GuestOptions } from '../run.js';
 import type { RuntimeKind } from '../providers.js';
+import type { ChaosSettings } from '../runtime/chaos.js';
 import { FileHandle } from '../vfs/types.js';
 import { MemoryDirectory, restoreTree, snapshotTree, type TreeSnapshot } from '../vfs/memory/index.js';
 
@@ -17,6 +18,7 @@ export interface GuestSetup {
   stdin: 'inherit' | Uint8Array;
   stdout: OutputRoute;
   stderr: OutputRoute;
+  chaos?: ChaosSettings;
 }
 
 /**
@@ -45,6 +47,7 @@ export function guestSetup(options: GuestOptions): GuestSetup | string {
     stdin: options.stdin === undefined ? 'inherit' : (options.stdin as Uint8Array),
     stdout: route(options.stdout),
     stderr: route(options.stderr),
+    ...(options.chaos && { chaos: options.chaos }),
   };
 }
 
@@ -65,5 +68,6 @@ export function setupOptions(setup: GuestSetup, module: Uint8Array, moduleName: 
     ...(setup.stdin !== 'inherit' && { stdin: setup.stdin }),
     stdout: output(setup.stdout, 'stdout'),
     stderr: output(setup.stderr, 'stderr'),
+    ...(setup.chaos && { chaos: setup.chaos }),
   };
 }

@@ -136,6 +136,11 @@ export class Chaos {
     return undefined;
   }
 
+  /** clock: how far the guest's view of clock `id` (monotonic or realtime) is from the host's now, in ns. */
+  clockOffset(id: 'monotonic' | 'realtime'): bigint {
+    return id === 'monotonic' ? this.monotonicOffset : this.realtimeOffset;
+  }
+
   /** clock: the monotonic clock's value now, given the host's (jumps forward at some calls, never back). */
   monotonic(host: bigint): bigint {
     if (this.on.has('clock') && this.next() < RATE.clockJump) this.monotonicOffset += this.jump();

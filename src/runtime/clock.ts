@@ -1,7 +1,7 @@
 // clock_*: realtime, monotonic, process and thread CPU time, in nanoseconds.
 import { ClockId, Errno, WasiError } from '../abi/index.js';
 import { realtimeNs } from '../vfs/clock.js';
-import { readOnly, type Family } from './context.js';
+import { readOnly, type Family, type RuntimeContext } from './context.js';
 
 /** Current value of a clock in ns; EINVAL for an unknown clock id. */
 export function now(id: number): bigint {
@@ -28,7 +28,27 @@ export function resolution(id: number): bigint {
   }
 }
 
+/**
+ * Clock `id` as the guest sees it now: the host's, moved by the run's chaos (which may make it jump at this read).
+ * Every guest-visible reading goes through here; guestOffset gives the same view without a jump.
+ */
+export function guestNow(ctx: RuntimeContext, id: number): bigint {
+  const t = now(id);
+  const chaos = ctx.chaos;
+  if (chaos === undefined) return t;
+  if (id === ClockId.MONOTONIC) return chaos.monotonic(t);
+  if (id === ClockId.REALTIME) return chaos.realtime(t);
+  return t;
+}
+
+/** How far the guest's clock `id` is from the host's (0 without chaos). */
+export function guestOffset(ctx: RuntimeContext, id: number): bigint {
+  const chaos = ctx.chaos;
+  if (chaos === undefined) return 0n;
+  return id === ClockId.MONOTONIC ? chaos.clockOffset('monotonic') : id === ClockId.REALTIME ? chaos.clockOffset('realtime') : 0n;
+}
+
 export const clockFamily: Family = {
   clock_res_get: readOnly((_ctx, id: number) => resolution(id)),
-  clock_time_get: readOnly((_ctx, id: number, _precision: bigint) => now(id)),
+  clock_time_get: readOnly((ctx, id: number, _precision: bigint) => guestNow(ctx, id)),
 };

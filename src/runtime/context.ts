@@ -1,5 +1,6 @@
 // What every syscall family works on (guest memory, the fd table, the run's arguments and environment), and the
 // shape of an implementation as the binding layer (bind.ts) calls it.
+import type { Chaos } from './chaos.js';
 import type { FdTable } from './fdtable.js';
 import type { GuestMemory } from './memory.js';
 
@@ -10,6 +11,8 @@ export interface RuntimeContext {
   /** Arguments and environment as NUL-terminated UTF-8 strings, as args_get/environ_get hand them over. */
   readonly args: readonly Uint8Array[];
   readonly environ: readonly Uint8Array[];
+  /** The run's chaos policy, when it has one (chaos.ts): the families consult it for answers ordinary runs never give. */
+  readonly chaos?: Chaos;
 }
 
 /**

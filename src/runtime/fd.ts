@@ -7,6 +7,7 @@ import {
 import { DirectoryNode, type Stat } from '../vfs/types.js';
 import { now } from './clock.js';
 import { readOnly, type Family, type RuntimeContext } from './context.js';
+import type { Chaos } from './chaos.js';
 import { entryFiletype, requireRight, type FileEntry } from './fdtable.js';
 import type { Iovecs } from './iovecs.js';
 
@@ -46,13 +47,15 @@ function seekableFile(ctx: RuntimeContext, fd: number): FileEntry {
 /**
  * Reads into the iovecs in order from `offset` (ignored by streams); stops after a short read. Returns the total.
  */
-function readInto(e: FileEntry, iovs: Iovecs, offset: bigint): number {
+/** Reads into the iovecs from `offset` (or the stream), at most `limit` bytes; returns how many it read. */
+function readInto(e: FileEntry, iovs: Iovecs, offset: bigint, limit = iovs.total): number {
   const seekable = e.handle.seekable;
   let total = 0;
-  for (let i = 0; i < iovs.count; i++) {
-    const len = iovs.len(i);
+  for (let i = 0; i < iovs.count && total < limit; i++) {
+    const len = Math.min(iovs.len(i), limit - total);
     if (len === 0) continue;
-    const n = e.handle.read(iovs.buf(i), seekable && total > 0 ? offset + BigInt(total) : offset);
+    const buf = len < iovs.len(i) ? iovs.buf(i).subarray(0, len) : iovs.buf(i);
+    const n = e.handle.read(buf, seekable && total > 0 ? offset + BigInt(total) : offset);
     total += n;
     if (n < len) break;
   }
@@ -60,23 +63,50 @@ function readInto(e: FileEntry, iovs: Iovecs, offset: bigint): number {
 }
 
 /** Writes the iovecs in order from `offset` (ignored by streams). Returns the total. */
-function writeFrom(e: FileEntry, iovs: Iovecs, offset: bigint): number {
+/** Writes the iovecs at `offset` (or to the stream), at most `limit` bytes; returns how many it wrote. */
+function writeFrom(e: FileEntry, iovs: Iovecs, offset: bigint, limit = iovs.total): number {
   const seekable = e.handle.seekable;
   let total = 0;
-  for (let i = 0; i < iovs.count; i++) {
-    if (iovs.len(i) === 0) continue;
-    total += e.handle.write(iovs.buf(i), seekable && total > 0 ? offset + BigInt(total) : offset);
+  for (let i = 0; i < iovs.count && total < limit; i++) {
+    const len = Math.min(iovs.len(i), limit - total);
+    if (len === 0) continue;
+    const buf = len < iovs.len(i) ? iovs.buf(i).subarray(0, len) : iovs.buf(i);
+    total += e.handle.write(buf, seekable && total > 0 ? offset + BigInt(total) : offset);
   }
   return total;
 }
 
+/** Errnos chaos may inject (`errors` knob) into reads and writes: a failing device, a full disk. */
+const READ_ERRORS = [Errno.IO] as const;
+const WRITE_ERRORS = [Errno.IO, Errno.NOSPC] as const;
+
+/**
+ * How many of `wanted` bytes a read or write moves: all of them, or with chaos fewer (at least one), EAGAIN on an
+ * fd the guest made non-blocking, or an injected errno.
+ */
+function ioLimit(ctx: RuntimeContext, e: FileEntry, wanted: number, errors: readonly Errno[]): number {
+  const chaos = ctx.chaos;
+  if (chaos === undefined) return wanted;
+  const injected = chaos.injectedError(errors);
+  if (injected !== undefined) throw new WasiError(injected);
+  if (e.fdflags & FdFlags.NONBLOCK && chaos.wouldBlock()) throw new WasiError(Errno.AGAIN);
+  return chaos.ioLength(wanted);
+}
+
 /** Serialises directory entries from `cookie` into buf; the last entry is cut when buf is short (per the spec). */
-function readdirInto(dir: DirectoryNode, buf: Uint8Array, cookie: bigint): number {
+/**
+ * Fills `buf` with dirents from position `cookie` on, as much as fits (the last one cut short when it does not);
+ * returns the bytes used. Each d_next is the next entry's position. With chaos the entries after `.` and `..` come
+ * in another order — the same one for the whole run while the directory holds as many entries — so cookies resume.
+ */
+function readdirInto(dir: DirectoryNode, buf: Uint8Array, cookie: bigint, chaos?: Chaos): number {
   const self = dir.stat();
+  let listed = dir.list();
+  if (chaos) listed = chaos.direntOrder(self.ino, listed.length).map((i) => listed[i]!);
   const entries = [
     { name: '.', filetype: Filetype.DIRECTORY, ino: self.ino },
     { name: '..', filetype: Filetype.DIRECTORY, ino: 0n },
-    ...dir.list(),
+    ...listed,
   ];
   const header = new Uint8Array(STRUCTS.dirent.size);
   const hv = new DataView(header.buffer);
@@ -141,29 +171,30 @@ export const fdFamily: Family = {
   fd_read: (ctx, fd: number, iovs: Iovecs) => {
     const e = ctx.fds.file(fd);
     requireRight(e, Rights.FD_READ);
-    const n = readInto(e, iovs, e.position);
+    const n = readInto(e, iovs, e.position, ioLimit(ctx, e, iovs.total, READ_ERRORS));
     if (e.handle.seekable) e.position += BigInt(n);
     return n;
   },
   fd_pread: (ctx, fd: number, iovs: Iovecs, offset: bigint) => {
     const e = seekableFile(ctx, fd);
     requireRight(e, Rights.FD_READ);
-    return readInto(e, iovs, offset);
+    return readInto(e, iovs, offset, ioLimit(ctx, e, iovs.total, READ_ERRORS));
   },
   /** With APPEND, every write goes to the current end of the file, wherever the position was. */
   fd_write: (ctx, fd: number, iovs: Iovecs) => {
     const e = ctx.fds.file(fd);
     requireRight(e, Rights.FD_WRITE);
-    if (!e.handle.seekable) return writeFrom(e, iovs, e.position);
+    const limit = ioLimit(ctx, e, iovs.total, WRITE_ERRORS);
+    if (!e.handle.seekable) return writeFrom(e, iovs, e.position, limit);
     if (e.fdflags & FdFlags.APPEND) e.position = e.handle.stat().size;
-    const n = writeFrom(e, iovs, e.position);
+    const n = writeFrom(e, iovs, e.position, limit);
     e.position += BigInt(n);
     return n;
   },
   fd_pwrite: (ctx, fd: number, iovs: Iovecs, offset: bigint) => {
     const e = seekableFile(ctx, fd);
     requireRight(e, Rights.FD_WRITE);
-    return writeFrom(e, iovs, offset);
+    return writeFrom(e, iovs, offset, ioLimit(ctx, e, iovs.total, WRITE_ERRORS));
   },
 
   /** EINVAL for an unknown whence or a resulting negative offset; ESPIPE on streams. */
@@ -184,7 +215,7 @@ export const fdFamily: Family = {
   fd_tell: (ctx, fd: number) => seekableFile(ctx, fd).position,
   fd_renumber: (ctx, from: number, to: number) => { ctx.fds.renumber(from, to); },
 
-  fd_readdir: (ctx, fd: number, buf: Uint8Array, cookie: bigint) => readdirInto(ctx.fds.dir(fd).handle, buf, cookie),
+  fd_readdir: (ctx, fd: number, buf: Uint8Array, cookie: bigint) => readdirInto(ctx.fds.dir(fd).handle, buf, cookie, ctx.chaos),
 
   /** EBADF for an fd that is not a preopened directory. */
   fd_prestat_get: readOnly((ctx, fd: number) => {

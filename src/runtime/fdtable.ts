@@ -73,8 +73,18 @@ export class FdTable {
 
   has(fd: number): boolean { return this.entries.has(fd); }
 
-  /** Puts `entry` at the lowest free fd number and returns it; EMFILE when the table is full. */
-  add(entry: FdEntry): number {
+  /**
+   * Puts `entry` at the lowest free fd number and returns it; EMFILE when the table is full. `pick`, given the
+   * lowest number a new fd may take (above every preopen, which wasi-libc finds by scanning from 3), may choose
+   * another free one (chaos); undefined keeps the lowest.
+   */
+  add(entry: FdEntry, pick?: (lowest: number, isFree: (fd: number) => boolean) => number | undefined): number {
+    if (pick) {
+      let lowest = 3; // never a stdio number either
+      for (const [fd, e] of this.entries) if (e.preopen !== undefined && fd >= lowest) lowest = fd + 1;
+      const fd = pick(lowest, (n) => n >= lowest && n < MAX_FDS && !this.entries.has(n));
+      if (fd !== undefined) { this.entries.set(fd, entry); return fd; }
+    }
     for (let fd = 0; fd < MAX_FDS; fd++) {
       if (!this.entries.has(fd)) { this.entries.set(fd, entry); return fd; }
     }

@@ -128,7 +128,8 @@ export const pathFamily: Family = {
         break;
       }
     }
-    return ctx.fds.add({ ...entry, fdflags, position: 0n, path });
+    const chaos = ctx.chaos;
+    return ctx.fds.add({ ...entry, fdflags, position: 0n, path }, chaos && ((lowest, isFree) => chaos.fdNumber(lowest, isFree)));
   },
 
   path_readlink: (ctx, fd: number, path: string, dest: Uint8Array) => {

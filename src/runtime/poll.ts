@@ -2,20 +2,28 @@
 // are always ready, so fd events are reported at once; otherwise the call sleeps until the earliest clock.
 import { ClockId, Errno, EventType, SubclockFlags, WasiError } from '../abi/index.js';
 import { sleepSync } from '../vfs/stream.js';
-import { now } from './clock.js';
+import { guestOffset, now } from './clock.js';
 import { errnoFrom } from './errors.js';
 import type { Family, RuntimeContext } from './context.js';
 
+/** Errnos chaos may inject into poll_oneoff (`errors` knob): an interrupted wait. */
+const POLL_ERRORS = [Errno.INTR] as const;
+
 interface Ready { userdata: bigint; type: number; error: number; nbytes: bigint }
 
-/** Deadline of a clock subscription on the monotonic clock (ns), or an errno for a bad clock id. */
-function deadline(sub: Record<string, number | bigint>): bigint | number {
+/**
+ * Deadline of a clock subscription on the host's monotonic clock (ns), or an errno for a bad clock id. An absolute
+ * time is on the guest's view of clock `id` (chaos may have moved it); with chaos the wake may come later than
+ * asked, never earlier.
+ */
+function deadline(ctx: RuntimeContext, sub: Record<string, number | bigint>): bigint | number {
   const id = Number(sub['clock.id']);
   const timeout = BigInt(sub['clock.timeout']!);
+  const late = ctx.chaos?.lateWake() ?? 0n;
   try {
-    if (!(Number(sub['clock.flags']) & SubclockFlags.ABSTIME)) return now(ClockId.MONOTONIC) + timeout;
+    if (!(Number(sub['clock.flags']) & SubclockFlags.ABSTIME)) return now(ClockId.MONOTONIC) + timeout + late;
     // An absolute time on clock `id`: convert to a monotonic deadline by how far away it is now.
-    return now(ClockId.MONOTONIC) + (timeout - now(id));
+    return now(ClockId.MONOTONIC) + (timeout - (now(id) + guestOffset(ctx, id))) + late;
   } catch (e) {
     return errnoFrom(e);
   }
@@ -33,13 +41,15 @@ function fdReady(ctx: RuntimeContext, fd: number, type: number): { error: number
 
 /** Returns the events that are ready, as the schema's event records; per-subscription failures go in their error. */
 function pollOneoff(ctx: RuntimeContext, subs: readonly Record<string, number | bigint>[]): Record<string, number | bigint>[] {
+  const injected = ctx.chaos?.injectedError(POLL_ERRORS);
+  if (injected !== undefined) throw new WasiError(injected);
   const ready: Ready[] = [];
   const clocks: { userdata: bigint; at: bigint }[] = [];
   for (const sub of subs) {
     const userdata = BigInt(sub.userdata!);
     const type = Number(sub.tag);
     if (type === EventType.CLOCK) {
-      const at = deadline(sub);
+      const at = deadline(ctx, sub);
       if (typeof at === 'number') ready.push({ userdata, type, error: at, nbytes: 0n });
       else clocks.push({ userdata, at });
     } else if (type === EventType.FD_READ || type === EventType.FD_WRITE) {
@@ -59,7 +69,9 @@ function pollOneoff(ctx: RuntimeContext, subs: readonly Record<string, number | 
   for (const c of clocks) {
     if (c.at <= t) ready.push({ userdata: c.userdata, type: EventType.CLOCK, error: Errno.SUCCESS, nbytes: 0n });
   }
-  return ready.map((r) => ({
+  // Chaos: of several ready events, fewer (at least one) may be reported, in another order.
+  const reported = ctx.chaos && ready.length > 1 ? ctx.chaos.pollReport(ready.length).map((i) => ready[i]!) : ready;
+  return reported.map((r) => ({
     userdata: r.userdata, error: r.error, type: r.type, 'fd_readwrite.nbytes': r.nbytes, 'fd_readwrite.flags': 0,
   }));
 }

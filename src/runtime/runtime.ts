@@ -6,6 +6,7 @@ import { HostStream } from '../vfs/stream.js';
 import { argsFamily } from './args.js';
 import { clockFamily } from './clock.js';
 import { bindFunction } from './bind.js';
+import { Chaos, type ChaosSettings } from './chaos.js';
 import type { Bound, Family, Implementation, RuntimeContext } from './context.js';
 import { ProcExit } from './errors.js';
 import { fdFamily } from './fd.js';
@@ -45,6 +46,8 @@ export interface RuntimeOptions {
   fds?: Record<number, FileHandle>;
   /** Called with any non-WASI exception an implementation threw (a bug); the guest sees EIO. */
   onInternalError?: (e: unknown) => void;
+  /** Answer within the spec but unlike an ordinary run, from this seeded schedule (see chaos.ts). */
+  chaos?: ChaosSettings;
 }
 
 /** How a run ended. */
@@ -63,6 +66,7 @@ export class WasiRuntime {
       fds: this.fds,
       args: options.args.map(cString),
       environ: options.env.map(cString),
+      ...(options.chaos && { chaos: new Chaos(options.chaos) }),
     };
     const stream = (handle: FileHandle): FdEntry => ({ handle, rightsBase: STREAM_RIGHT_BITS, rightsInheriting: 0, fdflags: 0, position: 0n });
     this.fds.set(0, stream(options.stdin ?? new HostStream(0, 'read')));

@@ -38,6 +38,8 @@ export interface TraceHeader {
   module: { name: string; size: number; sha256: string };
   startedAt: string;
   timeUnit: string;
+  /** The chaos schedule the run answered from (record --chaos); absent for an ordinary run. */
+  chaos?: { seed: number; knobs: string[] };
 }
 
 /** How a recorded run ended: as the guest ended it, or cut short by a signal or a host failure. */
@@ -138,7 +140,14 @@ export function parseHeader(map: Map, offset?: number): TraceHeader {
     module: { name: mod.name as string, size: count(mod.size) as number, sha256: mod.sha256 as string },
     startedAt: str(map.startedAt),
     timeUnit: str(map.timeUnit) || 'ns',
+    ...(map.chaos !== undefined && { chaos: chaosRecord(map.chaos) ?? fail('has a malformed chaos record') }),
   };
+}
+
+function chaosRecord(v: unknown): TraceHeader['chaos'] {
+  if (!isMap(v) || !Array.isArray(v.knobs) || !v.knobs.every(isString)) return undefined;
+  const seed = count(v.seed);
+  return isCount(seed) ? { seed, knobs: v.knobs as string[] } : undefined;
 }
 
 function recordedEnd(v: unknown): RecordedEnd | undefined {
