@@ -1,0 +1,130 @@
+// Confinement under races (issue 10 item 1): a directory inside a --dir swapped for a symlink that leads out,
+// while a guest works through it, must never let anything outside be read, created or changed.
+// The assertions count escapes only (zero, whatever the scheduling); the rounds are bounded.
+// ROUNDS: 20,000 with WASI_TRACE_LONG=1 (the issue's number), fewer in an ordinary `npm test`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Errno, OFlags } from '../../src/abi/index.js';
+import { openHostDirectory } from '../../src/vfs/host/index.js';
+import { cliPath, guestPath } from '../helpers.js';
+import { hostLayout, SECRET } from './backends.js';
+import { Driver } from './driver.js';
+
+const LONG = process.env.WASI_TRACE_LONG === '1';
+const ROUNDS = LONG ? 20_000 : 2_000;
+const GUEST_ROUNDS = LONG ? 20_000 : 1_500;
+const INSIDE = 'inside the sandbox\n';
+
+/**
+ * The host helper: swaps `race` between the directory `race_dir` and the symlink `race_link` (-> ../outside) by
+ * renames, as fast as it can, until the file `stop` appears; then prints how many swaps it made.
+ */
+const SWAPPER = `
+const fs = require('fs');
+const [dir, stop] = process.argv.slice(1);
+const race = dir + '/race', rd = dir + '/race_dir', rl = dir + '/race_link';
+const mv = (a, b) => { try { fs.renameSync(a, b); } catch {} };
+process.stdout.write('ready\\n');
+let i = 0;
+for (;; i++) {
+  mv(rd, race); mv(race, rd); mv(rl, race); mv(race, rl);
+  if ((i & 63) === 0 && fs.existsSync(stop)) break;
+}
+process.stdout.write('swaps ' + i + '\\n');
+`;
+
+let root: string;
+let sandbox: string;
+let outside: string;
+let before: { names: string[]; stat: fs.BigIntStats };
+const children: ChildProcess[] = [];
+
+beforeEach(() => {
+  ({ root, sandbox, outside } = hostLayout());
+  fs.mkdirSync(join(sandbox, 'race_dir'));
+  fs.writeFileSync(join(sandbox, 'race_dir', 'secret.txt'), INSIDE);
+  before = snapshotOutside();
+});
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+/** What `outside` holds: its entry names and the secret's lstat. */
+function snapshotOutside(): { names: string[]; stat: fs.BigIntStats } {
+  return { names: fs.readdirSync(outside).sort(), stat: fs.lstatSync(join(outside, 'secret.txt'), { bigint: true }) };
+}
+
+/** Asserts that nothing in `outside` was created, removed or changed, and that no sandbox entry is the secret. */
+function expectOutsideUntouched(): void {
+  const now = snapshotOutside();
+  expect(now.names).toEqual(before.names);
+  expect(fs.readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe(SECRET);
+  for (const k of ['ino', 'size', 'nlink', 'mtimeNs', 'ctimeNs', 'mode'] as const) {
+    expect(now.stat[k], `secret.txt ${k}`).toBe(before.stat[k]);
+  }
+  // A hard link to the secret made inside the sandbox would be a read handed to the guest.
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else expect(fs.lstatSync(p, { bigint: true }).ino, p).not.toBe(before.stat.ino);
+    }
+  };
+  walk(sandbox);
+}
+
+/** Starts the swapper on `sandbox`; resolves once it is swapping. `stop()` ends it and gives its swap count. */
+async function startSwapper(): Promise<{ stop(): Promise<number> }> {
+  const stopFile = join(root, 'stop');
+  const child = spawn(process.execPath, ['-e', SWAPPER, sandbox, stopFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.setEncoding('utf8');
+  await new Promise<void>((ok, fail) => {
+    child.stdout!.on('data', (s: string) => { out += s; if (out.includes('ready\n')) ok(); });
+    child.on('exit', (code) => fail(new Error(`swapper exited early (${code})`)));
+  });
+  return {
+    stop: async () => {
+      fs.writeFileSync(stopFile, '');
+      if (child.exitCode === null) await new Promise((ok) => child.on('exit', ok));
+      return Number(/swaps (\d+)/.exec(out)?.[1] ?? -1);
+    },
+  };
+}
+
+describe('a directory swapped for a symlink to ../outside by a host process', () => {
+  it(`never lets a guest read, create or change anything outside (${ROUNDS} rounds)`, async () => {
+    fs.symlinkSync('../outside', join(sandbox, 'race_link'));
+    const d = new Driver({ preopens: [{ guestPath: '/sandbox', dir: openHostDirectory(sandbox) }] });
+    const swapper = await startSwapper();
+    const escapes: string[] = [];
+    let worked = 0; // operations that succeeded through race/ (the directory was there)
+    const note = (what: string, errno: number): void => { if (errno === Errno.SUCCESS) worked++; void what; };
+    for (let i = 0; i < ROUNDS; i++) {
+      const r = d.readFile(3, 'race/secret.txt');
+      if (r.text.includes('TOP-SECRET')) escapes.push(`read the secret in round ${i}`);
+      note('read', r.errno);
+      const st = d.filestat(3, 'race/secret.txt', false);
+      if (st.stat && st.stat.ino === before.stat.ino) escapes.push(`stat the secret in round ${i}`);
+      const c = d.open(3, `race/c${i}`, { oflags: OFlags.CREAT | OFlags.EXCL });
+      if (c.errno === Errno.SUCCESS) d.call('fd_close', c.fd);
+      note('create', c.errno);
+      note('mkdir', d.pathOp('path_create_directory', 3, `race/m${i}`));
+      note('symlink', d.symlink('x', 3, `race/s${i}`));
+      note('link', d.link(3, 'race/secret.txt', 3, `l${i}`));
+      const t = d.open(3, 'race/secret.txt', { oflags: OFlags.TRUNC });
+      if (t.errno === Errno.SUCCESS) d.call('fd_close', t.fd);
+    }
+    const swaps = await swapper.stop();
+
+    expect(escapes).toEqual([]);
+    expectOutsideUntouched();
+    expect(d.internalErrors).toEqual([]);
+    expect(swaps).toBeGreaterThan(0);
+    void worked;
+  }, 120_000);
+});
