@@ -7,10 +7,12 @@
 // backend falls back to whole host paths plus dev/ino checks, which a concurrent rename can race; one line on stderr
 // says so.
 //
-// fd lifetimes: a directory node opens its fd when first used and keeps it in a per-thread cache of at most
-// MAX_DIR_FDS fds; beyond that the least recently used are closed (the node reopens its fd, by name in its parent,
-// when used again). Closing happens only in trimDirFds(), which every public node operation calls first, so a path
-// built from an fd stays valid for the rest of the operation that built it.
+// fd lifetimes: fds are cached per directory (device and inode), so every node for one directory shares one fd
+// and a path resolved again finds its directories open. (While an fd is held its inode cannot be freed, so no other
+// directory can have the same device and inode numbers meanwhile.) At most MAX_DIR_FDS stay open between operations (per
+// thread); beyond that the least recently used are closed, and a node needing one again reopens it by name in its
+// parent. Closing happens only in trimDirFds(), which every public node operation calls first, so a path built from
+// an fd stays valid for the rest of the operation that built it.
 import * as fs from 'node:fs';
 
 /** The prefix that names an fd of this process as a directory (Linux procfs). */
@@ -19,60 +21,73 @@ export const PROC_FD = '/proc/self/fd/';
 /** Most directory fds held between operations (per thread). */
 export const MAX_DIR_FDS = 128;
 
-/** A directory node whose host fd the cache owns; `heldFd` is -1 while it has none. */
-export interface DirFdHolder { heldFd: number }
+/** Open directory fds by `dev:ino`, least recently used first (a Map keeps insertion order). */
+const held = new Map<string, number>();
+/** fds replaced in `held` during an operation, closed by the next trimDirFds(). */
+const replaced: number[] = [];
 
-/** Holders with an open fd, least recently used first (a Set keeps insertion order). */
-const held = new Set<DirFdHolder>();
+/** The key of a directory in the cache. */
+export const dirKey = (dev: bigint, ino: bigint): string => `${dev}:${ino}`;
 
-/** Gives `fd` to `holder` and the cache (which will close it). */
-export function holdDirFd(holder: DirFdHolder, fd: number): void {
-  holder.heldFd = fd;
-  held.delete(holder);
-  held.add(holder);
-}
-
-/** Marks `holder`'s fd as just used. */
-export function touchDirFd(holder: DirFdHolder): void {
-  held.delete(holder);
-  held.add(holder);
-}
-
-/** Closes the least recently used fds beyond MAX_DIR_FDS. Only at the start of an operation (see above). */
-export function trimDirFds(): void {
-  if (held.size <= MAX_DIR_FDS) return;
-  for (const h of held) {
-    if (held.size <= MAX_DIR_FDS) break;
-    held.delete(h);
-    const fd = h.heldFd;
-    h.heldFd = -1;
-    try { fs.closeSync(fd); } catch { /* already gone: nothing to release */ }
+/** The fd held for directory `key` (marked as just used), or undefined. */
+export function heldDirFd(key: string): number | undefined {
+  const fd = held.get(key);
+  if (fd !== undefined) {
+    held.delete(key);
+    held.set(key, fd);
   }
+  return fd;
+}
+
+/** Gives the cache `fd`, a directory opened and checked to be `key`; the cache closes it. */
+export function holdDirFd(key: string, fd: number): void {
+  const old = held.get(key);
+  if (old !== undefined) replaced.push(old);
+  held.delete(key);
+  held.set(key, fd);
+}
+
+/** Closes replaced fds and the least recently used beyond MAX_DIR_FDS. Only at the start of an operation. */
+export function trimDirFds(): void {
+  if (held.size <= MAX_DIR_FDS && replaced.length === 0) return;
+  for (const fd of replaced.splice(0)) close(fd);
+  for (const [key, fd] of held) {
+    if (held.size <= MAX_DIR_FDS) break;
+    held.delete(key);
+    close(fd);
+  }
+}
+
+function close(fd: number): void {
+  try { fs.closeSync(fd); } catch { /* already closed: nothing to release */ }
 }
 
 /** How many directory fds the cache holds now (for tests). */
 export const heldDirFds = (): number => held.size;
 
+/** Whether `/proc/self/fd/<fd>/.` is the directory open at `fd` (whose fstat is `s`): the probe, uncached. */
+export function probeFdPaths(fd: number, s: fs.BigIntStats): boolean {
+  try {
+    const t = fs.statSync(`${PROC_FD}${fd}/.`, { bigint: true });
+    return t.dev === s.dev && t.ino === s.ino;
+  } catch {
+    return false;
+  }
+}
+
 let available: boolean | undefined;
-let warned = false;
 
 /**
- * Whether `/proc/self/fd/<fd>/<name>` names entries of the directory open at <fd>, probed once with the directory
- * open at `fd` (whose fstat is `s`). When it does not, prints once on stderr that --dir is then best-effort.
+ * Whether the backend can name entries relative to its directory fds, probed once per process (per thread) with
+ * the directory open at `fd` (whose fstat is `s`). When it cannot, prints once on stderr that --dir is best-effort.
  */
 export function fdPathsWork(fd: number, s: fs.BigIntStats): boolean {
   if (available === undefined) {
-    try {
-      const t = fs.statSync(`${PROC_FD}${fd}/.`, { bigint: true });
-      available = t.dev === s.dev && t.ino === s.ino;
-    } catch {
-      available = false;
+    available = probeFdPaths(fd, s);
+    if (!available) {
+      process.stderr.write('wasi-trace: /proc/self/fd is not available here: --dir confinement is best-effort ' +
+        '(a rename racing the guest could let it reach outside the directory)\n');
     }
-  }
-  if (!available && !warned) {
-    warned = true;
-    process.stderr.write('wasi-trace: /proc/self/fd is not available here: --dir confinement is best-effort ' +
-      '(a rename racing the guest could let it reach outside the directory)\n');
   }
   return available;
 }

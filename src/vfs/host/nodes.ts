@@ -22,7 +22,7 @@ import { filetypeFromMode } from '../stream.js';
 import {
   DirectoryNode, FileNode, SymlinkNode, type DirEntry, type Node, type OpenFileOptions, type Stat,
 } from '../types.js';
-import { fdPathsWork, holdDirFd, PROC_FD, touchDirFd, trimDirFds, type DirFdHolder } from './dirfds.js';
+import { dirKey, fdPathsWork, heldDirFd, holdDirFd, PROC_FD, trimDirFds } from './dirfds.js';
 import { HostFileHandle, statFromHost, u64 } from './handle.js';
 import { hostTime, setExactTimes } from './times.js';
 
@@ -153,35 +153,37 @@ export class HostSymlink extends SymlinkNode {
  * A host directory. Obtain the root with openHostDirectory; the others come from lookup, as entry `name` of
  * `parent`. `byFd`: operations go through directory fds (else whole host paths, the fallback).
  */
-export class HostDirectory extends DirectoryNode implements DirFdHolder {
-  /** This directory's host fd while the cache holds one, else -1 (dirfds.ts owns it). */
-  heldFd = -1;
+export class HostDirectory extends DirectoryNode {
+  /** This directory in the fd cache (dirfds.ts). */
+  private readonly key: string;
 
   /** `hostPath` is where it was looked up (the root's is its real path, the others are for messages). */
   constructor(readonly hostPath: string, readonly dev: bigint, readonly ino: bigint,
     private readonly parent: HostDirectory | undefined, private readonly name: string, readonly byFd: boolean) {
     super();
+    this.key = dirKey(dev, ino);
   }
 
   /**
-   * This directory's fd, opened if the cache holds none: entry by entry from the nearest ancestor that has one (or
-   * the root's real path), each with O_DIRECTORY|O_NOFOLLOW and a dev/ino check. ENOTCAPABLE when one of them is no
-   * longer the directory that was looked up (a symlink or another object in its place); ENOENT when it is gone.
+   * This directory's fd: the cache's for this device and inode (an fd held open keeps its inode number from being
+   * reused, so that is this very directory), or else opened entry by entry from the nearest ancestor that has one
+   * (or from the root's real path), each with O_DIRECTORY|O_NOFOLLOW and a dev/ino check. ENOTCAPABLE when one of
+   * them is no longer the directory that was looked up (a symlink or another object in its place); ENOENT when it
+   * is gone.
    */
   private dirFd(): number {
-    if (this.heldFd >= 0) {
-      touchDirFd(this);
-      return this.heldFd;
-    }
-    const chain: HostDirectory[] = [];
-    for (let d: HostDirectory | undefined = this; d !== undefined && d.heldFd < 0; d = d.parent) chain.push(d);
-    for (let i = chain.length - 1; i >= 0; i--) chain[i]!.reopen();
-    return this.heldFd;
+    let fd = heldDirFd(this.key);
+    if (fd !== undefined) return fd;
+    const chain: HostDirectory[] = [this];
+    for (let d = this.parent; d !== undefined && (fd = heldDirFd(d.key)) === undefined; d = d.parent) chain.push(d);
+    // fd is now the nearest cached ancestor's, or undefined when the chain starts at the root
+    for (let i = chain.length - 1; i >= 0; i--) fd = chain[i]!.reopen(fd);
+    return fd!;
   }
 
-  /** Opens this directory's fd, its parent's fd being held (or this being the root). */
-  private reopen(): void {
-    const p = this.parent === undefined ? this.hostPath : `${PROC_FD}${this.parent.heldFd}/${this.name}`;
+  /** Opens, checks and caches this directory's fd, by name in `parentFd` (undefined: the root, by its path). */
+  private reopen(parentFd: number | undefined): number {
+    const p = parentFd === undefined ? this.hostPath : `${PROC_FD}${parentFd}/${this.name}`;
     let fd: number;
     try {
       fd = fs.openSync(p, DIR_FLAGS);
@@ -197,7 +199,8 @@ export class HostDirectory extends DirectoryNode implements DirFdHolder {
       fs.closeSync(fd);
       throw e;
     }
-    holdDirFd(this, fd);
+    holdDirFd(this.key, fd);
+    return fd;
   }
 
   /** Path mode: this directory's lstat, after checking it is still the directory that was looked up. */
@@ -352,12 +355,8 @@ export function openHostDirectory(hostPath: string, options: HostDirectoryOption
     if (f.dev !== s.dev || f.ino !== s.ino) throw new Error(`host directory ${hostPath} changed while it was opened`);
     const byFd = !options.bestEffort && fdPathsWork(fd, f);
     const dir = new HostDirectory(real, u64(s.dev), u64(s.ino), undefined, real, byFd);
-    if (byFd) {
-      holdDirFd(dir, fd);
-      trimDirFds(); // an operation boundary: keeps the cache bounded however many directories are opened
-    } else {
-      fs.closeSync(fd);
-    }
+    if (byFd) holdDirFd(dirKey(dir.dev, dir.ino), fd); // its first operation trims the cache
+    else fs.closeSync(fd);
     return dir;
   } catch (e) {
     fs.closeSync(fd);
