@@ -360,6 +360,7 @@ describe('host timestamps keep nanoseconds', () => {
     h.close();
     s = fs.statSync(join(d, 'f'), { bigint: true });
     expect([s.atimeNs, s.mtimeNs]).toEqual([1111111111222222223n, 1234567890987654321n]);
+    fs.rmSync(d, { recursive: true, force: true });
   });
 
   for (const bestEffort of [false, true]) {
