@@ -54,18 +54,24 @@ export function hostLayout(): { root: string; sandbox: string; outside: string }
   return { root, sandbox, outside };
 }
 
-export const hostBackend: Backend = {
-  name: 'host',
-  sandbox() {
-    const { root, sandbox, outside } = hostLayout();
-    return {
-      dir: openHostDirectory(sandbox), hostPath: sandbox, outside,
-      cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
-    };
-  },
-};
+/** The host backend: through directory fds, or (bestEffort) by whole host paths, its fallback without /proc. */
+function hostBackendOf(name: string, bestEffort: boolean): Backend {
+  return {
+    name,
+    sandbox() {
+      const { root, sandbox, outside } = hostLayout();
+      return {
+        dir: openHostDirectory(sandbox, { bestEffort }), hostPath: sandbox, outside,
+        cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
+      };
+    },
+  };
+}
 
-export const BACKENDS: Backend[] = [memoryBackend, hostBackend];
+export const hostBackend: Backend = hostBackendOf('host', false);
+export const hostPathsBackend: Backend = hostBackendOf('host (best-effort paths)', true);
+
+export const BACKENDS: Backend[] = [memoryBackend, hostBackend, hostPathsBackend];
 
 /** Every case each guest prints, in order (test/guests/README.md). */
 export const GUEST_CASES: Record<string, string[]> = {

@@ -361,5 +361,24 @@ describe('host timestamps keep nanoseconds', () => {
     h.close();
     s = fs.statSync(join(d, 'f'), { bigint: true });
     expect([s.atimeNs, s.mtimeNs]).toEqual([1111111111222222223n, 1234567890987654321n]);
+    fs.rmSync(d, { recursive: true, force: true });
   });
+
+  for (const bestEffort of [false, true]) {
+    it(`a directory's and a symlink's times too (${bestEffort ? 'whole-path fallback' : 'through directory fds'})`, () => {
+      const d = fs.mkdtempSync(join(os.tmpdir(), 'wasi-trace-ns-'));
+      fs.mkdirSync(join(d, 'sub'));
+      fs.symlinkSync('sub', join(d, 'ln'));
+      const top = openHostDirectory(d, { bestEffort });
+      top.setTimes(1500000000000000001n, 1500000000000000002n);
+      (top.lookup('sub') as DirectoryNode).setTimes(1234567890123456789n, undefined);
+      top.lookup('ln')!.setTimes(undefined, 1111111111222222223n);
+      const t = (p: string) => { const s = fs.lstatSync(p, { bigint: true }); return [s.atimeNs, s.mtimeNs]; };
+      expect(t(d)).toEqual([1500000000000000001n, 1500000000000000002n]);
+      expect(t(join(d, 'sub'))[0]).toBe(1234567890123456789n);
+      expect(t(join(d, 'ln'))[1]).toBe(1111111111222222223n);
+      expect(top.stat().mtim).toBe(1500000000000000002n);
+      fs.rmSync(d, { recursive: true, force: true });
+    });
+  }
 });
