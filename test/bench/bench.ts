@@ -57,6 +57,10 @@ function ratio(label: string, value: number, target: number, unit = 'x'): void {
   console.log(`  ${label}: ${value.toFixed(2)}${unit} (target ≤ ${target}${unit}) ${value <= target ? 'ok' : 'OVER TARGET'}`);
 }
 
+function atLeast(label: string, value: number, target: number, unit: string): void {
+  console.log(`  ${label}: ${value.toFixed(0)}${unit} (target ≥ ${target}${unit}) ${value >= target ? 'ok' : 'SHORT'}`);
+}
+
 try {
   console.log(`wasi-trace bench (median of ${REPEAT} runs each; node ${process.versions.node})`);
   for (const files of [60, 300]) {
@@ -71,6 +75,22 @@ try {
   ratio('record / run', st.record / st.run, 3);
   ratio('replay / run', st.replay / st.run, 2);
   ratio('trace bytes per event', statSync(join(work, 'storm.bin')).size / 1_000_000, 6, ' B');
+
+  // record --until-fail on a hello-sized guest that never fails: runs per second, as the hunt reports them.
+  const hello = join(root, 'test/guests/hello.wasm');
+  const huntRuns = 2000;
+  const hunt = median(Array.from({ length: 3 }, () => once(['record', '--until-fail', '--runs', String(huntRuns), '--fail-on', 'exit=99', '-o', join(work, 'hunt.bin'), hello]).seconds));
+  atLeast('until-fail runs per second (hello, 2000 runs, process start included)', huntRuns / hunt, 200, ' runs/s');
+
+  // Chaos recording against plain recording, on a guest that does file I/O, readdir and polls (chaos_ok).
+  const chaosGuest = join(root, 'test/guests/chaos_ok.wasm');
+  const plain: number[] = [];
+  const chaotic: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    plain.push(once(['record', '--mem-dir', '/tmp', '-o', join(work, 'plain.bin'), chaosGuest]).seconds);
+    chaotic.push(once(['record', '--chaos', '--seed', String(i), '--mem-dir', '/tmp', '-o', join(work, 'chaos.bin'), chaosGuest]).seconds);
+  }
+  ratio('record --chaos / record (chaos_ok)', median(chaotic) / median(plain), 1.1);
 
   const big = join(work, 'storm10m.bin');
   const rec = once(['record', '-o', big, storm, '10000000']);
