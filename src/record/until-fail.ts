@@ -110,6 +110,10 @@ export async function untilFail(o: HuntOptions): Promise<HuntResult> {
   const loaded = await compileModule(o.module.name, o.module.bytes);
   const compiled = { module: loaded.module, sha256: loaded.sha256 };
   const encodedModule = TraceWriter.encodeModule(o.module.bytes);
+  // In shared memory once, so that no run copies the module to hand it to its thread.
+  const shared = new Uint8Array(new SharedArrayBuffer(o.module.bytes.length));
+  shared.set(o.module.bytes);
+  const module = { name: o.module.name, bytes: shared };
   const wantsOutput = o.failOn.some((c) => c.kind === 'stdout' || c.kind === 'stderr');
   const started = performance.now();
   let next = 0;
@@ -139,7 +143,7 @@ export async function untilFail(o: HuntOptions): Promise<HuntResult> {
         try {
           const r = await recordOnThread({
             setup: wantsOutput ? { ...setup, stdout: 'forward', stderr: 'forward' } : { ...setup, stdout: 'discard', stderr: 'discard' },
-            module: o.module, output: o.output, level: o.level, signal: runStop.signal, timeoutMs: o.timeoutMs,
+            module, output: o.output, level: o.level, signal: runStop.signal, timeoutMs: o.timeoutMs,
             worker, pool, compiled, encodedModule,
             keepWorker: true,
             onOutput: (stream, bytes) => output[stream].add(bytes),
