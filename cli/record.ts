@@ -6,7 +6,6 @@ import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { EXIT_USAGE, UserError } from '../src/errors.js';
 import { engineFingerprint } from '../src/engine.js';
-import { readModuleBytes } from '../src/module.js';
 import { createChunkPool, ChunkConsumer } from '../src/record/chunks.js';
 import { RECORD_LEVEL } from '../src/record/record.js';
 import type { RunEnd } from '../src/run.js';
@@ -14,6 +13,7 @@ import { MAX_FRAME_BYTES } from '../src/trace/format.js';
 import { TraceWriter } from '../src/trace/writer.js';
 import { guestFlags, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
+import { note, readGuestModule, type CliIo } from './io.js';
 import { takeWorker } from './prewarm.js';
 import type { RecordWorkerData } from './record-worker.js';
 
@@ -44,10 +44,10 @@ export const recordCommand = {
   builder: (y: Argv) => guestFlags(y)
     .option('output', { alias: 'o', type: 'string', default: 'trace.bin', requiresArg: true, describe: 'where to write the trace' })
     .option('level', { type: 'number', default: RECORD_LEVEL, requiresArg: true, describe: 'zstd compression level, 1 (fastest) to 9' }),
-  handler: async (flags: RecordFlags): Promise<number> => {
+  handler: async (flags: RecordFlags, io: CliIo): Promise<number> => {
     if (!Number.isInteger(flags.level) || flags.level < 1 || flags.level > 9) throw new UserError(`--level ${flags.level}: use 1 to 9`);
     checkWritable(flags.output);
-    const read = readModuleBytes(flags.module);
+    const read = readGuestModule(flags.module, io);
     // In shared memory, so that the worker gets the module without a copy of it being made and sent.
     const module = { name: read.name, bytes: new Uint8Array(new SharedArrayBuffer(read.bytes.length)) };
     module.bytes.set(read.bytes);
@@ -55,6 +55,7 @@ export const recordCommand = {
     const consumer = new ChunkConsumer(pool);
     // The worker (booted while the command line loaded) compiles and starts the guest ...
     const worker = takeWorker('record');
+    if (!worker) throw new Error('record runs the guest on a worker thread, which only the built CLI has');
     worker.ref();
     const start: RecordWorkerData = { flags: { ...flags }, module, pool, tiering: engineFingerprint().tiering };
     worker.postMessage(start);
@@ -75,7 +76,7 @@ export const recordCommand = {
       };
       let stopping = false;
       /** Finishes the trace from whatever the guest thread completed, after it stopped for good (first reason wins). */
-      const cutShort = async (end: Record<string, unknown>, exitCode: number, note?: string) => {
+      const cutShort = async (end: Record<string, unknown>, exitCode: number, message?: string) => {
         if (stopping || settled) return;
         stopping = true;
         await worker.terminate();
@@ -85,7 +86,7 @@ export const recordCommand = {
             consumer.salvage(append);
             writer.finish({ end, calls: writer.eventCount });
           }
-          if (note) process.stderr.write(`wasi-trace: ${note}\n`);
+          if (message) note(io, message);
           return exitCode;
         });
       };
@@ -109,7 +110,7 @@ export const recordCommand = {
             settle(() => {
               consumer.drain(append);
               writer!.finish(m.footer as Record<string, unknown>);
-              return exitFor(m.end as RunEnd);
+              return exitFor(m.end as RunEnd, io);
             });
             void worker.terminate();
           });
