@@ -12,6 +12,8 @@ import { infoCommand } from './info.js';
 import { statsCommand } from './stats.js';
 import { diffCommand } from './diff.js';
 import { exportCommand } from './export.js';
+import { note, writeStderr, type CliIo } from './io.js';
+import { fdSink } from './output.js';
 
 const COMMANDS = [runCommand, recordCommand, replayCommand, dumpCommand, infoCommand, statsCommand, diffCommand, exportCommand];
 /** Commands whose first positional is a module, after which every word belongs to the guest. */
@@ -53,8 +55,11 @@ function usageMessage(msg: string, command: string | undefined): string {
   return msg.replace(/\s*\n\s*/g, ' ');
 }
 
-/** Runs the command line `argv` (without node and the script); returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the command line `argv` (without node and the script) with the stdio `io` (default: the process's);
+ * returns the exit code.
+ */
+export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   let exitCode = 0;
   let debug = argv.includes('--debug');
   try {
@@ -82,17 +87,20 @@ export async function main(argv: string[]): Promise<number> {
     for (const c of COMMANDS) {
       parser.command({
         ...c,
-        handler: async (flags: any) => { exitCode = await c.handler({ ...flags, module: module ?? flags.module, guestArgs: guest }); },
+        handler: async (flags: any) => { exitCode = await c.handler({ ...flags, module: module ?? flags.module, guestArgs: guest }, io); },
       } as any);
     }
-    await parser.parseAsync();
+    // With a callback yargs hands over what it would print (--help, --version) instead of printing it.
+    let printed = '';
+    await parser.parseAsync(ours, (_err: unknown, _argv: unknown, output: string) => { printed = output; });
+    if (printed) (io.stdout ?? fdSink(1))(Buffer.from(`${printed}\n`));
   } catch (e) {
     if (e instanceof UserError) {
-      process.stderr.write(`wasi-trace: ${e.message}\n`);
+      note(io, e.message);
       return e.exitCode;
     }
-    process.stderr.write(`wasi-trace: internal error: ${(e as Error)?.message ?? String(e)}\n`);
-    if (debug) process.stderr.write(`${(e as Error)?.stack}\n`);
+    note(io, `internal error: ${(e as Error)?.message ?? String(e)}`);
+    if (debug) writeStderr(io, `${(e as Error)?.stack}\n`);
     return EXIT_USAGE;
   }
   return exitCode;

@@ -6,9 +6,8 @@ import { UserError } from '../src/errors.js';
 import { RUNTIME_KINDS, type PreopenSpec, type RuntimeKind } from '../src/providers.js';
 import type { GuestOptions } from '../src/run.js';
 import { copyHostTree, memoryDirectory, MemoryDirectory, placeFile } from '../src/vfs/memory/index.js';
-
-/** A repeatable string flag's values (yargs gives a string for one use, an array for several). */
-export const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+import { list } from './flags.js';
+import { readGuestModule, type CliIo } from './io.js';
 
 export interface GuestFlags {
   env?: string | string[];
@@ -37,7 +36,7 @@ export function guestFlags<T>(y: Argv<T>) {
 export function guestEnv(flags: Pick<GuestFlags, 'env' | 'inherit-env'>): string[] {
   const env = new Map<string, string>();
   if (flags['inherit-env']) for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.set(k, v);
-  for (const kv of asList(flags.env)) {
+  for (const kv of list(flags.env)) {
     const i = kv.indexOf('=');
     if (i <= 0) throw new UserError(`--env ${kv}: expected KEY=VALUE`);
     env.set(kv.slice(0, i), kv.slice(i + 1));
@@ -45,11 +44,20 @@ export function guestEnv(flags: Pick<GuestFlags, 'env' | 'inherit-env'>): string
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
-export function guestOptions(flags: GuestFlags): GuestOptions {
-  return {
+/**
+ * What to run, from the flags. Without `io` the module is left to run() to read and the guest gets the process's
+ * stdio; with it, the module is read here (from io.stdin for "-", after which the guest's stdin is empty) and the
+ * guest's stdio is io's.
+ */
+export function guestOptions(flags: GuestFlags, io?: CliIo): GuestOptions {
+  const options: GuestOptions = {
     module: flags.module, args: flags.guestArgs, env: guestEnv(flags), runtime: flags.runtime,
     preopens: guestPreopens(flags),
   };
+  if (!io) return options;
+  const { name, bytes } = readGuestModule(flags.module, io);
+  const stdinTaken = flags.module === '-' && io.stdin !== undefined;
+  return { ...options, module: bytes, moduleName: name, stdin: stdinTaken ? new Uint8Array(0) : io.stdin, stdout: io.stdout, stderr: io.stderr };
 }
 
 /** Splits `s` at the first `sep`; undefined parts when it is absent. */
@@ -80,17 +88,17 @@ function below(root: string, p: string): string[] | undefined {
  * UserError for a malformed value, a missing host path, or a guest path given twice.
  */
 export function guestPreopens(flags: Pick<GuestFlags, 'dir' | 'mem-dir' | 'mem-file'>): PreopenSpec[] {
-  const host: PreopenSpec[] = asList(flags.dir).map((d) => {
+  const host: PreopenSpec[] = list(flags.dir).map((d) => {
     const [hostPath, guest] = split(d, '::');
     if (hostPath === '' || guest === '') throw new UserError(`--dir ${d}: expected HOST[::GUEST]`);
     return { guestPath: guest ?? hostPath, hostPath };
   });
-  const mem: { guestPath: string; dir: MemoryDirectory; hostPath?: undefined }[] = asList(flags['mem-dir']).map((m) => {
+  const mem: { guestPath: string; dir: MemoryDirectory; hostPath?: undefined }[] = list(flags['mem-dir']).map((m) => {
     const [guestPath, hostDir] = split(m, '=');
     if (guestPath === '' || hostDir === '') throw new UserError(`--mem-dir ${m}: expected GUEST[=HOSTDIR]`);
     return { guestPath, dir: hostDir === undefined ? memoryDirectory() : copyTree(hostDir) };
   });
-  for (const f of asList(flags['mem-file'])) {
+  for (const f of list(flags['mem-file'])) {
     const [guest, hostFile] = split(f, '=');
     const name = posix.basename(guest);
     if (!hostFile || !name || name === '.' || name === '..') throw new UserError(`--mem-file ${f}: expected GUEST=HOSTFILE`);

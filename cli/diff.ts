@@ -1,8 +1,9 @@
 // wasi-trace diff: the first call where two recordings differ. Exit 0 same, 1 different, 2 bad input.
 import type { Argv } from 'yargs';
 import { diff } from '../src/inspect/diff.js';
-import { count, list, required, stringLimit } from '../src/inspect/flags.js';
-import { Output, withOutput } from '../src/inspect/output.js';
+import { count, list, required, stringLimit } from './flags.js';
+import { stdoutText, type CliIo } from './io.js';
+import { withOutput } from './output.js';
 
 export const diffCommand = {
   command: 'diff [a] [b]',
@@ -14,11 +15,11 @@ export const diffCommand = {
     .option('skip', { type: 'string', requiresArg: true, describe: 'leave these calls out of both traces before comparing (when their number differs too): families or function names, comma-separated' })
     .option('context', { alias: 'C', type: 'string', requiresArg: true, describe: 'shared calls shown before the difference (default 5)' })
     .option('s', { type: 'string', requiresArg: true, describe: 'bytes of each buffer shown (default 32)' }),
-  handler: async (flags: { a?: string; b?: string; ignore?: unknown; skip?: unknown; context?: unknown; s?: unknown }): Promise<number> => {
+  handler: async (flags: { a?: string; b?: string; ignore?: unknown; skip?: unknown; context?: unknown; s?: unknown }, io: CliIo): Promise<number> => {
     const options = {
       a: required('diff', 'two trace paths', flags.a), b: required('diff', 'the second trace path', flags.b), ignore: list(flags.ignore), skip: list(flags.skip), context: count('--context', flags.context), stringLimit: stringLimit(flags.s),
     };
-    const out = new Output(1);
+    const out = stdoutText(io);
     return withOutput(out, () => diff(options, out));
   },
 };

@@ -1,8 +1,9 @@
 // wasi-trace dump: an strace-style listing of a trace's calls.
 import type { Argv } from 'yargs';
 import { dump } from '../src/inspect/dump.js';
-import { Output, withOutput } from '../src/inspect/output.js';
-import { eventNumber, list, numbers, stringLimit, required } from '../src/inspect/flags.js';
+import { stdoutText, type CliIo } from './io.js';
+import { withOutput } from './output.js';
+import { eventNumber, list, numbers, stringLimit, required } from './flags.js';
 
 interface DumpFlags {
   trace?: string; e?: string | string[]; fd?: unknown; errors?: boolean; from?: unknown; to?: unknown;
@@ -23,7 +24,7 @@ export const dumpCommand = {
     .option('t', { type: 'boolean', describe: 'show when each call started, in seconds from the start of the run' })
     .option('s', { type: 'string', requiresArg: true, describe: 'bytes of each buffer shown (default 32)' })
     .option('json', { type: 'boolean', describe: 'one JSON object per call (fields: see README)' }),
-  handler: async (flags: DumpFlags): Promise<number> => {
+  handler: async (flags: DumpFlags, io: CliIo): Promise<number> => {
     const options = {
       trace: required('dump', 'the trace path', flags.trace),
       e: list(flags.e),
@@ -36,7 +37,7 @@ export const dumpCommand = {
       json: flags.json,
       stringLimit: stringLimit(flags.s),
     };
-    const out = new Output(1);
+    const out = stdoutText(io);
     return withOutput(out, () => dump(options, out));
   },
 };

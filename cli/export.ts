@@ -4,8 +4,9 @@ import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { UserError } from '../src/errors.js';
 import { exportTrace, type ExportFormat } from '../src/inspect/export.js';
-import { list, stringLimit, required } from '../src/inspect/flags.js';
-import { Output, withOutput } from '../src/inspect/output.js';
+import { list, stringLimit, required } from './flags.js';
+import { stdoutText, type CliIo } from './io.js';
+import { Output, fdSink, withOutput } from './output.js';
 
 interface ExportFlags { trace?: string; format: ExportFormat; output: string; e?: unknown; s?: unknown }
 
@@ -18,10 +19,10 @@ export const exportCommand = {
     .option('output', { alias: 'o', type: 'string', default: '-', requiresArg: true, describe: 'the file to write (- for stdout)' })
     .option('e', { type: 'string', requiresArg: true, describe: 'only these calls (as dump -e)' })
     .option('s', { type: 'string', requiresArg: true, describe: 'bytes of each buffer shown (default 32)' }),
-  handler: async (flags: ExportFlags): Promise<number> => {
+  handler: async (flags: ExportFlags, io: CliIo): Promise<number> => {
     const options = { trace: required('export', 'the trace path', flags.trace), format: flags.format, e: list(flags.e), stringLimit: stringLimit(flags.s) };
     if (flags.output === '-') {
-      const out = new Output(1);
+      const out = stdoutText(io);
       return withOutput(out, () => exportTrace(options, out));
     }
     // Written beside the target and renamed when complete, so a failed export leaves no half file.
@@ -34,7 +35,7 @@ export const exportCommand = {
     }
     let ok = false;
     try {
-      const out = new Output(fd, 1 << 20);
+      const out = new Output(fdSink(fd), 1 << 20);
       const code = await withOutput(out, () => exportTrace(options, out));
       fs.closeSync(fd);
       fs.renameSync(temp, flags.output);

@@ -1,8 +1,9 @@
 // wasi-trace info: a trace's header and footer.
 import type { Argv } from 'yargs';
 import { info } from '../src/inspect/info.js';
-import { required } from '../src/inspect/flags.js';
-import { Output, withOutput } from '../src/inspect/output.js';
+import { required } from './flags.js';
+import { stdoutText, type CliIo } from './io.js';
+import { withOutput } from './output.js';
 
 export const infoCommand = {
   command: 'info [trace]',
@@ -10,8 +11,8 @@ export const infoCommand = {
   builder: (y: Argv) => y
     .positional('trace', { type: 'string', describe: 'the trace file' })
     .option('json', { type: 'boolean', describe: 'one JSON object' }),
-  handler: async (flags: { trace?: string; json?: boolean }): Promise<number> => {
-    const out = new Output(1);
+  handler: async (flags: { trace?: string; json?: boolean }, io: CliIo): Promise<number> => {
+    const out = stdoutText(io);
     return withOutput(out, () => info(required('info', 'the trace path', flags.trace), !!flags.json, out));
   },
 };

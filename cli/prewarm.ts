@@ -10,17 +10,23 @@ const URLS = {
 export type Prewarmable = keyof typeof URLS;
 
 const prewarmed = new Map<Prewarmable, Worker>();
+/** Run from the TypeScript sources (in-process tests) there are no built worker files, so no workers. */
+const BUILT = import.meta.url.endsWith('.js');
 
 /** Starts the worker `command` will want (record, replay), if it is one of those. */
 export function prewarm(command: string | undefined): void {
-  if (command !== 'record' && command !== 'replay') return;
+  if ((command !== 'record' && command !== 'replay') || !BUILT) return;
   const w = new Worker(URLS[command]);
   w.unref(); // a worker that is never used must not keep the process alive
   prewarmed.set(command, w);
 }
 
-/** The worker for `kind`: the prewarmed one if there is one, else a new one. It waits for its start message. */
-export function takeWorker(kind: Prewarmable): Worker {
+/**
+ * The worker for `kind`: the prewarmed one if there is one, else a new one; undefined when run from the sources.
+ * It waits for its start message.
+ */
+export function takeWorker(kind: Prewarmable): Worker | undefined {
+  if (!BUILT) return undefined;
   const w = prewarmed.get(kind) ?? new Worker(URLS[kind]);
   prewarmed.delete(kind);
   return w;

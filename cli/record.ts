@@ -6,12 +6,12 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { EXIT_USAGE, STOP_SIGNALS, UserError } from '../src/errors.js';
-import { readModuleBytes } from '../src/module.js';
 import { recordOnThread } from '../src/record/pipeline.js';
 import { RECORD_LEVEL } from '../src/record/record.js';
 import { guestSetup } from '../src/record/setup.js';
 import { guestFlags, guestOptions, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
+import { note, readGuestModule, type CliIo } from './io.js';
 import { takeWorker } from './prewarm.js';
 import { chaosSettings, huntOptions, runHunt, untilFailFlags, type UntilFailFlags } from './until-fail.js';
 
@@ -40,34 +40,39 @@ export const recordCommand = {
   builder: (y: Argv) => untilFailFlags(guestFlags(y))
     .option('output', { alias: 'o', type: 'string', default: 'trace.bin', requiresArg: true, describe: 'where to write the trace' })
     .option('level', { type: 'number', default: RECORD_LEVEL, requiresArg: true, describe: 'zstd compression level, 1 (fastest) to 9' }),
-  handler: async (flags: RecordFlags): Promise<number> => {
+  handler: async (flags: RecordFlags, io: CliIo): Promise<number> => {
     if (!Number.isInteger(flags.level) || flags.level < 1 || flags.level > 9) throw new UserError(`--level ${flags.level}: use 1 to 9`);
     const hunt = huntOptions(flags, availableParallelism());
     const chaos = chaosSettings(flags);
     if (chaos && flags.runtime !== 'builtin') throw new UserError('--chaos needs the builtin runtime (--runtime builtin)');
     checkWritable(flags.output);
-    const module = readModuleBytes(flags.module);
-    const setup = guestSetup({ ...guestOptions(flags), ...(chaos && { chaos }) });
+    const module = readGuestModule(flags.module, io);
+    // An in-process caller's stdio (io) is forwarded from the guest thread; by default the guest writes fd 1 and 2.
+    const stdio = { ...(io.stdout && { stdout: io.stdout }), ...(io.stderr && { stderr: io.stderr }), ...(io.stdin && { stdin: io.stdin }) };
+    const setup = guestSetup({ ...guestOptions(flags), ...stdio, ...(chaos && { chaos }) });
     if (typeof setup === 'string') throw new Error(`unreachable: the command line asked for ${setup}`);
     // SIGINT/SIGTERM stop the guest; the trace still holds every call made before.
     const stop = new AbortController();
     const handlers = Object.keys(STOP_SIGNALS).map((sig) => [sig, () => stop.abort(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     try {
-      if (hunt) return await runHunt(hunt, setup, module, flags.output, flags.level, stop.signal);
-      // The guest thread was booted while the command line loaded.
-      const r = await recordOnThread({ setup, module, output: flags.output, level: flags.level, signal: stop.signal, worker: takeWorker('record') });
+      if (hunt) return await runHunt(hunt, setup, module, flags.output, flags.level, stop.signal, io);
+      // The guest thread was booted while the command line loaded (in-process callers start one now).
+      const r = await recordOnThread({
+        setup, module, output: flags.output, level: flags.level, signal: stop.signal, worker: takeWorker('record'),
+        onOutput: (stream, bytes) => io[stream]?.(bytes),
+      });
       switch (r.end.kind) {
         case 'signal':
-          process.stderr.write(r.trace === undefined
-            ? `wasi-trace: recording stopped by ${r.end.signal} before the guest started; no trace was written\n`
-            : `wasi-trace: recording stopped by ${r.end.signal}; the trace holds every call made before it\n`);
+          note(io, r.trace === undefined
+            ? `recording stopped by ${r.end.signal} before the guest started; no trace was written`
+            : `recording stopped by ${r.end.signal}; the trace holds every call made before it`);
           return STOP_SIGNALS[r.end.signal] ?? EXIT_USAGE;
         case 'error':
-          process.stderr.write(`wasi-trace: recording failed: ${r.end.message}\n`);
+          note(io, `recording failed: ${r.end.message}`);
           return EXIT_USAGE;
         default:
-          return exitFor(r.end);
+          return exitFor(r.end, io);
       }
     } finally {
       for (const [sig, h] of handlers) process.removeListener(sig, h);

@@ -4,6 +4,7 @@ import { replay, DivergenceError } from '../src/replay/replay.js';
 import { describeEnd, type RecordedEnd } from '../src/trace/header.js';
 import { signalExitCode } from '../src/errors.js';
 import { exitFor } from './exit.js';
+import { note, type CliIo } from './io.js';
 import { takeWorker } from './prewarm.js';
 
 /** Exit code of a replay that departed from its recording. */
@@ -13,8 +14,8 @@ export const EXIT_INCOMPLETE = 124;
 
 interface ReplayFlags { trace: string; module?: string; quiet?: boolean; verify?: boolean }
 
-const exitForRecorded = (end: RecordedEnd): number =>
-  end.kind === 'signal' ? signalExitCode(end.signal) ?? EXIT_INCOMPLETE : end.kind === 'error' ? EXIT_INCOMPLETE : exitFor(end);
+const exitForRecorded = (end: RecordedEnd, io: CliIo): number =>
+  end.kind === 'signal' ? signalExitCode(end.signal) ?? EXIT_INCOMPLETE : end.kind === 'error' ? EXIT_INCOMPLETE : exitFor(end, io);
 
 export const replayCommand = {
   command: 'replay <trace>',
@@ -24,21 +25,22 @@ export const replayCommand = {
     .option('module', { type: 'string', requiresArg: true, describe: 'replay against another build of the module (warns if it differs)' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: "don't re-emit the guest's stdout and stderr" })
     .option('verify', { type: 'boolean', describe: 'also check guest memory against the hash the recording kept' }),
-  handler: async (flags: ReplayFlags): Promise<number> => {
+  handler: async (flags: ReplayFlags, io: CliIo): Promise<number> => {
     try {
       const r = await replay({
-        trace: flags.trace, module: flags.module, quiet: flags.quiet, verify: flags.verify, prefetch: takeWorker('replay'),
-        onWarning: (m) => process.stderr.write(`wasi-trace: warning: ${m}\n`),
+        trace: flags.trace, module: flags.module, quiet: flags.quiet, verify: flags.verify,
+        stdout: io.stdout, stderr: io.stderr, prefetch: takeWorker('replay') ?? false,
+        onWarning: (m) => note(io, `warning: ${m}`),
       });
       if (!r.complete) {
-        process.stderr.write(`wasi-trace: the trace ends after ${r.calls} calls: ${r.incompleteReason}; replay stopped there (recorded end: ${describeEnd(r.end)})\n`);
-        return r.end.kind === 'signal' ? exitForRecorded(r.end) : EXIT_INCOMPLETE;
+        note(io, `the trace ends after ${r.calls} calls: ${r.incompleteReason}; replay stopped there (recorded end: ${describeEnd(r.end)})`);
+        return r.end.kind === 'signal' ? exitForRecorded(r.end, io) : EXIT_INCOMPLETE;
       }
-      if (r.verified) process.stderr.write(`wasi-trace: verified: guest memory matches the recording after ${r.calls} calls\n`);
-      return exitForRecorded(r.end);
+      if (r.verified) note(io, `verified: guest memory matches the recording after ${r.calls} calls`);
+      return exitForRecorded(r.end, io);
     } catch (e) {
       if (e instanceof DivergenceError) {
-        process.stderr.write(`wasi-trace: ${e.message}\n`);
+        note(io, e.message);
         return EXIT_DIVERGENCE;
       }
       throw e;

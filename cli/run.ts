@@ -3,13 +3,14 @@ import type { Argv } from 'yargs';
 import { run } from '../src/run.js';
 import { guestFlags, guestOptions, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
+import type { CliIo } from './io.js';
 
 export const runCommand = {
   command: 'run <module> [args..]',
   describe: 'run a guest (no recording)',
   builder: (y: Argv) => guestFlags(y),
-  handler: async (flags: GuestFlags) => {
-    const end = await run(guestOptions(flags));
-    return exitFor(end);
+  handler: async (flags: GuestFlags, io: CliIo) => {
+    const end = await run(guestOptions(flags, io));
+    return exitFor(end, io);
   },
 };

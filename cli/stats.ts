@@ -1,7 +1,8 @@
 // wasi-trace stats: per-function counts, errors, host time and bytes (like strace -c).
 import type { Argv } from 'yargs';
-import { list, required } from '../src/inspect/flags.js';
-import { Output, withOutput } from '../src/inspect/output.js';
+import { list, required } from './flags.js';
+import { stdoutText, type CliIo } from './io.js';
+import { withOutput } from './output.js';
 import { stats, type StatsSort } from '../src/inspect/stats.js';
 
 export const statsCommand = {
@@ -12,8 +13,8 @@ export const statsCommand = {
     .option('e', { type: 'string', requiresArg: true, describe: 'only these calls (as dump -e)' })
     .option('sort', { choices: ['time', 'calls', 'errors', 'name'], default: 'time', describe: 'order of the rows' })
     .option('json', { type: 'boolean', describe: 'one JSON object' }),
-  handler: async (flags: { trace?: string; e?: unknown; sort: StatsSort; json?: boolean }): Promise<number> => {
-    const out = new Output(1);
+  handler: async (flags: { trace?: string; e?: unknown; sort: StatsSort; json?: boolean }, io: CliIo): Promise<number> => {
+    const out = stdoutText(io);
     return withOutput(out, () => stats({ trace: required('stats', 'the trace path', flags.trace), e: list(flags.e), sort: flags.sort, json: flags.json }, out));
   },
 };

@@ -6,7 +6,8 @@ import { EXIT_TRAP, signalExitCode, STOP_SIGNALS, UserError } from '../src/error
 import type { GuestSetup } from '../src/record/setup.js';
 import { DEFAULT_FAIL_ON, untilFail, type FailCondition } from '../src/record/until-fail.js';
 import { CHAOS_KNOBS, DEFAULT_KNOBS, parseKnobs, type ChaosKnob, type ChaosSettings } from '../src/runtime/chaos.js';
-import { asList } from './common.js';
+import { list } from './flags.js';
+import { writeStderr, type CliIo } from './io.js';
 
 export interface UntilFailFlags {
   chaos?: string;
@@ -79,7 +80,7 @@ export function huntOptions(f: UntilFailFlags, cores: number) {
     if (!m || count < 1 || index >= count) throw new UserError(`--shard ${f.shard}: expected I/N with 0 <= I < N (e.g. 0/4)`);
     shard = { index, count };
   }
-  const conditions = asList(f['fail-on']).map(failCondition);
+  const conditions = list(f['fail-on']).map(failCondition);
   return {
     runs, jobs, seed, seedGiven, shard,
     timeoutMs: f.timeout === undefined ? undefined : f.timeout * 1000,
@@ -114,11 +115,11 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
  * (setup.chaos) run i answers from seed SEED+i, so the seeds are printed: `record --chaos --seed S` repeats a run.
  */
 export async function runHunt(h: NonNullable<ReturnType<typeof huntOptions>>, setup: GuestSetup,
-  module: { name: string; bytes: Uint8Array }, output: string, level: number, signal: AbortSignal): Promise<number> {
+  module: { name: string; bytes: Uint8Array }, output: string, level: number, signal: AbortSignal, io: CliIo = {}): Promise<number> {
   const knobs = setup.chaos?.knobs;
   const seeded = knobs !== undefined;
-  const err = process.stderr;
-  const tty = err.isTTY === true;
+  const tty = io.stderr === undefined && process.stderr.isTTY === true;
+  const err = { write: (text: string) => writeStderr(io, text) };
   if (seeded && !h.seedGiven) err.write(`wasi-trace: until-fail: seeds from ${h.seed} (repeat with --seed ${h.seed})\n`);
   let lastDraw = 0;
   const started = performance.now();

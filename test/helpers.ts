@@ -1,6 +1,10 @@
-// Shared test helpers: guest paths, in-process runs with captured stdio, and CLI runs.
+// Shared test helpers: guest paths, in-process runs with captured stdio, and command lines run in-process or as
+// a separate process.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { main } from '../cli/app.js';
+import { engineFingerprint, setTiering } from '../src/engine.js';
+import { record, type RecordOptions, type RecordResult } from '../src/record/record.js';
 import { run, type GuestOptions, type RunEnd } from '../src/run.js';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -23,9 +27,49 @@ export async function runGuest(name: string, options: Partial<GuestOptions> = {}
   return { end, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
 
+/**
+ * Records in-process as `wasi-trace record` does (guests compiled for the baseline tier, which the trace header
+ * records: a CLI replay warns about any other), capturing the guest's stdout and stderr (stdin empty unless given).
+ */
+export async function recordLikeCli(options: Omit<RecordOptions, 'stdout' | 'stderr'>): Promise<RecordResult & { stdout: string; stderr: string }> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const before = engineFingerprint().tiering;
+  setTiering('baseline');
+  try {
+    const r = await record({
+      stdin: new Uint8Array(0), ...options, stdout: (b) => out.push(Buffer.from(b)), stderr: (b) => err.push(Buffer.from(b)),
+    });
+    return { ...r, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+  } finally {
+    setTiering(before);
+  }
+}
+
 export interface CliResult { status: number | null; stdout: string; stderr: string }
 
-/** Runs the built CLI (npm test builds it first). */
+/**
+ * Runs a wasi-trace command line in this process (cli/app.ts, from the sources) with `stdin` as its stdin and
+ * its stdout and stderr captured: what a user would see, without starting a process. Paths are relative to
+ * the repository (vitest's working directory). `record` needs the built CLI (its guest thread): use cli().
+ */
+export async function wt(args: string[], stdin: string | Uint8Array = ''): Promise<CliResult> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const tiering = engineFingerprint().tiering; // main() sets it for the command line: leave it as it was
+  try {
+    const status = await main(args, {
+      stdout: (b) => out.push(Buffer.from(b)),
+      stderr: (b) => err.push(Buffer.from(b)),
+      stdin: typeof stdin === 'string' ? new TextEncoder().encode(stdin) : stdin,
+    });
+    return { status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+  } finally {
+    setTiering(tiering);
+  }
+}
+
+/** Runs the built CLI as its own process (npm test builds it first; test/setup.ts checks dist/ is current). */
 export function cli(args: string[], options: SpawnSyncOptions = {}): CliResult {
   const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 60_000, ...options });
   return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };

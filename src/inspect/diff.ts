@@ -9,7 +9,7 @@ import { endingText } from './dump.js';
 import { FdPaths } from './fds.js';
 import { callKey, FAMILY_SETS } from './filter.js';
 import { formatCall } from '../calls/format.js';
-import type { Output } from './output.js';
+import type { TextWriter } from './writer.js';
 import { footerOf, openTrace, traceCalls, type TraceCall } from './trace.js';
 
 export interface DiffOptions {
@@ -119,7 +119,7 @@ function totalCalls(s: Side): number {
   return s.seen;
 }
 
-export async function diff(o: DiffOptions, out: Output): Promise<number> {
+export async function diff(o: DiffOptions, out: TextWriter): Promise<number> {
   const { keys: ignore, pointers } = ignoredKeys(o.ignore ?? []);
   const { keys: skipped } = ignoredKeys(o.skip ?? [], '--skip');
   const skip = (c: TraceCall) => skipped.has(callKey(c));

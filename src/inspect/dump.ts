@@ -5,7 +5,7 @@ import { FdPaths } from './fds.js';
 import { failed, nameFilter, usesFd, type CallFilterOptions } from './filter.js';
 import { callText, decodeCall } from '../calls/format.js';
 import { callJson } from './json.js';
-import type { Output } from './output.js';
+import type { TextWriter } from './writer.js';
 import { footerOf, openTrace, traceCalls } from './trace.js';
 
 export interface DumpOptions extends CallFilterOptions {
@@ -35,7 +35,7 @@ export function endingText(reader: TraceReader): string {
   return end.kind === 'signal' ? `recording stopped by ${end.signal}` : describeEnd(end);
 }
 
-export async function dump(o: DumpOptions, out: Output): Promise<number> {
+export async function dump(o: DumpOptions, out: TextWriter): Promise<number> {
   const reader = await openTrace(o.trace);
   const match = nameFilter(o.e ?? []);
   const fds = new FdPaths(reader.header.preopens);

@@ -5,7 +5,7 @@ import { FdPaths } from './fds.js';
 import { callKey, nameFilter } from './filter.js';
 import { decodeCall, functionOf, type Json } from '../calls/format.js';
 import { callJson } from './json.js';
-import type { Output } from './output.js';
+import type { TextWriter } from './writer.js';
 import { footerOf, openTrace, traceCalls } from './trace.js';
 
 export type ExportFormat = 'chrome' | 'json';
@@ -15,7 +15,7 @@ export interface ExportOptions { trace: string; format: ExportFormat; e?: readon
 /** Microseconds (the trace-event unit) from nanoseconds, to the nanosecond. */
 const us = (ns: number): number => Math.round(ns) / 1000;
 
-export async function exportTrace(o: ExportOptions, out: Output): Promise<number> {
+export async function exportTrace(o: ExportOptions, out: TextWriter): Promise<number> {
   const reader = await openTrace(o.trace);
   const match = nameFilter(o.e ?? []);
   const fds = new FdPaths(reader.header.preopens);

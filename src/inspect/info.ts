@@ -6,9 +6,9 @@ import { EventDecoder, EventDecodeError } from '../trace/events.js';
 import { UserError } from '../errors.js';
 import { endingText } from './dump.js';
 import type { Json } from '../calls/format.js';
-import type { Output } from './output.js';
-import { footerOf, importsOf, openTrace, traceFailure } from './trace.js';
 import { importName } from '../calls/imports.js';
+import type { TextWriter } from './writer.js';
+import { footerOf, importsOf, openTrace, traceFailure } from './trace.js';
 
 /** A header string, or null where the trace did not record it. */
 const str = (v: string): string | null => v || null;
@@ -76,7 +76,7 @@ export async function traceInfo(path: string): Promise<Record<string, Json>> {
 }
 
 /** `info` as text: one `label  value` line per fact. */
-export async function info(path: string, json: boolean, out: Output): Promise<number> {
+export async function info(path: string, json: boolean, out: TextWriter): Promise<number> {
   const i = await traceInfo(path);
   if (json) { out.line(JSON.stringify(i, null, 2)); return 0; }
   const line = (label: string, value: string) => out.line(`${label.padEnd(10)}  ${value}`);

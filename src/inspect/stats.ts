@@ -1,7 +1,7 @@
 // wasi-trace stats (like strace -c): per function calls, errors, host time and bytes, aggregated as the trace streams.
 import { endingText, seconds } from './dump.js';
 import { callKey, failed, nameFilter } from './filter.js';
-import type { Output } from './output.js';
+import type { TextWriter } from './writer.js';
 import { openTrace, traceCalls } from './trace.js';
 
 export interface StatsRow {
@@ -20,7 +20,7 @@ export type StatsSort = 'time' | 'calls' | 'errors' | 'name';
 
 export interface StatsOptions { trace: string; e?: readonly string[]; sort?: StatsSort; json?: boolean }
 
-export async function stats(o: StatsOptions, out: Output): Promise<number> {
+export async function stats(o: StatsOptions, out: TextWriter): Promise<number> {
   const reader = await openTrace(o.trace);
   const match = nameFilter(o.e ?? []);
   const rows = new Map<string, StatsRow>();

@@ -1,10 +1,10 @@
-// The function schema against the spec's own witx (../shared/spec, beside the repository).
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The function schema against the spec's own witx (vendored in test/abi/spec).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, wasmParams } from '../../src/abi/index.js';
+import { specPath } from './witx.js';
 
-const witxPath = fileURLToPath(new URL('../../../shared/spec/wasi_snapshot_preview1.witx', import.meta.url));
+const witxPath = specPath('wasi_snapshot_preview1.witx');
 const WIDE = new Set(['$filesize', '$timestamp', '$filedelta', '$dircookie', '$rights', '$userdata']);
 
 interface WitxFn { name: string; params: { name: string; type: string }[]; outs: number }
@@ -20,8 +20,8 @@ function parseWitx(text: string): WitxFn[] {
   });
 }
 
-describe.skipIf(!existsSync(witxPath))('function schema vs wasi_snapshot_preview1.witx', () => {
-  const witx = existsSync(witxPath) ? parseWitx(readFileSync(witxPath, 'utf8')) : [];
+describe('function schema vs wasi_snapshot_preview1.witx', () => {
+  const witx = parseWitx(readFileSync(witxPath, 'utf8'));
 
   it('has all 46 functions in spec order', () => {
     expect(witx).toHaveLength(46);

@@ -1,4 +1,5 @@
-// The schema's type layouts against the preview1 spec (sizes/offsets checked by hand against typenames.witx).
+// The schema's type layouts: sizes and offsets written out by hand from the spec (typenames.test.ts computes them
+// from the vendored typenames.witx), and the generic struct reader and writer.
 import { describe, expect, it } from 'vitest';
 import { STRUCTS, memTypeSize, readStruct, writeStruct } from '../../src/abi/index.js';
 

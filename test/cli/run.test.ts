@@ -1,59 +1,68 @@
-// `wasi-trace run`: the same guests on both runtimes, the command line split, and every bad input as one line.
+// `wasi-trace run` in-process (cli/app.ts): the command line split, stdio, help, the filesystem flags, and every
+// bad input as one line. node:wasi comparisons, which need a process of their own, are in node.test.ts.
 import * as fs from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, guestPath, runGuest } from '../helpers.js';
-import { GUEST_CASES, hostLayout, parseCases } from '../vfs/backends.js';
+import { guestPath, repoRoot, wt } from '../helpers.js';
+import { hostLayout } from '../vfs/backends.js';
 import { guestPreopens } from '../../cli/common.js';
 import { UserError } from '../../src/errors.js';
 import type { MemoryDirectory, MemoryFile } from '../../src/vfs/memory/index.js';
 
-/** Guests on which node:wasi follows the spec, with their arguments and stdin. */
-const SAME_ON_BOTH: [name: string, args: string[], stdin?: string][] = [
-  ['hello', []],
-  ['hello', ['3']],
-  ['args_env', ['one', '--help', 'ünï']],
-  ['clock_random', ['check']],
-  ['trap', []],
-  ['stdin_echo', [], 'some input\n'],
-  ['exitcode', ['7']],
-];
-
 describe('wasi-trace run', () => {
-  for (const [name, args, stdin] of SAME_ON_BOTH) {
-    it(`${name} ${args.join(' ')} gives the same stdout and exit code on builtin and node`, () => {
-      const a = cli(['run', '--env', 'X=1', guestPath(name), ...args], { input: stdin ?? '' });
-      const b = cli(['run', '--runtime', 'node', '--env', 'X=1', guestPath(name), ...args], { input: stdin ?? '' });
-      expect(a.stdout).toBe(b.stdout);
-      expect(a.status).toBe(b.status);
-      expect(b.stderr).not.toContain('ExperimentalWarning');
-    });
-  }
+  it('prints the guest\'s stdout and stderr and exits with its code', async () => {
+    expect(await wt(['run', guestPath('hello'), '3'])).toEqual({ status: 3, stdout: 'hello, world\n', stderr: 'hello, stderr\n' });
+    expect(await wt(['run', guestPath('exitcode'), '7'])).toMatchObject({ status: 7 });
+  });
 
-  it('exits 134 with the message on a trap', () => {
-    const r = cli(['run', guestPath('trap')]);
+  it('gives the guest its stdin', async () => {
+    expect(await wt(['run', guestPath('stdin_echo')], 'some input\n')).toMatchObject({ status: 0, stdout: expect.stringContaining('some input') });
+  });
+
+  it('exits 134 with the message on a trap', async () => {
+    const r = await wt(['run', guestPath('trap')]);
     expect(r.status).toBe(134);
     expect(r.stdout).toBe('before trap\n');
     expect(r.stderr).toBe('wasi-trace: guest trapped: unreachable\n');
   });
 
-  it('passes everything after the module to the guest, flags included', () => {
-    const r = cli(['run', '--env', 'A=1', guestPath('args_env'), '--help', '--env', 'B=2']);
+  it('passes everything after the module to the guest, flags included', async () => {
+    const r = await wt(['run', '--env', 'A=1', guestPath('args_env'), '--help', '--env', 'B=2']);
     expect(r.stdout.split('\n').slice(2)).toEqual(['argv[1]=--help', 'argv[2]=--env', 'argv[3]=B=2', 'env A=1', '']);
   });
 
-  it('reads the module from stdin with -', () => {
-    const r = cli(['run', '-', '5'], { input: readFileSync(guestPath('hello')) });
+  it('reads the module from stdin with -', async () => {
+    const r = await wt(['run', '-', '5'], readFileSync(guestPath('hello')));
     expect(r.stdout).toBe('hello, world\n');
     expect(r.status).toBe(5);
   });
 
-  it('--inherit-env passes the environment, --env overrides it', () => {
-    const r = cli(['run', '--inherit-env', '--env', 'WT_B=over', guestPath('args_env')], { env: { ...process.env, WT_A: 'a', WT_B: 'b' } });
-    expect(r.stdout).toContain('env WT_A=a\n');
-    expect(r.stdout).toContain('env WT_B=over\n');
-    expect(r.stdout).not.toContain('env WT_B=b\n');
+  it('--inherit-env passes the environment, --env overrides it', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { WT_A: 'a', WT_B: 'b' });
+    try {
+      const r = await wt(['run', '--inherit-env', '--env', 'WT_B=over', guestPath('args_env')]);
+      expect(r.stdout).toContain('env WT_A=a\n');
+      expect(r.stdout).toContain('env WT_B=over\n');
+      expect(r.stdout).not.toContain('env WT_B=b\n');
+    } finally {
+      delete process.env.WT_A;
+      delete process.env.WT_B;
+      Object.assign(process.env, saved);
+    }
+  });
+
+  it('prints help on stdout and exits 0 (wasi-trace --help, run --help)', async () => {
+    const top = await wt(['--help']);
+    expect(top).toMatchObject({ status: 0, stderr: '' });
+    for (const c of ['run', 'record', 'replay', 'dump', 'info', 'stats', 'diff', 'export']) expect(top.stdout).toContain(`wasi-trace ${c} `);
+    const run = await wt(['run', '--help']);
+    expect(run).toMatchObject({ status: 0, stderr: '' });
+    expect(run.stdout).toMatch(/^wasi-trace run <module> \[args\.\.\]\n/);
+    expect(run.stdout).toContain('--mem-file');
+    const version = await wt(['--version']);
+    expect(version).toEqual({ status: 0, stdout: `${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version}\n`, stderr: '' });
   });
 
   const BAD: [what: string, args: string[], message: RegExp][] = [
@@ -66,29 +75,19 @@ describe('wasi-trace run', () => {
     ['an unknown runtime', ['run', '--runtime', 'jvm', guestPath('hello')], /^wasi-trace: Invalid values: .*jvm/],
     ['a bad --env', ['run', '--env', 'NOEQUALS', guestPath('hello')], /^wasi-trace: --env NOEQUALS: expected KEY=VALUE\n$/],
     ['no module', ['run'], /^wasi-trace: missing the module path/],
+    ['no command', [], /^wasi-trace: name a command: run, record, replay, dump, info, stats, diff, export\n$/],
     ['an unknown command', ['frobnicate'], /^wasi-trace: Unknown argument: frobnicate\n$/],
   ];
   for (const [what, args, message] of BAD) {
-    it(`rejects ${what} with one line and a non-zero exit`, () => {
-      const r = cli(args);
+    it(`rejects ${what} with one line and a non-zero exit`, async () => {
+      const r = await wt(args);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
     });
   }
-  for (const runtime of ['builtin', 'node']) {
-    it(`rejects an unknown import on --runtime ${runtime} too`, () => {
-      const r = cli(['run', '--runtime', runtime, guestPath('unknown_import')]);
-      expect(r.stderr).toMatch(/env\.mystery/);
-      expect(r.status).toBe(2);
-    });
-  }
 });
-
-/** Cases of the fs_* guests where node:wasi is known to be wrong (test/guests/README.md): not compared. */
-const NODE_WRONG = new Set(['readdir_list', 'readdir_cookie', 'set_times_ns', 'set_flags_nonblock', 'set_flags_append',
-  'append_open', 'readlink_short', 'open_nofollow', 'open_dir_nofollow']);
 
 describe('wasi-trace run: filesystem flags', () => {
   const roots: string[] = [];
@@ -106,42 +105,28 @@ describe('wasi-trace run: filesystem flags', () => {
     }));
   afterEach(() => { for (const r of roots.splice(0)) fs.rmSync(r, { recursive: true, force: true }); });
 
-  for (const guest of Object.keys(GUEST_CASES)) {
-    it(`${guest}: node:wasi and the builtin runtime agree on every case node:wasi gets right`, async () => {
-      const node = cli(['run', '--runtime', 'node', '--dir', `${layout().sandbox}::/sandbox`, guestPath(guest)]);
-      const ours = await runGuest(guest, { preopens: [{ guestPath: '/sandbox', hostPath: layout().sandbox }] });
-      const n = parseCases(node.stdout);
-      const o = parseCases(ours.stdout);
-      for (const c of GUEST_CASES[guest]!) {
-        if (NODE_WRONG.has(c)) continue;
-        expect({ c, node: n.get(c)?.pass }).toEqual({ c, node: true });
-        expect({ c, ours: o.get(c)?.pass }).toEqual({ c, ours: true });
-      }
-    });
-  }
-
-  it('--dir HOST::GUEST preopens a host directory, confined to it', () => {
+  it('--dir HOST::GUEST preopens a host directory, confined to it', async () => {
     const { sandbox, outside } = layout();
-    const r = cli(['run', '--dir', `${sandbox}::/sandbox`, guestPath('fs_escape')]);
+    const r = await wt(['run', '--dir', `${sandbox}::/sandbox`, guestPath('fs_escape')]);
     expect(r.stdout).not.toContain('FAIL');
     expect(r.stdout).not.toContain('TOP-SECRET');
     expect(r.status).toBe(0);
     expect(fs.readdirSync(outside)).toEqual(['secret.txt']);
   });
 
-  it('--dir HOST alone uses HOST as the guest path', () => {
+  it('--dir HOST alone uses HOST as the guest path', async () => {
     const { sandbox } = layout();
-    const r = cli(['run', '--dir', sandbox, guestPath('fs_fdflags')]);
+    const r = await wt(['run', '--dir', sandbox, guestPath('fs_fdflags')]);
     expect(r.stdout).not.toContain('FAIL');
     expect(r.status).toBe(0);
   });
 
-  it('--mem-dir GUEST=HOSTDIR runs on an in-memory copy and never writes the host', () => {
+  it('--mem-dir GUEST=HOSTDIR runs on an in-memory copy and never writes the host', async () => {
     const { sandbox } = layout();
     const before = snapshot(sandbox);
     fs.utimesSync(sandbox, 1000, 1000);
     for (const guest of ['fs_basic', 'fs_symlink']) {
-      const r = cli(['run', '--mem-dir', `/sandbox=${sandbox}`, guestPath(guest)]);
+      const r = await wt(['run', '--mem-dir', `/sandbox=${sandbox}`, guestPath(guest)]);
       expect(r.stdout).not.toContain('FAIL');
       expect(r.status).toBe(0);
     }
@@ -149,19 +134,19 @@ describe('wasi-trace run: filesystem flags', () => {
     expect(fs.statSync(sandbox).mtimeMs).toBe(1_000_000);
   });
 
-  it('--mem-dir GUEST alone is an empty in-memory directory', () => {
-    const r = cli(['run', '--mem-dir', '/sandbox', guestPath('fs_errors')]);
+  it('--mem-dir GUEST alone is an empty in-memory directory', async () => {
+    const r = await wt(['run', '--mem-dir', '/sandbox', guestPath('fs_errors')]);
     expect(r.stdout).toContain('PASS open_missing\n');
     expect(r.stdout).toContain('FAIL open_dir_trunc'); // there is no sub/ in an empty directory
   });
 
-  it('--mem-file GUEST=HOSTFILE places copies in memory, making their directory a preopen', () => {
+  it('--mem-file GUEST=HOSTFILE places copies in memory, making their directory a preopen', async () => {
     const { sandbox } = layout();
-    const r = cli(['run', '--mem-file', `/sandbox/hello.txt=${join(sandbox, 'hello.txt')}`,
+    const r = await wt(['run', '--mem-file', `/sandbox/hello.txt=${join(sandbox, 'hello.txt')}`,
       '--mem-file', `/sandbox/sub/inner.txt=${join(sandbox, 'sub/inner.txt')}`, guestPath('fs_basic')]);
     expect(r.stdout).not.toContain('FAIL');
     expect(r.status).toBe(0);
-    const into = cli(['run', '--mem-dir', '/sandbox', '--mem-file', `/sandbox/hello.txt=${join(sandbox, 'hello.txt')}`,
+    const into = await wt(['run', '--mem-dir', '/sandbox', '--mem-file', `/sandbox/hello.txt=${join(sandbox, 'hello.txt')}`,
       '--mem-file', `/sandbox/sub/inner.txt=${join(sandbox, 'sub/inner.txt')}`, guestPath('fs_fdflags')]);
     expect(into.stdout).not.toContain('FAIL');
     expect(into.status).toBe(0);
@@ -169,13 +154,11 @@ describe('wasi-trace run: filesystem flags', () => {
 
   const BAD_FS: [what: string, args: () => string[], message: RegExp][] = [
     ['a missing --dir', () => ['run', '--dir', '/no/such/dir::/x', guestPath('hello')], /^wasi-trace: host directory \/no\/such\/dir does not exist\n$/],
-    ['a missing --dir on node:wasi', () => ['run', '--runtime', 'node', '--dir', '/no/such/dir', guestPath('hello')], /^wasi-trace: host directory \/no\/such\/dir does not exist\n$/],
-    ['--mem-dir on node:wasi', () => ['run', '--runtime', 'node', '--mem-dir', '/m', guestPath('hello')], /^wasi-trace: --runtime node cannot use the in-memory directory \/m \(builtin runtime only\)\n$/],
     ['a malformed --mem-file', () => ['run', '--mem-file', '/x/y', guestPath('hello')], /^wasi-trace: --mem-file \/x\/y: expected GUEST=HOSTFILE\n$/],
   ];
   for (const [what, args, message] of BAD_FS) {
-    it(`rejects ${what} with one line and exit 2`, () => {
-      const r = cli(args());
+    it(`rejects ${what} with one line and exit 2`, async () => {
+      const r = await wt(args());
       expect(r.stderr).toMatch(message);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');

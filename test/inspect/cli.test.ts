@@ -1,6 +1,6 @@
 // dump, info, stats, diff and export as a user runs them: filters, options, JSON, cut-short and corrupt traces,
-// bad input (one line, exit 2), diff exit codes and the Chrome export. Runs the built CLI (build first).
-import { spawnSync } from 'node:child_process';
+// bad input (one line, exit 2), diff exit codes and the Chrome export. The command lines run in-process
+// (cli/app.ts); test/cli/e2e.test.ts runs each command once as its own process.
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +9,12 @@ import { callDifference } from '../../src/inspect/diff.js';
 import type { TraceCall } from '../../src/inspect/trace.js';
 import { record } from '../../src/record/record.js';
 import { TraceReader } from '../../src/trace/reader.js';
-import { cli, cliPath, guestPath, repoRoot } from '../helpers.js';
+import { guestPath, recordLikeCli, repoRoot, wt } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-inspect-'));
 const FS = 'traces/inspect_fs-v1.bin';
 const CR = 'traces/clock_random-v1.bin';
-const run = (args: string[]) => cli(args, { cwd: repoRoot, maxBuffer: 1 << 28 });
+const run = wt;
 const lines = (s: string) => s.split('\n').filter(Boolean);
 const indexes = (s: string) => lines(s).filter((l) => l.startsWith('#')).map((l) => Number(/^#(\d+)/.exec(l)![1]));
 
@@ -22,40 +22,43 @@ const indexes = (s: string) => lines(s).filter((l) => l.startsWith('#')).map((l)
 let storm: string;
 let frames: number[];
 
+/** Records a test guest in-process as the CLI does. */
+const recordQuietly = (module: string, output: string, args: string[] = [], env: string[] = []) =>
+  recordLikeCli({ module, output, args, env });
+
 beforeAll(async () => {
   storm = join(dir, 'storm.bin');
-  const r = cli(['record', '-o', storm, guestPath('storm'), '70000']);
-  expect(r.status).toBe(0);
+  expect((await recordQuietly(guestPath('storm'), storm, ['70000'])).end).toEqual({ kind: 'exit', code: 0 });
   frames = (await TraceReader.open(storm)).footer!.index as number[];
   expect(frames.length).toBeGreaterThanOrEqual(2);
 }, 60_000);
 
 describe('dump', () => {
-  it('filters by name, family and negation', () => {
-    expect(indexes(run(['dump', FS, '-e', 'path_open']).stdout)).toEqual([0, 3, 4, 10]);
-    expect(indexes(run(['dump', FS, '-e', '%poll,proc_exit']).stdout)).toEqual([15, 18]);
-    expect(indexes(run(['dump', FS, '-e', '!%fs']).stdout)).toEqual([15, 18]);
-    expect(indexes(run(['dump', FS, '-e', '%fs']).stdout)).toEqual([...Array(15).keys(), 16, 17]);
-    expect(indexes(run(['dump', FS, '-e', 'fd_close', '-e', 'wasi_snapshot_preview1.fd_seek']).stdout)).toEqual([7, 8, 9, 13]);
+  it('filters by name, family and negation', async () => {
+    expect(indexes((await run(['dump', FS, '-e', 'path_open'])).stdout)).toEqual([0, 3, 4, 10]);
+    expect(indexes((await run(['dump', FS, '-e', '%poll,proc_exit'])).stdout)).toEqual([15, 18]);
+    expect(indexes((await run(['dump', FS, '-e', '!%fs'])).stdout)).toEqual([15, 18]);
+    expect(indexes((await run(['dump', FS, '-e', '%fs'])).stdout)).toEqual([...Array(15).keys(), 16, 17]);
+    expect(indexes((await run(['dump', FS, '-e', 'fd_close', '-e', 'wasi_snapshot_preview1.fd_seek'])).stdout)).toEqual([7, 8, 9, 13]);
   });
 
-  it('filters by fd (as argument or opened), failures and range', () => {
-    expect(indexes(run(['dump', FS, '--fd', '5']).stdout)).toEqual([4, 5, 6]);
-    expect(indexes(run(['dump', FS, '--fd', '1,2']).stdout)).toEqual([16, 17]);
-    const errors = run(['dump', FS, '--errors']).stdout;
+  it('filters by fd (as argument or opened), failures and range', async () => {
+    expect(indexes((await run(['dump', FS, '--fd', '5'])).stdout)).toEqual([4, 5, 6]);
+    expect(indexes((await run(['dump', FS, '--fd', '1,2'])).stdout)).toEqual([16, 17]);
+    const errors = (await run(['dump', FS, '--errors'])).stdout;
     expect(indexes(errors)).toEqual([3, 9]);
     expect(errors).toContain('#3 path_open(fd=3</sandbox>, dirflags=0, path="missing.txt",');
     expect(errors).toContain('#9 fd_close(fd=4) = EBADF');
-    const range = run(['dump', FS, '--from', '#5', '--to', '7']).stdout;
+    const range = (await run(['dump', FS, '--from', '#5', '--to', '7'])).stdout;
     expect(indexes(range)).toEqual([5, 6, 7]);
     expect(range).not.toContain('+++'); // stopped by --to: how the run ended is not shown
   });
 
-  it('shows times (-t) and durations (-T), cuts buffers at -s, and prints JSON lines', () => {
-    const first = lines(run(['dump', FS, '-t', '-T', '--to', '0']).stdout)[0]!;
+  it('shows times (-t) and durations (-T), cuts buffers at -s, and prints JSON lines', async () => {
+    const first = lines((await run(['dump', FS, '-t', '-T', '--to', '0'])).stdout)[0]!;
     expect(first).toMatch(/^ *0\.029463841 #0 path_open\(.*\) <0\.000820335>$/);
-    expect(run(['dump', FS, '-s', '4', '-e', 'fd_write']).stdout).toContain('#16 fd_write(fd=1<stdout>, iovs="insp"...) = ESUCCESS (nwritten=14)');
-    const objs = lines(run(['dump', FS, '--json', '-s', '4']).stdout).map((l) => JSON.parse(l));
+    expect((await run(['dump', FS, '-s', '4', '-e', 'fd_write'])).stdout).toContain('#16 fd_write(fd=1<stdout>, iovs="insp"...) = ESUCCESS (nwritten=14)');
+    const objs = lines((await run(['dump', FS, '--json', '-s', '4'])).stdout).map((l) => JSON.parse(l));
     expect(objs.map((o) => o.index)).toEqual([...Array(19).keys()]);
     expect(objs[16]).toMatchObject({ function: 'fd_write', args: { fd: 1, iovs: { len: 14, text: 'insp' } }, paths: { fd: 'stdout' } });
     expect(objs[18]).toEqual(expect.objectContaining({ function: 'proc_exit', result: null, exit: 3 }));
@@ -73,7 +76,7 @@ describe('dump', () => {
       module: guestPath('custom_import'), output: trace, imports: { env }, stdin: new Uint8Array(0),
       onInstance: (i) => { memory = i.exports.memory as WebAssembly.Memory; }, stdout: () => {}, stderr: () => {},
     });
-    const out = run(['dump', trace]).stdout;
+    const out = (await run(['dump', trace])).stdout;
     expect(lines(out)).toEqual([
       '#0 env.fill(100, 8) = void (wrote 0x64="abcdefgh")',
       '#1 fd_write(fd=1<stdout>, iovs="abcdefgh") = ESUCCESS (nwritten=8)',
@@ -82,16 +85,9 @@ describe('dump', () => {
       '#4 proc_exit(rval=2309737972) = ? <exit 2309737972>',
       '+++ exit code 2309737972 +++',
     ]);
-    expect(indexes(run(['dump', trace, '-e', 'env.add,env.big']).stdout)).toEqual([2, 3]);
-    const big = JSON.parse(lines(run(['dump', trace, '--json', '-e', 'env.big']).stdout)[0]!);
+    expect(indexes((await run(['dump', trace, '-e', 'env.add,env.big'])).stdout)).toEqual([2, 3]);
+    const big = JSON.parse(lines((await run(['dump', trace, '--json', '-e', 'env.big'])).stdout)[0]!);
     expect(big).toMatchObject({ module: 'env', function: 'big', args: [], result: '81985529216486895' });
-  });
-
-  it('stops quietly when the reader of its output goes away', () => {
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${cliPath}" dump "${storm}" | head -n 2; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
-    expect(lines(r.stdout)).toHaveLength(2);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
   });
 });
 
@@ -112,8 +108,8 @@ describe('bad input: one line on stderr, exit 2', () => {
     ['a bad export format', ['export', FS, '--format', 'xml'], /^wasi-trace: Invalid values/],
   ];
   for (const [what, args, message] of cases) {
-    it(what, () => {
-      const r = run(args);
+    it(what, async () => {
+      const r = await run(args);
       expect(r.stderr).toMatch(message);
       expect(lines(r.stderr)).toHaveLength(1);
       expect(r.status).toBe(2);
@@ -122,46 +118,46 @@ describe('bad input: one line on stderr, exit 2', () => {
 });
 
 describe('cut-short and corrupt traces', () => {
-  it('info, dump and stats read a trace cut short and say where it ends', () => {
+  it('info, dump and stats read a trace cut short and say where it ends', async () => {
     const cut = join(dir, 'cut.bin');
     const bytes = readFileSync(storm);
     writeFileSync(cut, bytes.subarray(0, frames[1]! + 100)); // inside the second frame
-    const info = run(['info', cut]);
+    const info = await run(['info', cut]);
     expect(info.status).toBe(0);
     expect(info.stdout).toMatch(/^calls {7}\d+ \(read before the cut\)$/m);
     expect(info.stdout).toMatch(new RegExp(`^complete {4}no: the trace ends early, at offset ${frames[1]}: file ends inside a frame`, 'm'));
     expect(info.stdout).toMatch(/^ended {7}unknown: the recording was cut short$/m);
     const calls = Number(/^calls +(\d+)/m.exec(info.stdout)![1]);
-    const dump = run(['dump', cut]);
+    const dump = await run(['dump', cut]);
     expect(dump.status).toBe(0);
     const all = lines(dump.stdout);
     expect(all).toHaveLength(calls + 1);
     expect(all.at(-2)).toMatch(new RegExp(`^#${calls - 1} clock_time_get`));
     expect(all.at(-1)).toBe(`+++ the trace ends early, at offset ${frames[1]}: file ends inside a frame (recording was cut short) +++`);
-    expect(run(['stats', cut]).stdout).toMatch(/^ended: the trace ends early/m);
+    expect((await run(['stats', cut])).stdout).toMatch(/^ended: the trace ends early/m);
     // The header alone (cut right after the module): no calls, still readable.
     writeFileSync(cut, bytes.subarray(0, frames[0]!));
-    expect(run(['info', cut]).stdout).toMatch(/^calls {7}0 \(read before the cut\)$/m);
+    expect((await run(['info', cut])).stdout).toMatch(/^calls {7}0 \(read before the cut\)$/m);
   });
 
-  it('a corrupt frame in the middle: the calls before it, then one line and exit 2', () => {
+  it('a corrupt frame in the middle: the calls before it, then one line and exit 2', async () => {
     const bad = join(dir, 'bad.bin');
     const bytes = Buffer.from(readFileSync(storm));
     bytes[frames[1]! + 40]! ^= 0xff;
     writeFileSync(bad, bytes);
-    const r = run(['dump', bad]);
+    const r = await run(['dump', bad]);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`wasi-trace: ${bad}: corrupt trace: frame at offset ${frames[1]} fails its CRC check\n`);
     expect(indexes(r.stdout).length).toBeGreaterThan(1000);
     expect(r.stdout).not.toContain('+++');
-    for (const cmd of ['stats', 'export']) expect(run([cmd, bad]).status).toBe(2);
-    expect(run(['diff', storm, bad]).status).toBe(2);
+    for (const cmd of ['stats', 'export']) expect((await run([cmd, bad])).status).toBe(2);
+    expect((await run(['diff', storm, bad])).status).toBe(2);
   });
 });
 
 describe('info and stats', () => {
-  it('info --json carries the header, the footer and the sizes', () => {
-    const i = JSON.parse(run(['info', FS, '--json']).stdout);
+  it('info --json carries the header, the footer and the sizes', async () => {
+    const i = JSON.parse((await run(['info', FS, '--json'])).stdout);
     expect(i).toMatchObject({
       file: FS, format: 1, tool: 'wasi-trace', runtime: 'builtin', argv: ['test/guests/inspect_fs.wasm'],
       preopens: [{ fd: 3, guest: '/sandbox', memory: true }], calls: 19, frames: 1, end: { kind: 'exit', code: 3 }, complete: true,
@@ -169,34 +165,37 @@ describe('info and stats', () => {
     expect(i.fileSize).toBe(readFileSync(join(repoRoot, FS)).length);
   });
 
-  it('stats sorts by time, counts errors, totals, and takes -e', () => {
-    const s = JSON.parse(run(['stats', CR, '--json']).stdout);
+  it('stats sorts by time, counts errors, totals, and takes -e', async () => {
+    const s = JSON.parse((await run(['stats', CR, '--json'])).stdout);
     expect(s.total).toMatchObject({ calls: 1022, errors: 2, bytes_in: 168 });
     expect(s.functions[0].function).toBe('clock_time_get');
-    const only = run(['stats', CR, '-e', 'fd_write', '--sort', 'calls']).stdout;
+    const only = (await run(['stats', CR, '-e', 'fd_write', '--sort', 'calls'])).stdout;
     expect(lines(only).filter((l) => /fd_write|total/.test(l))).toHaveLength(2);
     expect(only).toMatch(/^100\.00 .* 7 +168 +28 total$/m);
   });
 });
 
 describe('diff', () => {
-  it('exit 0 for the same trace', () => {
-    const r = run(['diff', FS, FS]);
+  it('exit 0 for the same trace', async () => {
+    const r = await run(['diff', FS, FS]);
     expect(r.stdout).toContain('the traces are the same: 19 calls each\nboth ended: exit code 3\n');
     expect(r.status).toBe(0);
   });
 
-  it('finds the first meaningful difference between two runs of a guest that prints random numbers', () => {
+  it('finds the first meaningful difference between two runs of a guest that prints random numbers', async () => {
     const again = join(dir, 'clock_random-again.bin');
     // stdout on /dev/null, a character device as when the golden trace was recorded (fd_fdstat_get tells)
-    const rec = spawnSync(process.execPath, [cliPath, 'record', '-o', again, '--env', 'GREETING=hi', 'test/guests/clock_random.wasm'], { cwd: repoRoot, stdio: 'ignore' });
-    expect(rec.status).toBe(0);
-    const raw = run(['diff', CR, again]);
+    // the same argv as the golden trace (a path relative to the repository), and stdout a character device as
+    // when it was recorded (fd_fdstat_get tells): the callback output is one
+    expect(process.cwd()).toBe(repoRoot.replace(/\/$/, ''));
+    const rec = await recordQuietly('test/guests/clock_random.wasm', again, [], ['GREETING=hi']);
+    expect(rec.end).toEqual({ kind: 'exit', code: 0 });
+    const raw = await run(['diff', CR, again]);
     expect(raw.status).toBe(1);
     expect(raw.stdout).toMatch(/^the traces differ at event #3: the memory written differs\n {2}a: #3 clock_time_get\(id=REALTIME, precision=1\) = ESUCCESS \(time=1795417258543537434\)\n {2}b: #3 clock_time_get/m);
-    const clock = run(['diff', CR, again, '--ignore', 'clock']);
+    const clock = await run(['diff', CR, again, '--ignore', 'clock']);
     expect(clock.stdout).toMatch(/^the traces differ at event #1018: the memory written differs \(compared ignoring the values of clock\)\n {2}a: #1018 random_get\(buf="r\\xd1/m);
-    const r = run(['diff', CR, again, '--ignore', 'clock,random', '-C', '3']);
+    const r = await run(['diff', CR, again, '--ignore', 'clock,random', '-C', '3']);
     expect(r.status).toBe(1);
     const out = lines(r.stdout);
     expect(out[2]).toBe('the traces differ at event #1019: the data passed in differs (compared ignoring the values of clock, random)');
@@ -210,13 +209,13 @@ describe('diff', () => {
     ]);
     expect(out.slice(9)).toEqual(['a ended: exit code 0 (1022 calls)', 'b ended: exit code 0 (1022 calls)']);
     // Leaving the clock calls out altogether (as for guests whose number of clock calls varies) finds the same.
-    const skip = run(['diff', CR, again, '--skip', 'clock', '--ignore', 'random']);
+    const skip = await run(['diff', CR, again, '--skip', 'clock', '--ignore', 'random']);
     expect(lines(skip.stdout)[2]).toBe('the traces differ at event #1019: the data passed in differs (compared ignoring the values of random, skipping clock)');
     expect(skip.stdout).toContain('    #1017 fd_write(fd=1<stdout>, iovs="clock invalid ok\\n") = ESUCCESS (nwritten=17)\n    #1018 random_get(');
     expect(skip.stdout).not.toContain('    #1016 clock_time_get');
   });
 
-  it('--ignore pointers compares a preview1 call without its guest addresses', () => {
+  it('--ignore pointers compares a preview1 call without its guest addresses', async () => {
     const at = (index: number, ptr: number, bytes: string): TraceCall => ({
       module: 'wasi_snapshot_preview1', name: 'random_get', wasi: 41, args: [ptr, 4], inputs: null, result: 0,
       writes: [{ addr: ptr, bytes: Buffer.from(bytes) }], index, t: 0, dur: 0, event: undefined as never,
@@ -227,28 +226,28 @@ describe('diff', () => {
     expect(callDifference(at(0, 16, 'abcd'), at(0, 16, 'abce'), true)).toBeUndefined();
   });
 
-  it('reports a trace that ends earlier and runs that end differently', () => {
+  it('reports a trace that ends earlier and runs that end differently', async () => {
     const short = join(dir, 'short.bin');
     const t0 = join(dir, 'hello0.bin');
     const t7 = join(dir, 'hello7.bin');
-    cli(['record', '-o', t0, guestPath('hello')]);
-    cli(['record', '-o', t7, guestPath('hello'), '7']);
-    const r = run(['diff', t0, t7]);
+    await recordQuietly(guestPath('hello'), t0);
+    await recordQuietly(guestPath('hello'), t7, ['7']);
+    const r = await run(['diff', t0, t7]);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('the traces differ at event #0: the memory written differs\n  a: #0 args_sizes_get() = ESUCCESS (argc=1, ');
     expect(r.stdout).toMatch(/a ended: exit code 0 \(5 calls\)\nb ended: exit code 7 \(6 calls\)\n$/);
     // A copy of the storm trace that stops after its first frame.
     writeFileSync(short, readFileSync(storm).subarray(0, frames[1]!));
-    const s = run(['diff', storm, short]);
+    const s = await run(['diff', storm, short]);
     expect(s.status).toBe(1);
     expect(s.stdout).toMatch(/the traces differ at event #\d+ of a: b has no more calls \(the trace ends early, at offset \d+: /);
   });
 });
 
 describe('export', () => {
-  it('writes a Chrome trace-event file: one complete slice per call, with its arguments', () => {
+  it('writes a Chrome trace-event file: one complete slice per call, with its arguments', async () => {
     const out = join(dir, 'timeline.json');
-    const r = run(['export', FS, '--format', 'chrome', '-o', out]);
+    const r = await run(['export', FS, '--format', 'chrome', '-o', out]);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('');
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -267,21 +266,21 @@ describe('export', () => {
     expect(t.metadata).toMatchObject({ module: 'test/guests/inspect_fs.wasm', end: { kind: 'exit', code: 3 } });
   });
 
-  it('--format json is the dump --json objects as one array, on stdout by default', () => {
-    const r = run(['export', FS, '--format', 'json']);
-    expect(JSON.parse(r.stdout)).toEqual(lines(run(['dump', FS, '--json']).stdout).map((l) => JSON.parse(l)));
+  it('--format json is the dump --json objects as one array, on stdout by default', async () => {
+    const r = await run(['export', FS, '--format', 'json']);
+    expect(JSON.parse(r.stdout)).toEqual(lines((await run(['dump', FS, '--json'])).stdout).map((l) => JSON.parse(l)));
   });
 
-  it('leaves no file behind when the trace is bad', () => {
+  it('leaves no file behind when the trace is bad', async () => {
     const out = join(dir, 'never.json');
-    expect(run(['export', 'package.json', '-o', out]).status).toBe(2);
+    expect((await run(['export', 'package.json', '-o', out])).status).toBe(2);
     expect(existsSync(out)).toBe(false);
   });
 });
 
 describe('the trace the dump golden uses', () => {
-  it('replays and verifies', () => {
-    const r = run(['replay', '--verify', '-q', FS]);
+  it('replays and verifies', async () => {
+    const r = await run(['replay', '--verify', '-q', FS]);
     expect(r.stderr).toBe('wasi-trace: verified: guest memory matches the recording after 19 calls\n');
     expect(r.status).toBe(3);
   });

@@ -1,10 +1,10 @@
 // Golden listings: the inspectors' output on the committed traces (traces/*.bin) must stay exactly the committed
 // text. Each expected file was written by the command below and then checked value by value against the raw
-// events and the guest's source (test/guests/*.c). Run `npm run build` first: these run the built CLI.
+// events and the guest's source (test/guests/*.c). The command lines run in-process (cli/app.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, repoRoot } from '../helpers.js';
+import { repoRoot, wt } from '../helpers.js';
 
 const GOLDEN: [expected: string, args: string[]][] = [
   ['hello-v1.dump', ['dump', 'traces/hello-v1.bin']],
@@ -18,8 +18,8 @@ const GOLDEN: [expected: string, args: string[]][] = [
 
 describe('golden listings of the committed traces', () => {
   for (const [expected, args] of GOLDEN) {
-    it(`wasi-trace ${args.join(' ')} prints traces/${expected}`, () => {
-      const r = cli(args, { cwd: repoRoot });
+    it(`wasi-trace ${args.join(' ')} prints traces/${expected}`, async () => {
+      const r = await wt(args);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout).toBe(readFileSync(join(repoRoot, 'traces', expected), 'utf8'));

@@ -1,14 +1,30 @@
-// Buffered, synchronous output to an fd (stdout or a file), in pieces, so a huge listing never sits in memory.
+// Buffered, synchronous text output to stdout, a file or a callback, in pieces, so a huge listing never sits in
+// memory.
 import * as fs from 'node:fs';
+import type { TextWriter } from '../src/inspect/writer.js';
 
 /** The reader of our stdout went away (`dump ... | head`): stop quietly. */
 export class OutputClosed extends Error {}
 
-export class Output {
+/** Writes all of `bytes` to `fd`, waiting out EAGAIN; OutputClosed when the reader of a pipe went away (EPIPE). */
+export const fdSink = (fd: number) => (bytes: Uint8Array): void => {
+  for (let at = 0; at < bytes.length;) {
+    try {
+      at += fs.writeSync(fd, bytes, at);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') throw new OutputClosed();
+      if (code !== 'EAGAIN') throw e;
+    }
+  }
+};
+
+/** Text collected and handed to `sink` as bytes once `flushAt` characters are waiting, and on flush(). */
+export class Output implements TextWriter {
   private parts: string[] = [];
   private size = 0;
 
-  constructor(private readonly fd: number, private readonly flushAt = 1 << 16) {}
+  constructor(private readonly sink: (bytes: Uint8Array) => void, private readonly flushAt = 1 << 16) {}
 
   write(s: string): void {
     this.parts.push(s);
@@ -23,15 +39,7 @@ export class Output {
     const buf = Buffer.from(this.parts.join(''));
     this.parts = [];
     this.size = 0;
-    for (let at = 0; at < buf.length;) {
-      try {
-        at += fs.writeSync(this.fd, buf, at);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EPIPE') throw new OutputClosed();
-        if (code !== 'EAGAIN') throw e;
-      }
-    }
+    this.sink(buf);
   }
 }
 

@@ -1,5 +1,5 @@
 // CLI flag values shared by the inspecting commands (dump, stats, diff, export), checked into one-line errors.
-import { UserError } from '../errors.js';
+import { UserError } from '../src/errors.js';
 
 /** A repeatable string flag as a list (each value may itself be a comma list; callers split). */
 export const list = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));

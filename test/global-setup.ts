@@ -1,0 +1,34 @@
+// Runs once before the tests: makes sure dist/ (the built CLI and workers, which some tests start) is not older
+// than the sources it is built from, building it when it is. `npm test` builds first, so then this only checks.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+/** The folders tsconfig.json compiles into dist/. */
+const BUILT = ['src', 'cli', 'test/bench'];
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return sources(p);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
+  });
+}
+
+/** The first source whose output in dist/ is missing or older than it, if any. */
+function staleSource(): string | undefined {
+  for (const src of BUILT.flatMap((d) => sources(join(root, d)))) {
+    const out = join(root, 'dist', relative(root, src).replace(/\.ts$/, '.js'));
+    if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) return relative(root, src);
+  }
+  return undefined;
+}
+
+export default function setup(): void {
+  const stale = staleSource();
+  if (stale === undefined) return;
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { cwd: root, encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`dist/ is older than ${stale} and the build failed:\n${tsc.stdout}${tsc.stderr}`);
+}

@@ -1,0 +1,18 @@
+// Test configuration. Tests import the TypeScript sources; the few that start the CLI as a process, or a worker
+// thread, use the build in dist/, which test/global-setup.ts brings up to date first.
+import { availableParallelism } from 'node:os';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // worker threads start faster than processes; no test needs a process of its own (those spawn one)
+    pool: 'threads',
+    globalSetup: ['test/global-setup.ts'],
+    // vitest's default on a 2-core machine is one worker; the suite is half waiting on child processes
+    maxWorkers: Math.max(2, availableParallelism()),
+    // generous: a loaded CI machine may be slow, and no test here depends on how long anything takes
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
