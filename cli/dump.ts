@@ -35,6 +35,7 @@ export const dumpCommand = {
       timestamps: flags.t,
       json: flags.json,
       stringLimit: stringLimit(flags.s),
+      onWarning: (m: string) => process.stderr.write(`wasi-trace: warning: ${m}\n`),
     };
     const out = new Output(1);
     return withOutput(out, () => dump(options, out));

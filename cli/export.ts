@@ -19,7 +19,8 @@ export const exportCommand = {
     .option('e', { type: 'string', requiresArg: true, describe: 'only these calls (as dump -e)' })
     .option('s', { type: 'string', requiresArg: true, describe: 'bytes of each buffer shown (default 32)' }),
   handler: async (flags: ExportFlags): Promise<number> => {
-    const options = { trace: required('export', 'the trace path', flags.trace), format: flags.format, e: list(flags.e), stringLimit: stringLimit(flags.s) };
+    const options = { trace: required('export', 'the trace path', flags.trace), format: flags.format, e: list(flags.e), stringLimit: stringLimit(flags.s),
+      onWarning: (m: string) => process.stderr.write(`wasi-trace: warning: ${m}\n`) };
     if (flags.output === '-') {
       const out = new Output(1);
       return withOutput(out, () => exportTrace(options, out));

@@ -16,7 +16,7 @@ import { loadGuestModule, instantiate } from '../run.js';
 import { ProcExit } from '../runtime/errors.js';
 import { GuestMemory } from '../runtime/memory.js';
 import { endFrom, type RunEnd } from '../runtime/runtime.js';
-import type { CallEvent, Scalar } from '../trace/events.js';
+import { EventDecodeError, type CallEvent, type Scalar } from '../trace/events.js';
 import { describeEnd, sameEnd, type RecordedEnd, type TraceHeader } from '../trace/header.js';
 import { TraceError, TraceReader, type TraceEnding } from '../trace/reader.js';
 import { initZstd } from '../trace/zstd.js';
@@ -90,11 +90,22 @@ const writeAll = (fd: number) => (b: Uint8Array) => {
   }
 };
 
+/** `path: message`, unless the message names the path already. */
+const withPath = (path: string, message: string) => (message.includes(path) ? message : `${path}: ${message}`);
+
+/** Anything wrong with the trace's bytes, found wherever the replay was, as one line (other errors pass). */
+function traceProblem(path: string, e: unknown): unknown {
+  if (e instanceof TraceError) return new UserError(withPath(path, e.message));
+  if (e instanceof EventDecodeError) return new UserError(withPath(path, `corrupt trace: ${e.message}`));
+  return e;
+}
+
+/** Opens the trace once: everything the replay reads comes through this reader's one descriptor. */
 async function openTrace(path: string): Promise<TraceReader> {
   try {
     return await TraceReader.open(path, { deferZstd: true });
   } catch (e) {
-    if (e instanceof TraceError) throw new UserError(e.message);
+    if (e instanceof TraceError) throw new UserError(withPath(path, e.message));
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`cannot read trace ${path}: no such file`);
     if (code === 'EISDIR') throw new UserError(`cannot read trace ${path}: it is a directory`);
@@ -128,6 +139,16 @@ async function replayModule(reader: TraceReader, header: TraceHeader, options: R
 /** Replays a trace; throws DivergenceError when the guest departs from it, UserError for a bad trace. */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const reader = await openTrace(options.trace);
+  try {
+    return await replayReader(reader, options);
+  } catch (e) {
+    throw traceProblem(reader.path, e);
+  } finally {
+    reader.close();
+  }
+}
+
+async function replayReader(reader: TraceReader, options: ReplayOptions): Promise<ReplayResult> {
   const { header } = traceParts(reader);
   const loaded = await replayModule(reader, header, options);
   const recordedTiering = header.engine.tiering;
@@ -153,7 +174,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const worthPrefetching = options.prefetch instanceof Worker || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
   // Prefetching only speeds things up: a reader thread that cannot start leaves the reading to this thread.
   const prefetched = options.prefetch && worthPrefetching
-    ? await PrefetchedFrames.start(options.trace, options.prefetch === true ? undefined : options.prefetch).catch(() => undefined)
+    ? await PrefetchedFrames.start(reader.file, reader.traceId, options.prefetch === true ? undefined : options.prefetch).catch(() => undefined)
     : undefined;
   if (!prefetched) await initZstd(); // frames read here; with a reader thread, this thread never needs zstd
   const cursor = new EventCursor(prefetched ? prefetched.frames() : reader.frames());
@@ -276,7 +297,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     }
     return { end, calls: cursor.index, complete: true, verified, prefetched: !!prefetched };
   } finally {
-    prefetched?.close();
+    await prefetched?.close(); // before the descriptor it reads through is closed
   }
 }
 
