@@ -124,7 +124,7 @@ export async function diff(o: DiffOptions, out: TextWriter): Promise<number> {
   const { keys: skipped } = ignoredKeys(o.skip ?? [], '--skip');
   const skip = (c: TraceCall) => skipped.has(callKey(c));
   const open = async (label: 'a' | 'b', path: string): Promise<Side> => {
-    const reader = await openTrace(path, { skipModule: true });
+    const reader = await openTrace(path, { module: 'check' });
     return { label, reader, calls: traceCalls(reader), fds: new FdPaths(reader.header.preopens), seen: 0 };
   };
   const a = await open('a', o.a);

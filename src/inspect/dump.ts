@@ -39,7 +39,7 @@ export function endingText(reader: TraceReader): string {
 
 export async function dump(o: DumpOptions, out: TextWriter): Promise<number> {
   const match = nameFilter(o.e ?? []);
-  return withTrace(o.trace, { skipModule: true }, (reader) => {
+  return withTrace(o.trace, { module: 'check' }, (reader) => {
     const fds = new FdPaths(reader.header.preopens);
     const from = o.from ?? 0;
     const format = { stringLimit: o.stringLimit, fdName: fds.name };

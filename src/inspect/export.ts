@@ -24,7 +24,7 @@ const us = (ns: number): number => Math.round(ns) / 1000;
 
 export async function exportTrace(o: ExportOptions, out: TextWriter): Promise<number> {
   const match = nameFilter(o.e ?? []);
-  return withTrace(o.trace, { skipModule: true }, (reader) => {
+  return withTrace(o.trace, { module: 'check' }, (reader) => {
     const fds = new FdPaths(reader.header.preopens);
     const format = { stringLimit: o.stringLimit, fdName: fds.name };
     const h = reader.header;

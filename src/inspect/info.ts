@@ -53,7 +53,7 @@ function countFrames(reader: TraceReader): Counted & { counts: Map<string, numbe
 
 /** The recorder's footer fields must agree with the calls the frames hold. */
 function checkFooterCalls(reader: TraceReader, footer: TraceFooter, counted: Counted & { counts: Map<string, number> }): void {
-  const bad = (what: string) => new UserError(`${reader.path}: corrupt trace: the footer block says ${what}`);
+  const bad = (what: string) => new UserError(`${reader.path}: corrupt trace: the footer block at offset ${reader.footerOffset} says ${what}`);
   if (footer.calls !== counted.calls) throw bad(`calls is ${footer.calls}, but the frames hold ${counted.calls} calls`);
   if (!footer.counts) return;
   for (const name of new Set([...Object.keys(footer.counts), ...counted.counts.keys()])) {
@@ -76,7 +76,7 @@ function checkModule(reader: TraceReader): void {
  * problem); `quick`: only the header and the footer are read (`verified` is then false).
  */
 export async function traceInfo(path: string, quick = false): Promise<Record<string, Json>> {
-  return withTrace(path, { skipModule: quick }, (reader) => {
+  return withTrace(path, { module: quick ? 'skip' : 'keep' }, (reader) => {
     const h = reader.header;
     const fileSize = fs.fstatSync(reader.file.fd).size;
     let counted: Counted | undefined;
@@ -89,6 +89,9 @@ export async function traceInfo(path: string, quick = false): Promise<Record<str
       if (!reader.ending.complete) counted = all;
     }
     const f = footerOf(reader);
+    if (quick && !f && reader.finished) {
+      throw new UserError(`${path}: corrupt trace: the file ends with a trailer, but it does not lead to its footer block (info without --quick says what is damaged)`);
+    }
     const ending = reader.ending;
     /** With quick and no footer at the end of the file, nothing is known about the frames. */
     const unknown = quick && !f;

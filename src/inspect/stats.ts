@@ -23,7 +23,7 @@ export interface StatsOptions { trace: string; e?: readonly string[]; sort?: Sta
 
 export async function stats(o: StatsOptions, out: TextWriter): Promise<number> {
   const match = nameFilter(o.e ?? []);
-  return withTrace(o.trace, { skipModule: true }, (reader) => statsOf(reader, o, match, out));
+  return withTrace(o.trace, { module: 'check' }, (reader) => statsOf(reader, o, match, out));
 }
 
 function statsOf(reader: TraceReader, o: StatsOptions, match: ReturnType<typeof nameFilter>, out: TextWriter): number {

@@ -33,11 +33,14 @@ export function traceFailure(path: string, e: unknown): unknown {
   return e;
 }
 
+type OpenOptions = Parameters<typeof TraceReader.open>[1];
+
 /**
- * Opens a trace and checks its header (and its footer, when the trailer leads to it). `skipModule`: the module
- * chunks are stepped over, not read (an inspector that lists calls does not need them). Close it when done.
+ * Opens a trace and checks its header (and its footer, when the trailer leads to it). `module` as for
+ * TraceReader.open: an inspector that lists calls checks the module chunks ('check') but does not keep them.
+ * Close it when done.
  */
-export async function openTrace(path: string, options: { skipModule?: boolean } = {}): Promise<TraceReader> {
+export async function openTrace(path: string, options: OpenOptions = {}): Promise<TraceReader> {
   let reader: TraceReader | undefined;
   try {
     reader = await TraceReader.open(path, options);
@@ -51,7 +54,7 @@ export async function openTrace(path: string, options: { skipModule?: boolean } 
 }
 
 /** Runs `body` on the opened trace (openTrace) and closes it afterwards. */
-export async function withTrace<T>(path: string, options: { skipModule?: boolean }, body: (reader: TraceReader) => T | Promise<T>): Promise<T> {
+export async function withTrace<T>(path: string, options: OpenOptions, body: (reader: TraceReader) => T | Promise<T>): Promise<T> {
   const reader = await openTrace(path, options);
   try {
     return await body(reader);
@@ -101,7 +104,7 @@ export function* traceCalls(reader: TraceReader): Generator<TraceCall> {
     let offset = 0;
     try {
       const f = frames.next();
-      if (f.done) return;
+      if (f.done) { reader.checkCallCount(index); return; }
       offset = f.value.offset;
       events = decoder.decodeFrame(f.value.payload, f.value.count);
     } catch (e) {

@@ -105,7 +105,7 @@ export async function servePrefetch({ file, traceId, port, control }: PrefetchSt
   };
   try {
     await initZstd();
-    const reader = await TraceReader.open(file, { skipModule: true });
+    const reader = await TraceReader.open(file, { module: 'skip' });
     if (reader.traceId !== traceId) throw new TraceError(`${file.path} is no longer the trace the replay opened (its trace id changed)`);
     for (const f of reader.frames()) {
       // Transferred without a copy when its buffer holds nothing else than the frame (and its version 2 prefix).

@@ -19,6 +19,7 @@ import { endFrom, type RunEnd } from '../runtime/runtime.js';
 import { EventDecodeError, type CallEvent, type Scalar } from '../trace/events.js';
 import { describeEnd, sameEnd, type RecordedEnd, type TraceHeader } from '../trace/header.js';
 import { TraceError, TraceReader, type TraceEnding } from '../trace/reader.js';
+import { PREAMBLE_SIZE } from '../trace/format.js';
 import { initZstd } from '../trace/zstd.js';
 import { EventCursor } from './cursor.js';
 import { PrefetchedFrames } from './prefetch.js';
@@ -125,9 +126,11 @@ function traceParts(reader: TraceReader): { header: TraceHeader; recorded: Recor
 
 async function replayModule(reader: TraceReader, header: TraceHeader, options: ReplayOptions): Promise<LoadedModule> {
   const embedded = await compileModule(header.module.name, reader.module).catch((e: unknown) => {
-    throw new UserError(`corrupt trace: the embedded module does not load (${(e as Error).message})`);
+    throw new TraceError(`corrupt trace: the module in its module chunks does not load (${(e as Error).message})`);
   });
-  if (embedded.sha256 !== header.module.sha256) throw new UserError('corrupt trace: the embedded module does not match its sha256');
+  if (embedded.sha256 !== header.module.sha256) {
+    throw new TraceError(`corrupt trace: the module chunks do not hold the module the header block at offset ${PREAMBLE_SIZE} describes (its sha256 differs)`, PREAMBLE_SIZE);
+  }
   if (options.module === undefined) return embedded;
   const other = await loadGuestModule({ module: options.module, moduleName: '<replacement module>' });
   if (other.sha256 !== embedded.sha256) {
@@ -158,6 +161,9 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   const table = header.imports;
   const actualTable = importTable(loaded.module);
   if (JSON.stringify(actualTable.map((e) => [e.module, e.name])) !== JSON.stringify(table.map((e) => [e.module, e.name]))) {
+    if (options.module === undefined) {
+      throw new TraceError(`corrupt trace: the header block at offset ${PREAMBLE_SIZE} lists other imports than the module in the trace has`, PREAMBLE_SIZE);
+    }
     throw new UserError(`${loaded.name} does not import the same functions as the recorded module, so it cannot replay this trace`);
   }
   if (WebAssembly.Module.imports(loaded.module).some((i) => i.kind !== 'function')) {
@@ -229,6 +235,7 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
       const actual = { imp, args: args.slice() as Scalar[], inputs };
       switch (r) {
         case 'end':
+          reader.checkCallCount(cursor.index); // a footer that counts more calls than the frames hold
           if (!traceEnding().complete || runWasCut(reader)) throw new TraceExhausted();
           return diverge(`the guest called ${entry.name} after the last recorded event`, false, actual);
         case 'call': return diverge(`the guest called ${entry.name} differently`, true, actual);
@@ -267,7 +274,7 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
       end = { kind: 'exit', code: 0 };
     } catch (e) {
       if (e instanceof DivergenceError) throw e;
-      if (e instanceof TraceError) throw new UserError(e.message);
+      if (e instanceof TraceError || e instanceof EventDecodeError) throw e; // the trace, not the guest: see replay()
       if (e instanceof TraceExhausted) {
         const recorded = recordedEnd(reader);
         const ending = traceEnding();
@@ -280,6 +287,7 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
       end = e instanceof ReplayedThrow ? { kind: 'trap', message: e.message } : endFrom(e);
     }
     if (cursor.skipToNext()) diverge('the guest ended, but the recording has more calls', true);
+    reader.checkCallCount(cursor.index);
     const recorded = recordedEnd(reader);
     if (!traceEnding().complete) {
       const ending = traceEnding() as { offset: number; reason: string };

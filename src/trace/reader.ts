@@ -87,8 +87,8 @@ export class TraceReader {
   readonly module: Uint8Array;
   /** The trace id every frame must carry (version 2; undefined for version 1). */
   readonly traceId: string | undefined;
-  /** Whether open() read the MODULE chunks (and checked their CRCs); false with `skipModule`. */
-  readonly moduleRead: boolean;
+  /** The module's size as its MODULE chunks give it (their raw lengths); undefined when open() skipped them. */
+  readonly moduleSize: number | undefined;
 
   /** The descriptor everything is read through; -1 once closed. */
   private fd: number;
@@ -102,7 +102,7 @@ export class TraceReader {
   /** Offset of the first block after the MODULE chunks. */
   private readonly dataStart: number;
   /** Offset of the FOOTER block when the trailer was valid at open. */
-  private readonly footerOffset: number | undefined;
+  private readonly trailerFooterOffset: number | undefined;
   private readonly fileSize: number;
   /** The file's last 8 bytes are the trailer magic (so it was finished, whatever else is wrong). */
   private readonly endsWithTrailerMagic: boolean;
@@ -115,7 +115,7 @@ export class TraceReader {
     header: Record<string, unknown>;
     traceId: string | undefined;
     module: Uint8Array;
-    moduleRead: boolean;
+    moduleSize: number | undefined;
     footer: Record<string, unknown> | undefined;
     footerOffset: number | undefined;
     dataStart: number;
@@ -131,10 +131,10 @@ export class TraceReader {
     this.traceId = init.traceId;
     this.traceIdRaw = traceIdBytes(init.traceId);
     this.module = init.module;
-    this.moduleRead = init.moduleRead;
+    this.moduleSize = init.moduleSize;
     this._footer = init.footer;
     this._footerOffset = init.footerOffset;
-    this.footerOffset = init.footerOffset;
+    this.trailerFooterOffset = init.footerOffset;
     this.dataStart = init.dataStart;
     this.fileSize = init.fileSize;
     this.endsWithTrailerMagic = init.endsWithTrailerMagic;
@@ -148,9 +148,9 @@ export class TraceReader {
   get header(): TraceHeader {
     if (this.parsedHeader) return this.parsedHeader;
     const h = parseHeader(this.headerMap, PREAMBLE_SIZE);
-    if (this.moduleRead && h.module.size !== this.module.length) {
+    if (this.moduleSize !== undefined && h.module.size !== this.moduleSize) {
       throw new TraceError(
-        `corrupt trace: the header block at offset ${PREAMBLE_SIZE} says the module has ${h.module.size} bytes, but its module chunks hold ${this.module.length}`,
+        `corrupt trace: the header block at offset ${PREAMBLE_SIZE} says the module has ${h.module.size} bytes, but its module chunks hold ${this.moduleSize}`,
         PREAMBLE_SIZE,
       );
     }
@@ -170,6 +170,31 @@ export class TraceReader {
   get footer(): TraceFooter | undefined {
     if (this._footer === undefined) return undefined;
     return (this.parsedFooter ??= parseFooter(this._footer, this.version, this.traceId, this._footerOffset));
+  }
+
+  /**
+   * The file ends with the trailer's magic: it was finished. When footerMap is undefined at open all the same, the
+   * trailer does not lead to the footer, and reading the frames will say what is damaged.
+   */
+  get finished(): boolean {
+    return this.endsWithTrailerMagic;
+  }
+
+  /** File offset of the FOOTER block, when footerMap is there (for messages about it). */
+  get footerOffset(): number | undefined {
+    return this._footer === undefined ? undefined : this._footerOffset;
+  }
+
+  /**
+   * A footer must count the calls the frames before it hold: TraceError when `calls` (the calls read, once every
+   * frame was) is not what it says. (The container alone cannot tell a last frame dropped with its footer fixed up.)
+   * Nothing to check without a footer.
+   */
+  checkCallCount(calls: number): void {
+    const said = this.footer?.calls;
+    if (said !== undefined && said !== calls) {
+      throw new TraceError(`corrupt trace: the footer block at offset ${this._footerOffset} says calls is ${said}, but the frames hold ${calls} calls`, this._footerOffset);
+    }
   }
 
   /** Closes the file (a descriptor handed to open() is left to its owner). Reading frames is not possible after it. */
@@ -200,12 +225,19 @@ export class TraceReader {
   /**
    * Opens a trace: reads the preamble, the header block and the module, and the footer when
    * the trailer is valid. The file stays open for frames() (and everything else) until close(); `source` may
-   * also be a descriptor the caller opened (it is then neither closed here nor by close()). `skipModule`: only
-   * step over the MODULE chunks (their payloads are neither read nor checked; `module` is empty), for a reader
-   * that only wants the frames. `deferZstd`: do not start zstd unless the header, module or footer needs it;
-   * the caller then awaits initZstd() before frames() (whose frames are compressed).
+   * also be a descriptor the caller opened (it is then neither closed here nor by close()). `module`: what to do
+   * with the MODULE chunks: 'keep' (the default) reads and checks them into `module`; 'check' reads them and
+   * checks their CRCs, one at a time, without keeping them (`module` is empty), for a reader that wants the
+   * frames of a trace it checks; 'skip' (also `skipModule`) only steps over them (their payloads are neither read
+   * nor checked), for a reader of frames another reader checked. `deferZstd`: do not start zstd unless the
+   * header, module or footer needs it; the caller then awaits initZstd() before frames() (whose frames are
+   * compressed).
    */
-  static async open(source: string | OpenTraceFile, options: { skipModule?: boolean; deferZstd?: boolean } = {}): Promise<TraceReader> {
+  static async open(
+    source: string | OpenTraceFile,
+    options: { module?: 'keep' | 'check' | 'skip'; skipModule?: boolean; deferZstd?: boolean } = {},
+  ): Promise<TraceReader> {
+    const mode = options.module ?? (options.skipModule ? 'skip' : 'keep');
     if (!options.deferZstd) await initZstd();
     /** With deferZstd, zstd starts only when a block read here needs it. */
     const zstdFor = async (step: Step) => { if (step.kind === 'block' && step.header.codec === CODEC_ZSTD && !zstdReady()) await initZstd(); };
@@ -282,7 +314,7 @@ export class TraceReader {
       while (pos < limit) {
         // The type byte alone tells whether the module goes on (even in a cut-short header).
         if (readAt(fd, 1, pos)[0] !== BLOCK_MODULE) break;
-        if (options.skipModule) {
+        if (mode === 'skip') {
           const raw = readAt(fd, BLOCK_HEADER_SIZE, pos);
           if (raw.length < BLOCK_HEADER_SIZE) throw new TraceError(`${path} is truncated: it ends inside module chunk ${chunks.length} at offset ${pos}`, pos);
           const h = readBlockHeader(raw);
@@ -316,8 +348,12 @@ export class TraceReader {
         if (moduleBytes > MAX_MODULE_BYTES) {
           throw new TraceError(`corrupt trace: the module chunks up to offset ${pos} add up to more than 1 GiB`, pos);
         }
-        await zstdFor(step);
-        chunks.push(decodeBlock(step));
+        if (mode === 'keep') {
+          await zstdFor(step);
+          chunks.push(decodeBlock(step));
+        } else {
+          chunks.push(new Uint8Array(0));
+        }
         pos = step.next;
       }
       const reader = new TraceReader({
@@ -327,8 +363,8 @@ export class TraceReader {
         version,
         header,
         traceId,
-        module: options.skipModule ? new Uint8Array(0) : concat(chunks, moduleBytes),
-        moduleRead: !options.skipModule,
+        module: mode === 'keep' ? concat(chunks, moduleBytes) : new Uint8Array(0),
+        moduleSize: mode === 'skip' ? undefined : moduleBytes,
         footer,
         footerOffset,
         dataStart: pos,
@@ -352,12 +388,12 @@ export class TraceReader {
     const fd = this.fd;
     if (fd < 0) throw new Error(`the trace reader of ${this.path} is closed`);
     const st = fs.fstatSync(fd);
-    const strict = this.footerOffset !== undefined;
+    const strict = this.trailerFooterOffset !== undefined;
     if (strict && st.size !== this.fileSize) {
       throw new TraceError(`${this.path} changed size since it was opened (${this.fileSize} -> ${st.size} bytes)`);
     }
     const size = st.size;
-    const limit = this.footerOffset ?? size;
+    const limit = this.trailerFooterOffset ?? size;
     const offsets: number[] = [];
     const totals = { events: 0, rawBytes: 0, storedBytes: 0 };
     let pos = this.dataStart;
@@ -485,6 +521,9 @@ function checkTrailer(fd: number, at: number, size: number, footerOffset: number
   const remaining = size - at;
   if (remaining < TRAILER_SIZE) {
     return { complete: false, offset: at, reason: 'file ends before its trailer (recording was cut short while finishing)' };
+  }
+  if (zeroTail(fd, at, size)) {
+    return { complete: false, offset: at, reason: `file ends in ${remaining} zero bytes where its trailer should be (recording was cut short by a crash)` };
   }
   const t = readAt(fd, TRAILER_SIZE, at);
   const pointsBack = new DataView(t.buffer, t.byteOffset, TRAILER_SIZE).getBigUint64(0, true) === BigInt(footerOffset);

@@ -56,11 +56,24 @@ describe('info checks the whole trace', () => {
     expect(out.text()).toMatch(/^checked {5}header and footer only \(--quick\): the frames, their CRCs and the module were not read$/m);
     expect(await traceInfo(path, true)).toMatchObject({ verified: false, complete: true, calls: 19 });
     expect(await traceInfo(fs.path)).toMatchObject({ verified: true, complete: true, calls: 19, frames: fs.frames.length });
+    // A trailer that does not lead to the footer: --quick cannot say more, but it does not pretend not to know.
+    const longFooter = fs.file.slice();
+    const footerAt = walkBlocks(fs.file).at(-1)!.offset;
+    longFooter[footerAt + 4]! += 1;
+    const lf = put(longFooter);
+    expect(await userError(traceInfo(lf, true))).toBe(
+      `${lf}: corrupt trace: the file ends with a trailer, but it does not lead to its footer block (info without --quick says what is damaged)`,
+    );
+    expect(await userError(traceInfo(lf))).toMatch(new RegExp(`: corrupt trace: footer block at offset ${footerAt} `));
   });
 
   it('the footer\'s calls and per-function counts must agree with the frames', async () => {
     const calls = put(assemble(fs.parts, (m) => ({ ...m, calls: 20 })));
-    expect(await userError(traceInfo(calls))).toBe(`${calls}: corrupt trace: the footer block says calls is 20, but the frames hold 19 calls`);
+    const footerAt = walkBlocks(bytesOf(calls)).at(-1)!.offset;
+    const said = `${calls}: corrupt trace: the footer block at offset ${footerAt} says calls is 20, but the frames hold 19 calls`;
+    expect(await userError(traceInfo(calls))).toBe(said);
+    // Every command that reads all the frames checks it (a last frame dropped with its footer fixed up).
+    await everyCommandFails(calls, new RegExp(`^${said.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`), ['replay', 'dump', 'dump --json', 'info', 'stats --json', 'export --format json', 'export']);
     const closes = (fs.parts.footer.counts as Record<string, number>).fd_close!;
     expect(closes).toBeGreaterThan(0);
     const counts = put(assemble(fs.parts, (m) => ({ ...m, counts: { ...(m.counts as object), fd_close: closes + 1 } })));
@@ -215,6 +228,26 @@ describe('damage replay meets after the guest\'s output', () => {
         expect(r.message.startsWith(`${path}: `)).toBe(true);
       }
     }
+  });
+});
+
+describe('damage replay meets while the guest runs', () => {
+  it('a frame that fails its CRC check is a one-line error naming it, not a trap of the guest', async () => {
+    const bad = fs.file.slice();
+    bad[fs.frames[2]! + 30] ^= 0x40;
+    const path = put(bad);
+    for (const prefetch of [false, true]) {
+      const message = await userError(replay({ trace: path, prefetch, stdout: () => {}, stderr: () => {} }));
+      expect(message).toBe(`${path}: corrupt trace: frame at offset ${fs.frames[2]} fails its CRC check`);
+    }
+  });
+
+  it('a header that lists other imports than the module in the trace has', async () => {
+    const t = (fs.parts.header.imports as Record<string, unknown>[]).slice(0, -1);
+    const path = put(assemble({ ...fs.parts, header: { ...fs.parts.header, imports: t } }));
+    expect(await userError(replay({ trace: path, stdout: () => {}, stderr: () => {} }))).toBe(
+      `${path}: corrupt trace: the header block at offset 16 lists other imports than the module in the trace has`,
+    );
   });
 });
 
