@@ -1,6 +1,7 @@
 // wasi-trace info: what a trace's header and footer say, after checking the whole file: every block's CRC, every
-// frame's place and item count, the module against its sha256, and the footer's index, totals and call counts
-// against the frames (streaming, one frame in memory at a time). `quick` reads the header and the footer only.
+// frame's place and item count (its events are walked, not decoded in full: dump does that), the module against
+// its sha256, and the footer's index, totals and call counts against the frames (streaming, one frame in memory at
+// a time). `quick` reads the header and the footer only.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { EventDecoder, EventDecodeError } from '../trace/events.js';
@@ -21,33 +22,35 @@ interface Counted { frames: number; events: number; calls: number; storedBytes: 
 
 /**
  * Reads every frame (the reader checks CRCs, frame ids and sequence numbers, and the footer's container fields
- * when it gets there) and decodes every event (checking the item counts); UserError for the first problem.
+ * when it gets there) and walks every event (checking the item counts); UserError for the first problem.
  * Returns what the frames hold, with the calls per function.
  */
 function countFrames(reader: TraceReader): Counted & { counts: Map<string, number> } {
   const counted = { frames: 0, events: 0, calls: 0, storedBytes: 0, rawBytes: 0, counts: new Map<string, number>() };
   const names = importsOf(reader).map(importName);
+  const perImport = new Array<number>(names.length).fill(0);
   const decoder = new EventDecoder();
   let offset = 0;
+  let unknown: number | undefined;
+  const onCall = (imp: number) => { if (imp < perImport.length) perImport[imp]!++; else unknown ??= imp; };
   try {
     for (const f of reader.frames()) {
       offset = f.offset;
-      const calls = decoder.decodeFrame(f.payload, f.count);
+      decoder.scanFrame(f.payload, f.count, onCall);
+      if (unknown !== undefined) throw new UserError(`${reader.path}: corrupt trace: the frame at offset ${f.offset} calls import ${unknown}, but the header has ${names.length}`);
       counted.frames++;
       counted.events += f.count;
       counted.storedBytes += f.storedLength;
       counted.rawBytes += f.rawLength;
-      counted.calls += calls.length;
-      for (const c of calls) {
-        const name = names[c.imp];
-        if (name === undefined) throw new UserError(`${reader.path}: corrupt trace: the frame at offset ${f.offset} calls import ${c.imp}, but the header has ${names.length}`);
-        counted.counts.set(name, (counted.counts.get(name) ?? 0) + 1);
-      }
     }
   } catch (e) {
     if (e instanceof EventDecodeError) throw new UserError(`${reader.path}: corrupt trace: frame at offset ${offset}: ${e.message}`);
     throw traceFailure(reader.path, e);
   }
+  names.forEach((name, imp) => {
+    counted.calls += perImport[imp]!;
+    if (perImport[imp]) counted.counts.set(name, (counted.counts.get(name) ?? 0) + perImport[imp]!);
+  });
   return counted;
 }
 

@@ -255,6 +255,28 @@ export class EventDecoder {
     return out;
   }
 
+  /**
+   * Walks the events of a frame payload without building them, for checking a whole trace quickly: every event
+   * must be a call event or a blob event of well-formed msgpack (their fields are not checked further), and
+   * `count` is checked as by decodeFrame. Calls `onCall` with each call event's import index.
+   */
+  scanFrame(payload: Uint8Array, count: number, onCall: (imp: number) => void): void {
+    this.load(payload, count);
+    while (this.pos < payload.length) {
+      this.startEvent();
+      const len = this.arrayLen();
+      const imp = this.value();
+      if (len === 2 && imp === -1) {
+        if (!(this.value() instanceof Uint8Array)) this.fail('blob piece is not bytes');
+        continue;
+      }
+      if (len !== 7 || typeof imp !== 'number' || !Number.isSafeInteger(imp) || imp < 0) this.fail('not a call event');
+      for (let i = 0; i < 6; i++) this.skipValue();
+      onCall(imp);
+    }
+    this.endFrame();
+  }
+
   /** Starts reading a frame payload in place (the replay path below); `count` as for decodeFrame. */
   load(payload: Uint8Array, count?: number): void {
     this.payload = payload;

@@ -141,6 +141,12 @@ describe('the item count a frame declares', () => {
     expect(decoder.decodeFrame(two, 2)).toHaveLength(2);
     expect(() => decoder.decodeFrame(two, 3)).toThrow(new EventDecodeError('it holds 2 events, its header declares 3'));
     expect(() => decoder.decodeFrame(two, 1)).toThrow(new EventDecodeError('it holds more than the 1 events its header declares'));
+    // So does the walk that checks a trace without decoding it (info), which also reports each call's import.
+    const imps: number[] = [];
+    decoder.scanFrame(Buffer.concat([two, packr.pack([-1, new Uint8Array(3)])]), 3, (imp) => imps.push(imp));
+    expect(imps).toEqual([0, 0]);
+    expect(() => decoder.scanFrame(two, 3, () => {})).toThrow(new EventDecodeError('it holds 2 events, its header declares 3'));
+    expect(() => decoder.scanFrame(packr.pack([0, 1]), 1, () => {})).toThrow(/not a call event/);
     // The replay path counts the same way.
     decoder.load(two, 3);
     expect(decoder.nextCall()).toBe(true);
