@@ -4,7 +4,6 @@ import { Packr } from 'msgpackr';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { TraceError, TraceReader } from '../../src/trace/reader.js';
 import { TraceWriter } from '../../src/trace/writer.js';
-import { crc32 } from '../../src/trace/crc32.js';
 import { eventsBlock, msgpackEvents, prng, randomish, readBytes, sameBytes, tempDir, walkBlocks, type RawBlock } from './helpers.js';
 
 const dir = tempDir();
