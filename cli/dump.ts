@@ -1,7 +1,7 @@
 // wasi-trace dump: an strace-style listing of a trace's calls.
 import type { Argv } from 'yargs';
 import { dump } from '../src/inspect/dump.js';
-import { stdoutText, type CliIo } from './io.js';
+import { note, stdoutText, type CliIo } from './io.js';
 import { withOutput } from './output.js';
 import { eventNumber, list, numbers, stringLimit, required } from './flags.js';
 
@@ -36,6 +36,7 @@ export const dumpCommand = {
       timestamps: flags.t,
       json: flags.json,
       stringLimit: stringLimit(flags.s),
+      onWarning: (m: string) => note(io, `warning: ${m}`),
     };
     const out = stdoutText(io);
     return withOutput(out, () => dump(options, out));

@@ -5,7 +5,7 @@ import type { Argv } from 'yargs';
 import { UserError } from '../src/errors.js';
 import { exportTrace, type ExportFormat } from '../src/inspect/export.js';
 import { list, stringLimit, required } from './flags.js';
-import { stdoutText, type CliIo } from './io.js';
+import { note, stdoutText, type CliIo } from './io.js';
 import { Output, fdSink, withOutput } from './output.js';
 
 interface ExportFlags { trace?: string; format: ExportFormat; output: string; e?: unknown; s?: unknown }
@@ -20,7 +20,8 @@ export const exportCommand = {
     .option('e', { type: 'string', requiresArg: true, describe: 'only these calls (as dump -e)' })
     .option('s', { type: 'string', requiresArg: true, describe: 'bytes of each buffer shown (default 32)' }),
   handler: async (flags: ExportFlags, io: CliIo): Promise<number> => {
-    const options = { trace: required('export', 'the trace path', flags.trace), format: flags.format, e: list(flags.e), stringLimit: stringLimit(flags.s) };
+    const options = { trace: required('export', 'the trace path', flags.trace), format: flags.format, e: list(flags.e), stringLimit: stringLimit(flags.s),
+      onWarning: (m: string) => note(io, `warning: ${m}`) };
     if (flags.output === '-') {
       const out = stdoutText(io);
       return withOutput(out, () => exportTrace(options, out));

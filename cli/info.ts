@@ -7,12 +7,13 @@ import { withOutput } from './output.js';
 
 export const infoCommand = {
   command: 'info [trace]',
-  describe: "show a trace's header and footer: versions, module, argv, env, preopens, sizes, how the run ended",
+  describe: "check a trace and show its header and footer: versions, module, argv, env, preopens, sizes, how the run ended",
   builder: (y: Argv) => y
     .positional('trace', { type: 'string', describe: 'the trace file' })
-    .option('json', { type: 'boolean', describe: 'one JSON object' }),
-  handler: async (flags: { trace?: string; json?: boolean }, io: CliIo): Promise<number> => {
+    .option('json', { type: 'boolean', describe: 'one JSON object' })
+    .option('quick', { type: 'boolean', describe: 'read the header and the footer only (by default every block is read and checked)' }),
+  handler: async (flags: { trace?: string; json?: boolean; quick?: boolean }, io: CliIo): Promise<number> => {
     const out = stdoutText(io);
-    return withOutput(out, () => info(required('info', 'the trace path', flags.trace), !!flags.json, out));
+    return withOutput(out, () => info(required('info', 'the trace path', flags.trace), !!flags.json, out, !!flags.quick));
   },
 };

@@ -150,6 +150,7 @@ function structValue(name: string, t: StructType, bytes: Uint8Array, o: FormatOp
 
 function memValue(name: string, t: MemType, bytes: Uint8Array, o: FormatOptions): Value {
   if (isStruct(t)) return structValue(name, t, bytes, o);
+  if (bytes.length < primSize(t.prim)) return bytesValue(name, bytes, Infinity); // too short for its type: shown as it is
   return scalarValue(name, t, readPrim(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, t.prim), o);
 }
 

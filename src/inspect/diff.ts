@@ -124,11 +124,27 @@ export async function diff(o: DiffOptions, out: TextWriter): Promise<number> {
   const { keys: skipped } = ignoredKeys(o.skip ?? [], '--skip');
   const skip = (c: TraceCall) => skipped.has(callKey(c));
   const open = async (label: 'a' | 'b', path: string): Promise<Side> => {
-    const reader = await openTrace(path);
+    const reader = await openTrace(path, { module: 'check' });
     return { label, reader, calls: traceCalls(reader), fds: new FdPaths(reader.header.preopens), seen: 0 };
   };
   const a = await open('a', o.a);
-  const b = await open('b', o.b);
+  let b: Side;
+  try {
+    b = await open('b', o.b);
+  } catch (e) {
+    a.reader.close();
+    throw e;
+  }
+  try {
+    return compare(o, a, b, ignore, pointers, skipped, skip, out);
+  } finally {
+    a.reader.close();
+    b.reader.close();
+  }
+}
+
+function compare(o: DiffOptions, a: Side, b: Side, ignore: Set<string>, pointers: boolean, skipped: Set<string>,
+  skip: (c: TraceCall) => boolean, out: TextWriter): number {
   const context = o.context ?? 5;
   const fmt = { stringLimit: o.stringLimit };
   const recent: { call: TraceCall; names: (fd: number) => string | undefined }[] = [];

@@ -4,9 +4,9 @@ import type { TraceReader } from '../trace/reader.js';
 import { FdPaths } from './fds.js';
 import { failed, nameFilter, usesFd, type CallFilterOptions } from './filter.js';
 import { callText, decodeCall } from '../calls/format.js';
-import { callJson } from './json.js';
+import { callJson, cutShortJson } from './json.js';
 import type { TextWriter } from './writer.js';
-import { footerOf, openTrace, traceCalls } from './trace.js';
+import { footerOf, traceCalls, withTrace } from './trace.js';
 
 export interface DumpOptions extends CallFilterOptions {
   trace: string;
@@ -19,8 +19,10 @@ export interface DumpOptions extends CallFilterOptions {
   durations?: boolean;
   /** -t: prefix each call with its start time relative to the start of the run. */
   timestamps?: boolean;
-  /** One JSON object per line instead of text. */
+  /** One JSON object per line instead of text (a cut-short trace ends with one more: JSON.md). */
   json?: boolean;
+  /** Told, with --json, when the trace was cut short (the CLI prints it on stderr). */
+  onWarning?: (message: string) => void;
 }
 
 /** Nanoseconds as seconds with all nine decimals, exactly. */
@@ -36,24 +38,33 @@ export function endingText(reader: TraceReader): string {
 }
 
 export async function dump(o: DumpOptions, out: TextWriter): Promise<number> {
-  const reader = await openTrace(o.trace);
   const match = nameFilter(o.e ?? []);
-  const fds = new FdPaths(reader.header.preopens);
-  const from = o.from ?? 0;
-  const format = { stringLimit: o.stringLimit, fdName: fds.name };
-  let stopped = false;
-  for (const c of traceCalls(reader)) {
-    if (o.to !== undefined && c.index > o.to) { stopped = true; break; }
-    fds.before(c);
-    if (c.index >= from && (!match || match(c)) && (!o.errors || failed(c))) {
-      const d = decodeCall(c, format);
-      if (!o.fd?.length || usesFd(d, o.fd)) {
-        if (o.json) out.line(JSON.stringify(callJson(c, d)));
-        else out.line(`${o.timestamps ? `${seconds(c.t).padStart(11)} ` : ''}#${c.index} ${callText(d)}${o.durations ? ` <${seconds(c.dur)}>` : ''}`);
+  return withTrace(o.trace, { module: 'check' }, (reader) => {
+    const fds = new FdPaths(reader.header.preopens);
+    const from = o.from ?? 0;
+    const format = { stringLimit: o.stringLimit, fdName: fds.name };
+    let stopped = false;
+    let calls = 0;
+    for (const c of traceCalls(reader)) {
+      if (o.to !== undefined && c.index > o.to) { stopped = true; break; }
+      calls++;
+      fds.before(c);
+      if (c.index >= from && (!match || match(c)) && (!o.errors || failed(c))) {
+        const d = decodeCall(c, format);
+        if (!o.fd?.length || usesFd(d, o.fd)) {
+          if (o.json) out.line(JSON.stringify(callJson(c, d)));
+          else out.line(`${o.timestamps ? `${seconds(c.t).padStart(11)} ` : ''}#${c.index} ${callText(d)}${o.durations ? ` <${seconds(c.dur)}>` : ''}`);
+        }
       }
+      fds.after(c);
     }
-    fds.after(c);
-  }
-  if (!o.json && !stopped) out.line(`+++ ${endingText(reader)} +++`);
-  return 0;
+    if (stopped) return 0;
+    if (!o.json) { out.line(`+++ ${endingText(reader)} +++`); return 0; }
+    const cut = cutShortJson(reader, calls);
+    if (cut) {
+      out.line(JSON.stringify(cut));
+      o.onWarning?.(`${o.trace}: ${endingText(reader)} (after ${calls} calls)`);
+    }
+    return 0;
+  });
 }

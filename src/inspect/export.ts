@@ -4,64 +4,77 @@ import { endingText } from './dump.js';
 import { FdPaths } from './fds.js';
 import { callKey, nameFilter } from './filter.js';
 import { decodeCall, functionOf, type Json } from '../calls/format.js';
-import { callJson } from './json.js';
+import { callJson, cutShortJson } from './json.js';
 import type { TextWriter } from './writer.js';
-import { footerOf, openTrace, traceCalls } from './trace.js';
+import { footerOf, traceCalls, withTrace } from './trace.js';
 
 export type ExportFormat = 'chrome' | 'json';
 
-export interface ExportOptions { trace: string; format: ExportFormat; e?: readonly string[]; stringLimit?: number }
+export interface ExportOptions {
+  trace: string;
+  format: ExportFormat;
+  e?: readonly string[];
+  stringLimit?: number;
+  /** Told when the trace was cut short (the CLI prints it on stderr); the output says it too. */
+  onWarning?: (message: string) => void;
+}
 
 /** Microseconds (the trace-event unit) from nanoseconds, to the nanosecond. */
 const us = (ns: number): number => Math.round(ns) / 1000;
 
 export async function exportTrace(o: ExportOptions, out: TextWriter): Promise<number> {
-  const reader = await openTrace(o.trace);
   const match = nameFilter(o.e ?? []);
-  const fds = new FdPaths(reader.header.preopens);
-  const format = { stringLimit: o.stringLimit, fdName: fds.name };
-  const h = reader.header;
-  const moduleName = h.module.name || 'guest';
-  const chrome = o.format === 'chrome';
-  let first = true;
-  const item = (v: Json) => { out.write(`${first ? '' : ',\n'}${JSON.stringify(v)}`); first = false; };
+  return withTrace(o.trace, { module: 'check' }, (reader) => {
+    const fds = new FdPaths(reader.header.preopens);
+    const format = { stringLimit: o.stringLimit, fdName: fds.name };
+    const h = reader.header;
+    const moduleName = h.module.name || 'guest';
+    const chrome = o.format === 'chrome';
+    let first = true;
+    const item = (v: Json) => { out.write(`${first ? '' : ',\n'}${JSON.stringify(v)}`); first = false; };
 
-  out.write(chrome ? '{"traceEvents":[\n' : '[\n');
-  if (chrome) {
-    item({ name: 'process_name', ph: 'M', pid: 1, tid: 1, args: { name: `wasi-trace: ${moduleName}` } });
-    item({ name: 'thread_name', ph: 'M', pid: 1, tid: 1, args: { name: 'guest calls' } });
-  }
-  let endNs = 0;
-  for (const c of traceCalls(reader)) {
-    endNs = c.t + c.dur;
-    fds.before(c);
-    if (!match || match(c)) {
-      const obj = callJson(c, decodeCall(c, format));
-      if (chrome) {
-        const { t_ns: _t, dur_ns: _d, module: _m, function: _f, ...args } = obj;
-        item({ name: callKey(c), cat: functionOf(c)?.family ?? c.module, ph: 'X', ts: us(c.t), dur: us(c.dur), pid: 1, tid: 1, args });
-      } else {
-        item(obj);
-      }
+    out.write(chrome ? '{"traceEvents":[\n' : '[\n');
+    if (chrome) {
+      item({ name: 'process_name', ph: 'M', pid: 1, tid: 1, args: { name: `wasi-trace: ${moduleName}` } });
+      item({ name: 'thread_name', ph: 'M', pid: 1, tid: 1, args: { name: 'guest calls' } });
     }
-    fds.after(c);
-  }
-  const ended = endingText(reader);
-  if (chrome) {
-    item({ name: ended, cat: 'end', ph: 'i', s: 'g', ts: us(endNs), pid: 1, tid: 1 });
-    const metadata: Record<string, Json> = {
-      tool: `${h.tool || 'wasi-trace'} ${h.toolVersion}`.trim(),
-      module: moduleName,
-      sha256: h.module.sha256,
-      argv: h.argv,
-      runtime: h.runtime,
-      startedAt: h.startedAt,
-      end: (footerOf(reader)?.end ?? null) as Json,
-      ended,
-    };
-    out.write(`\n],\n"displayTimeUnit":"ns",\n"metadata":${JSON.stringify(metadata)}}\n`);
-  } else {
-    out.write(first ? ']\n' : '\n]\n');
-  }
-  return 0;
+    let endNs = 0;
+    let calls = 0;
+    for (const c of traceCalls(reader)) {
+      calls++;
+      endNs = c.t + c.dur;
+      fds.before(c);
+      if (!match || match(c)) {
+        const obj = callJson(c, decodeCall(c, format));
+        if (chrome) {
+          const { t_ns: _t, dur_ns: _d, module: _m, function: _f, ...args } = obj;
+          item({ name: callKey(c), cat: functionOf(c)?.family ?? c.module, ph: 'X', ts: us(c.t), dur: us(c.dur), pid: 1, tid: 1, args });
+        } else {
+          item(obj);
+        }
+      }
+      fds.after(c);
+    }
+    const ended = endingText(reader);
+    const cut = cutShortJson(reader, calls);
+    if (cut) o.onWarning?.(`${o.trace}: ${ended} (after ${calls} calls)`);
+    if (chrome) {
+      item({ name: ended, cat: 'end', ph: 'i', s: 'g', ts: us(endNs), pid: 1, tid: 1 });
+      const metadata: Record<string, Json> = {
+        tool: `${h.tool || 'wasi-trace'} ${h.toolVersion}`.trim(),
+        module: moduleName,
+        sha256: h.module.sha256,
+        argv: h.argv,
+        runtime: h.runtime,
+        startedAt: h.startedAt,
+        end: (footerOf(reader)?.end ?? null) as Json,
+        ended,
+      };
+      out.write(`\n],\n"displayTimeUnit":"ns",\n"metadata":${JSON.stringify(metadata)}}\n`);
+    } else {
+      if (cut) item(cut);
+      out.write(first ? ']\n' : '\n]\n');
+    }
+    return 0;
+  });
 }

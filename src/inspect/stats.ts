@@ -1,8 +1,9 @@
 // wasi-trace stats (like strace -c): per function calls, errors, host time and bytes, aggregated as the trace streams.
 import { endingText, seconds } from './dump.js';
 import { callKey, failed, nameFilter } from './filter.js';
+import type { TraceReader } from '../trace/reader.js';
 import type { TextWriter } from './writer.js';
-import { openTrace, traceCalls } from './trace.js';
+import { traceCalls, withTrace } from './trace.js';
 
 export interface StatsRow {
   function: string;
@@ -21,8 +22,11 @@ export type StatsSort = 'time' | 'calls' | 'errors' | 'name';
 export interface StatsOptions { trace: string; e?: readonly string[]; sort?: StatsSort; json?: boolean }
 
 export async function stats(o: StatsOptions, out: TextWriter): Promise<number> {
-  const reader = await openTrace(o.trace);
   const match = nameFilter(o.e ?? []);
+  return withTrace(o.trace, { module: 'check' }, (reader) => statsOf(reader, o, match, out));
+}
+
+function statsOf(reader: TraceReader, o: StatsOptions, match: ReturnType<typeof nameFilter>, out: TextWriter): number {
   const rows = new Map<string, StatsRow>();
   let runNs = 0;
   for (const c of traceCalls(reader)) {

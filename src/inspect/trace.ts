@@ -1,9 +1,12 @@
 // Streams the calls of a trace for the inspectors (dump, stats, diff, export): one frame in memory at a time,
 // every call numbered from #0 as the replayer numbers them (blob events are not calls and have no number).
-// Anything wrong with the trace becomes a one-line UserError naming the file.
+// Anything wrong with the trace becomes a one-line UserError naming the file: what the reader checks (the
+// container, the header and footer through parseHeader/parseFooter), and here what an event must be to be
+// decoded by the header's import table (its import exists; a preview1 call has that function's arguments).
+import { FUNCTIONS, wasmParams } from '../abi/index.js';
 import { UserError } from '../errors.js';
 import type { CallView } from '../calls/format.js';
-import { EventDecodeError, EventDecoder, type CallEvent } from '../trace/events.js';
+import { EventDecodeError, EventDecoder, type CallEvent, type Scalar } from '../trace/events.js';
 import type { ImportEntry, TraceFooter } from '../trace/header.js';
 import { TraceError, TraceReader } from '../trace/reader.js';
 
@@ -30,15 +33,33 @@ export function traceFailure(path: string, e: unknown): unknown {
   return e;
 }
 
-/** Opens a trace and checks its header (and its footer, when the trailer leads to it). */
-export async function openTrace(path: string): Promise<TraceReader> {
+type OpenOptions = Parameters<typeof TraceReader.open>[1];
+
+/**
+ * Opens a trace and checks its header (and its footer, when the trailer leads to it). `module` as for
+ * TraceReader.open: an inspector that lists calls checks the module chunks ('check') but does not keep them.
+ * Close it when done.
+ */
+export async function openTrace(path: string, options: OpenOptions = {}): Promise<TraceReader> {
+  let reader: TraceReader | undefined;
   try {
-    const reader = await TraceReader.open(path);
+    reader = await TraceReader.open(path, options);
     void reader.header;
     void reader.footer;
     return reader;
   } catch (e) {
+    reader?.close();
     throw traceFailure(path, e);
+  }
+}
+
+/** Runs `body` on the opened trace (openTrace) and closes it afterwards. */
+export async function withTrace<T>(path: string, options: OpenOptions, body: (reader: TraceReader) => T | Promise<T>): Promise<T> {
+  const reader = await openTrace(path, options);
+  try {
+    return await body(reader);
+  } finally {
+    reader.close();
   }
 }
 
@@ -53,9 +74,26 @@ export function footerOf(reader: TraceReader): TraceFooter | undefined {
 
 export const importsOf = (reader: TraceReader): ImportEntry[] => reader.header.imports;
 
+type ArgKind = 'i32' | 'i64';
+const isI32 = (v: Scalar): boolean => typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32;
+const isI64 = (v: Scalar): boolean =>
+  typeof v === 'bigint' ? v >= -(2n ** 63n) && v < 2n ** 64n : Number.isSafeInteger(v);
+/** For each import, the wasm types of a preview1 function's arguments (undefined for other imports). */
+const argKinds = (table: readonly ImportEntry[]): (ArgKind[] | undefined)[] =>
+  table.map((e) => (e.wasi === undefined ? undefined : wasmParams(FUNCTIONS[e.wasi]!).map((w) => w.wasm)));
+
+/** Why an event cannot be a call of `entry` (an arity or an argument type the function does not have), if it cannot. */
+function badArgs(entry: ImportEntry, kinds: ArgKind[] | undefined, args: readonly Scalar[]): string | undefined {
+  if (!kinds) return undefined;
+  if (args.length !== kinds.length) return `passes ${entry.name} ${args.length} arguments, but it takes ${kinds.length}`;
+  const i = kinds.findIndex((k, n) => !(k === 'i32' ? isI32(args[n]!) : isI64(args[n]!)));
+  return i < 0 ? undefined : `passes ${entry.name} ${String(args[i])} as argument ${i}, which is not ${kinds[i] === 'i32' ? 'a 32' : 'a 64'}-bit integer`;
+}
+
 /** Every call of the trace, in order. A damaged frame ends the walk with a UserError after the calls before it. */
 export function* traceCalls(reader: TraceReader): Generator<TraceCall> {
   const table = importsOf(reader);
+  const kinds = argKinds(table);
   const decoder = new EventDecoder();
   const frames = reader.frames();
   let index = 0;
@@ -66,9 +104,9 @@ export function* traceCalls(reader: TraceReader): Generator<TraceCall> {
     let offset = 0;
     try {
       const f = frames.next();
-      if (f.done) return;
+      if (f.done) { reader.checkCallCount(index); return; }
       offset = f.value.offset;
-      events = decoder.decodeFrame(f.value.payload);
+      events = decoder.decodeFrame(f.value.payload, f.value.count);
     } catch (e) {
       if (e instanceof EventDecodeError) {
         throw new UserError(`${reader.path}: corrupt trace: frame at offset ${offset}: ${e.message}`);
@@ -77,7 +115,10 @@ export function* traceCalls(reader: TraceReader): Generator<TraceCall> {
     }
     for (const ev of events) {
       const entry = table[ev.imp];
-      if (!entry) throw new UserError(`${reader.path}: corrupt trace: event #${index} names import ${ev.imp}, but the header has ${table.length}`);
+      const corrupt = (what: string) => new UserError(`${reader.path}: corrupt trace: event #${index} in the frame at offset ${offset} ${what}`);
+      if (!entry) throw corrupt(`names import ${ev.imp}, but the header has ${table.length}`);
+      const wrong = badArgs(entry, kinds[ev.imp], ev.args);
+      if (wrong) throw corrupt(wrong);
       t = end + ev.gap;
       end = t + ev.dur;
       yield {

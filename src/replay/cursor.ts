@@ -12,19 +12,20 @@ export class EventCursor {
   /** Index of the next event. */
   index = 0;
   /** Where the last events started (payload, offset), newest last, for divergence reports. */
-  private readonly recent: { payload: Uint8Array; offset: number; index: number }[];
+  private readonly recent: { payload: Uint8Array; offset: number; index: number; frameOffset: number }[];
 
   /** `frames`: the trace's frames in order (TraceReader.frames(), or prefetched on another thread). */
   constructor(private readonly frames: Iterator<TraceFrame>, private readonly keepRecent = 6) {
-    this.recent = Array.from({ length: keepRecent }, () => ({ payload: this.payload, offset: 0, index: -1 }));
+    this.recent = Array.from({ length: keepRecent }, () => ({ payload: this.payload, offset: 0, index: -1, frameOffset: 0 }));
   }
 
-  private guard<T>(f: () => T): T {
+  /** Runs `f`; an EventDecodeError becomes a TraceError naming the frame at `frameOffset`. */
+  private guard<T>(f: () => T, frameOffset = this.frameOffset): T {
     try {
       return f();
     } catch (e) {
       if (e instanceof EventDecodeError) {
-        throw new TraceError(`corrupt trace: frame at offset ${this.frameOffset}: ${e.message}`, this.frameOffset);
+        throw new TraceError(`corrupt trace: frame at offset ${frameOffset}: ${e.message}`, frameOffset);
       }
       throw e;
     }
@@ -40,7 +41,7 @@ export class EventCursor {
       if (f.done) return false;
       this.payload = f.value.payload;
       this.frameOffset = f.value.offset;
-      this.decoder.load(this.payload);
+      this.decoder.load(this.payload, f.value.count); // the decoder checks the count the frame declares
     }
   }
 
@@ -80,6 +81,7 @@ export class EventCursor {
     slot.payload = this.payload;
     slot.offset = this.decoder.eventStart;
     slot.index = this.index;
+    slot.frameOffset = this.frameOffset;
   }
 
   /** The last events handed out, decoded, oldest first: [index, event]. The newest is the current one. */
@@ -87,6 +89,6 @@ export class EventCursor {
     return this.recent
       .filter((r) => r.index >= 0 && r.index < this.index)
       .sort((a, b) => a.index - b.index)
-      .map((r) => ({ index: r.index, event: new EventDecoder().decodeAt(r.payload, r.offset) }));
+      .map((r) => ({ index: r.index, event: this.guard(() => new EventDecoder().decodeAt(r.payload, r.offset), r.frameOffset) }));
   }
 }

@@ -1,48 +1,55 @@
 // Reads and decompresses a trace's frames on a worker thread, ahead of the replay, which runs the guest on this
 // thread and cannot wait for messages the usual way: frames are taken with receiveMessageOnPort, and
-// Atomics.wait sleeps while none is ready. At most AHEAD frames (1 MiB each) wait at a time.
+// Atomics.wait sleeps while none is ready. At most AHEAD frames (1 MiB each) wait at a time. The worker reads
+// through the descriptor the replay opened the trace with (threads share descriptors), never through the path:
+// a trace renamed over meanwhile cannot mix its frames into the replay.
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { workerUrl } from '../worker-url.js';
-import { TraceError, type TraceEnding, type TraceFrame } from '../trace/reader.js';
+import { FRAME_PREFIX_SIZE } from '../trace/format.js';
+import { TraceError, type OpenTraceFile, type TraceEnding, type TraceFrame } from '../trace/reader.js';
 
 const AHEAD = 8;
 /** Without a frame or word from the reader for this long, it is taken to have died. */
 const STALL_MS = 60_000;
 
-/** The worker's start message. control: [0] frames posted and not yet taken. */
-export interface PrefetchStart { path: string; port: MessagePort; control: SharedArrayBuffer }
+/**
+ * The worker's start message. `file`: the open trace (the replay keeps the descriptor open until the worker is
+ * gone); `traceId`: the id the replay read there, checked again. control: [0] frames posted and not yet taken.
+ */
+export interface PrefetchStart { file: OpenTraceFile; traceId: string | undefined; port: MessagePort; control: SharedArrayBuffer }
 export type PrefetchMessage =
-  | { frame: { offset: number; count: number; payload: Uint8Array } }
+  | { frame: TraceFrame }
   | { ending: TraceEnding }
   | { error: string; offset?: number };
 
 export const prefetchWorkerUrl = workerUrl('./prefetch-worker.js', import.meta.url);
 
-/** A frame reader for `path` on `worker` (a new one if not given): its frames, then how the trace ended. */
+/** A frame reader for an open trace on `worker` (a new one if not given): its frames, then how the trace ended. */
 export class PrefetchedFrames {
   private readonly port: MessagePort;
   private readonly control = new Int32Array(new SharedArrayBuffer(4));
   /** How the trace ends, once the reader got there. */
   ending: TraceEnding | undefined;
 
-  private constructor(path: string, private readonly worker: Worker) {
+  private constructor(file: OpenTraceFile, traceId: string | undefined, private readonly worker: Worker) {
     worker.unref(); // never keeps the process alive; close() ends it
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const start: PrefetchStart = { path, port: port2, control: this.control.buffer as SharedArrayBuffer };
+    const start: PrefetchStart = { file, traceId, port: port2, control: this.control.buffer as SharedArrayBuffer };
     worker.postMessage(start, [port2]);
   }
 
   /**
-   * Starts reading `path` on `worker` (a new one if not given) and waits until that thread answers, so that a
-   * reader which cannot start is known before the guest runs. Rejects when it cannot start.
+   * Starts reading the open trace `file` (whose trace id is `traceId`) on `worker` (a new one if not given) and
+   * waits until that thread answers, so that a reader which cannot start is known before the guest runs. Rejects
+   * when it cannot start. The descriptor must stay open until close() has settled.
    */
-  static start(path: string, worker: Worker = new Worker(prefetchWorkerUrl)): Promise<PrefetchedFrames> {
+  static start(file: OpenTraceFile, traceId: string | undefined, worker: Worker = new Worker(prefetchWorkerUrl)): Promise<PrefetchedFrames> {
     return new Promise((resolve, reject) => {
       const failed = (why: string) => { void worker.terminate(); reject(new TraceError(`the trace reader thread could not start: ${why}`)); };
       worker.once('error', (e) => failed(e.message));
       worker.once('exit', () => failed('it exited'));
-      const reader = new PrefetchedFrames(path, worker);
+      const reader = new PrefetchedFrames(file, traceId, worker);
       worker.ref(); // keep the process alive until it answers (the constructor unref'd it)
       worker.once('message', () => {
         worker.removeAllListeners('error');
@@ -77,15 +84,15 @@ export class PrefetchedFrames {
     }
   }
 
-  /** Stops the reader thread (the replay is over). */
-  close(): void {
+  /** Stops the reader thread (the replay is over); settles once it is gone, so the descriptor may be closed then. */
+  async close(): Promise<void> {
     this.port.close();
-    void this.worker.terminate();
+    await this.worker.terminate();
   }
 }
 
-/** Runs in the worker: says it is running (to `ready`), then reads the frames of `path` and posts them, at most AHEAD at a time. */
-export async function servePrefetch({ path, port, control }: PrefetchStart, ready: () => void): Promise<void> {
+/** Runs in the worker: says it is running (to `ready`), then reads the frames of `file` and posts them, at most AHEAD at a time. */
+export async function servePrefetch({ file, traceId, port, control }: PrefetchStart, ready: () => void): Promise<void> {
   ready();
   const { initZstd } = await import('../trace/zstd.js');
   const { TraceReader } = await import('../trace/reader.js');
@@ -98,10 +105,12 @@ export async function servePrefetch({ path, port, control }: PrefetchStart, read
   };
   try {
     await initZstd();
-    const reader = await TraceReader.open(path, { skipModule: true });
+    const reader = await TraceReader.open(file, { module: 'skip' });
+    if (reader.traceId !== traceId) throw new TraceError(`${file.path} is no longer the trace the replay opened (its trace id changed)`);
     for (const f of reader.frames()) {
-      const own = f.payload.byteOffset === 0 && f.payload.byteLength === f.payload.buffer.byteLength ? f.payload : f.payload.slice();
-      post({ frame: { offset: f.offset, count: f.count, payload: own } }, [own.buffer as ArrayBuffer]);
+      // Transferred without a copy when its buffer holds nothing else than the frame (and its version 2 prefix).
+      const own = f.payload.buffer.byteLength <= f.payload.byteLength + FRAME_PREFIX_SIZE ? f.payload : f.payload.slice();
+      post({ frame: { ...f, payload: own } }, [own.buffer as ArrayBuffer]);
     }
     post({ ending: reader.ending });
   } catch (e) {

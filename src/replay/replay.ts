@@ -16,9 +16,10 @@ import { loadGuestModule, instantiate } from '../run.js';
 import { ProcExit } from '../runtime/errors.js';
 import { GuestMemory } from '../runtime/memory.js';
 import { endFrom, type RunEnd } from '../runtime/runtime.js';
-import type { CallEvent, Scalar } from '../trace/events.js';
+import { EventDecodeError, type CallEvent, type Scalar } from '../trace/events.js';
 import { describeEnd, sameEnd, type RecordedEnd, type TraceHeader } from '../trace/header.js';
 import { TraceError, TraceReader, type TraceEnding } from '../trace/reader.js';
+import { PREAMBLE_SIZE } from '../trace/format.js';
 import { initZstd } from '../trace/zstd.js';
 import { EventCursor } from './cursor.js';
 import { PrefetchedFrames } from './prefetch.js';
@@ -90,11 +91,22 @@ const writeAll = (fd: number) => (b: Uint8Array) => {
   }
 };
 
+/** `path: message`, unless the message names the path already. */
+const withPath = (path: string, message: string) => (message.includes(path) ? message : `${path}: ${message}`);
+
+/** Anything wrong with the trace's bytes, found wherever the replay was, as one line (other errors pass). */
+function traceProblem(path: string, e: unknown): unknown {
+  if (e instanceof TraceError) return new UserError(withPath(path, e.message));
+  if (e instanceof EventDecodeError) return new UserError(withPath(path, `corrupt trace: ${e.message}`));
+  return e;
+}
+
+/** Opens the trace once: everything the replay reads comes through this reader's one descriptor. */
 async function openTrace(path: string): Promise<TraceReader> {
   try {
     return await TraceReader.open(path, { deferZstd: true });
   } catch (e) {
-    if (e instanceof TraceError) throw new UserError(e.message);
+    if (e instanceof TraceError) throw new UserError(withPath(path, e.message));
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`cannot read trace ${path}: no such file`);
     if (code === 'EISDIR') throw new UserError(`cannot read trace ${path}: it is a directory`);
@@ -114,9 +126,11 @@ function traceParts(reader: TraceReader): { header: TraceHeader; recorded: Recor
 
 async function replayModule(reader: TraceReader, header: TraceHeader, options: ReplayOptions): Promise<LoadedModule> {
   const embedded = await compileModule(header.module.name, reader.module).catch((e: unknown) => {
-    throw new UserError(`corrupt trace: the embedded module does not load (${(e as Error).message})`);
+    throw new TraceError(`corrupt trace: the module in its module chunks does not load (${(e as Error).message})`);
   });
-  if (embedded.sha256 !== header.module.sha256) throw new UserError('corrupt trace: the embedded module does not match its sha256');
+  if (embedded.sha256 !== header.module.sha256) {
+    throw new TraceError(`corrupt trace: the module chunks do not hold the module the header block at offset ${PREAMBLE_SIZE} describes (its sha256 differs)`, PREAMBLE_SIZE);
+  }
   if (options.module === undefined) return embedded;
   const other = await loadGuestModule({ module: options.module, moduleName: '<replacement module>' });
   if (other.sha256 !== embedded.sha256) {
@@ -128,6 +142,16 @@ async function replayModule(reader: TraceReader, header: TraceHeader, options: R
 /** Replays a trace; throws DivergenceError when the guest departs from it, UserError for a bad trace. */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const reader = await openTrace(options.trace);
+  try {
+    return await replayReader(reader, options);
+  } catch (e) {
+    throw traceProblem(reader.path, e);
+  } finally {
+    reader.close();
+  }
+}
+
+async function replayReader(reader: TraceReader, options: ReplayOptions): Promise<ReplayResult> {
   const { header } = traceParts(reader);
   const loaded = await replayModule(reader, header, options);
   const recordedTiering = header.engine.tiering;
@@ -137,6 +161,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const table = header.imports;
   const actualTable = importTable(loaded.module);
   if (JSON.stringify(actualTable.map((e) => [e.module, e.name])) !== JSON.stringify(table.map((e) => [e.module, e.name]))) {
+    if (options.module === undefined) {
+      throw new TraceError(`corrupt trace: the header block at offset ${PREAMBLE_SIZE} lists other imports than the module in the trace has`, PREAMBLE_SIZE);
+    }
     throw new UserError(`${loaded.name} does not import the same functions as the recorded module, so it cannot replay this trace`);
   }
   if (WebAssembly.Module.imports(loaded.module).some((i) => i.kind !== 'function')) {
@@ -153,7 +180,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const worthPrefetching = options.prefetch instanceof Worker || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
   // Prefetching only speeds things up: a reader thread that cannot start leaves the reading to this thread.
   const prefetched = options.prefetch && worthPrefetching
-    ? await PrefetchedFrames.start(options.trace, options.prefetch === true ? undefined : options.prefetch).catch(() => undefined)
+    ? await PrefetchedFrames.start(reader.file, reader.traceId, options.prefetch === true ? undefined : options.prefetch).catch(() => undefined)
     : undefined;
   if (!prefetched) await initZstd(); // frames read here; with a reader thread, this thread never needs zstd
   const cursor = new EventCursor(prefetched ? prefetched.frames() : reader.frames());
@@ -208,6 +235,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       const actual = { imp, args: args.slice() as Scalar[], inputs };
       switch (r) {
         case 'end':
+          reader.checkCallCount(cursor.index); // a footer that counts more calls than the frames hold
           if (!traceEnding().complete || runWasCut(reader)) throw new TraceExhausted();
           return diverge(`the guest called ${entry.name} after the last recorded event`, false, actual);
         case 'call': return diverge(`the guest called ${entry.name} differently`, true, actual);
@@ -246,7 +274,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       end = { kind: 'exit', code: 0 };
     } catch (e) {
       if (e instanceof DivergenceError) throw e;
-      if (e instanceof TraceError) throw new UserError(e.message);
+      if (e instanceof TraceError || e instanceof EventDecodeError) throw e; // the trace, not the guest: see replay()
       if (e instanceof TraceExhausted) {
         const recorded = recordedEnd(reader);
         const ending = traceEnding();
@@ -259,6 +287,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       end = e instanceof ReplayedThrow ? { kind: 'trap', message: e.message } : endFrom(e);
     }
     if (cursor.skipToNext()) diverge('the guest ended, but the recording has more calls', true);
+    reader.checkCallCount(cursor.index);
     const recorded = recordedEnd(reader);
     if (!traceEnding().complete) {
       const ending = traceEnding() as { offset: number; reason: string };
@@ -276,7 +305,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     }
     return { end, calls: cursor.index, complete: true, verified, prefetched: !!prefetched };
   } finally {
-    prefetched?.close();
+    await prefetched?.close(); // before the descriptor it reads through is closed
   }
 }
 

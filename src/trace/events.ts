@@ -206,6 +206,22 @@ export function* blobPieces(bytes: Uint8Array): Generator<Uint8Array> {
 /** Thrown for bytes that are not a well-formed event stream. */
 export class EventDecodeError extends Error {}
 
+/** A guest address a write may start at (wasm32: below 4 GiB). */
+const isAddress = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 32;
+/** A gap or duration: nanoseconds, not negative. */
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isOnlyKey = (v: object, key: string): boolean => { const keys = Object.keys(v); return keys.length === 1 && keys[0] === key; };
+
+/** A call's result as FORMAT.md lists them: a number, nil, {exit: code} or {throw: message}. */
+function isResult(r: unknown): r is CallResult {
+  if (r === null || typeof r === 'number' || typeof r === 'bigint') return true;
+  if (typeof r !== 'object' || r instanceof Uint8Array || Array.isArray(r)) return false;
+  const m = r as { exit?: unknown; throw?: unknown };
+  if (isOnlyKey(m, 'exit')) return typeof m.exit === 'number' && Number.isInteger(m.exit);
+  if (isOnlyKey(m, 'throw')) return typeof m.throw === 'string';
+  return false;
+}
+
 /**
  * Decodes the events of one frame payload. Byte strings are views into `payload` (copy them to keep them
  * beyond the frame). Blob pieces carry over between frames through `blobs` (pass the same array for every
@@ -215,27 +231,74 @@ export class EventDecoder {
   private pos = 0;
   private view: DataView;
   private readonly pendingBlobs: Uint8Array[] = [];
+  /** Events (calls and blob pieces) the loaded frame declares, when known, and how many were started so far. */
+  private declared: number | undefined;
+  private started = 0;
 
   constructor(private payload: Uint8Array = new Uint8Array(0)) {
     this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   }
 
-  /** Decodes every event of a frame payload, in order. */
-  decodeFrame(payload: Uint8Array): CallEvent[] {
-    this.load(payload);
+  /**
+   * Decodes every event of a frame payload, in order. `count`: the number of events (calls and blob pieces) the
+   * frame declares; EventDecodeError when it holds another number.
+   */
+  decodeFrame(payload: Uint8Array, count?: number): CallEvent[] {
+    this.load(payload, count);
     const out: CallEvent[] = [];
     while (this.pos < payload.length) {
+      this.startEvent();
       const ev = this.event();
       if (ev) out.push(ev);
     }
+    this.endFrame();
     return out;
   }
 
-  /** Starts reading a frame payload in place (the replay path below). */
-  load(payload: Uint8Array): void {
+  /**
+   * Walks the events of a frame payload without building them, for checking a whole trace quickly: every event
+   * must be a call event or a blob event of well-formed msgpack (their fields are not checked further), and
+   * `count` is checked as by decodeFrame. Calls `onCall` with each call event's import index.
+   */
+  scanFrame(payload: Uint8Array, count: number, onCall: (imp: number) => void): void {
+    this.load(payload, count);
+    while (this.pos < payload.length) {
+      this.startEvent();
+      const len = this.arrayLen();
+      const imp = this.value();
+      if (len === 2 && imp === -1) {
+        if (!(this.value() instanceof Uint8Array)) this.fail('blob piece is not bytes');
+        continue;
+      }
+      if (len !== 7 || typeof imp !== 'number' || !Number.isSafeInteger(imp) || imp < 0) this.fail('not a call event');
+      for (let i = 0; i < 6; i++) this.skipValue();
+      onCall(imp);
+    }
+    this.endFrame();
+  }
+
+  /** Starts reading a frame payload in place (the replay path below); `count` as for decodeFrame. */
+  load(payload: Uint8Array, count?: number): void {
     this.payload = payload;
     this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     this.pos = 0;
+    this.declared = count;
+    this.started = 0;
+  }
+
+  /** Counts an event about to be read: one more than the frame declares is corruption. */
+  private startEvent(): void {
+    if (this.declared !== undefined && this.started === this.declared) {
+      throw new EventDecodeError(`it holds more than the ${this.declared} events its header declares`);
+    }
+    this.started++;
+  }
+
+  /** At the end of a frame's bytes: fewer events than it declares is corruption. */
+  private endFrame(): void {
+    if (this.declared !== undefined && this.started !== this.declared) {
+      throw new EventDecodeError(`it holds ${this.started} events, its header declares ${this.declared}`);
+    }
   }
 
   /**
@@ -243,7 +306,7 @@ export class EventDecoder {
    * blob pieces show empty. EventDecodeError when the bytes there are not a call event.
    */
   decodeAt(payload: Uint8Array, offset: number): CallEvent {
-    const saved = [this.payload, this.view, this.pos] as const;
+    const saved = [this.payload, this.view, this.pos, this.declared, this.started] as const;
     const savedBlobs = this.pendingBlobs.splice(0);
     this.load(payload);
     this.pos = offset;
@@ -255,7 +318,7 @@ export class EventDecoder {
     } finally {
       this.blobsShowEmpty = false;
       this.pendingBlobs.splice(0, this.pendingBlobs.length, ...savedBlobs);
-      [this.payload, this.view, this.pos] = saved;
+      [this.payload, this.view, this.pos, this.declared, this.started] = saved;
     }
   }
 
@@ -274,7 +337,8 @@ export class EventDecoder {
    */
   nextCall(): boolean {
     for (;;) {
-      if (this.pos >= this.payload.length) return false;
+      if (this.pos >= this.payload.length) { this.endFrame(); return false; }
+      this.startEvent();
       this.eventStart = this.pos;
       const len = this.arrayLen();
       if (len === 2) {
@@ -317,8 +381,10 @@ export class EventDecoder {
    */
   applyWrites(mem: Uint8Array): boolean {
     const n = this.arrayLen();
+    if (n % 2) this.fail('bad writes');
     for (let i = 0; i < n; i += 2) {
-      const addr = this.value() as number;
+      const addr = this.value();
+      if (!isAddress(addr)) this.fail('bad write address');
       const b = this.payload[this.pos];
       if (b === 0xc4 || b === 0xc5 || b === 0xc6) {
         const len = this.binLength();
@@ -364,7 +430,8 @@ export class EventDecoder {
   result(): CallResult {
     const after = this.pos;
     this.pos = this.resultPos;
-    const r = this.value(true) as CallResult;
+    const r = this.value(true);
+    if (!isResult(r)) this.fail('bad result');
     this.pos = after;
     return r;
   }
@@ -490,7 +557,7 @@ export class EventDecoder {
   private bytesField(v: unknown): Uint8Array {
     if (v instanceof Uint8Array) return v;
     const n = (v as { blob?: unknown } | null)?.blob;
-    if (typeof n !== 'number') return this.fail('expected bytes');
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return this.fail('expected bytes');
     if (this.blobsShowEmpty) return new Uint8Array(0);
     const have = this.pendingBlobs.reduce((s, p) => s + p.length, 0);
     if (have < n) this.fail(`blob of ${n} bytes but only ${have} bytes of blob pieces precede it`);
@@ -517,25 +584,24 @@ export class EventDecoder {
       this.pendingBlobs.push(Uint8Array.from(piece));
       return undefined;
     }
-    if (len !== 7 || typeof imp !== 'number' || imp < 0) { this.pos = start; this.fail('not a call event'); }
+    if (len !== 7 || typeof imp !== 'number' || !Number.isSafeInteger(imp) || imp < 0) { this.pos = start; this.fail('not a call event'); }
     const args = this.value();
     if (!Array.isArray(args) || !args.every((a) => typeof a === 'number' || typeof a === 'bigint')) this.fail('bad args');
     const result = this.value(true); // an int64-encoded result is an i64 and stays a bigint
-    if (!(result === null || typeof result === 'number' || typeof result === 'bigint' ||
-      (typeof result === 'object' && ('exit' in result || 'throw' in result)))) this.fail('bad result');
+    if (!isResult(result)) this.fail('bad result');
     const flat = this.value();
     if (!Array.isArray(flat) || flat.length % 2) this.fail('bad writes');
     const writes: CallEvent['writes'] = [];
     for (let i = 0; i < flat.length; i += 2) {
       const addr = flat[i];
-      if (typeof addr !== 'number') this.fail('bad write address');
+      if (!isAddress(addr)) this.fail('bad write address');
       writes.push({ addr, bytes: this.bytesField(flat[i + 1]) });
     }
     const rawInputs = this.value();
     const inputs = rawInputs === null ? null : this.bytesField(rawInputs);
     const gap = this.value();
     const dur = this.value();
-    if (typeof gap !== 'number' || typeof dur !== 'number') this.fail('bad times');
-    return { imp, args: args as Scalar[], result: result as CallResult, writes, inputs, gap, dur };
+    if (!isTime(gap) || !isTime(dur)) this.fail('bad times');
+    return { imp, args: args as Scalar[], result, writes, inputs, gap, dur };
   }
 }

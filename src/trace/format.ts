@@ -1,10 +1,13 @@
 /**
- * Constants and byte layouts of the trace container, format version 1 (see FORMAT.md).
- * Shared by the writer and the reader; nothing here knows what an event means.
+ * Constants and byte layouts of the trace container, format version 2 (see FORMAT.md; readers also read
+ * version 1). Shared by the writer and the reader; nothing here knows what an event means.
  */
 import { Packr, Unpackr, type Options as MsgpackOptions } from 'msgpackr';
 
-export const FORMAT_VERSION = 1;
+/** The version this wasi-trace writes, and the highest it reads. */
+export const FORMAT_VERSION = 2;
+/** The oldest version this wasi-trace reads. */
+export const OLDEST_FORMAT_VERSION = 1;
 
 /** "wasitrc\0" */
 export const MAGIC: Uint8Array = Uint8Array.of(0x77, 0x61, 0x73, 0x69, 0x74, 0x72, 0x63, 0x00);
@@ -23,8 +26,18 @@ export const BLOCK_FOOTER = 4;
 export const CODEC_RAW = 0;
 export const CODEC_ZSTD = 1;
 
-/** Largest raw size of an EVENTS frame, of a MODULE chunk and of any zstd block: 1 MiB. */
+/** Largest size of the events of an EVENTS frame and of a MODULE chunk: 1 MiB. */
 export const MAX_FRAME_BYTES = 1 << 20;
+
+/**
+ * Version 2: every EVENTS frame's raw payload starts with this prefix, which binds the frame to its trace and its
+ * place in it: the trace id (TRACE_ID_BYTES, as the header's `traceId` gives it in hex) and the frame's sequence
+ * number (u32, little-endian, 0 for the first frame). The events follow it.
+ */
+export const FRAME_PREFIX_SIZE = 20;
+export const TRACE_ID_BYTES = 16;
+/** Largest raw size of a zstd block: a frame's events plus its prefix. */
+export const MAX_ZSTD_RAW_BYTES = MAX_FRAME_BYTES + FRAME_PREFIX_SIZE;
 /** Largest stored or raw size of any block a reader accepts (a raw HEADER or FOOTER). */
 export const MAX_BLOCK_BYTES = 64 << 20;
 /** Largest module a reader assembles (V8's limit on a wasm module is 1 GiB). */
@@ -78,6 +91,18 @@ export function blockName(type: number): string {
     default:
       return `block of unknown type ${type}`;
   }
+}
+
+/** The frame prefix of version 2 (FRAME_PREFIX_SIZE bytes) into `target` at `at`. */
+export function writeFramePrefix(target: Uint8Array, at: number, traceId: Uint8Array, seq: number): void {
+  target.set(traceId, at);
+  new DataView(target.buffer, target.byteOffset + at + TRACE_ID_BYTES, 4).setUint32(0, seq, true);
+}
+
+/** A trace id as the header gives it (lower-case hex) as bytes, or undefined when it is not one. */
+export function traceIdBytes(hex: unknown): Uint8Array | undefined {
+  if (typeof hex !== 'string' || !/^[0-9a-f]{32}$/.test(hex)) return undefined;
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
 
 export function encodePreamble(version = FORMAT_VERSION): Uint8Array {

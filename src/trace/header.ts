@@ -1,6 +1,7 @@
 // The trace's HEADER and FOOTER maps as types (FORMAT.md, "Header fields", "Footer fields"), and the one place
 // each is checked when read: anything a file can contain that does not fit is a TraceError naming the block,
 // never a crash further on. The container (writer.ts, reader.ts) stores both as plain msgpack maps.
+import { FUNCTIONS, MODULE_NAME } from '../abi/index.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import { TraceError } from './errors.js';
 
@@ -27,6 +28,11 @@ export interface EngineRecord {
 }
 
 export interface TraceHeader {
+  /**
+   * The trace's id (32 lower-case hex digits), which every frame repeats (FORMAT.md, version 2). The writer sets
+   * it; absent in version 1 traces.
+   */
+  traceId?: string;
   tool: string;
   toolVersion: string;
   engine: EngineRecord;
@@ -57,14 +63,18 @@ export interface RunSummary {
   memoryHash?: string;
 }
 
-export interface TraceFooter extends RunSummary {
-  /** Container fields the writer adds: EVENTS frames, events (calls and blob pieces), frame offsets, sizes. */
+/** The footer fields the writer adds (the container's): EVENTS frames, events (calls and blob pieces), frame offsets, sizes. */
+export interface FooterContainer {
   frames: number;
   events: number;
   index: number[];
   rawBytes: number;
   storedBytes: number;
+  /** The header's trace id (version 2). */
+  traceId?: string;
 }
+
+export interface TraceFooter extends RunSummary, FooterContainer {}
 
 /** A one-line text for how a run ended: `exit code 3`, `trap (unreachable)`, `signal SIGINT`, ... */
 export function describeEnd(e: RecordedEnd): string {
@@ -93,11 +103,13 @@ function bad(block: string, offset: number | undefined, what: string): never {
   throw new TraceError(`corrupt trace: the ${block}${offset === undefined ? '' : ` at offset ${offset}`} ${what}`, offset);
 }
 
+/** An import entry; a `wasi` index must name that very preview1 function (events are decoded by it). */
 function importEntry(v: unknown): ImportEntry | undefined {
   if (!isMap(v) || !isString(v.module) || !isString(v.name)) return undefined;
   const wasi = count(v.wasi);
-  if (wasi !== undefined && !isCount(wasi)) return undefined;
-  return wasi === undefined ? { module: v.module, name: v.name } : { module: v.module, name: v.name, wasi };
+  if (wasi === undefined) return { module: v.module, name: v.name };
+  if (!isCount(wasi) || v.module !== MODULE_NAME || FUNCTIONS[wasi]?.name !== v.name) return undefined;
+  return { module: v.module, name: v.name, wasi };
 }
 
 function preopen(v: unknown): PreopenRecord | undefined {
@@ -105,6 +117,41 @@ function preopen(v: unknown): PreopenRecord | undefined {
   if (isString(v.host)) return { guest: v.guest, host: v.host };
   if (v.memory === true) return isString(v.copiedFrom) ? { guest: v.guest, memory: true, copiedFrom: v.copiedFrom } : { guest: v.guest, memory: true };
   return undefined;
+}
+
+/** A trace id as the header and footer give it: 16 bytes in lower-case hex. */
+export const isTraceId = (v: unknown): v is string => isString(v) && /^[0-9a-f]{32}$/.test(v);
+
+/**
+ * The container's own field of the header map (FORMAT.md, "Header fields"): the trace id, which a version 2
+ * trace must have. TraceError when it is missing or malformed.
+ */
+export function parseHeaderContainer(map: Map, version: number, offset?: number): { traceId?: string } {
+  if (version < 2) return {};
+  if (!isTraceId(map.traceId)) bad('header block', offset, 'has no valid trace id (traceId: 32 hex digits)');
+  return { traceId: map.traceId as string };
+}
+
+/**
+ * The container fields the writer sets in the footer map (FORMAT.md, "FOOTER"); for version 2 also the trace
+ * id, which must be `traceId` (the header's). TraceError naming the field that is missing or malformed.
+ */
+export function parseFooterContainer(map: Map, version: number, traceId: string | undefined, offset?: number): FooterContainer {
+  const fail = (what: string): never => bad('footer block', offset, what);
+  const n = (key: string): number => {
+    const v = count(map[key]);
+    return isCount(v) ? v : fail(`has no valid ${key}`);
+  };
+  const index = map.index;
+  if (!Array.isArray(index)) fail('has no frame index');
+  const offsets = (index as unknown[]).map((o, i) => { const v = count(o); return isCount(v) ? v : fail(`has a malformed index entry #${i}`); });
+  const out: FooterContainer = { frames: n('frames'), events: n('events'), index: offsets, rawBytes: n('rawBytes'), storedBytes: n('storedBytes') };
+  if (version >= 2) {
+    if (!isTraceId(map.traceId)) fail('has no valid trace id');
+    if (map.traceId !== traceId) fail(`belongs to another trace (trace id ${map.traceId as string}, the header's is ${traceId})`);
+    out.traceId = traceId;
+  }
+  return out;
 }
 
 /** The header map of a trace as a TraceHeader; TraceError naming the field that is missing or malformed. */
@@ -129,6 +176,7 @@ export function parseHeader(map: Map, offset?: number): TraceHeader {
   const e = isMap(map.engine) ? map.engine : {};
   const str = (v: unknown): string => (isString(v) ? v : '');
   return {
+    ...(isTraceId(map.traceId) && { traceId: map.traceId }),
     tool: str(map.tool),
     toolVersion: str(map.toolVersion),
     engine: { node: str(e.node), v8: str(e.v8), platform: str(e.platform), arch: str(e.arch), ...(isString(e.tiering) && { tiering: e.tiering }) },
@@ -165,20 +213,18 @@ function recordedEnd(v: unknown): RecordedEnd | undefined {
   }
 }
 
-/** The footer map of a trace as a TraceFooter; TraceError naming the field that is missing or malformed. */
-export function parseFooter(map: Map, offset?: number): TraceFooter {
+/**
+ * The footer map of a trace as a TraceFooter (its container fields as parseFooterContainer checks them, for a
+ * trace of `version` whose header has `traceId`); TraceError naming the field that is missing or malformed.
+ */
+export function parseFooter(map: Map, version: number, traceId: string | undefined, offset?: number): TraceFooter {
   const fail = (what: string): never => bad('footer block', offset, what);
-  const end = recordedEnd(map.end) ?? fail('does not say how the run ended');
   const n = (key: string): number => {
     const v = count(map[key]);
     return isCount(v) ? v : fail(`has no valid ${key}`);
   };
-  const index = map.index;
-  if (!Array.isArray(index)) fail('has no frame index');
-  const offsets = (index as unknown[]).map((o, i) => { const v = count(o); return isCount(v) ? v : fail(`has a malformed index entry #${i}`); });
-  const footer: TraceFooter = {
-    end, calls: n('calls'), frames: n('frames'), events: n('events'), index: offsets, rawBytes: n('rawBytes'), storedBytes: n('storedBytes'),
-  };
+  const end = recordedEnd(map.end) ?? fail('does not say how the run ended');
+  const footer: TraceFooter = { end, calls: n('calls'), ...parseFooterContainer(map, version, traceId, offset) };
   if (map.counts !== undefined) {
     const c = map.counts;
     if (!isMap(c) || !Object.values(c).every((v) => isCount(count(v)))) fail('has malformed per-function counts');

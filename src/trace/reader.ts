@@ -1,8 +1,9 @@
 /**
- * Reads a trace file (format version 1, see FORMAT.md), streaming its frames with bounded
+ * Reads a trace file (format versions 1 and 2, see FORMAT.md), streaming its frames with bounded
  * memory. Anything wrong with the bytes is a TraceError naming the file offset; a file that
  * simply ends early (a recording cut short) is read up to its last complete block and says so
- * through `ending`.
+ * through `ending`. Everything is read through the one descriptor open() opened, so a trace that
+ * is replaced (renamed over) while it is read is still read as the file that was opened.
  */
 import * as fs from 'node:fs';
 import { crc32 } from './crc32.js';
@@ -16,11 +17,14 @@ import {
   CODEC_RAW,
   CODEC_ZSTD,
   FORMAT_VERSION,
+  FRAME_PREFIX_SIZE,
   MAGIC,
   MAX_BLOCK_BYTES,
   MAX_FRAME_BYTES,
   MAX_MODULE_BYTES,
+  MAX_ZSTD_RAW_BYTES,
   PREAMBLE_SIZE,
+  TRACE_ID_BYTES,
   TRAILER_MAGIC,
   TRAILER_SIZE,
   type BlockHeader,
@@ -29,8 +33,11 @@ import {
   isPlainMap,
   newUnpackr,
   readBlockHeader,
+  traceIdBytes,
 } from './format.js';
-import { parseFooter, parseHeader, type TraceFooter, type TraceHeader } from './header.js';
+import {
+  parseFooter, parseFooterContainer, parseHeader, parseHeaderContainer, type FooterContainer, type TraceFooter, type TraceHeader,
+} from './header.js';
 import { decompress, initZstd, zstdCompressBound, zstdReady } from './zstd.js';
 
 export { TraceError } from './errors.js';
@@ -38,11 +45,31 @@ export { TraceError } from './errors.js';
 export interface TraceFrame {
   /** File offset of the EVENTS block. */
   offset: number;
-  /** Number of events in the frame. */
+  /** The frame's place among the trace's frames, from 0 (version 2 frames carry it; checked). */
+  seq: number;
+  /** Number of events the frame declares (its block header's item count; its decoder checks it). */
   count: number;
-  /** The decompressed frame (a Buffer): `count` concatenated msgpack values. */
+  /** The block's stored (compressed) and raw lengths, as its header gives them (raw includes the version 2 prefix). */
+  storedLength: number;
+  rawLength: number;
+  /** The decompressed frame's events (a Buffer; without the version 2 prefix): `count` concatenated msgpack values. */
   payload: Uint8Array;
 }
+
+/** A trace already open: read through `fd`, which the caller keeps open while reading and closes. */
+export interface OpenTraceFile {
+  fd: number;
+  /** The name messages use. */
+  path: string;
+}
+
+/** Closes the descriptor of a reader nobody closed, once it is garbage (close() is the way; this is a net). */
+const unclosed = new FinalizationRegistry<number>((fd) => {
+  try { fs.closeSync(fd); } catch { /* already closed */ }
+});
+
+/** Opening a FIFO or a device for reading must not block: anything but a regular file is refused after fstat. */
+const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 
 export type TraceEnding = { complete: true } | { complete: false; offset: number; reason: string };
 
@@ -58,7 +85,15 @@ export class TraceReader {
   /** The HEADER block's map as stored (the container's view; `header` is the checked, typed one). */
   readonly headerMap: Record<string, unknown>;
   readonly module: Uint8Array;
+  /** The trace id every frame must carry (version 2; undefined for version 1). */
+  readonly traceId: string | undefined;
+  /** The module's size as its MODULE chunks give it (their raw lengths); undefined when open() skipped them. */
+  readonly moduleSize: number | undefined;
 
+  /** The descriptor everything is read through; -1 once closed. */
+  private fd: number;
+  private readonly ownsFd: boolean;
+  private readonly traceIdRaw: Uint8Array | undefined;
   private _footer: Record<string, unknown> | undefined;
   private _footerOffset: number | undefined;
   private parsedHeader: TraceHeader | undefined;
@@ -67,44 +102,59 @@ export class TraceReader {
   /** Offset of the first block after the MODULE chunks. */
   private readonly dataStart: number;
   /** Offset of the FOOTER block when the trailer was valid at open. */
-  private readonly footerOffset: number | undefined;
+  private readonly trailerFooterOffset: number | undefined;
   private readonly fileSize: number;
   /** The file's last 8 bytes are the trailer magic (so it was finished, whatever else is wrong). */
   private readonly endsWithTrailerMagic: boolean;
-  private readonly dev: number;
-  private readonly ino: number;
 
   private constructor(init: {
     path: string;
+    fd: number;
+    ownsFd: boolean;
     version: number;
     header: Record<string, unknown>;
+    traceId: string | undefined;
     module: Uint8Array;
+    moduleSize: number | undefined;
     footer: Record<string, unknown> | undefined;
     footerOffset: number | undefined;
     dataStart: number;
     fileSize: number;
     endsWithTrailerMagic: boolean;
-    dev: number;
-    ino: number;
   }) {
     this.path = init.path;
+    this.fd = init.fd;
+    this.ownsFd = init.ownsFd;
+    if (init.ownsFd) unclosed.register(this, init.fd, this);
     this.version = init.version;
     this.headerMap = init.header;
+    this.traceId = init.traceId;
+    this.traceIdRaw = traceIdBytes(init.traceId);
     this.module = init.module;
+    this.moduleSize = init.moduleSize;
     this._footer = init.footer;
     this._footerOffset = init.footerOffset;
-    this.footerOffset = init.footerOffset;
+    this.trailerFooterOffset = init.footerOffset;
     this.dataStart = init.dataStart;
     this.fileSize = init.fileSize;
     this.endsWithTrailerMagic = init.endsWithTrailerMagic;
-    this.dev = init.dev;
-    this.ino = init.ino;
     this._ending = init.footerOffset !== undefined ? { complete: true } : { complete: false, offset: init.fileSize, reason: NO_FOOTER };
   }
 
-  /** The header, checked: TraceError (naming the header block) when a field is missing or malformed. */
+  /**
+   * The header, checked: TraceError (naming the header block) when a field is missing or malformed, or when
+   * the module it describes is not the size of the module the MODULE chunks hold (when open() read them).
+   */
   get header(): TraceHeader {
-    return (this.parsedHeader ??= parseHeader(this.headerMap, PREAMBLE_SIZE));
+    if (this.parsedHeader) return this.parsedHeader;
+    const h = parseHeader(this.headerMap, PREAMBLE_SIZE);
+    if (this.moduleSize !== undefined && h.module.size !== this.moduleSize) {
+      throw new TraceError(
+        `corrupt trace: the header block at offset ${PREAMBLE_SIZE} says the module has ${h.module.size} bytes, but its module chunks hold ${this.moduleSize}`,
+        PREAMBLE_SIZE,
+      );
+    }
+    return (this.parsedHeader = h);
   }
 
   /**
@@ -119,7 +169,48 @@ export class TraceReader {
   /** The footer, checked (see footerMap for when there is one): TraceError when a field is malformed. */
   get footer(): TraceFooter | undefined {
     if (this._footer === undefined) return undefined;
-    return (this.parsedFooter ??= parseFooter(this._footer, this._footerOffset));
+    return (this.parsedFooter ??= parseFooter(this._footer, this.version, this.traceId, this._footerOffset));
+  }
+
+  /**
+   * The file ends with the trailer's magic: it was finished. When footerMap is undefined at open all the same, the
+   * trailer does not lead to the footer, and reading the frames will say what is damaged.
+   */
+  get finished(): boolean {
+    return this.endsWithTrailerMagic;
+  }
+
+  /** File offset of the FOOTER block, when footerMap is there (for messages about it). */
+  get footerOffset(): number | undefined {
+    return this._footer === undefined ? undefined : this._footerOffset;
+  }
+
+  /**
+   * A footer must count the calls the frames before it hold: TraceError when `calls` (the calls read, once every
+   * frame was) is not what it says. (The container alone cannot tell a last frame dropped with its footer fixed up.)
+   * Nothing to check without a footer.
+   */
+  checkCallCount(calls: number): void {
+    const said = this.footer?.calls;
+    if (said !== undefined && said !== calls) {
+      throw new TraceError(`corrupt trace: the footer block at offset ${this._footerOffset} says calls is ${said}, but the frames hold ${calls} calls`, this._footerOffset);
+    }
+  }
+
+  /** Closes the file (a descriptor handed to open() is left to its owner). Reading frames is not possible after it. */
+  close(): void {
+    if (this.fd < 0) return;
+    if (this.ownsFd) {
+      unclosed.unregister(this);
+      try { fs.closeSync(this.fd); } catch { /* closing is best effort */ }
+    }
+    this.fd = -1;
+  }
+
+  /** The descriptor the trace is read through (for a frame reader on another thread; see OpenTraceFile). */
+  get file(): OpenTraceFile {
+    if (this.fd < 0) throw new Error(`the trace reader of ${this.path} is closed`);
+    return { fd: this.fd, path: this.path };
   }
 
   /**
@@ -133,16 +224,27 @@ export class TraceReader {
 
   /**
    * Opens a trace: reads the preamble, the header block and the module, and the footer when
-   * the trailer is valid. The file is closed again before this returns. `skipModule`: only step over the
-   * MODULE chunks (their payloads are neither read nor checked; `module` is empty), for a reader that only
-   * wants the frames. `deferZstd`: do not start zstd unless the header, module or footer needs it; the caller
-   * then awaits initZstd() before frames() (whose frames are compressed).
+   * the trailer is valid. The file stays open for frames() (and everything else) until close(); `source` may
+   * also be a descriptor the caller opened (it is then neither closed here nor by close()). `module`: what to do
+   * with the MODULE chunks: 'keep' (the default) reads and checks them into `module`; 'check' reads them and
+   * checks their CRCs, one at a time, without keeping them (`module` is empty), for a reader that wants the
+   * frames of a trace it checks; 'skip' (also `skipModule`) only steps over them (their payloads are neither read
+   * nor checked), for a reader of frames another reader checked. `deferZstd`: do not start zstd unless the
+   * header, module or footer needs it; the caller then awaits initZstd() before frames() (whose frames are
+   * compressed).
    */
-  static async open(path: string, options: { skipModule?: boolean; deferZstd?: boolean } = {}): Promise<TraceReader> {
+  static async open(
+    source: string | OpenTraceFile,
+    options: { module?: 'keep' | 'check' | 'skip'; skipModule?: boolean; deferZstd?: boolean } = {},
+  ): Promise<TraceReader> {
+    const mode = options.module ?? (options.skipModule ? 'skip' : 'keep');
     if (!options.deferZstd) await initZstd();
     /** With deferZstd, zstd starts only when a block read here needs it. */
     const zstdFor = async (step: Step) => { if (step.kind === 'block' && step.header.codec === CODEC_ZSTD && !zstdReady()) await initZstd(); };
-    const fd = fs.openSync(path, 'r');
+    const path = typeof source === 'string' ? source : source.path;
+    const ownsFd = typeof source === 'string';
+    const fd = typeof source === 'string' ? fs.openSync(source, OPEN_FLAGS) : source.fd;
+    let opened = false;
     try {
       const st = fs.fstatSync(fd);
       if (st.isDirectory()) throw new TraceError(`${path} is a directory, not a wasi-trace file`);
@@ -174,17 +276,16 @@ export class TraceReader {
       // Footer through the trailer, when there is a valid one.
       const footerOffset = probeTrailer(fd, size);
       let footer: Record<string, unknown> | undefined;
+      let footerStep: Step | undefined;
       if (footerOffset !== undefined) {
-        const step = readStep(fd, footerOffset, size - TRAILER_SIZE, true);
-        if (step.kind !== 'block') throw new Error('unreachable: probed footer block is missing');
-        await zstdFor(step);
-        footer = decodeMap(step);
+        footerStep = readStep(fd, footerOffset, size - TRAILER_SIZE, true, version);
+        if (footerStep.kind !== 'block') throw new Error('unreachable: probed footer block is missing');
       }
       const limit = footerOffset ?? size;
       const strict = footerOffset !== undefined;
 
       // Header block.
-      const first = readStep(fd, PREAMBLE_SIZE, limit, strict);
+      const first = readStep(fd, PREAMBLE_SIZE, limit, strict, version);
       if (first.kind === 'end') {
         throw new TraceError(
           `${path} is truncated: it ends inside its header block at offset ${PREAMBLE_SIZE} (recording was cut short before it started)`,
@@ -199,6 +300,12 @@ export class TraceReader {
       }
       await zstdFor(first);
       const header = decodeMap(first);
+      const { traceId } = parseHeaderContainer(header, version, PREAMBLE_SIZE);
+      if (footerStep?.kind === 'block') {
+        await zstdFor(footerStep);
+        footer = decodeMap(footerStep);
+        parseFooterContainer(footer, version, traceId, footerOffset);
+      }
 
       // Module chunks.
       const chunks: Uint8Array[] = [];
@@ -207,15 +314,24 @@ export class TraceReader {
       while (pos < limit) {
         // The type byte alone tells whether the module goes on (even in a cut-short header).
         if (readAt(fd, 1, pos)[0] !== BLOCK_MODULE) break;
-        if (options.skipModule) {
-          const h = readAt(fd, BLOCK_HEADER_SIZE, pos);
-          const next = h.length === BLOCK_HEADER_SIZE ? pos + BLOCK_HEADER_SIZE + readBlockHeader(h).storedLength : Infinity;
-          if (next > limit) throw new TraceError(`${path} is truncated: it ends inside module chunk ${chunks.length} at offset ${pos}`, pos);
+        if (mode === 'skip') {
+          const raw = readAt(fd, BLOCK_HEADER_SIZE, pos);
+          if (raw.length < BLOCK_HEADER_SIZE) throw new TraceError(`${path} is truncated: it ends inside module chunk ${chunks.length} at offset ${pos}`, pos);
+          const h = readBlockHeader(raw);
+          validateHeader(h, pos, version);
+          if (h.count !== chunks.length) {
+            throw new TraceError(`corrupt trace: module chunk at offset ${pos} has index ${h.count}, expected ${chunks.length}`, pos);
+          }
+          const next = pos + BLOCK_HEADER_SIZE + h.storedLength;
+          if (next > limit) {
+            if (strict) throw new TraceError(`corrupt trace: module chunk at offset ${pos} runs past the footer at offset ${limit}`, pos);
+            throw new TraceError(`${path} is truncated: it ends inside module chunk ${chunks.length} at offset ${pos}`, pos);
+          }
           chunks.push(new Uint8Array(0));
           pos = next;
           continue;
         }
-        const step = readStep(fd, pos, limit, strict);
+        const step = readStep(fd, pos, limit, strict, version);
         if (step.kind === 'end') {
           throw new TraceError(
             `${path} is truncated: it ends inside module chunk ${chunks.length} at offset ${pos} (recording was cut short before it started)`,
@@ -232,88 +348,140 @@ export class TraceReader {
         if (moduleBytes > MAX_MODULE_BYTES) {
           throw new TraceError(`corrupt trace: the module chunks up to offset ${pos} add up to more than 1 GiB`, pos);
         }
-        await zstdFor(step);
-        chunks.push(decodeBlock(step));
+        if (mode === 'keep') {
+          await zstdFor(step);
+          chunks.push(decodeBlock(step));
+        } else {
+          chunks.push(new Uint8Array(0));
+        }
         pos = step.next;
       }
-      return new TraceReader({
+      const reader = new TraceReader({
         path,
+        fd,
+        ownsFd,
         version,
         header,
-        module: options.skipModule ? new Uint8Array(0) : concat(chunks, moduleBytes),
+        traceId,
+        module: mode === 'keep' ? concat(chunks, moduleBytes) : new Uint8Array(0),
+        moduleSize: mode === 'skip' ? undefined : moduleBytes,
         footer,
         footerOffset,
         dataStart: pos,
         fileSize: size,
         endsWithTrailerMagic: size >= PREAMBLE_SIZE + TRAILER_SIZE && hasBytes(readAt(fd, 8, size - 8), 0, TRAILER_MAGIC),
-        dev: st.dev,
-        ino: st.ino,
       });
+      opened = true;
+      return reader;
     } finally {
-      fs.closeSync(fd);
+      if (!opened && ownsFd) fs.closeSync(fd);
     }
   }
 
   /**
-   * Streams the EVENTS frames, decompressed and CRC-checked, holding one frame at a time.
-   * Stops at the FOOTER block. When the file ends early it ends normally and sets `ending`.
-   * Opens the file for the duration of the iteration (breaking out of a for-of closes it).
+   * Streams the EVENTS frames, decompressed and CRC-checked, holding one frame at a time; a version 2 frame
+   * must carry this trace's id and its own sequence number (a frame of another trace, or frames swapped or
+   * duplicated, are a TraceError naming the offset). Stops at the FOOTER block, whose container fields must
+   * agree with the frames. When the file ends early it ends normally and sets `ending`.
    */
   *frames(): Generator<TraceFrame> {
-    const fd = fs.openSync(this.path, 'r');
-    try {
-      const st = fs.fstatSync(fd);
-      if (st.dev !== this.dev || st.ino !== this.ino) {
-        throw new TraceError(`${this.path} was replaced by another file since it was opened`);
-      }
-      const strict = this.footerOffset !== undefined;
-      if (strict && st.size !== this.fileSize) {
-        throw new TraceError(`${this.path} changed size since it was opened (${this.fileSize} -> ${st.size} bytes)`);
-      }
-      const size = st.size;
-      const limit = this.footerOffset ?? size;
-      const offsets: number[] = [];
-      const totals = { events: 0, rawBytes: 0, storedBytes: 0 };
-      let pos = this.dataStart;
-      for (;;) {
-        if (strict && pos === limit) {
-          verifyFooter(this._footer!, limit, offsets, totals);
-          this._ending = { complete: true };
-          return;
-        }
-        const step = readStep(fd, pos, limit, strict);
-        if (step.kind === 'end') {
-          if (this.endsWithTrailerMagic) {
-            // A finished file whose trailer did not check out: damage, not a cut.
-            throw new TraceError(`corrupt trace: ${step.corrupt}, yet the file ends with a trailer`, step.offset);
-          }
-          this._ending = { complete: false, offset: step.offset, reason: step.reason };
-          return;
-        }
-        const h = step.header;
-        if (h.type === BLOCK_EVENTS) {
-          const payload = decodeBlock(step);
-          offsets.push(pos);
-          totals.events += h.count;
-          totals.rawBytes += h.rawLength;
-          totals.storedBytes += h.storedLength;
-          pos = step.next;
-          yield { offset: step.offset, count: h.count, payload };
-          continue;
-        }
-        if (h.type !== BLOCK_FOOTER) {
-          throw new TraceError(`corrupt trace: unexpected ${blockName(h.type)} at offset ${pos}`, pos);
-        }
-        // A FOOTER block found by scanning (the trailer was missing or invalid at open).
-        const footer = decodeMap(step);
-        verifyFooter(footer, pos, offsets, totals);
-        this._footer = footer;
-        this._footerOffset = pos;
-        this._ending = checkTrailer(fd, step.next, size, pos);
+    const fd = this.fd;
+    if (fd < 0) throw new Error(`the trace reader of ${this.path} is closed`);
+    const st = fs.fstatSync(fd);
+    const strict = this.trailerFooterOffset !== undefined;
+    if (strict && st.size !== this.fileSize) {
+      throw new TraceError(`${this.path} changed size since it was opened (${this.fileSize} -> ${st.size} bytes)`);
+    }
+    const size = st.size;
+    const limit = this.trailerFooterOffset ?? size;
+    const offsets: number[] = [];
+    const totals = { events: 0, rawBytes: 0, storedBytes: 0 };
+    let pos = this.dataStart;
+    for (;;) {
+      if (this.fd !== fd) throw new Error(`the trace reader of ${this.path} was closed while its frames were read`);
+      if (strict && pos === limit) {
+        this.verifyFooter(this._footer!, limit, offsets, totals);
+        this._ending = { complete: true };
         return;
       }
-    } finally {
-      fs.closeSync(fd);
+      const step = readStep(fd, pos, limit, strict, this.version);
+      if (step.kind === 'end') {
+        if (this.endsWithTrailerMagic) {
+          // A finished file whose trailer did not check out: damage, not a cut.
+          throw new TraceError(`corrupt trace: ${step.corrupt}, yet the file ends with a trailer`, step.offset);
+        }
+        this._ending = { complete: false, offset: step.offset, reason: step.reason };
+        return;
+      }
+      const h = step.header;
+      if (h.type === BLOCK_EVENTS) {
+        const seq = offsets.length;
+        const payload = this.events(decodeBlock(step), step.offset, seq);
+        offsets.push(pos);
+        totals.events += h.count;
+        totals.rawBytes += h.rawLength;
+        totals.storedBytes += h.storedLength;
+        pos = step.next;
+        yield { offset: step.offset, seq, count: h.count, storedLength: h.storedLength, rawLength: h.rawLength, payload };
+        continue;
+      }
+      if (h.type !== BLOCK_FOOTER) {
+        throw new TraceError(`corrupt trace: unexpected ${blockName(h.type)} at offset ${pos}`, pos);
+      }
+      // A FOOTER block found by scanning (the trailer was missing or invalid at open).
+      const footer = decodeMap(step);
+      this.verifyFooter(footer, pos, offsets, totals);
+      this._footer = footer;
+      this._footerOffset = pos;
+      this._ending = checkTrailer(fd, step.next, size, pos);
+      return;
+    }
+  }
+
+  /** A frame's events: a version 2 frame's raw payload without its prefix, once the prefix names this trace and place. */
+  private events(raw: Uint8Array, offset: number, seq: number): Uint8Array {
+    const id = this.traceIdRaw;
+    if (this.version < 2 || id === undefined) return raw;
+    // validateHeader made sure the raw payload is longer than the prefix.
+    for (let i = 0; i < TRACE_ID_BYTES; i++) {
+      if (raw[i] !== id[i]) {
+        const theirs = Buffer.from(raw.subarray(0, TRACE_ID_BYTES)).toString('hex');
+        throw new TraceError(`corrupt trace: frame at offset ${offset} belongs to another trace (trace id ${theirs}, this trace's is ${this.traceId})`, offset);
+      }
+    }
+    const said = new DataView(raw.buffer, raw.byteOffset + TRACE_ID_BYTES, 4).getUint32(0, true);
+    if (said !== seq) {
+      throw new TraceError(
+        `corrupt trace: frame at offset ${offset} is frame #${said} of this trace, but frame #${seq} belongs there (frames swapped, duplicated or missing)`,
+        offset,
+      );
+    }
+    return raw.subarray(FRAME_PREFIX_SIZE);
+  }
+
+  /** The writer's footer fields must agree with the frames the file holds. */
+  private verifyFooter(
+    map: Record<string, unknown>,
+    footerOffset: number,
+    offsets: number[],
+    totals: { events: number; rawBytes: number; storedBytes: number },
+  ): void {
+    const footer: FooterContainer = parseFooterContainer(map, this.version, this.traceId, footerOffset);
+    const mismatch = (field: string, says: string, holds: string): TraceError =>
+      new TraceError(`corrupt trace: the footer at offset ${footerOffset} says ${field} ${says}, but the file holds ${holds}`, footerOffset);
+    const fields: [keyof FooterContainer & string, number][] = [
+      ['frames', offsets.length],
+      ['events', totals.events],
+      ['rawBytes', totals.rawBytes],
+      ['storedBytes', totals.storedBytes],
+    ];
+    for (const [field, actual] of fields) {
+      if (footer[field] !== actual) throw mismatch(field, `is ${String(footer[field])}`, String(actual));
+    }
+    const index = footer.index;
+    if (index.length !== offsets.length) throw mismatch('index', `has ${index.length} entries`, `${offsets.length} frames`);
+    for (let i = 0; i < offsets.length; i++) {
+      if (index[i] !== offsets[i]) throw mismatch(`index[${i}]`, `is ${String(index[i])}`, `frame ${i} at offset ${offsets[i]}`);
     }
   }
 }
@@ -354,6 +522,9 @@ function checkTrailer(fd: number, at: number, size: number, footerOffset: number
   if (remaining < TRAILER_SIZE) {
     return { complete: false, offset: at, reason: 'file ends before its trailer (recording was cut short while finishing)' };
   }
+  if (zeroTail(fd, at, size)) {
+    return { complete: false, offset: at, reason: `file ends in ${remaining} zero bytes where its trailer should be (recording was cut short by a crash)` };
+  }
   const t = readAt(fd, TRAILER_SIZE, at);
   const pointsBack = new DataView(t.buffer, t.byteOffset, TRAILER_SIZE).getBigUint64(0, true) === BigInt(footerOffset);
   if (!hasBytes(t, 8, TRAILER_MAGIC) || !pointsBack) {
@@ -370,7 +541,7 @@ function checkTrailer(fd: number, at: number, size: number, footerOffset: number
  * the block does, returns an 'end' step, or throws when `strict` (the trailer says where the
  * footer is, so nothing may be cut short before it). Corruption is always a TraceError.
  */
-function readStep(fd: number, offset: number, limit: number, strict: boolean): Step {
+function readStep(fd: number, offset: number, limit: number, strict: boolean, version: number): Step {
   const remaining = limit - offset;
   if (remaining === 0) return { kind: 'end', offset, reason: NO_FOOTER, corrupt: `no footer at offset ${offset}` };
   const partialHeader: Step = {
@@ -397,7 +568,7 @@ function readStep(fd: number, offset: number, limit: number, strict: boolean): S
       };
     }
   }
-  validateHeader(h, offset);
+  validateHeader(h, offset, version);
   const name = blockName(h.type);
   const next = offset + BLOCK_HEADER_SIZE + h.storedLength;
   const partialBlock: Step = {
@@ -421,7 +592,7 @@ function readStep(fd: number, offset: number, limit: number, strict: boolean): S
 }
 
 /** Checks what a block header can be checked for on its own (the CRC covers only the payload). */
-function validateHeader(h: BlockHeader, offset: number): void {
+function validateHeader(h: BlockHeader, offset: number, version: number): void {
   if (h.type < BLOCK_HEADER || h.type > BLOCK_FOOTER) {
     throw new TraceError(`corrupt trace: unknown block type ${h.type} at offset ${offset}`, offset);
   }
@@ -435,16 +606,18 @@ function validateHeader(h: BlockHeader, offset: number): void {
   if (h.codec === CODEC_RAW && h.storedLength !== h.rawLength) {
     throw bad(`is stored raw but its lengths differ (${h.storedLength} stored, ${h.rawLength} raw)`);
   }
+  /** A version 2 frame's raw payload is its prefix and at least one event byte. */
+  const prefix = h.type === BLOCK_EVENTS && version >= 2 ? FRAME_PREFIX_SIZE : 0;
   if (h.codec === CODEC_ZSTD) {
-    if (h.rawLength > MAX_FRAME_BYTES) throw bad(`claims ${h.rawLength} raw bytes, more than a zstd block may hold (1 MiB)`);
+    if (h.rawLength > (prefix ? MAX_ZSTD_RAW_BYTES : MAX_FRAME_BYTES)) throw bad(`claims ${h.rawLength} raw bytes, more than a zstd block may hold (1 MiB)`);
     if (h.storedLength > zstdCompressBound(h.rawLength)) {
       throw bad(`claims ${h.storedLength} compressed bytes for ${h.rawLength} raw bytes`);
     }
   }
   switch (h.type) {
     case BLOCK_EVENTS:
-      if (h.rawLength > MAX_FRAME_BYTES) throw bad(`claims ${h.rawLength} raw bytes, more than a frame may hold (1 MiB)`);
-      if (h.count === 0 || h.count > h.rawLength) throw bad(`claims ${h.count} events in ${h.rawLength} bytes`);
+      if (h.rawLength > MAX_FRAME_BYTES + prefix) throw bad(`claims ${h.rawLength} raw bytes, more than a frame may hold (1 MiB)`);
+      if (h.count === 0 || h.count > h.rawLength - prefix) throw bad(`claims ${h.count} events in ${h.rawLength - prefix} bytes`);
       break;
     case BLOCK_MODULE:
       if (h.rawLength === 0 || h.rawLength > MAX_FRAME_BYTES) throw bad(`claims ${h.rawLength} raw bytes (1 to 1 MiB allowed)`);
@@ -495,40 +668,6 @@ function decodeMap(step: Extract<Step, { kind: 'block' }>): Record<string, unkno
   }
   if (!isPlainMap(value)) throw new TraceError(`corrupt trace: ${name} at offset ${step.offset} does not hold a msgpack map`, step.offset);
   return value;
-}
-
-/** The writer's footer fields must agree with the frames the file holds. */
-function verifyFooter(
-  footer: Record<string, unknown>,
-  footerOffset: number,
-  offsets: number[],
-  totals: { events: number; rawBytes: number; storedBytes: number },
-): void {
-  const mismatch = (field: string, says: string, holds: string): TraceError =>
-    new TraceError(
-      `corrupt trace: the footer at offset ${footerOffset} says ${field} ${says}, but the file holds ${holds}`,
-      footerOffset,
-    );
-  const same = (v: unknown, n: number): boolean => v === n || (typeof v === 'bigint' && v === BigInt(n));
-  const fields: [string, number][] = [
-    ['frames', offsets.length],
-    ['events', totals.events],
-    ['rawBytes', totals.rawBytes],
-    ['storedBytes', totals.storedBytes],
-  ];
-  for (const [field, actual] of fields) {
-    const v = footer[field];
-    if (v !== undefined && !same(v, actual)) throw mismatch(field, `is ${String(v)}`, String(actual));
-  }
-  const index = footer.index;
-  if (index === undefined) return;
-  if (!Array.isArray(index)) throw mismatch('index', 'is not an array', `${offsets.length} frames`);
-  if (index.length !== offsets.length) throw mismatch('index', `has ${index.length} entries`, `${offsets.length} frames`);
-  for (let i = 0; i < offsets.length; i++) {
-    if (!same(index[i], offsets[i])) {
-      throw mismatch(`index[${i}]`, `is ${String(index[i])}`, `frame ${i} at offset ${offsets[i]}`);
-    }
-  }
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {

@@ -1,5 +1,7 @@
 /**
- * Writes a trace file (format version 1, see FORMAT.md).
+ * Writes a trace file (format version 2, see FORMAT.md): a random trace id in the header and the footer, and
+ * in every frame with the frame's sequence number, so that a reader can tell a frame of another trace, or frames
+ * out of place, from the frames this writer wrote.
  *
  * All writes are synchronous so that a recording can be finished from an exit path or a
  * signal handler. Bytes go to a temporary file beside the target; `finish` renames it into
@@ -7,6 +9,7 @@
  * single write of header and payload, so after a SIGKILL every completed frame in the
  * temporary file is readable. Memory stays bounded: only the pending frame is held.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { crc32 } from './crc32.js';
@@ -18,12 +21,15 @@ import {
   BLOCK_MODULE,
   CODEC_RAW,
   CODEC_ZSTD,
+  FRAME_PREFIX_SIZE,
   MAX_BLOCK_BYTES,
   MAX_FRAME_BYTES,
+  TRACE_ID_BYTES,
   encodePreamble,
   encodeTrailer,
   packMap,
   writeBlockHeader,
+  writeFramePrefix,
 } from './format.js';
 import type { RunSummary, TraceHeader } from './header.js';
 import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, compress, initZstd } from './zstd.js';
@@ -55,11 +61,15 @@ export class TraceWriter {
   readonly level: number;
   /** Raw bytes per EVENTS frame. */
   readonly frameBytes: number;
+  /** The trace id the header, the footer and every frame carry (32 hex digits). */
+  readonly traceId: string;
 
+  private readonly traceIdRaw: Uint8Array;
   private fd: number;
   private position: number;
   private state: State = 'open';
   private failure: unknown;
+  /** The pending frame: its prefix, then `pendingLength` bytes of events. */
   private readonly pending: Uint8Array;
   private pendingLength = 0;
   private pendingCount = 0;
@@ -68,19 +78,21 @@ export class TraceWriter {
   private rawBytes = 0;
   private storedBytes = 0;
 
-  private constructor(path: string, tempPath: string, fd: number, position: number, level: number, frameBytes: number) {
+  private constructor(path: string, tempPath: string, fd: number, position: number, level: number, frameBytes: number, traceId: Uint8Array) {
     this.path = path;
     this.tempPath = tempPath;
     this.fd = fd;
     this.position = position;
     this.level = level;
     this.frameBytes = frameBytes;
-    this.pending = new Uint8Array(frameBytes);
+    this.traceIdRaw = traceId;
+    this.traceId = Buffer.from(traceId).toString('hex');
+    this.pending = new Uint8Array(FRAME_PREFIX_SIZE + frameBytes);
   }
 
   /**
    * Creates the temporary file and writes the preamble, the HEADER block (the msgpack-encoded
-   * `header`) and the module in MODULE chunks, all in one write.
+   * `header`, with a new random `traceId`) and the module in MODULE chunks, all in one write.
    */
   static async create(
     path: string,
@@ -104,7 +116,8 @@ export class TraceWriter {
     // Everything before the first frame, encoded before the file is created.
     const moduleBlocks = module instanceof EncodedModule ? module : TraceWriter.encodeModule(module, options.moduleLevel);
     // The header and footer are stored raw: small, and readable before (or without) zstd.
-    const start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap(header as Record<string, unknown>), 1), ...moduleBlocks.blocks]);
+    const traceId = Uint8Array.from(randomBytes(TRACE_ID_BYTES));
+    const start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap(withTraceId(header, traceId)), 1), ...moduleBlocks.blocks]);
 
     const finalPath = nodePath.resolve(path);
     const dir = nodePath.dirname(finalPath);
@@ -136,7 +149,7 @@ export class TraceWriter {
       }
       throw error;
     }
-    return new TraceWriter(finalPath, tempPath, fd, start.length, level, frameBytes);
+    return new TraceWriter(finalPath, tempPath, fd, start.length, level, frameBytes, traceId);
   }
 
   /**
@@ -196,11 +209,13 @@ export class TraceWriter {
     }
     if (this.pendingLength + encoded.length > this.frameBytes) this.flush();
     if (encoded.length > this.frameBytes) {
-      this.guard(() => this.writeFrame(encoded, count));
+      const raw = new Uint8Array(FRAME_PREFIX_SIZE + encoded.length);
+      raw.set(encoded, FRAME_PREFIX_SIZE);
+      this.guard(() => this.writeFrame(raw, count));
       this.events += count;
       return;
     }
-    this.pending.set(encoded, this.pendingLength);
+    this.pending.set(encoded, FRAME_PREFIX_SIZE + this.pendingLength);
     this.pendingLength += encoded.length;
     this.pendingCount += count;
     this.events += count;
@@ -211,14 +226,14 @@ export class TraceWriter {
   flush(): void {
     this.assertOpen('flush');
     if (this.pendingCount === 0) return;
-    this.guard(() => this.writeFrame(this.pending.subarray(0, this.pendingLength), this.pendingCount));
+    this.guard(() => this.writeFrame(this.pending.subarray(0, FRAME_PREFIX_SIZE + this.pendingLength), this.pendingCount));
     this.pendingLength = 0;
     this.pendingCount = 0;
   }
 
   /**
    * Flushes, writes the FOOTER block (`footer` plus `frames`, `events`, `index`, `rawBytes`,
-   * `storedBytes`, which override fields of the same name) and the trailer, fsyncs, closes and
+   * `storedBytes` and `traceId`, which override fields of the same name) and the trailer, fsyncs, closes and
    * renames the temporary file onto `path`, replacing any file there.
    */
   finish(footer: RunSummary | Record<string, unknown>): void {
@@ -232,6 +247,7 @@ export class TraceWriter {
         index: this.index.slice(),
         rawBytes: this.rawBytes,
         storedBytes: this.storedBytes,
+        traceId: this.traceId,
       };
       const footerOffset = this.position;
       const block = encodeRawBlock(BLOCK_FOOTER, packMap(full), 1);
@@ -289,8 +305,10 @@ export class TraceWriter {
     }
   }
 
+  /** Writes one EVENTS block: `raw` is FRAME_PREFIX_SIZE free bytes (filled here) and then the events. */
   private writeFrame(raw: Uint8Array, count: number): void {
     const offset = this.position;
+    writeFramePrefix(raw, 0, this.traceIdRaw, this.index.length);
     const block = encodeBlock(BLOCK_EVENTS, raw, count, this.level);
     this.write(block);
     this.index.push(offset);
@@ -304,6 +322,11 @@ export class TraceWriter {
   }
 }
 
+/** The header map as stored: the caller's fields and the trace id (which replaces any `traceId` given). */
+function withTraceId(header: TraceHeader | Record<string, unknown>, traceId: Uint8Array): Record<string, unknown> {
+  return { ...(header as Record<string, unknown>), traceId: Buffer.from(traceId).toString('hex') };
+}
+
 /** Header and payload of a block stored as it is (codec 0), in one buffer. */
 function encodeRawBlock(type: number, raw: Uint8Array, count: number): Uint8Array {
   if (raw.length > MAX_BLOCK_BYTES) throw new RangeError(`a trace block of ${raw.length} bytes is more than the 64 MiB a block may hold`);
@@ -315,7 +338,8 @@ function encodeRawBlock(type: number, raw: Uint8Array, count: number): Uint8Arra
 
 /** Header and payload of a zstd-compressed block (codec 1, at most 1 MiB raw), in one buffer. */
 function encodeBlock(type: number, raw: Uint8Array, count: number, level: number): Uint8Array {
-  if (raw.length > MAX_FRAME_BYTES) throw new RangeError(`block of ${raw.length} bytes exceeds the 1 MiB limit`);
+  const limit = MAX_FRAME_BYTES + (type === BLOCK_EVENTS ? FRAME_PREFIX_SIZE : 0);
+  if (raw.length > limit) throw new RangeError(`block of ${raw.length} bytes exceeds the 1 MiB limit`);
   const codec = CODEC_ZSTD;
   const stored = compress(raw, level);
   const out = new Uint8Array(BLOCK_HEADER_SIZE + stored.length);

@@ -18,9 +18,10 @@
  */
 import zstdCodec from 'zstd-codec';
 import { describeError } from './errors.js';
+import { MAX_ZSTD_RAW_BYTES } from './format.js';
 
-/** Largest input `compress` accepts and largest output `decompress` produces: 1 MiB. */
-export const ZSTD_MAX_INPUT = 1 << 20;
+/** Largest input `compress` accepts and largest output `decompress` produces: 1 MiB (plus a frame's 20-byte prefix). */
+export const ZSTD_MAX_INPUT = MAX_ZSTD_RAW_BYTES;
 export const ZSTD_MIN_LEVEL = 1;
 export const ZSTD_MAX_LEVEL = 9;
 export const ZSTD_DEFAULT_LEVEL = 3;
@@ -77,7 +78,7 @@ export function compress(bytes: Uint8Array, level: number = ZSTD_DEFAULT_LEVEL):
   }
   if (bytes.length > ZSTD_MAX_INPUT) {
     throw new RangeError(
-      `cannot compress ${bytes.length} bytes at once: zstd-codec is limited to ${ZSTD_MAX_INPUT} bytes (1 MiB) per frame`,
+      `cannot compress ${bytes.length} bytes at once: zstd-codec is limited to ${ZSTD_MAX_INPUT} bytes per frame`,
     );
   }
   const zstd = codec();
@@ -130,7 +131,7 @@ export function zstdContentSize(bytes: Uint8Array): number {
  */
 export function decompress(bytes: Uint8Array, rawLength: number): Uint8Array {
   if (!Number.isInteger(rawLength) || rawLength < 0 || rawLength > ZSTD_MAX_INPUT) {
-    throw new RangeError(`cannot decompress to ${rawLength} bytes: zstd-codec is limited to ${ZSTD_MAX_INPUT} bytes (1 MiB) per frame`);
+    throw new RangeError(`cannot decompress to ${rawLength} bytes: zstd-codec is limited to ${ZSTD_MAX_INPUT} bytes per frame`);
   }
   if (bytes.length > zstdCompressBound(rawLength)) {
     throw new Error(`${bytes.length} bytes of zstd data are too many for ${rawLength} bytes of content`);

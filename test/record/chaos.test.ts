@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { record } from '../../src/record/record.js';
 import { guestSetup, type GuestSetup } from '../../src/record/setup.js';
 import { DEFAULT_FAIL_ON, untilFail } from '../../src/record/until-fail.js';
+import { info } from '../../src/inspect/info.js';
 import { replay } from '../../src/replay/replay.js';
 import { DEFAULT_KNOBS, type ChaosKnob } from '../../src/runtime/chaos.js';
 import { memoryDirectory } from '../../src/vfs/memory/index.js';
@@ -77,5 +78,8 @@ describe('a correct guest under chaos', () => {
     expect(Buffer.concat(out).toString()).toBe('ok read 4000, dir abcd, stdin 0\n');
     const { TraceReader } = await import('../../src/trace/reader.js');
     expect((await TraceReader.open(rec.trace)).header.chaos).toEqual({ seed: 5, knobs: [...DEFAULT_KNOBS] });
+    const lines: string[] = [];
+    await info(rec.trace, false, { write: (t) => lines.push(t), line: (t) => lines.push(t) });
+    expect(lines).toContain(`chaos       seed 5, knobs ${DEFAULT_KNOBS.join(',')} (record --chaos=${DEFAULT_KNOBS.join(',')} --seed 5 repeats it)`);
   });
 });

@@ -40,12 +40,19 @@ async function served(path: string): Promise<{ ready: boolean; messages: Prefetc
   const { port1, port2 } = new MessageChannel();
   const control = new SharedArrayBuffer(4);
   let ready = false;
-  await servePrefetch({ path, port: port2, control }, () => { ready = true; });
+  const reader = await TraceReader.open(path);
+  await servePrefetch({ file: reader.file, traceId: reader.traceId, port: port2, control }, () => { ready = true; });
   const pending = Atomics.load(new Int32Array(control), 0);
   const messages: PrefetchMessage[] = [];
   for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) messages.push(m.message as PrefetchMessage);
   port1.close();
   return { ready, messages, pending };
+}
+
+/** PrefetchedFrames on the trace at `path`, read through the descriptor a TraceReader opened (as replay does). */
+async function prefetched(path: string, worker: Worker): Promise<PrefetchedFrames> {
+  const reader = await TraceReader.open(path);
+  return PrefetchedFrames.start(reader.file, reader.traceId, worker);
 }
 
 /** A reader thread running the built module (dist/, kept current by test/global-setup.ts). */
@@ -80,7 +87,7 @@ describe('frame prefetch', () => {
   });
 
   it('on a thread of its own: the same frames as TraceReader, then the ending (more frames than it sends ahead)', async () => {
-    const p = await PrefetchedFrames.start(large, readerThread());
+    const p = await prefetched(large, readerThread());
     try {
       expect(p.ending).toBeUndefined();
       const got = [...p.frames()].map((f) => ({ offset: f.offset, count: f.count, payload: [...f.payload] }));
@@ -97,7 +104,7 @@ describe('frame prefetch', () => {
     bytes[offsets[20]! + 30]! ^= 0xff;
     const bad = join(dir, 'bad-large.bin');
     writeFileSync(bad, bytes);
-    const p = await PrefetchedFrames.start(bad, readerThread());
+    const p = await prefetched(bad, readerThread());
     let taken = 0;
     let err: unknown;
     try {
@@ -114,7 +121,7 @@ describe('frame prefetch', () => {
 
   it('a reader thread that cannot start is reported before the replay relies on it', async () => {
     const dead = new Worker('process.exit(0)', { eval: true });
-    const err = await PrefetchedFrames.start(small, dead).catch((e: unknown) => e);
+    const err = await prefetched(small, dead).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TraceError);
     expect((err as Error).message).toMatch(/^the trace reader thread could not start: /);
   });

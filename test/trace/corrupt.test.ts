@@ -4,8 +4,7 @@ import { Packr } from 'msgpackr';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { TraceError, TraceReader } from '../../src/trace/reader.js';
 import { TraceWriter } from '../../src/trace/writer.js';
-import { crc32 } from '../../src/trace/crc32.js';
-import { msgpackEvents, prng, randomish, readBytes, sameBytes, tempDir, walkBlocks, type RawBlock } from './helpers.js';
+import { eventsBlock, msgpackEvents, prng, randomish, readBytes, sameBytes, tempDir, walkBlocks, type RawBlock } from './helpers.js';
 
 const dir = tempDir();
 let serial = 0;
@@ -99,11 +98,11 @@ describe('not a trace, or too new', () => {
   });
 
   test('a newer format version is rejected with a clear message', async () => {
-    const v2 = put(patched(big.file, 8, [2, 0]));
-    const error = await readError(v2);
-    expect(error.message).toBe('trace format version 2 is newer than this wasi-trace reads (1); upgrade wasi-trace');
+    const v3 = put(patched(big.file, 8, [3, 0]));
+    const error = await readError(v3);
+    expect(error.message).toBe('trace format version 3 is newer than this wasi-trace reads (2); upgrade wasi-trace');
     await expect(TraceReader.open(put(patched(big.file, 8, [0xff, 0xff])))).rejects.toThrow(
-      'trace format version 65535 is newer than this wasi-trace reads (1); upgrade wasi-trace',
+      'trace format version 65535 is newer than this wasi-trace reads (2); upgrade wasi-trace',
     );
     await expect(TraceReader.open(put(patched(big.file, 8, [0, 0])))).rejects.toThrow(/version 0/);
     await expect(TraceReader.open(put(patched(big.file, 10, [1, 0])))).rejects.toThrow(/flags/);
@@ -209,20 +208,11 @@ describe('corruption names the offset', () => {
   });
 
   test('a corrupt record stream inside a CRC-valid frame', async () => {
-    // Rewrite frame 0 with a payload that is not whole msgpack, with a matching CRC.
+    // Rewrite frame 0 with a payload that is not whole msgpack, with a matching CRC and prefix.
     const frame = big.blocks.filter((b) => b.type === 3)[0];
-    const { compress } = await import('../../src/trace/zstd.js');
-    const raw = Uint8Array.of(0x92, 0x01); // an array of 2 with only one element
-    const stored = compress(raw, 1);
-    const head = new Uint8Array(20);
-    const v = new DataView(head.buffer);
-    v.setUint8(0, 3);
-    v.setUint8(1, 1);
-    v.setUint32(4, stored.length, true);
-    v.setUint32(8, raw.length, true);
-    v.setUint32(12, crc32(stored), true);
-    v.setUint32(16, 1, true);
-    const file = new Uint8Array([...big.file.subarray(0, frame.offset), ...head, ...stored]);
+    const { traceId } = await TraceReader.open(put(big.file));
+    const block = await eventsBlock(traceId!, 0, Uint8Array.of(0x92, 0x01), 1); // an array of 2 with only one element
+    const file = new Uint8Array([...big.file.subarray(0, frame.offset), ...block]);
     const e = await readError(put(file));
     expect(e.message).toMatch(new RegExp(`^corrupt trace: frame at offset ${frame.offset} does not decode as msgpack`));
     expect(e.offset).toBe(frame.offset);

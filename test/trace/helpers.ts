@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { newUnpackr } from '../../src/trace/format.js';
+import { crc32 } from '../../src/trace/crc32.js';
+import { newUnpackr, packMap } from '../../src/trace/format.js';
 import { TraceError, TraceReader } from '../../src/trace/reader.js';
 
 /** A fresh temporary directory, removed after the test file. Call at the top level of a test file. */
@@ -95,4 +96,91 @@ export function* msgpackEvents(reader: TraceReader): Generator<unknown> {
     }
     yield* values;
   }
+}
+
+/**
+ * An EVENTS block (version 2) as a writer would make it, CRC and all: the prefix (trace id `traceId` in hex,
+ * sequence number `seq`) and then `events`, compressed; `count` is its item count. Needs initZstd().
+ */
+export async function eventsBlock(traceId: string, seq: number, events: Uint8Array, count: number): Promise<Uint8Array> {
+  const { compress } = await import('../../src/trace/zstd.js');
+  const raw = new Uint8Array(20 + events.length);
+  raw.set(Buffer.from(traceId, 'hex'), 0);
+  new DataView(raw.buffer).setUint32(16, seq, true);
+  raw.set(events, 20);
+  const stored = compress(raw, 1);
+  const block = new Uint8Array(20 + stored.length);
+  const v = new DataView(block.buffer);
+  v.setUint8(0, 3);
+  v.setUint8(1, 1);
+  v.setUint32(4, stored.length, true);
+  v.setUint32(8, raw.length, true);
+  v.setUint32(12, crc32(stored), true);
+  v.setUint32(16, count, true);
+  block.set(stored, 20);
+  return block;
+}
+
+/** A complete trace file taken apart: the preamble, the header map, the blocks as they are, the footer map. */
+export interface TraceParts {
+  preamble: Uint8Array;
+  header: Record<string, unknown>;
+  modules: Uint8Array[];
+  frames: Uint8Array[];
+  footer: Record<string, unknown>;
+}
+
+/** Takes a complete trace file apart (walkBlocks), decoding the raw header and footer maps. */
+export function traceParts(file: Uint8Array): TraceParts {
+  const blocks = walkBlocks(file);
+  const slice = (b: RawBlock) => file.slice(b.offset, b.end);
+  const map = (b: RawBlock) => newUnpackr().unpack(file.subarray(b.offset + 20, b.end)) as Record<string, unknown>;
+  return {
+    preamble: file.slice(0, 16),
+    header: map(blocks[0]!),
+    modules: blocks.filter((b) => b.type === 2).map(slice),
+    frames: blocks.filter((b) => b.type === 3).map(slice),
+    footer: map(blocks.at(-1)!),
+  };
+}
+
+/** A raw (codec 0) block of `type` holding `map` as msgpack, CRC and all. */
+export function mapBlock(type: number, map: Record<string, unknown>): Uint8Array {
+  const raw = packMap(map);
+  const block = new Uint8Array(20 + raw.length);
+  const v = new DataView(block.buffer);
+  v.setUint8(0, type);
+  v.setUint32(4, raw.length, true);
+  v.setUint32(8, raw.length, true);
+  v.setUint32(12, crc32(raw), true);
+  v.setUint32(16, 1, true);
+  block.set(raw, 20);
+  return block;
+}
+
+/**
+ * Puts a trace file together from its parts, as a writer would: the footer's container fields (frames, events,
+ * index, rawBytes, storedBytes) are computed from the frames and the trailer points at the footer, so the file
+ * is consistent whatever the parts hold. `footer` may change the footer map after that (to damage those fields).
+ */
+export function assemble(p: TraceParts, footer: (m: Record<string, unknown>) => Record<string, unknown> = (m) => m): Uint8Array {
+  const head = [p.preamble, mapBlock(1, p.header), ...p.modules];
+  let at = head.reduce((s, b) => s + b.length, 0);
+  const index: number[] = [];
+  let events = 0;
+  let rawBytes = 0;
+  let storedBytes = 0;
+  for (const f of p.frames) {
+    const v = new DataView(f.buffer, f.byteOffset, 20);
+    index.push(at);
+    events += v.getUint32(16, true);
+    rawBytes += v.getUint32(8, true);
+    storedBytes += v.getUint32(4, true);
+    at += f.length;
+  }
+  const footerBlock = mapBlock(4, footer({ ...p.footer, frames: p.frames.length, events, index, rawBytes, storedBytes }));
+  const trailer = new Uint8Array(16);
+  new DataView(trailer.buffer).setBigUint64(0, BigInt(at), true);
+  trailer.set(new TextEncoder().encode('wtrcend\0'), 8);
+  return Buffer.concat([...head, ...p.frames, footerBlock, trailer]);
 }

@@ -58,16 +58,19 @@ describe('round trip', () => {
     expect(blocks.map((b) => b.codec)).toEqual(blocks.map((b) => (b.type === 3 ? 1 : 0)));
     const eventBlocks = blocks.filter((b) => b.type === 3);
     expect(eventBlocks.length).toBe(writer.frameCount);
-    expect(eventBlocks.every((b) => b.rawLength <= 256 * 1024)).toBe(true);
+    // 256 KiB of events and the 20-byte prefix (trace id, sequence number)
+    expect(eventBlocks.every((b) => b.rawLength <= 256 * 1024 + 20)).toBe(true);
     expect(blocks.at(-1)!.type).toBe(4);
     expect(blocks.at(-1)!.end).toBe(file.length - 16);
-    expect(Buffer.from(file.subarray(0, 16)).toString('hex')).toBe('7761736974726300' + '0100' + '0000' + '00000000');
+    expect(Buffer.from(file.subarray(0, 16)).toString('hex')).toBe('7761736974726300' + '0200' + '0000' + '00000000');
     expect(Buffer.from(file.subarray(file.length - 8)).toString('latin1')).toBe('wtrcend\0');
 
     const reader = await TraceReader.open(path);
-    expect(reader.version).toBe(1);
+    expect(reader.version).toBe(2);
     expect(reader.path).toBe(path);
-    expect(reader.headerMap).toEqual({ ...header, sha256: Buffer.from(header.sha256) });
+    expect(reader.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(reader.traceId).toBe(writer.traceId);
+    expect(reader.headerMap).toEqual({ ...header, sha256: Buffer.from(header.sha256), traceId: writer.traceId });
     expect(typeof reader.headerMap.big).toBe('bigint');
     expect(sameBytes(reader.module, module)).toBe(true);
     // The footer is there right after open, through the trailer.
@@ -79,10 +82,14 @@ describe('round trip', () => {
     expect(footer.index).toEqual(eventBlocks.map((b) => b.offset));
     expect(footer.rawBytes).toBe(eventBlocks.reduce((s, b) => s + b.rawLength, 0));
     expect(footer.storedBytes).toBe(eventBlocks.reduce((s, b) => s + b.storedLength, 0));
+    expect(footer.traceId).toBe(writer.traceId);
     expect(reader.ending).toEqual({ complete: true });
 
     const frames = frameList(reader);
     expect(frames.map((f) => f.offset)).toEqual(footer.index);
+    expect(frames.map((f) => f.seq)).toEqual(frames.map((_, i) => i));
+    // Each frame's raw payload is the prefix (the trace id, the sequence number) and then the events.
+    expect(frames.map((f) => f.rawLength - f.payload.length)).toEqual(frames.map(() => 20));
     expect(frames.reduce((s, f) => s + f.count, 0)).toBe(N);
 
     let i = 0;
@@ -233,7 +240,7 @@ describe('atomic replacement', () => {
     expect(readFileSync(path, 'utf8')).toBe('old contents');
     writer.finish({});
     const reader = await TraceReader.open(path);
-    expect(reader.headerMap).toEqual({ a: 2 });
+    expect(reader.headerMap).toEqual({ a: 2, traceId: writer.traceId });
     expect([...msgpackEvents(reader)]).toEqual(['hello']);
   });
 
@@ -244,7 +251,8 @@ describe('atomic replacement', () => {
     expect(a.tempPath).not.toBe(b.tempPath);
     a.finish({});
     b.finish({});
-    expect((await TraceReader.open(path)).headerMap).toEqual({ w: 'b' });
+    expect((await TraceReader.open(path)).headerMap).toEqual({ w: 'b', traceId: b.traceId });
+    expect(a.traceId).not.toBe(b.traceId);
   });
 
   test('abandon deletes the temp file and leaves the target alone', async () => {
@@ -275,7 +283,7 @@ describe('a recording cut short', () => {
     expect(framesWritten).toBeGreaterThan(3);
     const reader = await TraceReader.open(writer.tempPath);
     expect(reader.footerMap).toBeUndefined();
-    expect(reader.headerMap).toEqual({ run: 'killed' });
+    expect(reader.headerMap).toEqual({ run: 'killed', traceId: writer.traceId });
     expect(sameBytes(reader.module, module)).toBe(true);
     expect(reader.ending).toMatchObject({ complete: false, reason: 'no footer (recording was cut short)' });
     const events = [...msgpackEvents(reader)] as { i: number }[];

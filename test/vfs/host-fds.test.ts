@@ -10,7 +10,13 @@ import type { DirectoryNode } from '../../src/vfs/types.js';
 import { Driver } from './driver.js';
 
 /** Open fds of this process (Linux). */
-const openFds = (): number => fs.readdirSync('/proc/self/fd').length;
+/**
+ * This process's open fds on `tmp` (test files run side by side in one process, so only fds on this test's own
+ * directory are counted).
+ */
+const openFds = (): number => fs.readdirSync('/proc/self/fd').filter((fd) => {
+  try { return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(tmp); } catch { return false; }
+}).length;
 /** More directories than the cache holds, so that walking them all closes the oldest fds. */
 const DIRS = MAX_DIR_FDS + 16;
 /** Directory rights for path_open (a directory opened with fd_write is EISDIR). */
