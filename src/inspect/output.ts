@@ -1,5 +1,6 @@
 // Buffered, synchronous output to an fd (stdout or a file), in pieces, so a huge listing never sits in memory.
 import * as fs from 'node:fs';
+import { OutputError } from '../files.js';
 
 /** The reader of our stdout went away (`dump ... | head`): stop quietly. */
 export class OutputClosed extends Error {}
@@ -8,7 +9,8 @@ export class Output {
   private parts: string[] = [];
   private size = 0;
 
-  constructor(private readonly fd: number, private readonly flushAt = 1 << 16) {}
+  /** `name`: what the fd is, for the one-line error when it cannot be written (OutputError: a full disk, EIO). */
+  constructor(private readonly fd: number, private readonly flushAt = 1 << 16, private readonly name = fd === 1 ? 'stdout' : `fd ${fd}`) {}
 
   write(s: string): void {
     this.parts.push(s);
@@ -29,7 +31,7 @@ export class Output {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EPIPE') throw new OutputClosed();
-        if (code !== 'EAGAIN') throw e;
+        if (code !== 'EAGAIN') throw OutputError.from(e, this.name);
       }
     }
   }

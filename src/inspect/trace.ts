@@ -2,6 +2,7 @@
 // every call numbered from #0 as the replayer numbers them (blob events are not calls and have no number).
 // Anything wrong with the trace becomes a one-line UserError naming the file.
 import { UserError } from '../errors.js';
+import { checkTraceFile } from '../files.js';
 import type { CallView } from '../calls/format.js';
 import { EventDecodeError, EventDecoder, type CallEvent } from '../trace/events.js';
 import type { ImportEntry, TraceFooter } from '../trace/header.js';
@@ -32,6 +33,7 @@ export function traceFailure(path: string, e: unknown): unknown {
 
 /** Opens a trace and checks its header (and its footer, when the trailer leads to it). */
 export async function openTrace(path: string): Promise<TraceReader> {
+  checkTraceFile(path); // a FIFO would block the open
   try {
     const reader = await TraceReader.open(path);
     void reader.header;
