@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT_OUTPUT } from '../../src/errors.js';
 import { TraceReader } from '../../src/trace/reader.js';
+import { TraceWriter } from '../../src/trace/writer.js';
 import { cli, cliPath, guestPath, type CliResult } from '../helpers.js';
 
 const work = fs.mkdtempSync(join(tmpdir(), 'wasi-trace-robust-cli-'));
@@ -264,6 +265,24 @@ describe('unbounded inputs are refused at once', () => {
       expect(r.stderr).toBe(`wasi-trace: cannot read trace ${fifo}: it is a FIFO (pipe), not a regular file (save the trace to a file first)\n`);
       expect(r.status).toBe(2);
     }
+  });
+});
+
+describe('replay of a recording that failed', () => {
+  it('says where the recording failed and exits 123 (not a divergence)', async () => {
+    const d = fresh();
+    const good = join(d, 'good.bin');
+    expect(cli(['record', '-o', good, guestPath('hello')]).status).toBe(0);
+    // The same trace with the footer of a recording whose host failed after the guest's last call.
+    const reader = await TraceReader.open(good);
+    const failed = join(d, 'failed.bin');
+    const w = await TraceWriter.create(failed, reader.header as unknown as Record<string, unknown>, reader.module, { level: 1 });
+    for (const f of reader.frames()) w.appendEvents(f.payload, f.count);
+    w.finish({ end: { kind: 'error', message: 'data is too long' }, calls: reader.footer!.calls });
+    const r = cli(['replay', failed]);
+    expect(r.stdout).toBe('hello, world\n');
+    expect(r.stderr).toBe(`hello, stderr\nwasi-trace: the recording failed here: data is too long (the replay reproduced the ${reader.footer!.calls} calls before it)\n`);
+    expect(r.status).toBe(123);
   });
 });
 

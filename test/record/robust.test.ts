@@ -32,6 +32,25 @@ function diskWith(room: number): WriteFunction {
 
 const quiet = { stdout: () => {}, stderr: () => {}, stdin: new Uint8Array(0) };
 
+describe('frames cut on a timer (at most about 250 ms old)', () => {
+  it('a slow guest recorded in several frames replays exactly (--verify), and record() returns at its end', async () => {
+    const trace = fresh();
+    const out: Buffer[] = [];
+    // 6 ticks 100 ms apart: the timer cuts frames while the guest sleeps between them.
+    const rec = await record({ module: guestPath('sleeper'), args: ['6', '100'], output: trace, ...quiet, stdout: (b) => out.push(Buffer.from(b)) });
+    expect(Buffer.concat(out).toString()).toBe('tick 0\ntick 1\ntick 2\ntick 3\ntick 4\ntick 5\n');
+    const reader = await TraceReader.open(trace);
+    let events = 0;
+    for (const f of reader.frames()) events += f.count;
+    expect(events).toBe(rec.calls);
+    expect(reader.footer!.index.length).toBe(reader.footer!.frames);
+    const replayed: Buffer[] = [];
+    const rep = await replay({ trace, verify: true, stdout: (b) => replayed.push(Buffer.from(b)), stderr: () => {} });
+    expect(rep).toMatchObject({ complete: true, verified: true, calls: rec.calls, end: { kind: 'exit', code: 0 } });
+    expect(Buffer.concat(replayed).equals(Buffer.concat(out))).toBe(true);
+  });
+});
+
 describe('a trace that cannot be written (a full disk)', () => {
   // storm with 50 million calls runs for many seconds: a rejection soon after the disk fills shows the guest stopped.
   for (const inThread of [false, true]) {
