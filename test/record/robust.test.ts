@@ -1,6 +1,6 @@
-// Recording and replaying when things go wrong, in-process: a trace that cannot be written (a full disk, simulated
-// by the write function of its OutputFile), memory hashed in pieces (guests up to 4 GiB), and the replay of a
-// recording that failed. The command-line side of the same is in test/cli/robust.test.ts.
+// Recording and replaying when things go wrong, in-process: frames cut on a timer, a trace that cannot be written
+// (a full disk, simulated by the write function of its OutputFile), memory hashed in pieces (guests up to 4 GiB),
+// and the replay of a recording that failed. The command line: test/cli/robust-output.test.ts, robust-input.test.ts.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';

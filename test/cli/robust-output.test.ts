@@ -1,66 +1,13 @@
-// The command line when things go wrong around a run: a recording killed with SIGKILL, a full disk, output names
-// that are devices, FIFOs, symlinks or directories, unbounded inputs, and a replay whose own output is closed or
-// full. Every wait below is for an observable condition, with a generous bound (never a fixed sleep).
-import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+// The command line writing its results when things go wrong: a recording killed with SIGKILL, a full disk, and
+// output names that are devices, FIFOs, symlinks or directories. Every wait is for an observable condition, with
+// a generous bound (never a fixed sleep). Inputs and replay's own output: robust-input.test.ts.
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT_OUTPUT } from '../../src/errors.js';
-import { TraceReader } from '../../src/trace/reader.js';
-import { TraceWriter } from '../../src/trace/writer.js';
 import { cli, cliPath, guestPath, type CliResult } from '../helpers.js';
-
-const work = fs.mkdtempSync(join(tmpdir(), 'wasi-trace-robust-cli-'));
-let n = 0;
-/** A fresh empty directory. */
-const fresh = () => { const d = join(work, `d${n++}`); fs.mkdirSync(d); return d; };
-const isRoot = process.getuid?.() === 0;
-
-/**
- * A device node of our own for an output name (never the system's: a regression would rename a file onto it, and
- * as root that replaces the device): made with mknod in a fresh directory as root, else the system's, which a
- * non-root user cannot replace. `minor` 3 is null, 7 is full.
- */
-function device(kind: 'null' | 'full'): string {
-  const own = join(fresh(), kind);
-  if (isRoot && spawnSync('mknod', [own, 'c', '1', kind === 'null' ? '3' : '7']).status === 0) return own;
-  return `/dev/${kind}`;
-}
-
-/** Runs the CLI with its stdout (and stderr, unless given) going to the file `stdout` (say, /dev/full). */
-function cliTo(args: string[], stdout: string, options: SpawnSyncOptions & { stderrTo?: string } = {}): CliResult {
-  const out = fs.openSync(stdout, 'w');
-  const err = options.stderrTo ? fs.openSync(options.stderrTo, 'w') : 'pipe';
-  try {
-    const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 60_000, ...options, stdio: ['pipe', out, err] });
-    return { status: r.status, stdout: '', stderr: String(r.stderr ?? '') };
-  } finally {
-    fs.closeSync(out);
-    if (typeof err === 'number') fs.closeSync(err);
-  }
-}
-
-/** Polls `ready` every 50 ms until it is true; fails after `seconds`. */
-async function until(what: string, ready: () => boolean | Promise<boolean>, seconds = 30): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** The events in the complete frames of a (temporary) trace file, as bytes (empty while it has none). */
-async function framed(path: string): Promise<Buffer> {
-  try {
-    const reader = await TraceReader.open(path);
-    return Buffer.concat([...reader.frames()].map((f) => f.payload));
-  } catch {
-    return Buffer.alloc(0); // not even the header yet
-  }
-}
-
-const oneLine = (r: CliResult) => r.stderr.trim().split('\n');
+import { cliTo, device, framed, fresh, isRoot, oneLine, until } from './robust-helpers.js';
 
 describe('SIGKILL keeps the calls of all but the last fraction of a second', () => {
   it('a slow guest killed after its first calls leaves a .tmp that dump and replay read with those calls', async () => {
@@ -234,104 +181,5 @@ describe('output names: rename only onto a regular file or a missing name', () =
     expect(r.stderr).toMatch(/^wasi-trace: cannot write .*: it is a directory/);
     expect(r.status).toBe(2);
     expect(fs.readdirSync(d)).toEqual([]);
-  });
-});
-
-describe('unbounded inputs are refused at once', () => {
-  it('record /dev/zero and replay --module /dev/zero: not a module (checked on its first bytes)', () => {
-    const trace = join(fresh(), 't.bin');
-    cli(['record', '-o', trace, guestPath('hello')]);
-    for (const args of [['record', '-o', join(fresh(), 'x.bin'), '/dev/zero'], ['replay', '--module', '/dev/zero', trace]]) {
-      const r = cli(args, { timeout: 20_000 });
-      expect(r.stderr).toBe('wasi-trace: /dev/zero is not a WebAssembly module (no \\0asm header)\n');
-      expect(r.status).toBe(2);
-    }
-  });
-
-  it('a module file larger than V8 compiles (1 GiB) is refused without reading it', () => {
-    const big = join(fresh(), 'big.wasm');
-    fs.writeFileSync(big, fs.readFileSync(guestPath('hello')));
-    fs.truncateSync(big, 2 ** 30 + 1); // sparse
-    const r = cli(['run', big], { timeout: 20_000 });
-    expect(r.stderr).toBe(`wasi-trace: ${big} is larger than 1 GiB, the largest module V8 compiles\n`);
-    expect(r.status).toBe(2);
-  });
-
-  it('a trace that is a FIFO: info, dump and replay refuse it instead of waiting for a writer', () => {
-    const fifo = join(fresh(), 'fifo.bin');
-    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    for (const command of ['info', 'dump', 'replay']) {
-      const r = cli([command, fifo], { timeout: 20_000 });
-      expect(r.stderr).toBe(`wasi-trace: cannot read trace ${fifo}: it is a FIFO (pipe), not a regular file (save the trace to a file first)\n`);
-      expect(r.status).toBe(2);
-    }
-  });
-});
-
-describe('replay of a recording that failed', () => {
-  it('says where the recording failed and exits 123 (not a divergence)', async () => {
-    const d = fresh();
-    const good = join(d, 'good.bin');
-    expect(cli(['record', '-o', good, guestPath('hello')]).status).toBe(0);
-    // The same trace with the footer of a recording whose host failed after the guest's last call.
-    const reader = await TraceReader.open(good);
-    const failed = join(d, 'failed.bin');
-    const w = await TraceWriter.create(failed, reader.header as unknown as Record<string, unknown>, reader.module, { level: 1 });
-    for (const f of reader.frames()) w.appendEvents(f.payload, f.count);
-    w.finish({ end: { kind: 'error', message: 'data is too long' }, calls: reader.footer!.calls });
-    const r = cli(['replay', failed]);
-    expect(r.stdout).toBe('hello, world\n');
-    expect(r.stderr).toBe(`hello, stderr\nwasi-trace: the recording failed here: data is too long (the replay reproduced the ${reader.footer!.calls} calls before it)\n`);
-    expect(r.status).toBe(123);
-  });
-});
-
-describe('replay whose own output is closed or full: no divergence, the recorded end', () => {
-  const d = fresh();
-  const trace = join(d, 'echo.bin');
-  const input = Buffer.alloc(3_000_000);
-  for (let i = 0; i < input.length; i++) input[i] = (i * 131 + (i >> 12)) & 0xff;
-  const rec = cli(['record', '-o', trace, guestPath('stdin_echo')], { input, maxBuffer: 1 << 24 });
-  const guestStderr = '\nread 3000000 bytes\n';
-
-  it('recorded as expected', () => {
-    expect(rec.status).toBe(0);
-    expect(rec.stderr).toBe(guestStderr);
-  });
-
-  it('replay | head -c 100: the rest of stdout is dropped, the replay ends as recorded (exit 0)', async () => {
-    const child = spawn(process.execPath, [cliPath, 'replay', trace], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (b) => { stderr += b; });
-    const status = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    // Read 100 bytes, then close the pipe (3 MB cannot all sit in a pipe: the replay is still writing).
-    const first = await new Promise<Buffer>((r) => child.stdout.once('data', (b: Buffer) => r(b)));
-    expect(first.length).toBeGreaterThan(0);
-    child.stdout.destroy();
-    expect(await status).toBe(0);
-    expect(stderr).toBe(guestStderr);
-  }, 60_000);
-
-  it('replay > /dev/full: one warning, the rest of stdout dropped, exit 0', () => {
-    const r = cliTo(['replay', trace], '/dev/full');
-    expect(r.stderr).toBe("wasi-trace: warning: cannot write the guest's stdout (no space left on device); the replay goes on without it\n" + guestStderr);
-    expect(r.status).toBe(0);
-  });
-
-  it('replay with its stderr closed early: stdout complete, exit 0', async () => {
-    const child = spawn(process.execPath, [cliPath, 'replay', trace], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stderr.destroy(); // the guest's stderr line at the end gets EPIPE
-    const out: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    const status = await new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    expect(status).toBe(0);
-    expect(Buffer.concat(out).equals(input)).toBe(true);
-  }, 60_000);
-
-  it('replay 2> /dev/full: stdout complete, exit 0', () => {
-    const out = join(d, 'out.txt');
-    const r = cliTo(['replay', trace], out, { stderrTo: '/dev/full' });
-    expect(r.status).toBe(0);
-    expect(fs.readFileSync(out).equals(input)).toBe(true);
   });
 });
