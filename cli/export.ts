@@ -1,8 +1,6 @@
 // wasi-trace export: a Chrome trace-event / Perfetto timeline (or a JSON array of all calls).
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Argv } from 'yargs';
-import { UserError } from '../src/errors.js';
+import { OutputFile } from '../src/files.js';
 import { exportTrace, type ExportFormat } from '../src/inspect/export.js';
 import { list, stringLimit, required } from './flags.js';
 import { note, stdoutText, type CliIo } from './io.js';
@@ -26,24 +24,18 @@ export const exportCommand = {
       const out = stdoutText(io);
       return withOutput(out, () => exportTrace(options, out));
     }
-    // Written beside the target and renamed when complete, so a failed export leaves no half file.
-    const temp = path.join(path.dirname(flags.output), `.${path.basename(flags.output)}.${process.pid}.tmp`);
-    let fd: number;
-    try {
-      fd = fs.openSync(temp, 'w');
-    } catch (e) {
-      throw new UserError(`cannot write ${flags.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    // Written beside the target and renamed when complete, so a failed export leaves no half file; a device or
+    // FIFO is written straight (src/files.ts).
+    const file = OutputFile.open(flags.output);
     let ok = false;
     try {
-      const out = new Output(fdSink(fd), 1 << 20);
+      const out = new Output(fdSink(file.fd, flags.output), 1 << 20);
       const code = await withOutput(out, () => exportTrace(options, out));
-      fs.closeSync(fd);
-      fs.renameSync(temp, flags.output);
+      file.commit();
       ok = true;
       return code;
     } finally {
-      if (!ok) { try { fs.closeSync(fd); } catch { /* closed */ } try { fs.unlinkSync(temp); } catch { /* gone */ } }
+      if (!ok) file.discard();
     }
   },
 };

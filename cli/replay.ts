@@ -11,6 +11,8 @@ import { takeWorker } from './prewarm.js';
 export const EXIT_DIVERGENCE = 125;
 /** Exit code of a replay whose trace was cut short and ran out of events (the guest was stopped there). */
 export const EXIT_INCOMPLETE = 124;
+/** Exit code of a replay of a recording that failed (a host error ended it): replayed up to where it failed. */
+export const EXIT_RECORDING_FAILED = 123;
 
 interface ReplayFlags { trace: string; module?: string; quiet?: boolean; verify?: boolean }
 
@@ -24,7 +26,11 @@ export const replayCommand = {
     .positional('trace', { type: 'string', describe: 'the trace file', demandOption: true })
     .option('module', { type: 'string', requiresArg: true, describe: 'replay against another build of the module (warns if it differs)' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: "don't re-emit the guest's stdout and stderr" })
-    .option('verify', { type: 'boolean', describe: 'also check guest memory against the hash the recording kept' }),
+    .option('verify', { type: 'boolean', describe: 'also check guest memory against the hash the recording kept' })
+    .epilog("Exit codes: the guest's own (134 for a trap); 125 the replay diverged; 124 the trace was cut short; " +
+      '123 the recording itself failed; 130/143 the recording was stopped by SIGINT/SIGTERM; 2 bad input. ' +
+      "Output the replay cannot write (a closed pipe, as in `replay t.bin | head`, or a full disk) is not a " +
+      'divergence: the rest of that stream is dropped and the replay goes on to the recorded end and exit.'),
   handler: async (flags: ReplayFlags, io: CliIo): Promise<number> => {
     try {
       const r = await replay({
@@ -35,6 +41,10 @@ export const replayCommand = {
       if (!r.complete) {
         note(io, `the trace ends after ${r.calls} calls: ${r.incompleteReason}; replay stopped there (recorded end: ${describeEnd(r.end)})`);
         return r.end.kind === 'signal' ? exitForRecorded(r.end, io) : EXIT_INCOMPLETE;
+      }
+      if (r.end.kind === 'error') {
+        note(io, `the recording failed here: ${r.end.message} (the replay reproduced the ${r.calls} calls before it)`);
+        return EXIT_RECORDING_FAILED;
       }
       if (r.verified) note(io, `verified: guest memory matches the recording after ${r.calls} calls`);
       return exitForRecorded(r.end, io);

@@ -8,6 +8,8 @@ export class UserError extends Error {
 
 /** wasi-trace's own failure (bad input of any kind). */
 export const EXIT_USAGE = 2;
+/** wasi-trace's own output could not be written (a full disk, an I/O error): sysexits' EX_IOERR. */
+export const EXIT_OUTPUT = 74;
 /** A guest trap, as a shell reports SIGABRT. */
 export const EXIT_TRAP = 134;
 

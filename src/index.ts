@@ -1,6 +1,7 @@
 // The public TypeScript API of wasi-trace.
 export { run, type GuestOptions, type RunEnd } from './run.js';
-export { UserError, EXIT_TRAP, EXIT_USAGE } from './errors.js';
+export { UserError, EXIT_TRAP, EXIT_USAGE, EXIT_OUTPUT } from './errors.js';
+export { OutputFile, OutputError, type WriteFunction } from './files.js';
 export type { RuntimeKind, PreopenSpec } from './providers.js';
 export { FileHandle, FileNode, DirectoryNode, SymlinkNode, type Stat } from './vfs/types.js';
 export { BufferInput, CallbackOutput } from './vfs/stream.js';

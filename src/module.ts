@@ -15,60 +15,78 @@ export interface LoadedModule {
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
-/** Reads module bytes from a path, or from stdin for "-". UserError when it cannot be read. */
+/** The largest module V8 compiles (1 GiB, its kV8MaxWasmModuleSize): a module is never read beyond this. */
+export const MAX_MODULE_BYTES = 1 << 30;
+
+const notAModule = (name: string) => new UserError(`${name} is not a WebAssembly module (no \\0asm header)`);
+const tooLarge = (name: string) => new UserError(`${name} is larger than 1 GiB, the largest module V8 compiles`);
+
+/**
+ * Reads module bytes from a path, or from stdin for "-". UserError when they cannot be read, do not start with the
+ * wasm magic (checked on the first bytes, so `/dev/zero` or a wrong file is refused at once), or exceed
+ * MAX_MODULE_BYTES.
+ */
 export function readModuleBytes(path: string): { name: string; bytes: Uint8Array } {
   if (path === '-') {
+    let bytes: Uint8Array;
     try {
-      return { name: '<stdin>', bytes: readAllStdin() };
+      bytes = readModuleFd(0, '<stdin>');
     } catch (e) {
+      if (e instanceof UserError) throw e;
       throw new UserError(`cannot read the module from stdin: ${(e as Error).message}`);
     }
+    return { name: '<stdin>', bytes };
   }
+  let fd: number | undefined;
   try {
     const st = fs.statSync(path);
     if (st.isDirectory()) throw new UserError(`${path} is a directory, not a WebAssembly module`);
+    if (st.isFile() && st.size > MAX_MODULE_BYTES) throw tooLarge(path);
     // Read by streaming, so pipes and /dev/fd/N (whose size is unknown) work like files.
-    return { name: path, bytes: readAllFd(fs.openSync(path, 'r')) };
+    fd = fs.openSync(path, 'r');
+    return { name: path, bytes: readModuleFd(fd, path) };
   } catch (e) {
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
     throw new UserError(`cannot read module ${path}: ${why}`);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
-function readAllStdin(): Uint8Array {
-  return readAllFd(0, false);
-}
-
-function readAllFd(fd: number, close = true): Uint8Array {
+/** Reads a module from `fd` to its end: refused as soon as its first bytes are not the magic, or it grows too large. */
+function readModuleFd(fd: number, name: string): Uint8Array {
   const chunks: Buffer[] = [];
+  let total = 0;
   const chunk = Buffer.allocUnsafe(1 << 20);
-  try {
-    for (;;) {
-      let n: number;
-      try {
-        n = fs.readSync(fd, chunk, 0, chunk.length, null);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; }
-        if (code === 'EOF') break;
-        throw e;
-      }
-      if (n === 0) break;
-      chunks.push(Buffer.from(chunk.subarray(0, n)));
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, chunk, 0, chunk.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; }
+      if (code === 'EOF') break;
+      throw e;
     }
-  } finally {
-    if (close) fs.closeSync(fd);
+    if (n === 0) break;
+    const before = total;
+    total += n;
+    if (total > MAX_MODULE_BYTES) throw tooLarge(name);
+    chunks.push(Buffer.from(chunk.subarray(0, n)));
+    // The magic, as soon as its 4 bytes are in (they may come in pieces from a pipe).
+    if (before < WASM_MAGIC.length && total >= WASM_MAGIC.length) {
+      const head = Buffer.concat(chunks).subarray(0, WASM_MAGIC.length);
+      if (WASM_MAGIC.some((b, i) => head[i] !== b)) throw notAModule(name);
+    }
   }
   return new Uint8Array(Buffer.concat(chunks));
 }
 
 /** Compiles module bytes; UserError when they are not a valid WebAssembly module. */
 export async function compileModule(name: string, bytes: Uint8Array): Promise<LoadedModule> {
-  if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new UserError(`${name} is not a WebAssembly module (no \\0asm header)`);
-  }
+  if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) throw notAModule(name);
   // V8 compiles on background threads: hash meanwhile.
   const compiling = compileGuest(bytes);
   const sha256 = createHash('sha256').update(bytes).digest('hex');

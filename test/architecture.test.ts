@@ -8,7 +8,7 @@ import { repoRoot } from './helpers.js';
 
 /** Lowest first. A layer is a folder, or a list of top-level files. */
 const LAYERS: { name: string; members: string[] }[] = [
-  { name: 'base', members: ['src/errors.ts', 'src/engine.ts', 'src/version.ts', 'src/worker-url.ts'] },
+  { name: 'base', members: ['src/errors.ts', 'src/engine.ts', 'src/version.ts', 'src/worker-url.ts', 'src/files.ts'] },
   { name: 'abi', members: ['src/abi/'] },
   { name: 'vfs', members: ['src/vfs/'] },
   { name: 'runtime', members: ['src/runtime/'] },

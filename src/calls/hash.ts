@@ -1,5 +1,15 @@
 // The memory hash a recording keeps of guest memory (footer, checkpoints) and replay --verify compares.
 import { createHash } from 'node:crypto';
 
-/** sha256 (hex) of guest memory. */
-export const memoryHash = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+/**
+ * Bytes given to one hash update: node:crypto refuses a single buffer of 2 GiB or more ("data is too long"), and
+ * a wasm32 memory may be up to 4 GiB.
+ */
+export const HASH_PIECE = 1 << 30;
+
+/** sha256 (hex) of guest memory, of any size up to the 4 GiB of wasm32; `piece` is for tests. */
+export function memoryHash(bytes: Uint8Array, piece = HASH_PIECE): string {
+  const hash = createHash('sha256');
+  for (let at = 0; at < bytes.length; at += piece) hash.update(bytes.subarray(at, Math.min(bytes.length, at + piece)));
+  return hash.digest('hex');
+}

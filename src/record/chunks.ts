@@ -1,16 +1,37 @@
 // Shared-memory chunks that carry encoded events from a guest thread (a worker) to the thread that writes the
 // trace. The guest side fills one chunk at a time and publishes its progress after every event, so the writer
-// side can salvage every completed event even if the guest thread is terminated mid-run (SIGINT, SIGTERM).
+// side can take the completed events of the chunk being filled while the guest runs (so that events never wait
+// long for their chunk to fill; see ChunkConsumer.takeFilling), and salvage every completed event if the guest
+// thread is terminated mid-run (SIGINT, SIGTERM).
 //
 // control (Int32Array over a SharedArrayBuffer):
-//   [0] index of the chunk being filled   [1] bytes used in it   [2] events in it   [3] next sequence number
-//   [4] calls recorded so far (call events in every chunk, blob pieces not counted)
-//   then per chunk i at 5 + 4*i: state (FREE | FILLING | FULL), bytes, events, sequence number
+//   [0] index of the chunk being filled   [1] its sequence number   [2] progress records published (wraps)
+//   [3] next sequence number   [4] calls recorded so far (call events in every chunk, blob pieces not counted)
+//   [5..7] and [8..10]: two progress records (chunk sequence number, bytes used, events); record n is at
+//     5 + 3 * (n & 1), so the one being rewritten is never the newest
+//   [11] the writer side's last request (Atomics.store)   [12] the last request answered (Atomics.store)
+//   [13..15] the progress record the answer gives
+//   then per chunk i at 16 + 4*i: state (FREE | FILLING | FULL), bytes, events, sequence number
+//
+// The guest side publishes with plain stores, which cost next to nothing on the hot path, and answers a request
+// of the writer side at its next event: it copies its progress record into the answer, then stores the request's
+// number with Atomics.store, which makes what it wrote before visible to a writer side that loads that number.
+// A guest side that records no event (it waits in a host call, or computes) answers nothing; the writer side
+// then takes the newest record once it has stood still for a whole tick (written long before; nothing writes it).
 
 const FREE = 0;
 const FILLING = 1;
 const FULL = 2;
-const HEAD = 5;
+const CURRENT = 0;
+const CURRENT_SEQ = 1;
+const PUBLISHED = 2;
+const NEXT_SEQ = 3;
+const CALLS = 4;
+const RECORDS = 5;
+const REQUEST = 11;
+const ANSWERED = 12;
+const ANSWER = 13;
+const HEAD = 16;
 
 export interface ChunkPool {
   control: SharedArrayBuffer;
@@ -29,6 +50,29 @@ export function resetChunkPool(pool: ChunkPool): void {
   new Int32Array(pool.control).fill(0);
 }
 
+/**
+ * Publishes the progress of the chunk being filled (after every event): its bytes and events so far, and the
+ * calls recorded in all; answers the writer side's request, if there is a new one. Called by the recorder on the
+ * guest thread with the pool's control words.
+ */
+export function publishProgress(control: Int32Array, bytes: number, events: number, calls: number): void {
+  const n = (control[PUBLISHED]! + 1) | 0;
+  const at = RECORDS + 3 * (n & 1);
+  const seq = control[CURRENT_SEQ]!;
+  control[at] = seq;
+  control[at + 1] = bytes;
+  control[at + 2] = events;
+  control[CALLS] = calls;
+  control[PUBLISHED] = n;
+  const request = control[REQUEST]!;
+  if (request !== control[ANSWERED]) {
+    control[ANSWER] = seq;
+    control[ANSWER + 1] = bytes;
+    control[ANSWER + 2] = events;
+    Atomics.store(control, ANSWERED, request);
+  }
+}
+
 /** The guest side: hands out chunks to encode into, and marks them full for the writer side. */
 export class ChunkProducer {
   private readonly control: Int32Array;
@@ -39,7 +83,7 @@ export class ChunkProducer {
     this.control = new Int32Array(pool.control);
   }
 
-  /** The progress words the recorder updates after each event (see the layout above). */
+  /** The control words the recorder publishes its progress into (publishProgress). */
   get progress(): Int32Array { return this.control; }
 
   /** The first chunk to encode into. */
@@ -58,56 +102,112 @@ export class ChunkProducer {
   }
 
   private claim(i: number): Uint8Array {
+    const c = this.control;
     const at = HEAD + 4 * i;
-    this.control[at + 3] = this.control[3]!;
-    this.control[3]!++;
-    Atomics.store(this.control, at, FILLING);
+    const seq = c[NEXT_SEQ]!;
+    c[at + 3] = seq;
+    c[NEXT_SEQ] = seq + 1;
+    Atomics.store(c, at, FILLING);
     this.current = i;
-    this.control[0] = i;
-    this.control[1] = 0;
-    this.control[2] = 0;
+    c[CURRENT] = i;
+    c[CURRENT_SEQ] = seq;
+    publishProgress(c, 0, 0, c[CALLS]!);
     return new Uint8Array(this.pool.chunks[i]!);
   }
 }
 
-/** The writer side: takes full chunks in order; after the producer stopped, also the partly filled one. */
+interface Progress { seq: number; bytes: number; events: number }
+
+/**
+ * The writer side: takes the events of each chunk in order — the completed events of the chunk being filled when
+ * asked (takeFilling), the rest once it is full (drain) — and frees full chunks for the producer.
+ */
 export class ChunkConsumer {
   private readonly control: Int32Array;
   private nextSeq = 0;
+  /** What of chunk `nextSeq` was already passed on. */
+  private takenBytes = 0;
+  private takenEvents = 0;
+  /** The last request made of the producer (see the layout at the top). */
+  private request = 0;
+  /** The producer's publication count at the previous takeFilling. */
+  private lastPublished = -1;
 
   constructor(private readonly pool: ChunkPool) {
     this.control = new Int32Array(pool.control);
   }
 
   /** Calls the producer had completed when it last published (after it stopped: every call salvage passes on). */
-  get calls(): number { return Atomics.load(this.control, 4); }
+  get calls(): number { return Atomics.load(this.control, CALLS); }
 
-  /** Passes every full chunk, in order, to `take`, and frees it for the producer. */
+  /** Passes the events of every full chunk not passed on yet, in order, to `take`, and frees the chunk. */
   drain(take: (bytes: Uint8Array, events: number) => void): void {
     for (;;) {
       const i = this.findSeq(this.nextSeq);
       if (i < 0 || Atomics.load(this.control, HEAD + 4 * i) !== FULL) return;
       const at = HEAD + 4 * i;
-      take(new Uint8Array(this.pool.chunks[i]!, 0, this.control[at + 1]!), this.control[at + 2]!);
+      this.pass(i, { seq: this.nextSeq, bytes: this.control[at + 1]!, events: this.control[at + 2]! }, take);
       Atomics.store(this.control, at, FREE);
       Atomics.notify(this.control, at);
       this.nextSeq++;
+      this.takenBytes = 0;
+      this.takenEvents = 0;
     }
   }
 
   /**
-   * After the producer has stopped for good (its thread ended): drains the full chunks, then the events the
+   * Passes on the events the producer has completed in the chunk it is filling (beyond those passed on before) as
+   * far as this side knows them: call it on a timer, after drain. Safe while the producer runs. What the producer
+   * completed by one call is passed on by the next: through the producer's answer to this call's request, or,
+   * when the producer recorded nothing in between (it waited in a host call), from its record that stood still.
+   * The rest of the chunk follows when it is full.
+   */
+  takeFilling(take: (bytes: Uint8Array, events: number) => void): void {
+    const c = this.control;
+    let best: Progress | undefined;
+    if (Atomics.load(c, ANSWERED) === this.request) {
+      best = { seq: c[ANSWER]!, bytes: c[ANSWER + 1]!, events: c[ANSWER + 2]! };
+      Atomics.store(c, REQUEST, ++this.request);
+    }
+    const published = Atomics.load(c, PUBLISHED);
+    if (published === this.lastPublished) {
+      const still = this.newest();
+      // Unless the producer just woke up and rewrote it while it was read.
+      if (Atomics.load(c, PUBLISHED) === published) best = newer(best, still);
+    }
+    this.lastPublished = published;
+    this.takeFrom(best, take);
+  }
+
+  /**
+   * After the producer has stopped for good (its thread ended): passes on the full chunks, then the events the
    * producer had completed in the chunk it was filling.
    */
   salvage(take: (bytes: Uint8Array, events: number) => void): void {
     this.drain(take);
+    this.takeFrom(this.newest(), take);
+  }
+
+  private takeFrom(p: Progress | undefined, take: (bytes: Uint8Array, events: number) => void): void {
+    if (p === undefined || p.seq !== this.nextSeq) return;
     const i = this.findSeq(this.nextSeq);
-    if (i < 0 || Atomics.load(this.control, HEAD + 4 * i) !== FILLING || this.control[0] !== i) return;
-    const bytes = this.control[1]!;
-    const events = this.control[2]!;
-    if (events > 0) take(new Uint8Array(this.pool.chunks[i]!, 0, bytes), events);
-    Atomics.store(this.control, HEAD + 4 * i, FREE);
-    this.nextSeq++;
+    if (i < 0 || Atomics.load(this.control, HEAD + 4 * i) !== FILLING) return;
+    this.pass(i, p, take);
+  }
+
+  /** Passes bytes [takenBytes, p.bytes) of chunk i (p.events in all from its start) to `take`. */
+  private pass(i: number, p: Progress, take: (bytes: Uint8Array, events: number) => void): void {
+    if (p.bytes <= this.takenBytes) return;
+    take(new Uint8Array(this.pool.chunks[i]!, this.takenBytes, p.bytes - this.takenBytes), p.events - this.takenEvents);
+    this.takenBytes = p.bytes;
+    this.takenEvents = p.events;
+  }
+
+  /** The newest progress record (the other one may be being rewritten). */
+  private newest(): Progress {
+    const c = this.control;
+    const at = RECORDS + 3 * (Atomics.load(c, PUBLISHED) & 1);
+    return { seq: c[at]!, bytes: c[at + 1]!, events: c[at + 2]! };
   }
 
   private findSeq(seq: number): number {
@@ -118,3 +218,7 @@ export class ChunkConsumer {
     return -1;
   }
 }
+
+/** The later of two progress records (of one producer). */
+const newer = (a: Progress | undefined, b: Progress): Progress =>
+  (a === undefined || b.seq > a.seq || (b.seq === a.seq && b.bytes > a.bytes) ? b : a);

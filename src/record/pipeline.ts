@@ -1,12 +1,19 @@
 // The recording pipeline: the guest runs on a worker thread (guest-thread.ts) while this thread writes the trace
 // from the shared chunks it fills. Stopping on demand (an AbortSignal: the CLI's SIGINT/SIGTERM), a crash of the
 // guest thread or a host failure all end the same way: the guest thread is terminated, every call it completed is
-// salvaged, and the trace is finished with a footer that says how the run ended. The CLI, the API's record() and
-// the until-failure loop all record through recordOnThread.
+// salvaged, and the trace is finished with a footer that says how the run ended. A trace that cannot be written
+// (a full disk) stops the guest too; what was written is kept as a trace cut short (see writeFailed). The CLI, the
+// API's record() and the until-failure loop all record through recordOnThread.
+//
+// No call waits long for its frame: besides every full chunk, a timer here takes the completed events of the
+// chunk the guest is filling and writes them as a frame (ChunkConsumer.takeFilling), so that no event waits more
+// than about FRAME_AGE_MS to be in the file: a recording killed with SIGKILL keeps all but its last fraction of a
+// second.
 import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../worker-url.js';
 import { UserError } from '../errors.js';
 import { engineFingerprint } from '../engine.js';
+import { OutputError, OutputFile } from '../files.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
 import type { RecordedEnd, RunSummary } from '../trace/header.js';
@@ -25,11 +32,19 @@ export const TIMEOUT_SIGNAL = 'SIGALRM';
 /** Chunks in flight between the guest thread and the writer. */
 const CHUNKS = 4;
 
+/** About the longest time (ms) a completed event waits to be written in a frame, when its chunk does not fill. */
+export const FRAME_AGE_MS = 250;
+/** takeFilling passes on what the guest completed by the tick before: two ticks per FRAME_AGE_MS. */
+const TICK_MS = FRAME_AGE_MS / 2;
+
 export interface ThreadRecording {
   setup: GuestSetup;
   module: { name: string; bytes: Uint8Array };
-  /** Where the trace goes (written to a temporary name beside it, renamed into place at the end). */
-  output: string;
+  /**
+   * Where the trace goes: a path (opened with OutputFile.open before the guest starts: UserError for a name that
+   * cannot be a trace), or an output the caller opened (this recording then owns it).
+   */
+  output: string | OutputFile;
   /** zstd level 1-9. */
   level: number;
   /** Stops the recording: the reason (a string such as "SIGINT") is recorded as the signal that stopped it. */
@@ -60,16 +75,36 @@ export interface ThreadRecordingResult {
   end: RecordedEnd;
   /** Calls recorded. */
   calls: number;
-  /** The finished trace (absolute path); undefined when `keep` said not to keep it, or the run was stopped before it started. */
+  /**
+   * The finished trace (absolute path); undefined when `keep` said not to keep it, or when the recording was
+   * stopped (the signal) before the guest started.
+   */
   trace?: string;
 }
 
 /**
+ * The one-line error of a recording whose trace could not be written: `<reason> writing <name>; the recording was
+ * stopped after N calls`, and where the calls written before are kept, if anywhere (TraceWriter.keepPartial).
+ */
+export function writeFailed(e: OutputError, calls: number, kept: string | undefined): OutputError {
+  const where = kept ? ` (the calls written before it are kept in ${kept}, a trace cut short that replay and dump read)` : '';
+  const err = new OutputError(e.reason, e.target, e.code);
+  err.message = `${e.message}; the recording was stopped after ${calls} calls${where}`;
+  return err;
+}
+
+/**
  * Records one run of a guest on a worker thread. Resolves once the trace is finished, however the run ended;
- * rejects with a UserError when the run could not be set up (no trace is left then) or the trace cannot be
- * written.
+ * rejects with a UserError when the run could not be set up (no trace is left then), and with an OutputError
+ * (see writeFailed) when the trace could not be written (the guest is stopped then).
  */
 export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResult> {
+  let target: OutputFile;
+  try {
+    target = typeof r.output === 'string' ? OutputFile.open(r.output, { what: 'trace' }) : r.output;
+  } catch (e) {
+    return Promise.reject(e);
+  }
   // In shared memory, so that the worker gets the module without a copy of it being made and sent.
   let bytes = r.module.bytes;
   if (!(bytes.buffer instanceof SharedArrayBuffer)) {
@@ -96,15 +131,28 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   return new Promise<ThreadRecordingResult>((resolve, reject) => {
     let settled = false;
     let stopping = false;
+    let failing = false;
+    /** Removes this run's listeners from a worker kept for other runs. */
     let detach = () => {};
-    let timer: NodeJS.Timeout | undefined;
+    let timeout: NodeJS.Timeout | undefined;
     const onAbort = () => void cutShort({ kind: 'signal', signal: String(r.signal?.reason ?? 'abort') });
+    /** Writes what waited: the completed events of the chunk being filled, and the writer's pending frame. */
+    const timer = setInterval(() => {
+      if (!writer || stopping || settled) return;
+      writing(() => {
+        consumer.drain(append);
+        consumer.takeFilling(append);
+        writer!.flush();
+      });
+    }, TICK_MS);
+    timer.unref(); // never what keeps the process alive
     const settle = (f: () => ThreadRecordingResult) => {
       if (settled) return;
       settled = true;
-      r.signal?.removeEventListener('abort', onAbort);
+      clearInterval(timer);
+      if (timeout) clearTimeout(timeout);
       detach();
-      if (timer) clearTimeout(timer);
+      r.signal?.removeEventListener('abort', onAbort);
       try { resolve(f()); } catch (e) { reject(e); }
     };
     const finish = (summary: RunSummary): ThreadRecordingResult => {
@@ -115,21 +163,47 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
       writer!.finish(summary);
       return { end: summary.end, calls: summary.calls, trace: writer!.path };
     };
+    /**
+     * Runs a step that writes the trace; when a write fails, stops the guest for good, keeps what was written and
+     * rejects (first failure wins). Returns whether the step succeeded.
+     */
+    const writing = (step: () => void): boolean => {
+      try {
+        step();
+        return true;
+      } catch (e) {
+        void failed(e);
+        return false;
+      }
+    };
+    const failed = async (e: unknown) => {
+      if (settled || failing) return;
+      failing = true;
+      stopping = true;
+      await worker.terminate();
+      await writerReady.catch(() => {});
+      const calls = consumer.calls;
+      const kept = writer ? writer.keepPartial() : (target.discard(), undefined);
+      settle(() => { throw e instanceof OutputError ? writeFailed(e, calls, kept) : e; });
+    };
     /** Finishes the trace from whatever the guest thread completed, after it stopped for good (first reason wins). */
     const cutShort = async (end: RecordedEnd) => {
       if (stopping || settled) return;
       stopping = true;
       await worker.terminate();
       await writerReady.catch(() => {});
-      settle(() => {
-        if (!writer) {
-          // Stopped before the header was written: there is no trace to finish.
+      if (settled || failing) return;
+      if (!writer) {
+        // Stopped before the header was written: there is no trace to finish.
+        target.discard();
+        settle(() => {
           if (end.kind === 'error') throw new UserError(`recording failed: ${end.message}`);
           return { end, calls: 0 };
-        }
-        consumer.salvage(append);
-        return finish(runSummary(end, consumer.calls));
-      });
+        });
+        return;
+      }
+      let result: ThreadRecordingResult | undefined;
+      if (writing(() => { consumer.salvage(append); result = finish(runSummary(end, consumer.calls)); })) settle(() => result!);
     };
     if (r.signal?.aborted) { void onAbort(); return; }
     r.signal?.addEventListener('abort', onAbort, { once: true });
@@ -137,17 +211,13 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     const onMessage = (m: GuestThreadMessage) => {
       switch (m.type) {
         case 'header':
-          if (r.timeoutMs !== undefined) timer = setTimeout(() => void cutShort({ kind: 'signal', signal: TIMEOUT_SIGNAL }), r.timeoutMs);
-          writerReady = TraceWriter.create(r.output, m.header, encodedModule, { level: r.level })
-            .then((w) => { writer = w; consumer.drain(append); })
-            .catch((e: unknown) => {
-              stopping = true;
-              void worker.terminate();
-              settle(() => { throw new UserError(`cannot write trace ${r.output}: ${(e as Error).message}`); });
-            });
+          if (r.timeoutMs !== undefined) timeout = setTimeout(() => void cutShort({ kind: 'signal', signal: TIMEOUT_SIGNAL }), r.timeoutMs);
+          writerReady = TraceWriter.create(target, m.header, encodedModule, { level: r.level })
+            .then((w) => { writer = w; writing(() => consumer.drain(append)); })
+            .catch((e: unknown) => void failed(e));
           return;
         case 'chunk':
-          if (writer) consumer.drain(append);
+          if (writer && !stopping) writing(() => consumer.drain(append));
           return;
         case 'output':
           r.onOutput?.(m.stream, m.bytes);
@@ -155,10 +225,9 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
         case 'end':
           stopping = true;
           void writerReady.then(() => {
-            settle(() => {
-              consumer.drain(append);
-              return finish(m.summary);
-            });
+            if (settled || failing || !writer) return;
+            let result: ThreadRecordingResult | undefined;
+            if (writing(() => { consumer.drain(append); result = finish(m.summary); })) settle(() => result!);
             if (r.keepWorker) worker.unref(); else void worker.terminate();
           });
           return;
@@ -168,7 +237,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
             stopping = true;
             void worker.terminate();
             void writerReady.then(() => {
-              writer?.abandon();
+              if (writer) writer.abandon(); else target.discard();
               settle(() => { throw new UserError(m.message); });
             });
           } else {
@@ -181,7 +250,6 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     worker.on('message', onMessage);
     worker.on('error', onError);
     worker.on('exit', onExit);
-    // A kept worker carries on with other runs: this run's listeners go once it is settled.
     detach = () => { worker.off('message', onMessage); worker.off('error', onError); worker.off('exit', onExit); };
   });
 }

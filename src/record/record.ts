@@ -1,13 +1,14 @@
 // record(): records a guest into a trace file — on a worker thread through the recording pipeline (pipeline.ts),
 // or on the caller's thread when its options cannot be handed to another thread (see guestSetup).
 import { UserError } from '../errors.js';
+import { OutputError, OutputFile } from '../files.js';
 import { loadGuestModule, providerFor, type GuestOptions } from '../run.js';
 import { readModuleBytes } from '../module.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
 import type { RecordedEnd } from '../trace/header.js';
 import { TraceWriter } from '../trace/writer.js';
 import { initZstd } from '../trace/zstd.js';
-import { recordOnThread } from './pipeline.js';
+import { recordOnThread, writeFailed } from './pipeline.js';
 import { prepareRecording, runSummary, traceHeader } from './session.js';
 import { guestSetup } from './setup.js';
 
@@ -15,8 +16,13 @@ import { guestSetup } from './setup.js';
 export const RECORD_LEVEL = 1;
 
 export interface RecordOptions extends GuestOptions {
-  /** Where the trace goes (written to a temporary name beside it, renamed into place at the end). */
-  output: string;
+  /**
+   * Where the trace goes: written to a temporary name beside it and renamed into place at the end, or straight to
+   * a device or FIFO (see src/files.ts). A trace that cannot be written (a full disk) stops the guest and
+   * rejects with an OutputError; what was written is kept as a trace cut short (its path is in the message).
+   * An OutputFile opened by the caller is used as it is (the recording then owns it).
+   */
+  output: string | OutputFile;
   /** zstd level 1-9 (default RECORD_LEVEL). */
   level?: number;
   /**
@@ -60,31 +66,55 @@ export async function record(options: RecordOptions): Promise<RecordResult> {
   return { end: r.end, calls: r.calls, trace: r.trace };
 }
 
+/** Thrown into the guest from its next call once the trace cannot be written: the run cannot be recorded on. */
+class RecordingStopped extends Error {}
+
 /** The same recording on this thread: events go straight from the recorder into the writer. */
 async function recordInThread(options: RecordOptions, level: number): Promise<RecordResult> {
   await initZstd();
   const loaded = await loadGuestModule(options);
   const provider = await providerFor(loaded, options);
   let writer: TraceWriter | undefined;
+  /** The first failed write: the guest is stopped at its next call, and what was written is kept. */
+  let writeError: unknown;
   const chunk = new Uint8Array(MAX_FRAME_BYTES);
-  const sink = (bytes: Uint8Array, count: number) => { writer!.appendEvents(bytes, count); return chunk; };
+  const sink = (bytes: Uint8Array, count: number) => {
+    if (writeError === undefined) {
+      try { writer!.appendEvents(bytes, count); } catch (e) { writeError = e; }
+    }
+    if (writeError !== undefined) throw new RecordingStopped('the trace cannot be written');
+    return chunk;
+  };
   const session = prepareRecording(loaded, provider, options, sink, chunk);
-  try {
-    writer = await TraceWriter.create(options.output, traceHeader(loaded, options, session.table), loaded.bytes, { level });
-  } catch (e) {
-    throw new UserError(`cannot write trace ${options.output}: ${(e as Error).message}`);
-  }
+  const target = typeof options.output === 'string' ? OutputFile.open(options.output, { what: 'trace' }) : options.output;
+  writer = await TraceWriter.create(target, traceHeader(loaded, options, session.table), loaded.bytes, { level })
+    .catch((e: unknown) => { throw e instanceof OutputError ? writeFailed(e, 0, undefined) : e; });
+  /** Keeps what was written after a failed write and throws its one-line error. */
+  const stopped = (e: unknown): never => {
+    const kept = writer!.keepPartial();
+    throw e instanceof OutputError ? writeFailed(e, session.recorder.calls, kept) : e;
+  };
   let end;
   try {
     end = await session.run(options.onInstance);
   } catch (e) {
     if (e instanceof UserError) { writer.abandon(); throw e; } // the guest never started
-    session.recorder.flush();
-    writer.finish(runSummary({ kind: 'error', message: (e as Error).message }, session.recorder.calls));
+    if (writeError !== undefined) stopped(writeError);
+    try {
+      session.recorder.flush();
+      writer.finish(runSummary({ kind: 'error', message: (e as Error).message }, session.recorder.calls));
+    } catch (e2) {
+      stopped(e2);
+    }
     throw e;
   }
-  session.recorder.flush();
+  if (writeError !== undefined) stopped(writeError);
   const summary = session.summary(end);
-  writer.finish(summary);
+  try {
+    session.recorder.flush();
+    writer.finish(summary);
+  } catch (e) {
+    stopped(writeError ?? e);
+  }
   return { end, calls: summary.calls, trace: writer.path };
 }

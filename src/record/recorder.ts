@@ -1,6 +1,7 @@
 // The recording hot path: turns each intercepted call into an encoded event in the current chunk, and hands
 // full chunks of whole events to a sink (the trace writer, directly or through a worker's shared buffers).
 import { BLOB_THRESHOLD, blobBound, blobPieces, callBound, EventEncoder, type CallResult } from '../trace/events.js';
+import { publishProgress } from './chunks.js';
 
 /** Receives a chunk of whole encoded events; returns the buffer to encode into next (it may reuse `bytes`). */
 export type ChunkSink = (bytes: Uint8Array, count: number) => Uint8Array;
@@ -20,9 +21,9 @@ export class Recorder {
   calls = 0;
 
   /**
-   * `start`: performance.now() at the start of the run (times are ns from it). `progress`, when given, gets the
-   * bytes and events of the current chunk at [1] and [2] and the calls recorded so far at [4] after every event
-   * (see chunks.ts).
+   * `start`: performance.now() at the start of the run (times are ns from it). `progress`, when given, is a
+   * chunk pool's control words: the bytes and events of the current chunk and the calls recorded so far are
+   * published there after every event (publishProgress in chunks.ts).
    */
   constructor(private readonly sink: ChunkSink, chunk: Uint8Array, imports: number, start: number,
     private readonly progress?: Int32Array) {
@@ -40,7 +41,7 @@ export class Recorder {
 
   private publish(): void {
     const p = this.progress;
-    if (p !== undefined) { p[1] = this.enc.pos; p[2] = this.enc.count; p[4] = this.calls; }
+    if (p !== undefined) publishProgress(p, this.enc.pos, this.enc.count, this.calls);
   }
 
   private ensure(bytes: number): void {

@@ -10,6 +10,7 @@ import { formatCall } from '../calls/format.js';
 import { memoryHash } from '../calls/hash.js';
 import { importTable } from '../calls/imports.js';
 import { UserError } from '../errors.js';
+import { ioReason } from '../files.js';
 import { engineFingerprint } from '../engine.js';
 import { compileModule, type LoadedModule } from '../module.js';
 import { loadGuestModule, instantiate } from '../run.js';
@@ -28,7 +29,11 @@ export interface ReplayOptions {
   trace: string;
   /** Replay against another build of the module (a path or bytes) instead of the one in the trace. */
   module?: string | Uint8Array;
-  /** Where the guest's stdout/stderr go (default: this process's; nowhere when quiet). */
+  /**
+   * Where the guest's stdout/stderr go (default: this process's; nowhere when quiet). This process's stdout or
+   * stderr failing (a closed pipe, a full disk) is not a divergence: the replay goes on to the recorded end and the
+   * rest of that stream is dropped (onWarning hears of it, unless the pipe's reader just closed it).
+   */
   stdout?: (bytes: Uint8Array) => void;
   stderr?: (bytes: Uint8Array) => void;
   quiet?: boolean;
@@ -44,7 +49,10 @@ export interface ReplayOptions {
 }
 
 export interface ReplayResult {
-  /** How the replayed guest ended (the recorded end when the trace stops before the guest does). */
+  /**
+   * How the replayed guest ended: the recorded end when the trace stops before the guest does; kind `error` (with
+   * `complete` true) when the recording failed (say, a host error) and the replay reproduced every call up to there.
+   */
   end: RecordedEnd;
   calls: number;
   /** False when the trace was cut short and the replay stopped at its last event. */
@@ -85,11 +93,26 @@ const PREFETCH_MIN_FRAMES = 4;
 /** Stops the guest when a cut-short trace has no more events. */
 class TraceExhausted extends Error {}
 
-const writeAll = (fd: number) => (b: Uint8Array) => {
-  for (let at = 0; at < b.length;) {
-    try { at += fs.writeSync(fd, b, at); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e; }
-  }
-};
+/**
+ * Writes the guest's output to this process's `fd` until the fd fails: then drops the rest of it (the replay goes
+ * on; the guest's results come from the trace) and tells `onFailure`, except for EPIPE (a reader that stopped
+ * early, `replay | head`, which needs no word).
+ */
+function guestOutput(fd: number, onFailure: (e: unknown) => void): (b: Uint8Array) => void {
+  let open = true;
+  return (b) => {
+    for (let at = 0; open && at < b.length;) {
+      try {
+        at += fs.writeSync(fd, b, at);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; }
+        open = false;
+        if (code !== 'EPIPE') onFailure(e);
+      }
+    }
+  };
+}
 
 /** `path: message`, unless the message names the path already. */
 const withPath = (path: string, message: string) => (message.includes(path) ? message : `${path}: ${message}`);
@@ -170,8 +193,11 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
     throw new UserError(`${loaded.name} imports a memory, table or global, which replay cannot supply`);
   }
 
-  const stdout = options.quiet ? () => {} : options.stdout ?? writeAll(1);
-  const stderr = options.quiet ? () => {} : options.stderr ?? writeAll(2);
+  const dropped = (stream: string) => (e: unknown) =>
+    options.onWarning?.(`cannot write the guest's ${stream} (${ioReason(e)}); the replay goes on without it`);
+  const stdout = options.quiet ? () => {} : options.stdout ?? guestOutput(1, dropped('stdout'));
+  // A failing stderr is where a warning would go: nothing is said then.
+  const stderr = options.quiet ? () => {} : options.stderr ?? guestOutput(2, () => {});
   const lists = stringLists(header.argv, header.env);
   const plans: (CallPlan | undefined)[] = table.map((e) => (e.wasi !== undefined ? callPlan(FUNCTIONS[e.wasi]!, lists) : undefined));
   // A thread already started (the CLI starts it while it loads) is always worth using: this thread then needs no
@@ -263,6 +289,20 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
       ? withReusedArgs(wasmParams(FUNCTIONS[e.wasi]!).length, (args) => replayCall(imp, args))
       : (...args: unknown[]) => replayCall(imp, args);
   });
+  /**
+   * The result once the trace has no more events for a guest that goes on: a recording that failed (a host
+   * error) ends complete with its `error` end; one stopped by a signal, or a trace cut short, ends incomplete.
+   */
+  const stoppedEarly = (): ReplayResult => {
+    const recorded = recordedEnd(reader);
+    const ending = traceEnding();
+    const base = { calls: cursor.index, verified: false, prefetched: !!prefetched };
+    if (ending.complete && recorded?.kind === 'error') return { ...base, end: recorded, complete: true };
+    return {
+      ...base, end: recorded ?? { kind: 'error', message: 'recording cut short' }, complete: false,
+      incompleteReason: ending.complete ? `the recording was stopped (${describeEnd(recorded!)})` : `${ending.reason} (at offset ${ending.offset})`,
+    };
+  };
   try {
     const instance = await instantiate(loaded, imports as WebAssembly.Imports);
     mem.attach(instance.exports.memory as WebAssembly.Memory);
@@ -275,15 +315,7 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
     } catch (e) {
       if (e instanceof DivergenceError) throw e;
       if (e instanceof TraceError || e instanceof EventDecodeError) throw e; // the trace, not the guest: see replay()
-      if (e instanceof TraceExhausted) {
-        const recorded = recordedEnd(reader);
-        const ending = traceEnding();
-        return {
-          end: recorded ?? { kind: 'error', message: 'recording cut short' },
-          calls: cursor.index, complete: false, verified: false, prefetched: !!prefetched,
-          incompleteReason: ending.complete ? `the recording was stopped (${describeEnd(recorded!)})` : `${ending.reason} (at offset ${ending.offset})`,
-        };
-      }
+      if (e instanceof TraceExhausted) return stoppedEarly();
       end = e instanceof ReplayedThrow ? { kind: 'trap', message: e.message } : endFrom(e);
     }
     if (cursor.skipToNext()) diverge('the guest ended, but the recording has more calls', true);
@@ -293,6 +325,8 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
       const ending = traceEnding() as { offset: number; reason: string };
       return { end, calls: cursor.index, complete: false, verified: false, prefetched: !!prefetched, incompleteReason: `${ending.reason} (at offset ${ending.offset})` };
     }
+    // The recording was cut (a signal, a host error) just as the guest ended: its end is the recorded one.
+    if (runWasCut(reader)) return stoppedEarly();
     if (recorded && !sameEnd(recorded, end)) {
       diverge(`the run ended differently: recorded ${describeEnd(recorded)}, replayed ${describeEnd(end)}`, false);
     }

@@ -6,6 +6,7 @@
  * is replaced (renamed over) while it is read is still read as the file that was opened.
  */
 import * as fs from 'node:fs';
+import { fileKind } from '../files.js';
 import { crc32 } from './crc32.js';
 import { TraceError, describeError } from './errors.js';
 import {
@@ -248,7 +249,7 @@ export class TraceReader {
     try {
       const st = fs.fstatSync(fd);
       if (st.isDirectory()) throw new TraceError(`${path} is a directory, not a wasi-trace file`);
-      if (!st.isFile()) throw new TraceError(`${path} is not a regular file, so not a wasi-trace file`);
+      if (!st.isFile()) throw new TraceError(`cannot read trace ${path}: it is ${fileKind(st)}, not a regular file (save the trace to a file first)`);
       const size = st.size;
 
       // Preamble.

@@ -4,14 +4,15 @@
  * out of place, from the frames this writer wrote.
  *
  * All writes are synchronous so that a recording can be finished from an exit path or a
- * signal handler. Bytes go to a temporary file beside the target; `finish` renames it into
- * place, so the target path never holds a half-written trace. Every block goes out in a
- * single write of header and payload, so after a SIGKILL every completed frame in the
- * temporary file is readable. Memory stays bounded: only the pending frame is held.
+ * signal handler. Bytes go to an OutputFile (src/files.ts): a temporary file beside the
+ * target, which `finish` renames into place, so the target path never holds a half-written
+ * trace (a device or FIFO is written straight). Every block goes out in a single write of header
+ * and payload, so after a SIGKILL every completed frame in the temporary file is readable. Memory
+ * stays bounded: only the pending frame is held. A write that fails (a full disk) leaves the writer
+ * failed; `keepPartial` then keeps every complete block as a trace cut short.
  */
+import { OutputFile } from '../files.js';
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as nodePath from 'node:path';
 import { crc32 } from './crc32.js';
 import {
   BLOCK_EVENTS,
@@ -45,8 +46,6 @@ export interface WriterOptions {
 
 type State = 'open' | 'finished' | 'abandoned' | 'failed';
 
-let tempCounter = 0;
-
 /** A module's MODULE blocks, ready to write (TraceWriter.encodeModule). */
 export class EncodedModule {
   constructor(readonly blocks: readonly Uint8Array[]) {}
@@ -55,7 +54,7 @@ export class EncodedModule {
 export class TraceWriter {
   /** Final path of the trace (absolute). */
   readonly path: string;
-  /** Where the bytes go while recording: `.<name>.<pid>.tmp` beside the target. */
+  /** Where the bytes go while recording: `.<name>.<pid>.tmp` beside the target (the target itself when direct). */
   readonly tempPath: string;
   /** zstd level used for every block. */
   readonly level: number;
@@ -63,9 +62,9 @@ export class TraceWriter {
   readonly frameBytes: number;
   /** The trace id the header, the footer and every frame carry (32 hex digits). */
   readonly traceId: string;
-
   private readonly traceIdRaw: Uint8Array;
-  private fd: number;
+
+  private readonly out: OutputFile;
   private position: number;
   private state: State = 'open';
   private failure: unknown;
@@ -78,11 +77,11 @@ export class TraceWriter {
   private rawBytes = 0;
   private storedBytes = 0;
 
-  private constructor(path: string, tempPath: string, fd: number, position: number, level: number, frameBytes: number, traceId: Uint8Array) {
-    this.path = path;
-    this.tempPath = tempPath;
-    this.fd = fd;
-    this.position = position;
+  private constructor(out: OutputFile, level: number, frameBytes: number, traceId: Uint8Array) {
+    this.out = out;
+    this.path = out.path;
+    this.tempPath = out.tempPath ?? out.path;
+    this.position = out.position;
     this.level = level;
     this.frameBytes = frameBytes;
     this.traceIdRaw = traceId;
@@ -91,65 +90,49 @@ export class TraceWriter {
   }
 
   /**
-   * Creates the temporary file and writes the preamble, the HEADER block (the msgpack-encoded
-   * `header`, with a new random `traceId`) and the module in MODULE chunks, all in one write.
+   * Writes the preamble, the HEADER block (the msgpack-encoded `header`) and the module in MODULE chunks, all in
+   * one write, to `target`: an output already opened (the writer then owns it: a failed create discards it), or
+   * a path to open (OutputFile.open: UserError for a name that cannot be a trace). OutputError when the write
+   * fails.
    */
   static async create(
-    path: string,
+    target: string | OutputFile,
     header: TraceHeader | Record<string, unknown>,
     module: Uint8Array | EncodedModule,
     options: WriterOptions = {},
   ): Promise<TraceWriter> {
+    const discard = () => { if (target instanceof OutputFile) target.discard(); };
     const level = options.level ?? ZSTD_DEFAULT_LEVEL;
-    if (!Number.isInteger(level) || level < ZSTD_MIN_LEVEL || level > ZSTD_MAX_LEVEL) {
-      throw new RangeError(`trace compression level ${level} is not supported: use ${ZSTD_MIN_LEVEL} to ${ZSTD_MAX_LEVEL}`);
-    }
     const frameBytes = options.frameBytes ?? MAX_FRAME_BYTES;
-    if (!Number.isInteger(frameBytes) || frameBytes < 1 || frameBytes > MAX_FRAME_BYTES) {
-      throw new RangeError(`trace frame size ${frameBytes} is not supported: use 1 to ${MAX_FRAME_BYTES} bytes`);
-    }
-    if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-      throw new TypeError('trace header must be an object');
-    }
-    await initZstd();
-
-    // Everything before the first frame, encoded before the file is created.
-    const moduleBlocks = module instanceof EncodedModule ? module : TraceWriter.encodeModule(module, options.moduleLevel);
-    // The header and footer are stored raw: small, and readable before (or without) zstd.
+    let start: Uint8Array;
     const traceId = Uint8Array.from(randomBytes(TRACE_ID_BYTES));
-    const start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap(withTraceId(header, traceId)), 1), ...moduleBlocks.blocks]);
-
-    const finalPath = nodePath.resolve(path);
-    const dir = nodePath.dirname(finalPath);
-    const base = nodePath.basename(finalPath);
-    let tempPath = nodePath.join(dir, `.${base}.${process.pid}.tmp`);
-    let fd: number;
-    for (;;) {
-      try {
-        fd = fs.openSync(tempPath, 'wx');
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        // Another writer of this process is recording to the same target.
-        tempPath = nodePath.join(dir, `.${base}.${process.pid}.${++tempCounter}.tmp`);
-      }
-    }
     try {
-      writeAll(fd, start, 0);
+      if (!Number.isInteger(level) || level < ZSTD_MIN_LEVEL || level > ZSTD_MAX_LEVEL) {
+        throw new RangeError(`trace compression level ${level} is not supported: use ${ZSTD_MIN_LEVEL} to ${ZSTD_MAX_LEVEL}`);
+      }
+      if (!Number.isInteger(frameBytes) || frameBytes < 1 || frameBytes > MAX_FRAME_BYTES) {
+        throw new RangeError(`trace frame size ${frameBytes} is not supported: use 1 to ${MAX_FRAME_BYTES} bytes`);
+      }
+      if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+        throw new TypeError('trace header must be an object');
+      }
+      await initZstd();
+      // Everything before the first frame, encoded before the file is created.
+      const moduleBlocks = module instanceof EncodedModule ? module : TraceWriter.encodeModule(module, options.moduleLevel);
+      // The header and footer are stored raw: small, and readable before (or without) zstd.
+      start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap(withTraceId(header, traceId)), 1), ...moduleBlocks.blocks]);
     } catch (error) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already reporting a failure */
-      }
-      try {
-        fs.unlinkSync(tempPath);
-      } catch {
-        /* already reporting a failure */
-      }
+      discard();
       throw error;
     }
-    return new TraceWriter(finalPath, tempPath, fd, start.length, level, frameBytes, traceId);
+    const out = target instanceof OutputFile ? target : OutputFile.open(target, { what: 'trace' });
+    try {
+      out.write(start);
+    } catch (error) {
+      out.discard();
+      throw error;
+    }
+    return new TraceWriter(out, level, frameBytes, traceId);
   }
 
   /**
@@ -234,7 +217,7 @@ export class TraceWriter {
   /**
    * Flushes, writes the FOOTER block (`footer` plus `frames`, `events`, `index`, `rawBytes`,
    * `storedBytes` and `traceId`, which override fields of the same name) and the trailer, fsyncs, closes and
-   * renames the temporary file onto `path`, replacing any file there.
+   * renames the temporary file onto `path`, replacing any file there. OutputError when a write fails.
    */
   finish(footer: RunSummary | Record<string, unknown>): void {
     this.assertOpen('finish');
@@ -252,11 +235,7 @@ export class TraceWriter {
       const footerOffset = this.position;
       const block = encodeRawBlock(BLOCK_FOOTER, packMap(full), 1);
       this.write(concat([block, encodeTrailer(footerOffset)]));
-      fs.fsyncSync(this.fd);
-      fs.closeSync(this.fd);
-      this.fd = -1;
-      fs.renameSync(this.tempPath, this.path);
-      syncDirectory(nodePath.dirname(this.path));
+      this.out.commit();
     });
     this.state = 'finished';
   }
@@ -268,19 +247,19 @@ export class TraceWriter {
   abandon(): void {
     if (this.state === 'finished' || this.state === 'abandoned') return;
     this.state = 'abandoned';
-    if (this.fd >= 0) {
-      try {
-        fs.closeSync(this.fd);
-      } catch {
-        /* closing is best effort */
-      }
-      this.fd = -1;
-    }
-    try {
-      fs.unlinkSync(this.tempPath);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    this.out.discard();
+  }
+
+  /**
+   * After a failure (say, a full disk) or instead of finishing: closes the output and keeps every complete block
+   * written so far, as a trace cut short that readers read up to there (no footer). Returns the path of what was
+   * kept — the temporary file, which is not renamed onto the target — or undefined when nothing worth keeping was
+   * written (no EVENTS frame, or a device or FIFO target); the file is then removed.
+   */
+  keepPartial(): string | undefined {
+    if (this.state === 'finished' || this.state === 'abandoned') return undefined;
+    this.state = 'abandoned';
+    return this.out.keep(this.index.length > 0 ? this.position : 0);
   }
 
   private assertOpen(what: string): void {
@@ -316,8 +295,9 @@ export class TraceWriter {
     this.storedBytes += block.length - BLOCK_HEADER_SIZE;
   }
 
+  /** Writes one whole block (or the footer and trailer); `position` then ends after it. */
   private write(bytes: Uint8Array): void {
-    writeAll(this.fd, bytes, this.position);
+    this.out.write(bytes);
     this.position += bytes.length;
   }
 }
@@ -366,31 +346,4 @@ function concat(parts: Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
-}
-
-function writeAll(fd: number, bytes: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < bytes.length) {
-    const n = fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
-    if (n <= 0) throw new Error('write to trace file made no progress');
-    done += n;
-  }
-}
-
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Not every platform or file system can fsync a directory; the rename itself is done.
-  } finally {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* best effort */
-      }
-    }
-  }
 }

@@ -201,6 +201,6 @@ describe('one descriptor', () => {
   test('a FIFO is refused at once (opening it does not wait for a writer)', async () => {
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
-    await expect(TraceReader.open(fifo)).rejects.toThrow(`${fifo} is not a regular file, so not a wasi-trace file`);
+    await expect(TraceReader.open(fifo)).rejects.toThrow(`cannot read trace ${fifo}: it is a FIFO (pipe), not a regular file (save the trace to a file first)`);
   });
 });

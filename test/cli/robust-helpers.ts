@@ -1,0 +1,58 @@
+// Helpers of the command-line robustness tests (robust-output.test.ts, robust-input.test.ts).
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TraceReader } from '../../src/trace/reader.js';
+import { cliPath, type CliResult } from '../helpers.js';
+
+const work = fs.mkdtempSync(join(tmpdir(), 'wasi-trace-robust-cli-'));
+let n = 0;
+/** A fresh empty directory. */
+export const fresh = () => { const d = join(work, `d${n++}`); fs.mkdirSync(d); return d; };
+export const isRoot = process.getuid?.() === 0;
+
+/**
+ * A device node of our own for an output name (never the system's: a regression would rename a file onto it, and
+ * as root that replaces the device): made with mknod in a fresh directory as root, else the system's, which a
+ * non-root user cannot replace. `minor` 3 is null, 7 is full.
+ */
+export function device(kind: 'null' | 'full'): string {
+  const own = join(fresh(), kind);
+  if (isRoot && spawnSync('mknod', [own, 'c', '1', kind === 'null' ? '3' : '7']).status === 0) return own;
+  return `/dev/${kind}`;
+}
+
+/** Runs the CLI with its stdout (and stderr, unless given) going to the file `stdout` (say, /dev/full). */
+export function cliTo(args: string[], stdout: string, options: SpawnSyncOptions & { stderrTo?: string } = {}): CliResult {
+  const out = fs.openSync(stdout, 'w');
+  const err = options.stderrTo ? fs.openSync(options.stderrTo, 'w') : 'pipe';
+  try {
+    const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 60_000, ...options, stdio: ['pipe', out, err] });
+    return { status: r.status, stdout: '', stderr: String(r.stderr ?? '') };
+  } finally {
+    fs.closeSync(out);
+    if (typeof err === 'number') fs.closeSync(err);
+  }
+}
+
+/** Polls `ready` every 50 ms until it is true; fails after `seconds`. */
+export async function until(what: string, ready: () => boolean | Promise<boolean>, seconds = 30): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The events in the complete frames of a (temporary) trace file, as bytes (empty while it has none). */
+export async function framed(path: string): Promise<Buffer> {
+  try {
+    const reader = await TraceReader.open(path);
+    return Buffer.concat([...reader.frames()].map((f) => f.payload));
+  } catch {
+    return Buffer.alloc(0); // not even the header yet
+  }
+}
+
+export const oneLine = (r: CliResult) => r.stderr.trim().split('\n');
