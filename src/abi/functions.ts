@@ -140,8 +140,3 @@ export function wasmParams(fn: FunctionDef): WasmParam[] {
   }
   return out;
 }
-
-/** The wasm signature of a function, as WebAssembly.Module.imports would need it: params and results. */
-export function wasmSignature(fn: FunctionDef): { params: ('i32' | 'i64')[]; results: 'i32'[] } {
-  return { params: wasmParams(fn).map((p) => p.wasm), results: fn.result === 'errno' ? ['i32'] : [] };
-}

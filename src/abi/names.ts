@@ -145,16 +145,3 @@ export function enumName(def: EnumDef, value: number): string {
   const n = def.names[value];
   return n === undefined ? String(value) : n.toUpperCase();
 }
-
-/** "CREAT|TRUNC" style rendering of a flag set; "0" when empty; unknown bits appended in hex. */
-export function flagsToString(def: FlagsDef, value: number | bigint): string {
-  let v = BigInt(value);
-  if (v === 0n) return '0';
-  const parts: string[] = [];
-  def.names.forEach((n, i) => {
-    const bit = 1n << BigInt(i);
-    if (v & bit) { parts.push(n.toUpperCase()); v &= ~bit; }
-  });
-  if (v !== 0n) parts.push(`0x${v.toString(16)}`);
-  return parts.join('|');
-}
