@@ -1,5 +1,6 @@
 // wasi-trace dump: an strace-style listing of a trace's calls.
 import type { Argv } from 'yargs';
+import { UserError } from '../src/errors.js';
 import { dump } from '../src/inspect/dump.js';
 import { note, stdoutText, type CliIo } from './io.js';
 import { withOutput } from './output.js';
@@ -38,6 +39,9 @@ export const dumpCommand = {
       stringLimit: stringLimit(flags.s),
       onWarning: (m: string) => note(io, `warning: ${m}`),
     };
+    if (options.from !== undefined && options.to !== undefined && options.from > options.to) {
+      throw new UserError(`--from ${options.from} --to ${options.to}: the range is empty (--from must not come after --to)`);
+    }
     const out = stdoutText(io);
     return withOutput(out, () => dump(options, out));
   },

@@ -52,6 +52,8 @@ describe('dump', () => {
     const range = (await run(['dump', FS, '--from', '#5', '--to', '7'])).stdout;
     expect(indexes(range)).toEqual([5, 6, 7]);
     expect(range).not.toContain('+++'); // stopped by --to: how the run ended is not shown
+    const empty = await run(['dump', FS, '--from', '7', '--to', '5']);
+    expect(empty).toMatchObject({ status: 2, stdout: '', stderr: 'wasi-trace: --from 7 --to 5: the range is empty (--from must not come after --to)\n' });
   });
 
   it('shows times (-t) and durations (-T), cuts buffers at -s, and prints JSON lines', async () => {
