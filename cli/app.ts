@@ -52,6 +52,12 @@ function usageMessage(msg: string, command: string | undefined): string {
   if (/^Not enough non-option arguments/.test(msg)) {
     return `missing the ${command && GUEST_COMMANDS.has(command) ? 'module path' : 'trace file'} (see wasi-trace ${command ?? ''} --help)`;
   }
+  // yargs: `Invalid values:\n  Argument: format, Given: "xml", Choices: "chrome", "json"`
+  const choice = /^Invalid values:\s*Argument: ([\w-]+), Given: "([^"]*)", Choices: (.*)$/s.exec(msg);
+  if (choice) {
+    const [, flag, given, choices] = choice;
+    return `--${flag} ${given}: not one of ${choices!.replace(/"/g, '').trim()} (see wasi-trace ${command ?? ''} --help)`;
+  }
   return msg.replace(/\s*\n\s*/g, ' ');
 }
 

@@ -14,16 +14,17 @@ import { note, readGuestModule, type CliIo } from './io.js';
 import { takeWorker } from './prewarm.js';
 import { chaosSettings, huntOptions, runHunt, untilFailFlags, type UntilFailFlags } from './until-fail.js';
 
-interface RecordFlags extends GuestFlags, UntilFailFlags { output: string; level: number }
+interface RecordFlags extends GuestFlags, UntilFailFlags { output: string; level: string }
 
 export const recordCommand = {
   command: 'record <module> [args..]',
   describe: 'run a guest and record every call into a trace',
   builder: (y: Argv) => untilFailFlags(guestFlags(y))
     .option('output', { alias: 'o', type: 'string', default: 'trace.bin', requiresArg: true, describe: 'where to write the trace: a file (replaced when the run ends; a symlink is followed), or a device or FIFO (written straight). A full disk stops the guest: exit 74' })
-    .option('level', { type: 'number', default: RECORD_LEVEL, requiresArg: true, describe: 'zstd compression level, 1 (fastest) to 9' }),
+    .option('level', { type: 'string', default: String(RECORD_LEVEL), requiresArg: true, describe: 'zstd compression level, 1 (fastest) to 9' }),
   handler: async (flags: RecordFlags, io: CliIo): Promise<number> => {
-    if (!Number.isInteger(flags.level) || flags.level < 1 || flags.level > 9) throw new UserError(`--level ${flags.level}: use 1 to 9`);
+    const level = Number(flags.level);
+    if (!/^\d+$/.test(String(flags.level)) || level < 1 || level > 9) throw new UserError(`--level ${flags.level}: expected a whole number from 1 to 9`);
     const hunt = huntOptions(flags, availableParallelism());
     const chaos = chaosSettings(flags);
     if (chaos && flags.runtime !== 'builtin') throw new UserError('--chaos needs the builtin runtime (--runtime builtin)');
@@ -51,10 +52,10 @@ export const recordCommand = {
     const handlers = Object.keys(STOP_SIGNALS).map((sig) => [sig, () => stop.abort(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     try {
-      if (hunt) return await runHunt(hunt, setup, module, flags.output, flags.level, stop.signal, io);
+      if (hunt) return await runHunt(hunt, setup, module, flags.output, level, stop.signal, io);
       // The guest thread was booted while the command line loaded (in-process callers start one now).
       const r = await recordOnThread({
-        setup, module, output, level: flags.level, signal: stop.signal, worker: takeWorker('record'),
+        setup, module, output, level, signal: stop.signal, worker: takeWorker('record'),
         onOutput: (stream, bytes) => io[stream]?.(bytes),
       });
       switch (r.end.kind) {

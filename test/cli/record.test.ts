@@ -113,8 +113,8 @@ describe('bad traces and flags', () => {
   });
 
   it('record rejects a compression level outside 1-9', async () => {
-    for (const level of ['12', '0', '2.5']) {
-      expect(await wt(['record', '--level', level, '-o', tracePath(), guestPath('hello')])).toEqual({ status: 2, stdout: '', stderr: `wasi-trace: --level ${level}: use 1 to 9\n` });
+    for (const level of ['12', '0', '2.5', 'abc']) {
+      expect(await wt(['record', '--level', level, '-o', tracePath(), guestPath('hello')])).toEqual({ status: 2, stdout: '', stderr: `wasi-trace: --level ${level}: expected a whole number from 1 to 9\n` });
     }
   });
 

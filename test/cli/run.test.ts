@@ -72,7 +72,7 @@ describe('wasi-trace run', () => {
     ['a module without _start', ['run', guestPath('no_start')], /has no _start function/],
     ['an import no runtime provides', ['run', guestPath('unknown_import')], /imports env\.mystery \(function\), which the runtime does not provide\n$/],
     ['an unknown flag', ['run', '--bogus', guestPath('hello')], /^wasi-trace: unknown option --bogus for run/],
-    ['an unknown runtime', ['run', '--runtime', 'jvm', guestPath('hello')], /^wasi-trace: Invalid values: .*jvm/],
+    ['an unknown runtime', ['run', '--runtime', 'jvm', guestPath('hello')], /^wasi-trace: --runtime jvm: not one of builtin, node \(see wasi-trace run --help\)\n$/],
     ['a bad --env', ['run', '--env', 'NOEQUALS', guestPath('hello')], /^wasi-trace: --env NOEQUALS: expected KEY=VALUE\n$/],
     ['no module', ['run'], /^wasi-trace: missing the module path/],
     ['no command', [], /^wasi-trace: name a command: run, record, replay, dump, info, stats, diff, export\n$/],

@@ -107,7 +107,7 @@ describe('bad input: one line on stderr, exit 2', () => {
     ['diff with one trace', ['diff', FS], /^wasi-trace: diff: missing the second trace path/],
     ['an unknown --ignore', ['diff', FS, FS, '--ignore', 'time'], /^wasi-trace: --ignore time: not pointers, a family/],
     ['a --skip of pointers', ['diff', FS, FS, '--skip', 'pointers'], /^wasi-trace: --skip pointers: not a family/],
-    ['a bad export format', ['export', FS, '--format', 'xml'], /^wasi-trace: Invalid values/],
+    ['a bad export format', ['export', FS, '--format', 'xml'], /^wasi-trace: --format xml: not one of chrome, json \(see wasi-trace export --help\)\n$/],
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {
