@@ -50,6 +50,7 @@ export function splitGuestArgs(argv: string[]): { ours: string[]; module?: strin
 /** yargs' message for a usage error of `command`, as one line. */
 function usageMessage(msg: string, command: string | undefined): string {
   if (/^Not enough non-option arguments/.test(msg)) {
+    if (command === 'diff') return 'missing a trace file: diff compares two (see wasi-trace diff --help)';
     return `missing the ${command && GUEST_COMMANDS.has(command) ? 'module path' : 'trace file'} (see wasi-trace ${command ?? ''} --help)`;
   }
   // yargs: `Invalid values:\n  Argument: format, Given: "xml", Choices: "chrome", "json"`

@@ -12,7 +12,7 @@ interface DumpFlags {
 }
 
 export const dumpCommand = {
-  command: 'dump [trace]',
+  command: 'dump <trace>',
   describe: 'list every call of a trace, strace style',
   builder: (y: Argv) => y
     .positional('trace', { type: 'string', describe: 'the trace file' })
@@ -24,7 +24,10 @@ export const dumpCommand = {
     .option('T', { type: 'boolean', describe: 'show the host time of each call' })
     .option('t', { type: 'boolean', describe: 'show when each call started, in seconds from the start of the run' })
     .option('s', { type: 'string', requiresArg: true, describe: 'bytes of each buffer shown (default 32)' })
-    .option('json', { type: 'boolean', describe: 'one JSON object per call (fields: see README)' }),
+    .option('json', { type: 'boolean', describe: 'one JSON object per call (fields: src/inspect/JSON.md)' })
+    .example('$0 dump trace.bin -e %fs --errors', 'the filesystem calls that failed')
+    .example('$0 dump trace.bin --from 100 --to 120 -T', 'events #100 to #120 with host times')
+    .epilog('Exit codes: 0; 2 for a bad trace or flag (one line; the calls before a damaged frame are listed first); 74 when the listing cannot be written. JSON fields: src/inspect/JSON.md.'),
   handler: async (flags: DumpFlags, io: CliIo): Promise<number> => {
     const options = {
       trace: required('dump', 'the trace path', flags.trace),

@@ -21,7 +21,10 @@ export const recordCommand = {
   describe: 'run a guest and record every call into a trace',
   builder: (y: Argv) => untilFailFlags(guestFlags(y))
     .option('output', { alias: 'o', type: 'string', default: 'trace.bin', requiresArg: true, describe: 'where to write the trace: a file (replaced when the run ends; a symlink is followed), or a device or FIFO (written straight). A full disk stops the guest: exit 74' })
-    .option('level', { type: 'string', default: String(RECORD_LEVEL), requiresArg: true, describe: 'zstd compression level, 1 (fastest) to 9' }),
+    .option('level', { type: 'string', default: String(RECORD_LEVEL), requiresArg: true, describe: 'zstd compression level, 1 (fastest) to 9' })
+    .example('$0 record -o trace.bin app.wasm arg1', 'record one run')
+    .example('$0 record --until-fail --chaos --mem-dir /tmp app.wasm', "record until a run fails under chaos, keep that run's trace")
+    .epilog("Exit codes: the guest's own (134 for a trap); 130/143 when SIGINT/SIGTERM stopped the recording (the trace keeps every call made before); 74 when the trace cannot be written (a full disk); 2 for bad input. With --until-fail: the failing run's own code (142 for a timeout), 0 when no run failed. A --dir host directory is shared by the runs of --until-fail (a guest that writes there sees its earlier runs' writes); in-memory directories are fresh for every run."),
   handler: async (flags: RecordFlags, io: CliIo): Promise<number> => {
     const level = Number(flags.level);
     if (!/^\d+$/.test(String(flags.level)) || level < 1 || level > 9) throw new UserError(`--level ${flags.level}: expected a whole number from 1 to 9`);

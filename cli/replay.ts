@@ -30,7 +30,9 @@ export const replayCommand = {
     .epilog("Exit codes: the guest's own (134 for a trap); 125 the replay diverged; 124 the trace was cut short; " +
       '123 the recording itself failed; 130/143 the recording was stopped by SIGINT/SIGTERM; 2 bad input. ' +
       "Output the replay cannot write (a closed pipe, as in `replay t.bin | head`, or a full disk) is not a " +
-      'divergence: the rest of that stream is dropped and the replay goes on to the recorded end and exit.'),
+      'divergence: the rest of that stream is dropped and the replay goes on to the recorded end and exit.')
+    .example('$0 replay trace.bin', 'reproduce the recorded run')
+    .example('$0 replay --verify trace.bin', 'also check guest memory against the recording'),
   handler: async (flags: ReplayFlags, io: CliIo): Promise<number> => {
     try {
       const r = await replay({

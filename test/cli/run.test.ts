@@ -61,6 +61,16 @@ describe('wasi-trace run', () => {
     expect(run).toMatchObject({ status: 0, stderr: '' });
     expect(run.stdout).toMatch(/^wasi-trace run <module> \[args\.\.\]\n/);
     expect(run.stdout).toContain('--mem-file');
+    // Each command's help: its positionals as required, its exit codes and an example.
+    for (const [c, usage, exit] of [
+      ['dump', 'wasi-trace dump <trace>', 'Exit codes: 0; 2 for a bad trace'], ['diff', 'wasi-trace diff <a> <b>', 'Exit codes: 0 when the traces do not differ, 1 when they do'],
+      ['record', 'wasi-trace record <module> [args..]', 'With --until-fail: the failing run'], ['replay', 'wasi-trace replay <trace>', '125 the replay diverged'],
+    ]) {
+      const h = await wt([c!, '--help']);
+      expect(h.stdout.startsWith(`${usage}\n`), c).toBe(true);
+      expect(h.stdout.replace(/\s+/g, ' '), c).toContain(exit); // yargs wraps the epilog
+      expect(h.stdout, c).toContain('Examples:');
+    }
     const version = await wt(['--version']);
     expect(version).toEqual({ status: 0, stdout: `${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version}\n`, stderr: '' });
   });
