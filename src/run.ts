@@ -74,7 +74,8 @@ export function importsFor(
     const source = imp.module === MODULE_NAME ? wasi : extra[imp.module];
     const value = source?.[imp.name];
     if (value === undefined) {
-      throw new UserError(`${loaded.name} imports ${imp.module}.${imp.name} (${imp.kind}), which the runtime does not provide`);
+      const how = imp.module === MODULE_NAME ? '' : ` (the API can supply it: run/record({ imports: { ${JSON.stringify(imp.module)}: { ${JSON.stringify(imp.name)}: ... } } }))`;
+      throw new UserError(`${loaded.name} imports ${imp.module}.${imp.name} (${imp.kind}), which the runtime does not provide${how}`);
     }
     if (imp.module !== MODULE_NAME) (imports[imp.module] ??= {})[imp.name] = value;
   }

@@ -101,7 +101,7 @@ describe('bad input in a real process: one line, no stack trace, exit 2', () => 
   it('record of a guest that cannot start (found on the guest thread): one line, exit 2, no trace left behind', () => {
     const d = mkdtempSync(join(dir, 'bad-'));
     const r = cli(['record', '-o', join(d, 't.bin'), guestPath('unknown_import')]);
-    expect(r.stderr).toMatch(/^wasi-trace: .*imports env\.mystery \(function\), which the runtime does not provide\n$/);
+    expect(r.stderr).toMatch(/^wasi-trace: .*imports env\.mystery \(function\), which the runtime does not provide \(the API can supply it: run\/record\(\{ imports: \{ "env": \{ "mystery": \.\.\. \} \} \}\)\)\n$/);
     expect(r.status).toBe(2);
     expect(readdirSync(d)).toEqual([]);
   });

@@ -73,7 +73,7 @@ describe('bad input on node:wasi: one line, exit 2', () => {
   const BAD: [what: string, args: string[], message: RegExp][] = [
     ['a missing --dir', ['run', '--runtime', 'node', '--dir', '/no/such/dir', guestPath('hello')], /^wasi-trace: host directory \/no\/such\/dir does not exist\n$/],
     ['a --mem-dir', ['run', '--runtime', 'node', '--mem-dir', '/m', guestPath('hello')], /^wasi-trace: --runtime node cannot use the in-memory directory \/m \(builtin runtime only\)\n$/],
-    ['an unknown import', ['run', '--runtime', 'node', guestPath('unknown_import')], /^wasi-trace: .*imports env\.mystery \(function\), which the runtime does not provide\n$/],
+    ['an unknown import', ['run', '--runtime', 'node', guestPath('unknown_import')], /^wasi-trace: .*imports env\.mystery \(function\), which the runtime does not provide \(the API can supply it: run\/record\(\{ imports: \{ "env": \{ "mystery": \.\.\. \} \} \}\)\)\n$/],
   ];
   for (const [what, args, message] of BAD) {
     it(`rejects ${what}`, () => {

@@ -80,7 +80,7 @@ describe('wasi-trace run', () => {
     ['a directory', ['run', 'test'], /^wasi-trace: test is a directory, not a WebAssembly module\n$/],
     ['not a wasm module', ['run', 'package.json'], /^wasi-trace: package\.json is not a WebAssembly module/],
     ['a module without _start', ['run', guestPath('no_start')], /has no _start function/],
-    ['an import no runtime provides', ['run', guestPath('unknown_import')], /imports env\.mystery \(function\), which the runtime does not provide\n$/],
+    ['an import no runtime provides', ['run', guestPath('unknown_import')], /imports env\.mystery \(function\), which the runtime does not provide \(the API can supply it: run\/record\(\{ imports: \{ "env": \{ "mystery": \.\.\. \} \} \}\)\)\n$/],
     ['an unknown flag', ['run', '--bogus', guestPath('hello')], /^wasi-trace: unknown option --bogus for run/],
     ['an unknown runtime', ['run', '--runtime', 'jvm', guestPath('hello')], /^wasi-trace: --runtime jvm: not one of builtin, node \(see wasi-trace run --help\)\n$/],
     ['a bad --env', ['run', '--env', 'NOEQUALS', guestPath('hello')], /^wasi-trace: --env NOEQUALS: expected KEY=VALUE\n$/],
