@@ -87,6 +87,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
       .demandCommand(1, `name a command: ${COMMANDS.map((c) => c.command.split(' ')[0]).join(', ')}`)
       .option('debug', { type: 'boolean', describe: 'print stack traces of internal errors' })
       .option('optimize', { type: 'boolean', describe: "let V8 optimise hot guest code (faster long computations; default: baseline compiler only, the same in record and replay)" })
+      .completion('completion', 'print a bash/zsh completion script (wasi-trace completion >> ~/.bashrc, or ~/.zshrc)')
       .help()
       .version()
       .exitProcess(false)

@@ -71,6 +71,9 @@ describe('wasi-trace run', () => {
       expect(h.stdout.replace(/\s+/g, ' '), c).toContain(exit); // yargs wraps the epilog
       expect(h.stdout, c).toContain('Examples:');
     }
+    const completion = await wt(['completion']);
+    expect(completion).toMatchObject({ status: 0, stderr: '' });
+    expect(completion.stdout).toContain('###-begin-wasi-trace-completions-###');
     const version = await wt(['--version']);
     expect(version).toEqual({ status: 0, stdout: `${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version}\n`, stderr: '' });
   });
