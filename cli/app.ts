@@ -1,6 +1,6 @@
 // The command line: splits it, dispatches to a command, and turns every error a user can cause into one line
 // on stderr and a non-zero exit (stack traces only with --debug).
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { UserError, EXIT_USAGE } from '../src/errors.js';
 import { setTiering } from '../src/engine.js';
 import { initZstd } from '../src/trace/zstd.js';
@@ -24,6 +24,8 @@ const VALUE_OPTIONS = new Set([
   '--runs', '--jobs', '--timeout', '--fail-on', '--seed', '--shard',
 ]);
 const FLAG_OPTIONS = new Set(['--inherit-env', '--debug', '--help', '-h', '--version', '--quiet', '--optimize', '--until-fail', '--chaos']);
+/** --optimize, taken by the top level and by the commands that run a guest (run, record, replay). */
+export const OPTIMIZE = { type: 'boolean', describe: "let V8 optimise hot guest code (faster long computations; default: baseline compiler only, the same in record and replay)" } as const;
 /** Stands in for the module path while yargs parses (yargs would mangle "-"). */
 const MODULE_PLACEHOLDER = 'MODULE';
 
@@ -86,15 +88,18 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
       .strict()
       .demandCommand(1, `name a command: ${COMMANDS.map((c) => c.command.split(' ')[0]).join(', ')}`)
       .option('debug', { type: 'boolean', describe: 'print stack traces of internal errors' })
-      .option('optimize', { type: 'boolean', describe: "let V8 optimise hot guest code (faster long computations; default: baseline compiler only, the same in record and replay)" })
+      .option('optimize', { ...OPTIMIZE, global: false })
       .completion('completion', 'print a bash/zsh completion script (wasi-trace completion >> ~/.bashrc, or ~/.zshrc)')
       .help()
       .version()
       .exitProcess(false)
       .fail((msg, err) => { throw err ?? new UserError(usageMessage(msg, ours.find((a) => !a.startsWith('-')))); });
     for (const c of COMMANDS) {
+      const runsGuest = ['run', 'record', 'replay'].includes(c.command.split(' ')[0]!);
       parser.command({
         ...c,
+        // Only what the command takes: --optimize where a guest runs; --version belongs to the top level.
+        builder: (y: Argv) => { const b = (c.builder as (y: Argv) => Argv)(y).version(false); return runsGuest ? b.option('optimize', OPTIMIZE) : b; },
         handler: async (flags: any) => { exitCode = await c.handler({ ...flags, module: module ?? flags.module, guestArgs: guest }, io); },
       } as any);
     }
