@@ -3,6 +3,7 @@
 // (in-memory trees are restored from their snapshot; host directories are shared). A passing run's trace is
 // removed as soon as it passed, so memory and disk stay bounded however many runs it takes.
 import { Worker } from 'node:worker_threads';
+import { UserError } from '../errors.js';
 import { compileModule } from '../module.js';
 import type { RecordedEnd } from '../trace/header.js';
 import { TraceWriter } from '../trace/writer.js';
@@ -128,7 +129,7 @@ export async function untilFail(o: HuntOptions): Promise<HuntResult> {
   /** One job: a worker thread and its chunks, running one run after another until the hunt is over. */
   const job = async (): Promise<void> => {
     let worker: Worker | undefined;
-    const pool = createChunkPool(4, MAX_FRAME_BYTES >> 2);
+    const pool = createChunkPool(4, MAX_FRAME_BYTES); // a blob piece needs a whole chunk
     try {
       while (!failed && !stop.signal.aborted && next < o.runs) {
         const run = next++;
@@ -148,13 +149,16 @@ export async function untilFail(o: HuntOptions): Promise<HuntResult> {
             keepWorker: true,
             onOutput: (stream, bytes) => output[stream].add(bytes),
             keep: (end) => {
-              if (claimed || stop.signal.aborted) return false;
+              // A run the host failed to record is no evidence: its trace does not hold the whole run.
+              if (claimed || stop.signal.aborted || end.kind === 'error') return false;
               condition = failure(end, { stdout: output.stdout.text(), stderr: output.stderr.text() }, o.failOn);
               if (condition !== undefined) claimed = true;
               return condition !== undefined;
             },
           });
           if (!guestEnded(r.end)) worker = undefined; // the run was cut short: its thread was terminated
+          // The host failed to record this run (not the guest's failure): every run would, so the hunt stops.
+          if (r.end.kind === 'error') throw new UserError(`until-fail: recording run ${run} failed: ${r.end.message}`);
           // A run the hunt's own stop cut short did not end: it is not counted.
           if (!(r.end.kind === 'signal' && r.end.signal !== TIMEOUT_SIGNAL)) ended++;
           if (condition !== undefined && r.trace !== undefined) {

@@ -39,10 +39,18 @@ describe('until-fail', () => {
     expect(leftovers(['flaky.bin'])).toEqual([]);
   });
 
+  it('records runs whose calls carry more than a chunk of data (a 400 KB write goes out as blob pieces)', async () => {
+    const r = await hunt('bigwrite', 'big.bin', { setup: setup(['400000']), runs: 2, failOn: [failCondition('stdout=^a{400000}$')] });
+    expect(r.failed?.condition).toBe('stdout matched /^a{400000}$/');
+    const out: Buffer[] = [];
+    await replay({ trace: r.failed!.trace, stdout: (b) => out.push(Buffer.from(b)), stderr: () => {} });
+    expect(Buffer.concat(out).toString()).toBe('a'.repeat(400000));
+  });
+
   it('stops after its last run when no run fails, writing nothing', async () => {
     const r = await hunt('hello', 'never.bin', { runs: 6 });
     expect(r).toEqual({ runs: 6 });
-    expect(leftovers(['flaky.bin'])).toEqual([]);
+    expect(leftovers(['flaky.bin', 'big.bin'])).toEqual([]);
   });
 
   it('a stdout pattern is a failure condition of its own', async () => {
@@ -64,7 +72,7 @@ describe('until-fail', () => {
     setTimeout(() => stop.abort('SIGINT'), 100);
     const r = await hunt('hang', 'stopped.bin', { runs: 50, signal: stop.signal });
     expect(r).toEqual({ runs: 0, stopped: 'SIGINT' });
-    expect(leftovers(['flaky.bin', 'hello.bin', 'hang.bin'])).toEqual([]);
+    expect(leftovers(['flaky.bin', 'big.bin', 'hello.bin', 'hang.bin'])).toEqual([]);
   });
 });
 
