@@ -3,7 +3,7 @@
 // thread) still finishes a valid trace that says how the run ended.
 import { availableParallelism } from 'node:os';
 import type { Argv } from 'yargs';
-import { EXIT_USAGE, STOP_SIGNALS, UserError } from '../src/errors.js';
+import { EXIT_USAGE, signalExitCode, STOP_SIGNALS, UserError } from '../src/errors.js';
 import { OutputFile } from '../src/files.js';
 import { recordOnThread } from '../src/record/pipeline.js';
 import { RECORD_LEVEL } from '../src/record/record.js';
@@ -66,7 +66,7 @@ export const recordCommand = {
           note(io, r.trace === undefined
             ? `recording stopped by ${r.end.signal} before the guest started; no trace was written`
             : `recording stopped by ${r.end.signal}; the trace holds every call made before it`);
-          return STOP_SIGNALS[r.end.signal] ?? EXIT_USAGE;
+          return signalExitCode(r.end.signal) ?? EXIT_USAGE;
         case 'error':
           note(io, `recording failed: ${r.end.message}`);
           return EXIT_USAGE;

@@ -2,7 +2,7 @@
 // progress line and its summary.
 import { randomInt } from 'node:crypto';
 import type { Argv } from 'yargs';
-import { EXIT_TRAP, signalExitCode, STOP_SIGNALS, UserError } from '../src/errors.js';
+import { EXIT_TRAP, signalExitCode, UserError } from '../src/errors.js';
 import type { GuestSetup } from '../src/record/setup.js';
 import { DEFAULT_FAIL_ON, untilFail, type FailCondition } from '../src/record/until-fail.js';
 import { CHAOS_KNOBS, DEFAULT_KNOBS, parseKnobs, type ChaosKnob, type ChaosSettings } from '../src/runtime/chaos.js';
@@ -146,7 +146,7 @@ export async function runHunt(h: NonNullable<ReturnType<typeof huntOptions>>, se
   }
   if (r.stopped) {
     err.write(`wasi-trace: until-fail: stopped by ${r.stopped} after ${r.runs} runs in ${took}; no failing run, nothing written\n`);
-    return STOP_SIGNALS[r.stopped] ?? 2;
+    return signalExitCode(r.stopped) ?? 2;
   }
   err.write(`wasi-trace: until-fail: no failing run in ${r.runs} runs (${took}); nothing written\n`);
   return 0;
