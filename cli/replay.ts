@@ -30,7 +30,7 @@ export const replayCommand = {
         "address (values exactly, data by content, pointers not at all); fd_writes to the guest's stdout/stderr that " +
         'the recording lacks are let through, each line marked "[+] "; any other extra or changed call diverges',
     })
-    .option('tag-output', { type: 'boolean', describe: "prefix each line the guest's stdout/stderr chunks start with the number of the event that wrote it, \"[#12] \"" })
+    .option('tag-output', { type: 'boolean', describe: "prefix each line of the guest's stdout/stderr with the number of the event that wrote it, \"[#12] \" (as dump numbers calls)" })
     .option('quiet', { alias: 'q', type: 'boolean', describe: "don't re-emit the guest's stdout and stderr" })
     .option('verify', { type: 'boolean', describe: 'also check guest memory against the hash the recording kept' })
     .epilog("Exit codes: the guest's own (134 for a trap); 125 the replay diverged; 124 the trace was cut short; " +
