@@ -16,6 +16,11 @@
 //   array (out)         poll_oneoff's events, at the new base pointer
 //   argv, argv_buf      args_get/environ_get: the strings at the new buffer; the pointer array at its new place,
 //                       each pointer rebased from the recorded buffer to the new one
+// By function: out-params only — args_sizes_get, environ_sizes_get, clock_res_get, clock_time_get, fd_fdstat_get,
+// fd_filestat_get, fd_prestat_get, fd_seek, fd_tell, fd_write, fd_pwrite, path_filestat_get, path_open, sock_accept,
+// sock_send; iovecs + out-params — fd_read, fd_pread, sock_recv; buffer (+ its used count) — fd_prestat_dir_name,
+// random_get, fd_readdir, path_readlink; array + count — poll_oneoff; argv + argv_buf — args_get, environ_get; the
+// other 21 functions write no memory (only their values and inputs are compared).
 // A recorded write none of these accounts for, a read the new iovecs cannot hold, or a pointer args_get wrote
 // outside its buffer is a divergence with its reason, never a write to a guessed place. Imports that are not
 // preview1 functions match exactly (pointers included) and their writes land where they were recorded.
