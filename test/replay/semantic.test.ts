@@ -122,6 +122,18 @@ describe('replay --module against a rebuild', () => {
     expect(report.expected).toMatch(/^fd_write\(fd=2, iovs="rebuild: 3 args\\n"\)/);
   });
 
+  it('an extra fd_write to an fd that is not stdout/stderr is not let through: a divergence naming both calls', async () => {
+    const { a } = recorded as { a: Recorded };
+    const at = a.parts.events.findIndex((e) => nameOf(a.parts, e) === 'fd_fdstat_get');
+    const out: Buffer[] = [];
+    const err = await replay({ trace: a.trace, module: guestPath('rebuild_fdwrite'), stdout: (x) => out.push(Buffer.from(x)), stderr: (x) => out.push(Buffer.from(x)) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DivergenceError);
+    expect((err as DivergenceError).report).toMatchObject({
+      index: at, reason: 'the guest called fd_write, the recording has fd_fdstat_get', actual: 'fd_write(fd=3, iovs="x")',
+    });
+    expect(Buffer.concat(out).toString()).toBe(''); // nothing was let through
+  });
+
   it('output that changed is let through marked, then reported at the recorded write it replaced', async () => {
     const trace = join(layout.root, 'variant.bin');
     await recordLikeCli({ module: guestPath('variant_a'), output: trace });
