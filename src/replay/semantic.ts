@@ -96,6 +96,8 @@ export function semanticMatcher(def: FunctionDef, plan: CallPlan, lists: StringL
     lowered.findIndex((w) => w.param.name === name && w.part === part);
   /** wasm args compared as values: scalars, and the capacity of a buffer the host fills. */
   const compared = lowered.flatMap((w, i) => (w.part === 'value' || (w.part === 'len' && w.param.role === 'buffer') ? [i] : []));
+  /** String lengths: the inputs are concatenated, so "ab"+"c" and "a"+"bc" differ only in them. */
+  const stringLengths = lowered.flatMap((w, i) => (w.part === 'len' && w.param.role === 'string' ? [i] : []));
   const view = (args: ArrayLike<unknown>, inputs: Uint8Array | null): CallView =>
     ({ module: '', name: def.name, wasi: def.index, args: Array.from(args as ArrayLike<Scalar>), inputs });
   /** The text of wasm arg `i` as the dump shows it (named by its schema name; `name_len` for a length). */
@@ -119,7 +121,7 @@ export function semanticMatcher(def: FunctionDef, plan: CallPlan, lists: StringL
       }
     }
     const inputs = plan.inputs(mem, args);
-    if (!sameBytes(inputs, rec.inputs)) {
+    if (!sameBytes(inputs, rec.inputs) || stringLengths.some((i) => !sameScalar(rec.args[i]!, args[i]))) {
       return { ok: false, kind: 'inputs', reason: `${def.name} was called with other data`, argument: inputsDiffer(def, rec, args, inputs), inputs };
     }
 

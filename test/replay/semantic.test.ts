@@ -230,6 +230,19 @@ describe('semanticMatcher', () => {
     expect(matcherOf('random_get')(rnd, [0x30, 3], new Uint8Array(64))).toMatchObject({ ok: false, kind: 'call', argument: 'buf_len is 3, recorded 2' });
   });
 
+  it('strings are compared one by one, not as the concatenated inputs', () => {
+    // path_rename(fd=3, old_path="ab", new_fd=3, new_path="c") recorded; the guest renames "a" to "bc"
+    const rec = ev('path_rename', [3, 0x10, 2, 3, 0x20, 1], 0, [], Buffer.from('abc'));
+    const mem = new Uint8Array(64);
+    mem.set(Buffer.from('a'), 0x30);
+    mem.set(Buffer.from('bc'), 0x38);
+    expect(matcherOf('path_rename')(rec, [3, 0x30, 1, 3, 0x38, 2], mem)).toMatchObject({
+      ok: false, kind: 'inputs', reason: 'path_rename was called with other data', argument: 'old_path is "a", recorded "ab"',
+    });
+    mem.set(Buffer.from('abc'), 0x30);
+    expect(ok(matcherOf('path_rename')(rec, [3, 0x30, 2, 3, 0x32, 1], mem))).toEqual([]);
+  });
+
   it('a failed call maps only its fixed-size out-params; a recorded write no parameter explains is a divergence', () => {
     const failed = ev('path_open', [3, 1, 0x10, 1, 0, 0n, 0n, 0, 0x40], 44, [w(0x40, u32le(0))], Buffer.from('a'));
     const mem = new Uint8Array(256);
