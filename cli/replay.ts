@@ -14,7 +14,7 @@ export const EXIT_INCOMPLETE = 124;
 /** Exit code of a replay of a recording that failed (a host error ended it): replayed up to where it failed. */
 export const EXIT_RECORDING_FAILED = 123;
 
-interface ReplayFlags { trace: string; module?: string; quiet?: boolean; verify?: boolean }
+interface ReplayFlags { trace: string; module?: string; quiet?: boolean; verify?: boolean; 'tag-output'?: boolean }
 
 const exitForRecorded = (end: RecordedEnd, io: CliIo): number =>
   end.kind === 'signal' ? signalExitCode(end.signal) ?? EXIT_INCOMPLETE : end.kind === 'error' ? EXIT_INCOMPLETE : exitFor(end, io);
@@ -24,7 +24,13 @@ export const replayCommand = {
   describe: 'replay a recorded run from its trace (no module, files, clock or randomness needed)',
   builder: (y: Argv) => y
     .positional('trace', { type: 'string', describe: 'the trace file', demandOption: true })
-    .option('module', { type: 'string', requiresArg: true, describe: 'replay against another build of the module (warns if it differs)' })
+    .option('module', {
+      type: 'string', requiresArg: true,
+      describe: 'replay against another build of the module (warns if it differs): calls match by meaning, not by ' +
+        "address (values exactly, data by content, pointers not at all); fd_writes to the guest's stdout/stderr that " +
+        'the recording lacks are let through, each line marked "[+] "; any other extra or changed call diverges',
+    })
+    .option('tag-output', { type: 'boolean', describe: "prefix each line of the guest's stdout/stderr with the number of the event that wrote it, \"[#12] \" (as dump numbers calls)" })
     .option('quiet', { alias: 'q', type: 'boolean', describe: "don't re-emit the guest's stdout and stderr" })
     .option('verify', { type: 'boolean', describe: 'also check guest memory against the hash the recording kept' })
     .epilog("Exit codes: the guest's own (134 for a trap); 125 the replay diverged; 124 the trace was cut short; " +
@@ -32,11 +38,13 @@ export const replayCommand = {
       "Output the replay cannot write (a closed pipe, as in `replay t.bin | head`, or a full disk) is not a " +
       'divergence: the rest of that stream is dropped and the replay goes on to the recorded end and exit.')
     .example('$0 replay trace.bin', 'reproduce the recorded run')
-    .example('$0 replay --verify trace.bin', 'also check guest memory against the recording'),
+    .example('$0 replay --verify trace.bin', 'also check guest memory against the recording')
+    .example('$0 replay --module app-debug.wasm trace.bin', 'replay against a rebuild with extra logging')
+    .example('$0 replay --tag-output trace.bin', 'show which event printed each line'),
   handler: async (flags: ReplayFlags, io: CliIo): Promise<number> => {
     try {
       const r = await replay({
-        trace: flags.trace, module: flags.module, quiet: flags.quiet, verify: flags.verify,
+        trace: flags.trace, module: flags.module, quiet: flags.quiet, verify: flags.verify, tagOutput: flags['tag-output'],
         stdout: io.stdout, stderr: io.stderr, prefetch: takeWorker('replay') ?? false,
         onWarning: (m) => note(io, `warning: ${m}`),
       });
@@ -49,6 +57,7 @@ export const replayCommand = {
         return EXIT_RECORDING_FAILED;
       }
       if (r.verified) note(io, `verified: guest memory matches the recording after ${r.calls} calls`);
+      if (r.extraWrites) note(io, `${r.extraWrites === 1 ? '1 write' : `${r.extraWrites} writes`} to stdout/stderr that the recording lacks let through (marked "[+] ")`);
       return exitForRecorded(r.end, io);
     } catch (e) {
       if (e instanceof DivergenceError) {

@@ -226,7 +226,7 @@ const u32Arg = (def: FunctionDef, call: CallView, name: string, part?: WasmParam
 const writtenAt = (writes: CallEvent['writes'] | undefined, addr: number) => writes?.find((w) => w.addr === addr)?.bytes;
 
 /** Splits a call's concatenated inputs back into its input params (only one iovec array has no length in args). */
-function splitInputs(def: FunctionDef, call: CallView): Map<string, Uint8Array> {
+export function splitInputs(def: FunctionDef, call: CallView): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   const inputs = call.inputs;
   if (!inputs) return out;

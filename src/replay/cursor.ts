@@ -69,10 +69,34 @@ export class EventCursor {
    * over is a divergence, and the report shows it as the one expected. False at the end of the trace.
    */
   skipToNext(): boolean {
+    if (this.peeked) return true; // peeked and not taken: it is the event left over
     if (!this.advance()) return false;
     this.remember();
     this.index++;
     return true;
+  }
+
+  /** The event peek() decoded and take() has not moved past yet. */
+  private peeked: CallEvent | undefined;
+
+  /**
+   * The next call event, decoded in full, without moving past it (a replay that matches calls by meaning decides
+   * itself whether a call is this event's): the same event until take(). Counted in `index` and shown in
+   * recentEvents() as the current event from the first peek on. Undefined at the end of the trace.
+   */
+  peek(): CallEvent | undefined {
+    if (this.peeked) return this.peeked;
+    if (!this.advance()) return undefined;
+    this.remember();
+    this.index++;
+    const d = this.decoder;
+    this.peeked = this.guard(() => d.readCall());
+    return this.peeked;
+  }
+
+  /** Moves past the event peek() returned. */
+  take(): void {
+    this.peeked = undefined;
   }
 
   /** Notes where the current event starts, in a ring of the last `keepRecent` events. */

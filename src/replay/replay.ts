@@ -3,7 +3,7 @@
 // result. It reads no host files, clocks or randomness; it re-emits the guest's stdout and stderr.
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { fdEffect, FD_WRITE, FUNCTIONS, wasmParams } from '../abi/index.js';
+import { Errno, fdEffect, FD_WRITE, FUNCTIONS, wasmParams } from '../abi/index.js';
 import { withReusedArgs } from '../calls/arity.js';
 import { callPlan, stringLists, type CallPlan } from '../calls/capture.js';
 import { formatCall } from '../calls/format.js';
@@ -17,12 +17,13 @@ import { loadGuestModule, instantiate } from '../run.js';
 import { ProcExit } from '../runtime/errors.js';
 import { GuestMemory } from '../runtime/memory.js';
 import { endFrom, type RunEnd } from '../runtime/runtime.js';
-import { EventDecodeError, type CallEvent, type Scalar } from '../trace/events.js';
-import { describeEnd, sameEnd, type RecordedEnd, type TraceHeader } from '../trace/header.js';
+import { EventDecodeError, type CallEvent, type CallResult, type Scalar } from '../trace/events.js';
+import { describeEnd, sameEnd, type ImportEntry, type RecordedEnd, type TraceHeader } from '../trace/header.js';
 import { TraceError, TraceReader, type TraceEnding } from '../trace/reader.js';
 import { PREAMBLE_SIZE } from '../trace/format.js';
 import { initZstd } from '../trace/zstd.js';
 import { EventCursor } from './cursor.js';
+import { exactMatcher, inputsDiffer, semanticMatcher, type SemanticMatch, type SemanticMatcher } from './semantic.js';
 import { PrefetchedFrames } from './prefetch.js';
 
 export interface ReplayOptions {
@@ -39,6 +40,11 @@ export interface ReplayOptions {
   quiet?: boolean;
   /** Also check guest memory against the hash the recording kept. */
   verify?: boolean;
+  /**
+   * Prefix each chunk of the guest's stdout/stderr (and each line in it) with the number of the event that wrote
+   * it, `[#12] `, so a user can go to that event (like rr's -M). Output a --module lets through: `[+] `.
+   */
+  tagOutput?: boolean;
   /** Called with warnings such as a --module whose hash differs. */
   onWarning?: (message: string) => void;
   /**
@@ -62,11 +68,15 @@ export interface ReplayResult {
   verified: boolean;
   /** Whether frames were read ahead on a worker thread (see ReplayOptions.prefetch). */
   prefetched: boolean;
+  /** With a --module that differs from the recorded one: the fd_writes to stdout/stderr it added (let through). */
+  extraWrites?: number;
 }
 
 export interface DivergenceReport {
   index: number;
   reason: string;
+  /** The argument that differed, by its schema name, with both values (replay --module). */
+  argument?: string;
   expected?: string;
   actual?: string;
   before: string[];
@@ -83,6 +93,7 @@ export function formatDivergence(r: DivergenceReport): string {
   const lines = [`replay diverged at event #${r.index}: ${r.reason}`];
   if (r.expected) lines.push(`  expected: ${r.expected}`);
   if (r.actual) lines.push(`  actual:   ${r.actual}`);
+  if (r.argument) lines.push(`  argument: ${r.argument}`);
   if (r.before.length) lines.push('  events before it:', ...r.before.map((b) => `    ${b}`));
   return lines.join('\n');
 }
@@ -113,6 +124,26 @@ function guestOutput(fd: number, onFailure: (e: unknown) => void): (b: Uint8Arra
     }
   };
 }
+
+/**
+ * `bytes` with `prefix` before it and after each newline inside it (one followed by more bytes), so that every line a
+ * chunk starts carries the prefix: `[#12] a\n[#12] b\n`. Empty bytes stay empty.
+ */
+export function prefixLines(prefix: string, bytes: Uint8Array): Uint8Array {
+  if (bytes.length === 0) return bytes; // nothing written: no line to mark
+  const head = Buffer.from(prefix);
+  const parts: Uint8Array[] = [head];
+  let from = 0;
+  for (let nl = bytes.indexOf(10); nl >= 0 && nl + 1 < bytes.length; nl = bytes.indexOf(10, from)) {
+    parts.push(bytes.subarray(from, nl + 1), head);
+    from = nl + 1;
+  }
+  parts.push(bytes.subarray(from));
+  return Buffer.concat(parts);
+}
+
+/** The mark of output a replay against another build lets through (replay --module): see ReplayOptions.tagOutput. */
+export const EXTRA_OUTPUT_PREFIX = '[+] ';
 
 /** `path: message`, unless the message names the path already. */
 const withPath = (path: string, message: string) => (message.includes(path) ? message : `${path}: ${message}`);
@@ -182,6 +213,9 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
     options.onWarning?.(`recorded with the ${recordedTiering} compiler tier, replaying with the ${engineFingerprint().tiering} one (see --optimize): a trap from stack exhaustion may come at another depth`);
   }
   const table = header.imports;
+  /** Another build than the recorded one: calls match by meaning (semantic.ts), not by addresses. */
+  const semantic = options.module !== undefined && loaded.sha256 !== header.module.sha256;
+  if (semantic && options.verify) throw new UserError('--verify cannot check the memory of another build than the recorded one (--module)');
   const actualTable = importTable(loaded.module);
   if (JSON.stringify(actualTable.map((e) => [e.module, e.name])) !== JSON.stringify(table.map((e) => [e.module, e.name]))) {
     if (options.module === undefined) {
@@ -200,6 +234,9 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   const stderr = options.quiet ? () => {} : options.stderr ?? guestOutput(2, () => {});
   const lists = stringLists(header.argv, header.env);
   const plans: (CallPlan | undefined)[] = table.map((e) => (e.wasi !== undefined ? callPlan(FUNCTIONS[e.wasi]!, lists) : undefined));
+  const matchers: SemanticMatcher[] = semantic
+    ? table.map((e, i) => (e.wasi !== undefined ? semanticMatcher(FUNCTIONS[e.wasi]!, plans[i]!, lists) : exactMatcher(`${e.module}.${e.name}`)))
+    : [];
   // A thread already started (the CLI starts it while it loads) is always worth using: this thread then needs no
   // zstd at all. Starting one only pays for a long trace (a complete trace tells its frame count up front).
   const frameCount = reader.footer?.frames;
@@ -217,6 +254,9 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   /** fds that are the guest's stdout/stderr, followed through renumber/close/open. */
   const stdio = new Map<number, (b: Uint8Array) => void>([[1, stdout], [2, stderr]]);
 
+  /** fd_writes to stdout/stderr a --module build added, let through since the cursor last moved on. */
+  const extras: { imp: number; args: Scalar[]; inputs: Uint8Array }[] = [];
+  let extraWrites = 0;
   const describe = (imp: number, args: readonly Scalar[], ev?: CallEvent, inputs?: Uint8Array | null) => {
     const e = table[imp];
     if (!e) return `import #${imp}`;
@@ -226,12 +266,21 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
    * Stops the replay with a report. `atEvent`: the cursor's newest event is the one that did not match
    * (else the divergence is at the end of the trace or of the run).
    */
-  const diverge = (reason: string, atEvent: boolean, actual?: { imp: number; args: readonly Scalar[]; inputs: Uint8Array | null }): never => {
+  const diverge = (reason: string, atEvent: boolean, actual?: { imp: number; args: readonly Scalar[]; inputs: Uint8Array | null }, argument?: string): never => {
     const recent = cursor.recentEvents();
     const expected = atEvent ? recent.pop() : undefined;
+    // A recorded fd_write to stdout/stderr that is still expected, after the guest wrote other data to that fd
+    // (let through as extra output): that write is where the guest departed.
+    const changed = expected && table[expected.event.imp]?.wasi === FD_WRITE.index
+      ? extras.find((x) => x.args[FD_WRITE.fd] === expected.event.args[FD_WRITE.fd]) : undefined;
+    if (changed) {
+      [reason, actual] = [`${table[changed.imp]!.name} was called with other data`, changed];
+      argument = inputsDiffer(FUNCTIONS[FD_WRITE.index]!, expected!.event, changed.args, changed.inputs);
+    }
     throw new DivergenceError({
       index: expected ? expected.index : cursor.index,
       reason,
+      ...(argument !== undefined && { argument }),
       expected: expected ? describe(expected.event.imp, expected.event.args, expected.event) : undefined,
       actual: actual ? describe(actual.imp, actual.args, undefined, actual.inputs) : undefined,
       before: recent.slice(-5).map((r) => `#${r.index} ${describe(r.event.imp, r.event.args, r.event)}`),
@@ -269,10 +318,16 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
         case 'memory': return diverge(`${entry.name} wrote past the end of guest memory`, true, actual);
       }
     }
+    return replayed(entry, args, inputs, r);
+  }
+
+  /** After a call matched (its writes made): re-emits its stdout/stderr output, follows fds, gives its result. */
+  function replayed(entry: ImportEntry, args: unknown[], inputs: Uint8Array | null, r: CallResult): unknown {
     if (entry.wasi !== undefined && r === 0) {
       if (entry.wasi === FD_WRITE.index && inputs) {
         const out = stdio.get(args[FD_WRITE.fd] as number);
-        if (out) out(inputs.subarray(0, u32At(args[FD_WRITE.nwritten] as number)));
+        const data = out && inputs.subarray(0, u32At(args[FD_WRITE.nwritten] as number));
+        if (data) out(options.tagOutput ? prefixLines(`[#${cursor.index - 1}] `, data) : data);
       }
       trackFds(entry.name, args);
     }
@@ -283,11 +338,53 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
     return r === null ? undefined : r;
   }
 
+  /**
+   * Lets an fd_write the recording does not have through, when it goes to the guest's stdout/stderr (the fds the
+   * stdio map follows): prints its bytes marked EXTRA_OUTPUT_PREFIX, reports all of them written. False for any
+   * other call, which is then a divergence.
+   */
+  const extraOutput = (imp: number, args: unknown[]): boolean => {
+    const out = table[imp]!.wasi === FD_WRITE.index ? stdio.get(args[FD_WRITE.fd] as number) : undefined;
+    const at = (args[FD_WRITE.nwritten] as number) >>> 0;
+    const m = mem.bytes;
+    if (!out || at + 4 > m.length) return false;
+    const inputs = plans[imp]!.inputs(m, args) ?? new Uint8Array(0);
+    new DataView(m.buffer).setUint32(at, inputs.length, true);
+    extras.push({ imp, args: args.slice() as Scalar[], inputs });
+    extraWrites++;
+    out(prefixLines(EXTRA_OUTPUT_PREFIX, inputs));
+    return true;
+  };
+
+  /** replayCall for another build (--module): matches by meaning (semantic.ts) and lets extra output through. */
+  function semanticCall(imp: number, args: unknown[]): unknown {
+    const entry = table[imp]!;
+    const ev = cursor.peek();
+    if (!ev) {
+      reader.checkCallCount(cursor.index);
+      if (!traceEnding().complete || runWasCut(reader)) throw new TraceExhausted();
+      if (extraOutput(imp, args)) return Errno.SUCCESS;
+      return diverge(`the guest called ${entry.name} after the last recorded event`, false, { imp, args: args.slice() as Scalar[], inputs: plans[imp]?.inputs(mem.bytes, args) ?? null });
+    }
+    const match: SemanticMatch = ev.imp === imp ? matchers[imp]!(ev, args, mem.bytes)
+      : { ok: false, kind: 'call', reason: `the guest called ${entry.name}, the recording has ${table[ev.imp]?.name ?? `import #${ev.imp}`}`, inputs: plans[imp]?.inputs(mem.bytes, args) ?? null };
+    if (!match.ok) {
+      if (extraOutput(imp, args)) return Errno.SUCCESS;
+      return diverge(match.reason, true, { imp, args: args.slice() as Scalar[], inputs: match.inputs }, match.argument);
+    }
+    cursor.take();
+    extras.length = 0;
+    const m = mem.bytes;
+    for (const w of match.writes) m.set(w.bytes, w.addr);
+    return replayed(entry, args, match.inputs, ev.result);
+  }
+
+  const call = semantic ? semanticCall : replayCall;
   const imports: Record<string, Record<string, (...a: unknown[]) => unknown>> = {};
   table.forEach((e, imp) => {
     (imports[e.module] ??= {})[e.name] = e.wasi !== undefined
-      ? withReusedArgs(wasmParams(FUNCTIONS[e.wasi]!).length, (args) => replayCall(imp, args))
-      : (...args: unknown[]) => replayCall(imp, args);
+      ? withReusedArgs(wasmParams(FUNCTIONS[e.wasi]!).length, (args) => call(imp, args))
+      : (...args: unknown[]) => call(imp, args);
   });
   /**
    * The result once the trace has no more events for a guest that goes on: a recording that failed (a host
@@ -337,7 +434,7 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
       if (memoryHash(mem.bytes) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
       verified = true;
     }
-    return { end, calls: cursor.index, complete: true, verified, prefetched: !!prefetched };
+    return { end, calls: cursor.index, complete: true, verified, prefetched: !!prefetched, ...(semantic && { extraWrites }) };
   } finally {
     await prefetched?.close(); // before the descriptor it reads through is closed
   }

@@ -353,6 +353,17 @@ export class EventDecoder {
     }
   }
 
+  /**
+   * After nextCall: decodes the whole current call event (a blob reference takes its pending pieces) and moves past
+   * it, instead of matchCall..result. Byte strings are views into the payload. (replay --module matches by meaning.)
+   */
+  readCall(): CallEvent {
+    this.pos = this.eventStart;
+    const ev = this.event();
+    if (!ev) this.fail('not a call event');
+    return ev;
+  }
+
   /** Reads imp and args and compares them with a call (i64 args as bigint, i32 as number). */
   matchCall(imp: number, args: ArrayLike<unknown>): boolean {
     if (this.value() !== imp) return false;

@@ -1,0 +1,2 @@
+#define REBUILD 1
+#include "rebuild.inc"

@@ -1,0 +1,2 @@
+#define EXTRA_FILE_WRITE 1
+#include "rebuild.inc"

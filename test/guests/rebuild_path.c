@@ -1,0 +1,2 @@
+#define DATA_FILE "sub/inner.txt"
+#include "rebuild.inc"
