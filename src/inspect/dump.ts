@@ -45,7 +45,11 @@ export async function dump(o: DumpOptions, out: TextWriter): Promise<number> {
     const format = { stringLimit: o.stringLimit, fdName: fds.name };
     let stopped = false;
     let calls = 0;
-    for (const c of traceCalls(reader)) {
+    // --to stops reading: after call #to when the footer says more calls follow it (the frames after it are not
+    // read), else at the first call after it (without a footer, the listing ends as the trace does).
+    const total = footerOf(reader)?.calls;
+    const last = o.to !== undefined && total !== undefined && o.to < total - 1 ? o.to : undefined;
+    for (const c of traceCalls(reader, from)) {
       if (o.to !== undefined && c.index > o.to) { stopped = true; break; }
       calls++;
       fds.before(c);
@@ -57,6 +61,7 @@ export async function dump(o: DumpOptions, out: TextWriter): Promise<number> {
         }
       }
       fds.after(c);
+      if (c.index === last) { stopped = true; break; }
     }
     if (stopped) return 0;
     if (!o.json) { out.line(`+++ ${endingText(reader)} +++`); return 0; }
