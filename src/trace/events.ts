@@ -631,6 +631,11 @@ function skipAt(p: Uint8Array, i: number): number {
     }
   }
   while (n-- > 0) {
+    const c = p[i]!;
+    // The common elements inline: small ints and nil, 32-bit ints (addresses), bins up to 255 bytes.
+    if (c < 0x80 || c >= 0xe0 || c === 0xc0) { i++; continue; }
+    if (c === 0xce || c === 0xd2) { i += 5; continue; }
+    if (c === 0xc4) { i += 2 + p[i + 1]!; continue; }
     if (!(i < p.length)) return NaN;
     i = skipAt(p, i);
     if (i < 0) return -1;
@@ -660,48 +665,76 @@ function timeAt(p: Uint8Array, i: number, end: { at: number }): number | undefin
   return end.at <= p.length && isTime(v) ? v : undefined;
 }
 
+/** Where the frames walked so far leave a run (walkCalls moves it on; the writer's seek index is made of it). */
+export interface WalkState {
+  /** Call events so far. */
+  calls: number;
+  /** The sum of their gap and dur, added in order (as a reader adds them). */
+  time: number;
+  /** Blob pieces after the last call event so far (carried into what follows). */
+  pieces: number;
+  /** Call events of the frames walked whose import is marked in walkCalls' `marked` (the caller resets it). */
+  marked: number;
+}
+
 /**
- * Walks the `count` events of a frame payload without decoding them, for the writer's seek index: calls `onCall`
- * with each call event's import index, gap and dur, and `onBlob` for each blob piece, in order. Returns false
- * (having called them for the events before) when the bytes are not `count` well-formed call and blob events.
- * About 10x faster than scanFrame, which checks more.
+ * Walks the `count` events of a frame payload without decoding them, for the writer's seek index, moving `st` on
+ * past them (`marked[imp]` nonzero: counted in st.marked). Returns false (st left as it was) when the bytes are
+ * not `count` well-formed call and blob events. Several times faster than scanFrame, which checks more.
  */
-export function walkCalls(p: Uint8Array, count: number, onCall: (imp: number, gap: number, dur: number) => void, onBlob: () => void): boolean {
+export function walkCalls(p: Uint8Array, count: number, st: WalkState, marked: Uint8Array): boolean {
   const end = { at: 0 };
+  const n = p.length;
   let i = 0;
+  let calls = st.calls;
+  let time = st.time;
+  let pieces = st.pieces;
+  let hits = st.marked;
   for (let e = 0; e < count; e++) {
-    if (!(i < p.length)) return false;
+    if (!(i < n)) return false;
     const head = p[i]!;
-    if (head === 0x92 && p[i + 1] === 0xff) {
+    if (head === 0x92) {
+      if (p[i + 1] !== 0xff) return false;
       const b = p[i + 2];
       if (b !== 0xc4 && b !== 0xc5 && b !== 0xc6) return false;
       i = skipAt(p, i + 2);
-      if (!(i >= 0 && i <= p.length)) return false;
-      onBlob();
+      if (!(i >= 0 && i <= n)) return false;
+      pieces++;
       continue;
     }
     if (head !== 0x97) return false;
-    const imp = p[i + 1]!;
-    if (!(imp < 0x80)) {
-      if (imp !== 0xcc && imp !== 0xcd && imp !== 0xce) return false;
-    }
-    const impEnd = skipAt(p, i + 1);
-    const impValue = imp < 0x80 ? imp : imp === 0xcc ? p[i + 2]! : imp === 0xcd ? (p[i + 2]! << 8) | p[i + 3]! : p[i + 2]! * 0x1000000 + ((p[i + 3]! << 16) | (p[i + 4]! << 8) | p[i + 5]!);
-    i = impEnd;
+    let imp = p[i + 1]!;
+    if (imp < 0x80) i += 2;
+    else if (imp === 0xcc) { imp = p[i + 2]!; i += 3; }
+    else if (imp === 0xcd) { imp = (p[i + 2]! << 8) | p[i + 3]!; i += 4; }
+    else return false;
+    // args, result, writes, inputs: small values inline, anything else through skipAt.
     for (let k = 0; k < 4; k++) {
-      if (!(i < p.length)) return false;
-      i = skipAt(p, i);
-      if (!(i >= 0)) return false;
+      const b = p[i]!;
+      if (b < 0x80 || b >= 0xe0 || b === 0xc0 || b === 0x90) i++;
+      else {
+        if (!(i < n)) return false;
+        i = skipAt(p, i);
+        if (!(i >= 0)) return false;
+      }
     }
-    if (!(i < p.length)) return false;
-    const gap = timeAt(p, i, end);
-    if (gap === undefined) return false;
-    i = end.at;
-    if (!(i < p.length)) return false;
-    const dur = timeAt(p, i, end);
-    if (dur === undefined) return false;
-    i = end.at;
-    onCall(impValue, gap, dur);
+    if (!(i < n)) return false;
+    let gap: number | undefined = p[i]!;
+    if (gap < 0x80) i++;
+    else { gap = timeAt(p, i, end); if (gap === undefined) return false; i = end.at; }
+    if (!(i < n)) return false;
+    let dur: number | undefined = p[i]!;
+    if (dur < 0x80) i++;
+    else { dur = timeAt(p, i, end); if (dur === undefined) return false; i = end.at; }
+    calls++;
+    time = time + gap + dur;
+    pieces = 0;
+    if (marked[imp]) hits++;
   }
-  return i === p.length;
+  if (i !== n) return false;
+  st.calls = calls;
+  st.time = time;
+  st.pieces = pieces;
+  st.marked = hits;
+  return true;
 }

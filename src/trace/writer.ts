@@ -33,7 +33,7 @@ import {
   writeFramePrefix,
 } from './format.js';
 import { FD_EFFECT_FUNCTIONS, FUNCTIONS } from '../abi/index.js';
-import { walkCalls } from './events.js';
+import { walkCalls, type WalkState } from './events.js';
 import type { FrameStart, RunSummary, TraceHeader } from './header.js';
 import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, compress, initZstd } from './zstd.js';
 
@@ -84,11 +84,11 @@ export class TraceWriter {
    */
   private seek: FrameStart[] | undefined = [];
   /** Where the frames written so far leave the run: calls, ns, blob pieces after the last call. */
-  private readonly seekState = { calls: 0, time: 0, pieces: 0 };
-  /** Import indices of the calls that may change the fd table (from the header's import table). */
-  private readonly fdImports: ReadonlySet<number>;
+  private readonly seekState: WalkState = { calls: 0, time: 0, pieces: 0, marked: 0 };
+  /** Nonzero at the import indices of the calls that may change the fd table (from the header's import table). */
+  private readonly fdImports: Uint8Array;
 
-  private constructor(out: OutputFile, level: number, frameBytes: number, traceId: Uint8Array, fdImports: ReadonlySet<number>) {
+  private constructor(out: OutputFile, level: number, frameBytes: number, traceId: Uint8Array, fdImports: Uint8Array) {
     this.fdImports = fdImports;
     this.out = out;
     this.path = out.path;
@@ -320,14 +320,9 @@ export class TraceWriter {
     if (!seek) return;
     const st = this.seekState;
     const entry: FrameStart = { calls: st.calls, time: st.time, fdCalls: 0, carried: st.pieces };
-    const fdImports = this.fdImports;
-    const ok = walkCalls(events, count, (imp, gap, dur) => {
-      st.calls++;
-      st.time = st.time + gap + dur;
-      st.pieces = 0;
-      if (fdImports.has(imp)) entry.fdCalls++;
-    }, () => { st.pieces++; });
-    if (!ok) { this.seek = undefined; return; }
+    st.marked = 0;
+    if (!walkCalls(events, count, st, this.fdImports)) { this.seek = undefined; return; }
+    entry.fdCalls = st.marked;
     seek.push(entry);
   }
 
@@ -338,15 +333,16 @@ export class TraceWriter {
   }
 }
 
-/** The import indices of the header's import table whose preview1 function may change the fd table. */
-function fdImportsOf(header: TraceHeader | Record<string, unknown>): ReadonlySet<number> {
-  const out = new Set<number>();
+/** Nonzero at the import indices of the header's import table whose preview1 function may change the fd table. */
+function fdImportsOf(header: TraceHeader | Record<string, unknown>): Uint8Array {
   const imports = (header as { imports?: unknown }).imports;
+  // Indices past the table (events of a malformed trace) read as 0; an import index is below 2^16 (walkCalls).
+  const out = new Uint8Array(1 << 16);
   if (!Array.isArray(imports)) return out;
   imports.forEach((e: unknown, i) => {
     const wasi = (e as { wasi?: unknown } | null)?.wasi;
     const name = typeof wasi === 'number' ? FUNCTIONS[wasi]?.name : undefined;
-    if (name !== undefined && FD_EFFECT_FUNCTIONS.has(name)) out.add(i);
+    if (name !== undefined && FD_EFFECT_FUNCTIONS.has(name) && i < out.length) out[i] = 1;
   });
   return out;
 }

@@ -87,17 +87,33 @@ describe('the seek index the writer writes', () => {
     reader.close();
   });
 
-  test('walkCalls refuses bytes that are not whole events', () => {
+  test('walkCalls counts calls, not blob pieces, and refuses bytes that are not whole events', () => {
     const p = new Packr({ useRecords: false });
-    const ev = p.pack([0, [1], 0, [], null, 16, 32]);
-    const seen: number[][] = [];
-    expect(walkCalls(ev, 1, (imp, gap, dur) => seen.push([imp, gap, dur]), () => {})).toBe(true);
-    expect(seen).toEqual([[0, 16, 32]]);
-    expect(walkCalls(ev.subarray(0, ev.length - 1), 1, () => {}, () => {})).toBe(false);
-    expect(walkCalls(ev, 2, () => {}, () => {})).toBe(false);
-    expect(walkCalls(Buffer.concat([ev, ev]), 1, () => {}, () => {})).toBe(false);
-    expect(walkCalls(p.pack([0, [1], 0, [], null, -1, 32]), 1, () => {}, () => {})).toBe(false);
-    expect(walkCalls(p.pack({ x: 1 }), 1, () => {}, () => {})).toBe(false);
+    const ev = p.pack([3, [1, -5, 2 ** 40], 0, [16, new Uint8Array(8)], null, 300, 70000]);
+    const piece = p.pack([-1, new Uint8Array(10)]);
+    const marked = new Uint8Array(1 << 16);
+    marked[3] = 1;
+    const fresh = () => ({ calls: 0, time: 0, pieces: 0, marked: 0 });
+    const st = fresh();
+    expect(walkCalls(Buffer.concat([ev, piece, piece]), 3, st, marked)).toBe(true);
+    expect(st).toEqual({ calls: 1, time: 70300, pieces: 2, marked: 1 });
+    expect(walkCalls(Buffer.concat([piece, ev]), 2, st, new Uint8Array(1 << 16))).toBe(true);
+    expect(st).toEqual({ calls: 2, time: 140600, pieces: 0, marked: 1 });
+    const bad = (bytes: Uint8Array, count = 1) => {
+      const s = fresh();
+      const ok = walkCalls(bytes, count, s, marked);
+      expect(s).toEqual(fresh()); // left as it was
+      return ok;
+    };
+    expect(bad(ev.subarray(0, ev.length - 1))).toBe(false);
+    expect(bad(ev, 2)).toBe(false);
+    expect(bad(Buffer.concat([ev, ev]))).toBe(false);
+    expect(bad(p.pack([0, [1], 0, [], null, -1, 32]))).toBe(false);
+    const floats = fresh();
+    expect(walkCalls(p.pack([0, [1], 0, [], null, 1.5, 32]), 1, floats, marked)).toBe(true); // times need not be integers
+    expect(floats).toEqual({ calls: 1, time: 33.5, pieces: 0, marked: 0 });
+    expect(bad(p.pack({ x: 1 }))).toBe(false);
+    expect(bad(p.pack([-1, 'text']))).toBe(false);
   });
 });
 
