@@ -9,6 +9,8 @@ import { dump, type DumpOptions } from '../../src/inspect/dump.js';
 import { EventDecoder } from '../../src/trace/events.js';
 import { TraceReader, type TraceFrame } from '../../src/trace/reader.js';
 import { assemble, tempDir, traceParts } from '../trace/helpers.js';
+import { readTrace, writeTrace } from '../replay/helpers.js';
+import type { CallEvent } from '../../src/trace/events.js';
 import { wt } from '../helpers.js';
 import { collect, reframe } from './commands.js';
 
@@ -120,6 +122,41 @@ describe('dump --from seeks', () => {
     // Every frame read holds fd calls or the calls asked for (the fs trace has no blob pieces to start inside).
     expect(seen.seeked).toEqual([...fdFrames, target]);
     expect(whole.slice(last).join('\n')).toMatch(/<[^>]+>/); // it does show an fd's path
+  });
+});
+
+describe('calls whose data travels as blob pieces', () => {
+  test('a seek never starts inside a call\'s pieces: it starts at the frame of its first piece, or before', async () => {
+    // clock_random with two 600 KiB writes to stdout (at #100 and #600), in frames of 300 KiB: each write's three
+    // pieces straddle frames, so the frames holding its second and third pieces cannot be started at.
+    const parts = await readTrace(golden('clock_random-v1.bin'));
+    const imp = (parts.header.imports as { name: string }[]).findIndex((e) => e.name === 'fd_write');
+    const size = 600 * 1024;
+    const big = (n: number): CallEvent => ({
+      imp, args: [1, 1024, 1, 2048], result: 0, inputs: new Uint8Array(size).fill(65 + n),
+      writes: [{ addr: 2048, bytes: Uint8Array.of(0, 0x60, 0x09, 0) }], gap: 16, dur: 32,
+    });
+    parts.events.splice(600, 0, big(1));
+    parts.events.splice(100, 0, big(0));
+    const trace = await writeTrace(join(dir, 'blobs.bin'), parts, { frameBytes: 300 * 1024 });
+    const reader = await TraceReader.open(trace);
+    const seek = reader.seekIndex!;
+    reader.close();
+    const clean = seek.flatMap((f, i) => (f.carried === 0 ? [i] : []));
+    expect(seek.some((f) => f.carried > 0)).toBe(true);
+    expect(clean.length).toBeGreaterThan(1);
+    expect(Math.max(...clean.filter((i) => seek[i]!.calls <= 900))).toBeGreaterThan(0); // some seeks skip frames
+    const whole = await listing({ trace });
+    expect(whole[100]).toMatch(/^#100 fd_write\(fd=1<stdout>, iovs="AAAA.*\) = ESUCCESS \(nwritten=614400\)$/);
+    expect(whole[601]).toMatch(/^#601 fd_write\(fd=1<stdout>, iovs="BBBB/);
+    for (const from of [99, 100, 101, 600, 601, 602, 900]) {
+      const seen = countFrames();
+      expect(await listing({ trace, from })).toEqual(whole.slice(from));
+      // The frame started at: the last one without carried pieces that starts at or before the call.
+      const first = Math.max(...clean.filter((i) => seek[i]!.calls <= from));
+      expect([...seen.streamed, ...seen.seeked][0]).toBe(first);
+      vi.restoreAllMocks();
+    }
   });
 });
 
