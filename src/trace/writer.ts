@@ -336,13 +336,13 @@ export class TraceWriter {
 /** Nonzero at the import indices of the header's import table whose preview1 function may change the fd table. */
 function fdImportsOf(header: TraceHeader | Record<string, unknown>): Uint8Array {
   const imports = (header as { imports?: unknown }).imports;
-  // Indices past the table (events of a malformed trace) read as 0; an import index is below 2^16 (walkCalls).
-  const out = new Uint8Array(1 << 16);
+  // An index past the table (an event of a malformed trace) reads as undefined: not an fd call.
+  const out = new Uint8Array(Array.isArray(imports) ? imports.length : 0);
   if (!Array.isArray(imports)) return out;
   imports.forEach((e: unknown, i) => {
     const wasi = (e as { wasi?: unknown } | null)?.wasi;
     const name = typeof wasi === 'number' ? FUNCTIONS[wasi]?.name : undefined;
-    if (name !== undefined && FD_EFFECT_FUNCTIONS.has(name) && i < out.length) out[i] = 1;
+    if (name !== undefined && FD_EFFECT_FUNCTIONS.has(name)) out[i] = 1;
   });
   return out;
 }
