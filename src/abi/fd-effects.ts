@@ -41,3 +41,6 @@ export function fdEffect(name: string, args: ArrayLike<unknown>, outU32: (addr: 
 export const FD_WRITE = { index: FUNCTIONS_BY_NAME.get('fd_write')!.index, fd: at('fd_write', 'fd'), nwritten: at('fd_write', 'nwritten') } as const;
 /** proc_exit, the call that ends the run: its schema index and the wasm arg position of the exit code. */
 export const PROC_EXIT = { index: FUNCTIONS_BY_NAME.get('proc_exit')!.index, rval: at('proc_exit', 'rval') } as const;
+
+/** The preview1 functions that may change which fds are open (those fdEffect gives an effect for). */
+export const FD_EFFECT_FUNCTIONS: ReadonlySet<string> = new Set([...Object.keys(OPENERS), 'fd_close', 'fd_renumber']);

@@ -7,8 +7,8 @@ import { FUNCTIONS, wasmParams } from '../abi/index.js';
 import { UserError } from '../errors.js';
 import type { CallView } from '../calls/format.js';
 import { EventDecodeError, EventDecoder, type CallEvent, type Scalar } from '../trace/events.js';
-import type { ImportEntry, TraceFooter } from '../trace/header.js';
-import { TraceError, TraceReader } from '../trace/reader.js';
+import type { FrameStart, ImportEntry, TraceFooter } from '../trace/header.js';
+import { TraceError, TraceReader, type TraceFrame } from '../trace/reader.js';
 
 /** One call event with its place in the run. */
 export interface TraceCall extends CallView {
@@ -90,28 +90,74 @@ function badArgs(entry: ImportEntry, kinds: ArgKind[] | undefined, args: readonl
   return i < 0 ? undefined : `passes ${entry.name} ${String(args[i])} as argument ${i}, which is not ${kinds[i] === 'i32' ? 'a 32' : 'a 64'}-bit integer`;
 }
 
-/** Every call of the trace, in order. A damaged frame ends the walk with a UserError after the calls before it. */
-export function* traceCalls(reader: TraceReader): Generator<TraceCall> {
+/**
+ * Every call of the trace, in order; from call #`from` on, when the footer's seek index lets the reader start at
+ * the frame that holds it (TraceReader.framesFrom). A seek yields, before the calls of that frame and the frames
+ * after it, the calls of the earlier frames that hold a call that may change the fd table (FrameStart.fdCalls),
+ * so that following the calls an FdPaths names every fd as a walk from the start does; each call keeps its
+ * number and time, and calls before `from` are yielded too (the caller skips them). A damaged frame ends the walk
+ * with a UserError after the calls before it.
+ */
+export function* traceCalls(reader: TraceReader, from = 0): Generator<TraceCall> {
+  const seek = from > 0 ? reader.seekIndex : undefined;
+  const { start, frames } = reader.framesFrom(seek ? from : 0);
+  if (seek && start.frame > 0) {
+    for (const [a, b] of fdFrameRanges(seek, start.frame)) {
+      function* range(): Generator<TraceFrame> { for (let i = a; i <= b; i++) yield reader.readFrame(i); }
+      yield* framesCalls(reader, range(), seek[a]!, false);
+    }
+  }
+  yield* framesCalls(reader, frames, start, true);
+}
+
+/**
+ * The frames before frame `before` to read so that the fd table is known there: each frame with fd calls, from the
+ * last frame at or before it that does not start inside blob pieces; as inclusive [first, last] ranges, in order.
+ */
+function fdFrameRanges(seek: readonly FrameStart[], before: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  let clean = 0;
+  for (let i = 0; i < before; i++) {
+    if (seek[i]!.carried === 0) clean = i;
+    if (seek[i]!.fdCalls === 0) continue;
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] >= clean - 1) last[1] = i; else ranges.push([clean, i]);
+  }
+  return ranges;
+}
+
+/**
+ * The calls of consecutive `frames`, the first of which starts at `start` (its call number and time). Each frame
+ * is checked against the footer's seek index when there is one; `toTheEnd`: the frames run to the end of the
+ * trace, whose call count the footer must then give.
+ */
+function* framesCalls(reader: TraceReader, frames: Iterator<TraceFrame>, start: FrameStart, toTheEnd: boolean): Generator<TraceCall> {
   const table = importsOf(reader);
   const kinds = argKinds(table);
+  const seek = reader.seekIndex;
   const decoder = new EventDecoder();
-  const frames = reader.frames();
-  let index = 0;
-  let t = 0;
-  let end = 0;
+  let index = start.calls;
+  let end = start.time;
+  let t = end;
   for (;;) {
     let events: CallEvent[];
     let offset = 0;
+    let seq = 0;
     try {
       const f = frames.next();
-      if (f.done) { reader.checkCallCount(index); return; }
+      if (f.done) { if (toTheEnd) reader.checkCallCount(index); return; }
       offset = f.value.offset;
+      seq = f.value.seq;
       events = decoder.decodeFrame(f.value.payload, f.value.count);
     } catch (e) {
       if (e instanceof EventDecodeError) {
         throw new UserError(`${reader.path}: corrupt trace: frame at offset ${offset}: ${e.message}`);
       }
       throw traceFailure(reader.path, e);
+    }
+    const here = seek?.[seq];
+    if (here && (here.calls !== index || here.time !== end)) {
+      throw new UserError(`${reader.path}: corrupt trace: the footer's seek index says frame #${seq} (offset ${offset}) starts at call #${here.calls}, ${here.time} ns, but it starts at call #${index}, ${end} ns`);
     }
     for (const ev of events) {
       const entry = table[ev.imp];

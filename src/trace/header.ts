@@ -63,6 +63,21 @@ export interface RunSummary {
   memoryHash?: string;
 }
 
+/**
+ * Where one EVENTS frame starts in the run (the footer's `seek`, one per frame), so that a reader can start at the
+ * frame that holds call #N instead of decoding every frame before it.
+ */
+export interface FrameStart {
+  /** Call events in the frames before it (blob pieces are not calls): the number of its first call. */
+  calls: number;
+  /** ns from the start of the run to the end of the last call before it (the sum of their gap and dur). */
+  time: number;
+  /** Calls in this frame whose function may change the fd table (path_open, fd_close, fd_renumber, sock_accept). */
+  fdCalls: number;
+  /** Blob pieces in the frames before it that its first call takes (a reader cannot start there when not 0). */
+  carried: number;
+}
+
 /** The footer fields the writer adds (the container's): EVENTS frames, events (calls and blob pieces), frame offsets, sizes. */
 export interface FooterContainer {
   frames: number;
@@ -72,6 +87,8 @@ export interface FooterContainer {
   storedBytes: number;
   /** The header's trace id (version 2). */
   traceId?: string;
+  /** One entry per frame (optional: older traces, and writers given other payloads, have none). */
+  seek?: FrameStart[];
 }
 
 export interface TraceFooter extends RunSummary, FooterContainer {}
@@ -146,11 +163,36 @@ export function parseFooterContainer(map: Map, version: number, traceId: string 
   if (!Array.isArray(index)) fail('has no frame index');
   const offsets = (index as unknown[]).map((o, i) => { const v = count(o); return isCount(v) ? v : fail(`has a malformed index entry #${i}`); });
   const out: FooterContainer = { frames: n('frames'), events: n('events'), index: offsets, rawBytes: n('rawBytes'), storedBytes: n('storedBytes') };
+  if (map.seek !== undefined) out.seek = seekIndex(map.seek, offsets.length, fail);
   if (version >= 2) {
     if (!isTraceId(map.traceId)) fail('has no valid trace id');
     if (map.traceId !== traceId) fail(`belongs to another trace (trace id ${map.traceId as string}, the header's is ${traceId})`);
     out.traceId = traceId;
   }
+  return out;
+}
+
+/**
+ * The footer's `seek` (FrameStart as [calls, time, fdCalls, carried] per frame): one entry per frame, starting at
+ * the start of the run, never going back; `fail` otherwise.
+ */
+function seekIndex(v: unknown, frames: number, fail: (what: string) => never): FrameStart[] {
+  if (!Array.isArray(v)) fail('has a malformed seek index (not a list)');
+  const list = v as unknown[];
+  if (list.length !== frames) fail(`has a seek index of ${list.length} entries for ${frames} frames`);
+  const out: FrameStart[] = [];
+  list.forEach((e, i) => {
+    const [calls, time, fdCalls, carried] = Array.isArray(e) ? e.map(count) : [];
+    const ok = Array.isArray(e) && e.length === 4 && isCount(calls) && isCount(fdCalls) && isCount(carried) &&
+      typeof time === 'number' && Number.isFinite(time) && time >= 0;
+    if (!ok) fail(`has a malformed seek index entry #${i}`);
+    const f = { calls, time, fdCalls, carried } as FrameStart;
+    const prev = out[i - 1];
+    if (prev ? f.calls < prev.calls || f.time < prev.time : f.calls !== 0 || f.time !== 0 || f.carried !== 0) {
+      fail(`has a seek index entry #${i} that goes back (calls ${f.calls}, time ${f.time})`);
+    }
+    out.push(f);
+  });
   return out;
 }
 
@@ -225,6 +267,8 @@ export function parseFooter(map: Map, version: number, traceId: string | undefin
   };
   const end = recordedEnd(map.end) ?? fail('does not say how the run ended');
   const footer: TraceFooter = { end, calls: n('calls'), ...parseFooterContainer(map, version, traceId, offset) };
+  const lastStart = footer.seek?.[footer.seek.length - 1];
+  if (lastStart && lastStart.calls > footer.calls) fail(`has a seek index whose last frame starts at call #${lastStart.calls}, after all ${footer.calls} calls`);
   if (map.counts !== undefined) {
     const c = map.counts;
     if (!isMap(c) || !Object.values(c).every((v) => isCount(count(v)))) fail('has malformed per-function counts');

@@ -37,7 +37,8 @@ import {
   traceIdBytes,
 } from './format.js';
 import {
-  parseFooter, parseFooterContainer, parseHeader, parseHeaderContainer, type FooterContainer, type TraceFooter, type TraceHeader,
+  parseFooter, parseFooterContainer, parseHeader, parseHeaderContainer, type FooterContainer, type FrameStart, type TraceFooter,
+  type TraceHeader,
 } from './header.js';
 import { decompress, initZstd, zstdCompressBound, zstdReady } from './zstd.js';
 
@@ -71,6 +72,14 @@ const unclosed = new FinalizationRegistry<number>((fd) => {
 
 /** Opening a FIFO or a device for reading must not block: anything but a regular file is refused after fstat. */
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+
+/** Where reading starts for a seek (TraceReader.framesFrom): frame `frame`, and where the run stands there. */
+export interface SeekStart extends FrameStart {
+  frame: number;
+}
+
+/** A seek that starts at the very beginning (a trace without a seek index). */
+const FROM_THE_START: SeekStart = { frame: 0, calls: 0, time: 0, fdCalls: 0, carried: 0 };
 
 export type TraceEnding = { complete: true } | { complete: false; offset: number; reason: string };
 
@@ -377,6 +386,68 @@ export class TraceReader {
     } finally {
       if (!opened && ownsFd) fs.closeSync(fd);
     }
+  }
+
+  /**
+   * The footer's seek index (FooterContainer.seek), when it can be used: the trailer led to the footer at open
+   * (so the frame offsets are known without scanning) and the writer wrote one. Undefined otherwise (version 1 and
+   * older version 2 traces, traces cut short); then reading starts at the first frame.
+   */
+  get seekIndex(): FrameStart[] | undefined {
+    if (this.trailerFooterOffset === undefined || this._footerOffset !== this.trailerFooterOffset) return undefined;
+    return this.footer?.seek;
+  }
+
+  /**
+   * Where to start reading to reach call #`call`: the last frame that starts at or before it and does not start
+   * inside the blob pieces of a call (FrameStart.carried), with the call number and time it starts at. The first
+   * frame (call #0, time 0) without a seek index.
+   */
+  seekStart(call: number): SeekStart {
+    const seek = this.seekIndex;
+    if (!seek?.length) return FROM_THE_START;
+    let k = 0;
+    for (let i = 0; i < seek.length && seek[i]!.calls <= call; i++) if (seek[i]!.carried === 0) k = i;
+    return { frame: k, ...seek[k]! };
+  }
+
+  /**
+   * Reads the EVENTS frames from the one that holds call #`call` (seekStart) to the end, each checked as frames()
+   * checks it, without reading the frames before it; `start` says which frame that is and which call and time it
+   * starts at (call #`start.calls` is the first call event of the first frame). Without a seek index this is
+   * frames() from the start. The footer's totals are checked only when every frame was read (frames()).
+   */
+  framesFrom(call: number): { start: SeekStart; frames: Generator<TraceFrame> } {
+    const start = this.seekStart(call);
+    if (start.frame === 0) return { start, frames: this.frames() };
+    const self = this;
+    function* from(): Generator<TraceFrame> {
+      const count = self.footer!.index.length;
+      for (let seq = start.frame; seq < count; seq++) yield self.readFrame(seq);
+    }
+    return { start, frames: from() };
+  }
+
+  /**
+   * Frame #`seq` (from 0), read at the offset the footer's index gives, checked as frames() checks it: TraceError
+   * when it is not an EVENTS block of this trace in that place. Only for a trace whose trailer led to its footer
+   * (seekIndex is there); the frame's events may need blob pieces of the frames before it (FrameStart.carried).
+   */
+  readFrame(seq: number): TraceFrame {
+    const fd = this.fd;
+    if (fd < 0) throw new Error(`the trace reader of ${this.path} is closed`);
+    const limit = this.trailerFooterOffset;
+    const offset = this.footer?.index[seq];
+    if (limit === undefined || offset === undefined) throw new Error(`frame #${seq} of ${this.path} cannot be read by its offset`);
+    const size = fs.fstatSync(fd).size;
+    if (size !== this.fileSize) throw new TraceError(`${this.path} changed size since it was opened (${this.fileSize} -> ${size} bytes)`);
+    const step = readStep(fd, offset, limit, true, this.version);
+    if (step.kind !== 'block' || step.header.type !== BLOCK_EVENTS) {
+      throw new TraceError(`corrupt trace: the footer's index says frame #${seq} is at offset ${offset}, but no frame is there`, offset);
+    }
+    const h = step.header;
+    const payload = this.events(decodeBlock(step), offset, seq);
+    return { offset, seq, count: h.count, storedLength: h.storedLength, rawLength: h.rawLength, payload };
   }
 
   /**

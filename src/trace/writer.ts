@@ -32,7 +32,9 @@ import {
   writeBlockHeader,
   writeFramePrefix,
 } from './format.js';
-import type { RunSummary, TraceHeader } from './header.js';
+import { FD_EFFECT_FUNCTIONS, FUNCTIONS } from '../abi/index.js';
+import { walkCalls, type WalkState } from './events.js';
+import type { FrameStart, RunSummary, TraceHeader } from './header.js';
 import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, compress, initZstd } from './zstd.js';
 
 export interface WriterOptions {
@@ -76,8 +78,18 @@ export class TraceWriter {
   private readonly index: number[] = [];
   private rawBytes = 0;
   private storedBytes = 0;
+  /**
+   * The footer's `seek` entries so far, one per frame written (FooterContainer.seek); undefined once a frame did
+   * not hold well-formed events (a writer used for other payloads: its footer then has no `seek`).
+   */
+  private seek: FrameStart[] | undefined = [];
+  /** Where the frames written so far leave the run: calls, ns, blob pieces after the last call. */
+  private readonly seekState: WalkState = { calls: 0, time: 0, pieces: 0, marked: 0 };
+  /** Nonzero at the import indices of the calls that may change the fd table (from the header's import table). */
+  private readonly fdImports: Uint8Array;
 
-  private constructor(out: OutputFile, level: number, frameBytes: number, traceId: Uint8Array) {
+  private constructor(out: OutputFile, level: number, frameBytes: number, traceId: Uint8Array, fdImports: Uint8Array) {
+    this.fdImports = fdImports;
     this.out = out;
     this.path = out.path;
     this.tempPath = out.tempPath ?? out.path;
@@ -132,7 +144,7 @@ export class TraceWriter {
       out.discard();
       throw error;
     }
-    return new TraceWriter(out, level, frameBytes, traceId);
+    return new TraceWriter(out, level, frameBytes, traceId, fdImportsOf(header));
   }
 
   /**
@@ -216,7 +228,8 @@ export class TraceWriter {
 
   /**
    * Flushes, writes the FOOTER block (`footer` plus `frames`, `events`, `index`, `rawBytes`,
-   * `storedBytes` and `traceId`, which override fields of the same name) and the trailer, fsyncs, closes and
+   * `storedBytes`, `traceId` and, when every frame held well-formed events, `seek`, which override fields of the
+   * same name) and the trailer, fsyncs, closes and
    * renames the temporary file onto `path`, replacing any file there. OutputError when a write fails.
    */
   finish(footer: RunSummary | Record<string, unknown>): void {
@@ -232,6 +245,8 @@ export class TraceWriter {
         storedBytes: this.storedBytes,
         traceId: this.traceId,
       };
+      if (this.seek) full.seek = this.seek.map((f) => [f.calls, f.time, f.fdCalls, f.carried]);
+      else delete full.seek;
       const footerOffset = this.position;
       const block = encodeRawBlock(BLOCK_FOOTER, packMap(full), 1);
       this.write(concat([block, encodeTrailer(footerOffset)]));
@@ -291,8 +306,24 @@ export class TraceWriter {
     const block = encodeBlock(BLOCK_EVENTS, raw, count, this.level);
     this.write(block);
     this.index.push(offset);
+    this.noteFrame(raw.subarray(FRAME_PREFIX_SIZE), count);
     this.rawBytes += raw.length;
     this.storedBytes += block.length - BLOCK_HEADER_SIZE;
+  }
+
+  /**
+   * The `seek` entry of a frame just written: where the frames before it left the run, and the calls in it that
+   * may change the fd table; then moves that state past its events (counting calls, not blob pieces).
+   */
+  private noteFrame(events: Uint8Array, count: number): void {
+    const seek = this.seek;
+    if (!seek) return;
+    const st = this.seekState;
+    const entry: FrameStart = { calls: st.calls, time: st.time, fdCalls: 0, carried: st.pieces };
+    st.marked = 0;
+    if (!walkCalls(events, count, st, this.fdImports)) { this.seek = undefined; return; }
+    entry.fdCalls = st.marked;
+    seek.push(entry);
   }
 
   /** Writes one whole block (or the footer and trailer); `position` then ends after it. */
@@ -300,6 +331,20 @@ export class TraceWriter {
     this.out.write(bytes);
     this.position += bytes.length;
   }
+}
+
+/** Nonzero at the import indices of the header's import table whose preview1 function may change the fd table. */
+function fdImportsOf(header: TraceHeader | Record<string, unknown>): Uint8Array {
+  const imports = (header as { imports?: unknown }).imports;
+  // An index past the table (an event of a malformed trace) reads as undefined: not an fd call.
+  const out = new Uint8Array(Array.isArray(imports) ? imports.length : 0);
+  if (!Array.isArray(imports)) return out;
+  imports.forEach((e: unknown, i) => {
+    const wasi = (e as { wasi?: unknown } | null)?.wasi;
+    const name = typeof wasi === 'number' ? FUNCTIONS[wasi]?.name : undefined;
+    if (name !== undefined && FD_EFFECT_FUNCTIONS.has(name)) out[i] = 1;
+  });
+  return out;
 }
 
 /** The header map as stored: the caller's fields and the trace id (which replaces any `traceId` given). */
