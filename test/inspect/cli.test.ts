@@ -150,7 +150,12 @@ describe('cut-short and corrupt traces', () => {
     const r = await run(['dump', bad]);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`wasi-trace: ${bad}: corrupt trace: frame at offset ${frames[1]} fails its CRC check\n`);
-    expect(indexes(r.stdout).length).toBeGreaterThan(1000);
+    // Exactly the first frame's calls (how many the recorder put there depends on the machine's load).
+    const head = join(dir, 'head.bin');
+    writeFileSync(head, bytes.subarray(0, frames[1]!));
+    const firstFrame = indexes((await run(['dump', head])).stdout);
+    expect(firstFrame.length).toBeGreaterThan(0);
+    expect(indexes(r.stdout)).toEqual(firstFrame);
     expect(r.stdout).not.toContain('+++');
     for (const cmd of ['stats', 'export']) expect((await run([cmd, bad])).status).toBe(2);
     expect((await run(['diff', storm, bad])).status).toBe(2);
