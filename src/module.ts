@@ -1,7 +1,6 @@
 // Loading and checking guest modules. A module is bytes: from a path, from stdin, from /dev/fd/N or from the
 // API; it is read once and never opened again by path.
 import * as fs from 'node:fs';
-import { createHash } from 'node:crypto';
 import { compileGuest } from './engine.js';
 import { UserError } from './errors.js';
 
@@ -10,7 +9,8 @@ export interface LoadedModule {
   name: string;
   bytes: Uint8Array;
   module: WebAssembly.Module;
-  sha256: string;
+  /** Hex sha256 of `bytes` (computed at the first read). */
+  readonly sha256: string;
 }
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
@@ -87,9 +87,11 @@ function readModuleFd(fd: number, name: string): Uint8Array {
 /** Compiles module bytes; UserError when they are not a valid WebAssembly module. */
 export async function compileModule(name: string, bytes: Uint8Array): Promise<LoadedModule> {
   if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) throw notAModule(name);
-  // V8 compiles on background threads: hash meanwhile.
   const compiling = compileGuest(bytes);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  // The sha256 is computed when first asked for (a recording asks; a plain run neither hashes nor loads
+  // node:crypto, which costs every start ~10 ms). A Node 20 before 20.16 (no getBuiltinModule) loads it now.
+  const preloaded = typeof process.getBuiltinModule === 'function' ? undefined : await import('node:crypto');
+  let sha256: string | undefined;
   let module: WebAssembly.Module;
   try {
     module = await compiling;
@@ -103,5 +105,5 @@ export async function compileModule(name: string, bytes: Uint8Array): Promise<Lo
   if (!exports.some((x) => x.name === 'memory' && x.kind === 'memory')) {
     throw new UserError(`${name} does not export its memory as "memory"`);
   }
-  return { name, bytes, module, sha256 };
+  return { name, bytes, module, get sha256() { return (sha256 ??= (preloaded ?? process.getBuiltinModule('node:crypto')).createHash('sha256').update(bytes).digest('hex')); } };
 }

@@ -34,11 +34,16 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const fault = (): WasiError => new WasiError(Errno.FAULT);
 
 /**
- * Writes a u64 out-param at a checked address: through the BigUint64Array view when the address is aligned and the
- * host little-endian (several times faster in V8 than DataView.setBigUint64), else through the DataView.
+ * Writes a u64 out-param at a checked address. An implementation may return it as a non-negative safe-integer
+ * number (no BigInt made on a hot path: clock_time_get), written as two u32 halves. A bigint goes through the
+ * BigUint64Array view when the address is aligned and the host little-endian (several times faster in V8 than
+ * DataView.setBigUint64), else through the DataView.
  */
-function setU64(mem: GuestMemory, at: number, v: bigint): void {
-  if (LITTLE_ENDIAN && (at & 7) === 0) mem.u64[at >>> 3] = v;
+function setU64(mem: GuestMemory, at: number, v: bigint | number): void {
+  if (typeof v === 'number') {
+    mem.dv.setUint32(at, v >>> 0, true);
+    mem.dv.setUint32(at + 4, (v / 0x1_0000_0000) >>> 0, true);
+  } else if (LITTLE_ENDIAN && (at & 7) === 0) mem.u64[at >>> 3] = v;
   else mem.dv.setBigUint64(at, v, true);
 }
 const POINTER_SIZE = primSize(SCALARS.pointer.prim);

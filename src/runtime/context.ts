@@ -19,7 +19,8 @@ export interface RuntimeContext {
  * A preview1 function as the binding calls it: the context, then one value per schema param that is not an
  * out-param, in schema order — scalars as wasm passes them (i32 as number, i64 as bigint), strings decoded,
  * iovec arrays as an Iovecs, byte buffers as a live Uint8Array, input struct arrays as records. It returns the
- * value of its out-param (number for 32-bit and smaller types, bigint for 64-bit ones, a record for a struct, the
+ * value of its out-param (number for 32-bit and smaller types, bigint for 64-bit ones — or a non-negative safe-integer
+ * number for a u64 out-param, which saves a BigInt on a hot path — a record for a struct, the
  * records for an out array, the strings for an args_get-style pair), a tuple of them in schema order when there
  * are several, nothing when there are none; or it throws WasiError (or a Node system error) to return an errno.
  */

@@ -45,33 +45,32 @@ function seekableFile(ctx: RuntimeContext, fd: number): FileEntry {
 }
 
 /**
- * Reads into the iovecs in order from `offset` (ignored by streams); stops after a short read. Returns the total.
+ * Reads into the iovecs in order from `offset` (ignored by streams), at most `limit` bytes; stops after a short
+ * read. Returns how many it read. Each buffer goes to the handle as a range of guest memory (no view per iovec).
  */
-/** Reads into the iovecs from `offset` (or the stream), at most `limit` bytes; returns how many it read. */
 function readInto(e: FileEntry, iovs: Iovecs, offset: bigint, limit = iovs.total): number {
-  const seekable = e.handle.seekable;
+  const handle = e.handle;
+  const seekable = handle.seekable;
   let total = 0;
   for (let i = 0; i < iovs.count && total < limit; i++) {
     const len = Math.min(iovs.len(i), limit - total);
     if (len === 0) continue;
-    const buf = len < iovs.len(i) ? iovs.buf(i).subarray(0, len) : iovs.buf(i);
-    const n = e.handle.read(buf, seekable && total > 0 ? offset + BigInt(total) : offset);
+    const n = handle.readRange(iovs.bytes, iovs.addr(i), len, seekable && total > 0 ? offset + BigInt(total) : offset);
     total += n;
     if (n < len) break;
   }
   return total;
 }
 
-/** Writes the iovecs in order from `offset` (ignored by streams). Returns the total. */
-/** Writes the iovecs at `offset` (or to the stream), at most `limit` bytes; returns how many it wrote. */
+/** Writes the iovecs in order at `offset` (ignored by streams), at most `limit` bytes; returns how many it wrote. */
 function writeFrom(e: FileEntry, iovs: Iovecs, offset: bigint, limit = iovs.total): number {
-  const seekable = e.handle.seekable;
+  const handle = e.handle;
+  const seekable = handle.seekable;
   let total = 0;
   for (let i = 0; i < iovs.count && total < limit; i++) {
     const len = Math.min(iovs.len(i), limit - total);
     if (len === 0) continue;
-    const buf = len < iovs.len(i) ? iovs.buf(i).subarray(0, len) : iovs.buf(i);
-    total += e.handle.write(buf, seekable && total > 0 ? offset + BigInt(total) : offset);
+    total += handle.writeRange(iovs.bytes, iovs.addr(i), len, seekable && total > 0 ? offset + BigInt(total) : offset);
   }
   return total;
 }

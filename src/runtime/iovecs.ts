@@ -24,7 +24,8 @@ export class Iovecs {
   total = 0;
   private addrs = new Uint32Array(4);
   private lens = new Uint32Array(4);
-  private buffer: ArrayBufferLike = new ArrayBuffer(0);
+  /** All of guest memory as the call found it: buffer i is bytes [addr(i), addr(i) + len(i)). */
+  bytes = new Uint8Array(0);
   private readonly size: number;
   private readonly bufAt: number;
   private readonly lenAt: number;
@@ -62,15 +63,18 @@ export class Iovecs {
     }
     this.count = n;
     this.total = total;
-    this.buffer = mem.buffer;
+    this.bytes = mem.u8;
     return this;
   }
 
   /** Length of buffer i. */
   len(i: number): number { return this.lens[i]!; }
 
+  /** Address of buffer i in `bytes`. */
+  addr(i: number): number { return this.addrs[i]!; }
+
   /** A live view of buffer i (a new one on each call; valid until memory grows). */
   buf(i: number): Uint8Array {
-    return new Uint8Array(this.buffer, this.addrs[i]!, this.lens[i]!);
+    return this.bytes.subarray(this.addrs[i]!, this.addrs[i]! + this.lens[i]!);
   }
 }

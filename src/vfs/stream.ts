@@ -39,11 +39,13 @@ export class HostStream extends FileHandle {
     this.filetype = ft === Filetype.REGULAR_FILE || ft === Filetype.UNKNOWN ? Filetype.CHARACTER_DEVICE : ft;
   }
 
-  override read(buf: Uint8Array): number {
+  override read(buf: Uint8Array): number { return this.readRange(buf, 0, buf.length); }
+
+  override readRange(dst: Uint8Array, start: number, len: number): number {
     if (this.mode !== 'read') throw new WasiError(Errno.BADF);
     for (;;) {
       try {
-        return fs.readSync(this.hostFd, buf, 0, buf.length, null);
+        return fs.readSync(this.hostFd, dst, start, len, null);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') { sleepSync(5); continue; }
@@ -53,12 +55,14 @@ export class HostStream extends FileHandle {
     }
   }
 
-  override write(buf: Uint8Array): number {
+  override write(buf: Uint8Array): number { return this.writeRange(buf, 0, buf.length); }
+
+  override writeRange(src: Uint8Array, start: number, len: number): number {
     if (this.mode !== 'write') throw new WasiError(Errno.BADF);
     let done = 0;
-    while (done < buf.length) {
+    while (done < len) {
       try {
-        done += fs.writeSync(this.hostFd, buf, done, buf.length - done);
+        done += fs.writeSync(this.hostFd, src, start + done, len - done);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EAGAIN') { sleepSync(1); continue; }
         throw e;

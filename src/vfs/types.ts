@@ -31,6 +31,13 @@ export abstract class FileHandle {
   read(_buf: Uint8Array, _offset: bigint): number { throw new WasiError(Errno.BADF, 'not readable'); }
   /** Writes `buf` at `offset`; returns the count written. */
   write(_buf: Uint8Array, _offset: bigint): number { throw new WasiError(Errno.BADF, 'not writable'); }
+  /**
+   * read() into bytes [start, start+len) of `dst`, and write() of bytes [start, start+len) of `src`: the runtime
+   * hands a guest buffer over this way (the range lies inside the array). Host fds override them to pass the range
+   * straight to the system call, with no view made per call; the defaults make the view.
+   */
+  readRange(dst: Uint8Array, start: number, len: number, offset: bigint): number { return this.read(dst.subarray(start, start + len), offset); }
+  writeRange(src: Uint8Array, start: number, len: number, offset: bigint): number { return this.write(src.subarray(start, start + len), offset); }
   stat(): Stat { return notsup('stat'); }
   setSize(_size: bigint): void { notsup('set size'); }
   /** Sets the given timestamps (undefined: leave as is). */

@@ -1,45 +1,55 @@
-// npm run bench: the speed and size targets of record/replay, as ratios measured in this one run.
-// Every figure is the median of several runs of the built CLI (process start included, as a user sees it).
+// npm run bench: every target of issue 13 with its figure, measured in this one run (BENCH_REPEAT rounds, default
+// 5; the long figures half as many), printed as a table of min–median–max and ok/SHORT (test/bench/table.ts). Every time is the wall time of the
+// built CLI as its own process (process start included, as a user sees it); the variants of one figure are
+// interleaved round by round, so a loaded machine slows them alike and each round gives one ratio.
+// Rows measured elsewhere come from the Measurements in MEASUREMENTS (a test/bench/<name>.ts each).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatTable, spawnSeconds, type BenchContext, type BenchRow, type Measurement } from './table.js';
+
+/** Rows from other measurement files: add yours here (see test/bench/table.ts). */
+const MEASUREMENTS: Measurement[] = [];
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
 const rssRunner = join(root, 'dist/test/bench/rss-runner.js');
-const storm = join(root, 'test/guests/storm.wasm');
+const guest = (name: string) => join(root, 'test/guests', `${name}.wasm`);
 const esbuild = join(root, 'node_modules/@esbuild/wasi-preview1/esbuild.wasm');
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
+/** Rounds of the long figures (storm 10M, the hunt): half as many, so that the whole bench takes a few minutes. */
+const LONG = Math.max(1, Math.ceil(REPEAT / 2));
 
 const work = mkdtempSync(join(tmpdir(), 'wasi-trace-bench-'));
+const wasiTrace = (args: readonly string[]): number => spawnSeconds([process.execPath, cli, ...args], `wasi-trace ${args.join(' ')}`);
+const ctx: BenchContext = { repeat: REPEAT, root, cli, work, wasiTrace };
 
-/** Runs the CLI once; returns wall seconds and the peak RSS (MiB) the process reported. */
-function once(args: string[]): { seconds: number; rssMiB: number } {
-  const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [rssRunner, cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-  if (r.status !== 0) throw new Error(`wasi-trace ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  const rss = /wasi-trace-bench-maxrss (\d+)/.exec(r.stderr);
-  return { seconds, rssMiB: rss ? Number(rss[1]) / 1024 : NaN };
+/** `REPEAT` rounds of every variant, interleaved; the seconds of each variant, one per round. */
+function rounds<K extends string>(variants: Record<K, () => number>, repeat = REPEAT): Record<K, number[]> {
+  const times = Object.fromEntries(Object.keys(variants).map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (let i = 0; i < repeat; i++) for (const k of Object.keys(variants) as K[]) times[k].push(variants[k]());
+  return times;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** Per-round ratios a[i] / b[i]. */
+const ratios = (a: readonly number[], b: readonly number[]): number[] => a.map((x, i) => x / b[i]!);
+const max = (figure: string, samples: number[], target: number, unit?: string): BenchRow => ({ figure, samples, target, kind: 'max', unit });
 
-/** Median seconds of `run`, `record` and `replay` of the same guest, interleaved so noise hits all three. */
-function compare(name: string, runArgs: string[], trace: string): { run: number; record: number; replay: number } {
-  const times = { run: [] as number[], record: [] as number[], replay: [] as number[] };
-  for (let i = 0; i < REPEAT; i++) {
-    times.run.push(once(['run', ...runArgs]).seconds);
-    times.record.push(once(['record', '-o', trace, ...runArgs]).seconds);
-    times.replay.push(once(['replay', '-q', trace]).seconds);
-  }
-  const m = { run: median(times.run), record: median(times.record), replay: median(times.replay) };
-  console.log(`${name}: run ${m.run.toFixed(3)} s, record ${m.record.toFixed(3)} s, replay ${m.replay.toFixed(3)} s`);
-  return m;
+/** run, record and replay of one guest: record/run and replay/run per round, and the trace sizes. */
+function recordReplay(name: string, runArgs: string[], repeat = REPEAT): { record: number[]; replay: number[]; bytes: number[] } {
+  const trace = join(work, `${name}.bin`);
+  const bytes: number[] = [];
+  const t = rounds({
+    run: () => wasiTrace(['run', ...runArgs]),
+    record: () => { const s = wasiTrace(['record', '-o', trace, ...runArgs]); bytes.push(statSync(trace).size); return s; },
+    replay: () => wasiTrace(['replay', '-q', trace]),
+  }, repeat);
+  return { record: ratios(t.record, t.run), replay: ratios(t.replay, t.run), bytes };
 }
 
+/** A project of `files` modules for esbuild to bundle. */
 function esbuildProject(files: number): string {
   const dir = join(work, `project${files}`);
   mkdirSync(join(dir, 'src'), { recursive: true });
@@ -53,49 +63,91 @@ function esbuildProject(files: number): string {
   return dir;
 }
 
-function ratio(label: string, value: number, target: number, unit = 'x'): void {
-  console.log(`  ${label}: ${value.toFixed(2)}${unit} (target ≤ ${target}${unit}) ${value <= target ? 'ok' : 'OVER TARGET'}`);
+/** The bare node:wasi script `wasi-trace run` is compared with: the fewest lines that run a guest. */
+const BARE_WASI = `import { readFileSync } from 'node:fs';
+import { WASI } from 'node:wasi';
+process.removeAllListeners('warning');
+const wasi = new WASI({ version: 'preview1', args: process.argv.slice(2), env: {}, returnOnExit: true });
+const module = await WebAssembly.compile(readFileSync(process.argv[2]));
+const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+process.exitCode = wasi.start(instance);
+`;
+
+function measureOurs(): BenchRow[] {
+  const rows: BenchRow[] = [];
+  const say = (what: string) => console.log(`… ${what}`);
+
+  say('storm 1M: run, record, replay');
+  const s1 = recordReplay('storm1m', [guest('storm')]);
+  rows.push(max('storm 1M record/run', s1.record, 1.5), max('storm 1M replay/run', s1.replay, 0.9));
+  rows.push({ ...max('storm trace bytes per event (1M)', s1.bytes.map((b) => b / 1_000_000), 2.5, ' B') });
+
+  say('storm 10M: run, record, replay');
+  const s10 = recordReplay('storm10m', [guest('storm'), '10000000'], LONG);
+  rows.push(max('storm 10M record/run', s10.record, 2.0), max('storm 10M replay/run', s10.replay, 0.7));
+
+  say('builtin runtime against node:wasi: storm 10M, 200,000 small writes on a --dir');
+  const storm = rounds({
+    builtin: () => wasiTrace(['run', guest('storm'), '10000000']),
+    node: () => wasiTrace(['run', '--runtime', 'node', guest('storm'), '10000000']),
+  }, LONG);
+  rows.push(max('builtin run / node:wasi run, storm 10M', ratios(storm.builtin, storm.node), 1.0));
+  const dir = join(work, 'writes');
+  mkdirSync(dir);
+  const writes = rounds({
+    builtin: () => wasiTrace(['run', '--dir', `${dir}::/`, guest('writes'), '200000']),
+    node: () => wasiTrace(['run', '--runtime', 'node', '--dir', `${dir}::/`, guest('writes'), '200000']),
+  });
+  rows.push(max('builtin run / node:wasi run, 200k writes on --dir', ratios(writes.builtin, writes.node), 1.0));
+
+  say('esbuild bundling 301 files: run, record, replay');
+  const project = esbuildProject(300);
+  const es = recordReplay('esbuild', ['--dir', `${project}::/`, esbuild, '--bundle', '/src/index.js', '--outfile=/out.js', '--log-level=warning']);
+  rows.push(max('esbuild-300 record/run', es.record, 1.05), max('esbuild-300 replay/run', es.replay, 0.8));
+
+  say('wasi-trace run hello.wasm against a bare node:wasi script');
+  const bare = join(work, 'bare-wasi.mjs');
+  writeFileSync(bare, BARE_WASI);
+  const hello = rounds({
+    ours: () => wasiTrace(['run', guest('hello')]),
+    bare: () => spawnSeconds([process.execPath, bare, guest('hello')]),
+  }, REPEAT * 3);
+  rows.push(max('`wasi-trace run hello.wasm` wall / bare node:wasi script', ratios(hello.ours, hello.bare), 1.3));
+
+  say('record --until-fail on hello (never fails): runs per second');
+  const huntRuns = 1000;
+  const hunt = rounds({ hunt: () => wasiTrace(['record', '--until-fail', '--runs', String(huntRuns), '--fail-on', 'exit=99', '-o', join(work, 'hunt.bin'), guest('hello')]) }, LONG);
+  rows.push({ figure: `until-fail runs/s, hello (${huntRuns} runs, process start included)`, samples: hunt.hunt.map((s) => huntRuns / s), target: 200, kind: 'min', unit: ' runs/s', digits: 0 });
+
+  say('record --chaos against record (chaos_ok)');
+  const chaos = rounds({
+    plain: () => wasiTrace(['record', '--mem-dir', '/tmp', '-o', join(work, 'plain.bin'), guest('chaos_ok')]),
+    chaos: () => wasiTrace(['record', '--chaos', '--seed', '1', '--mem-dir', '/tmp', '-o', join(work, 'chaos.bin'), guest('chaos_ok')]),
+  });
+  rows.push(max('record --chaos / record (chaos_ok)', ratios(chaos.chaos, chaos.plain), 1.1));
+  return rows;
 }
 
-function atLeast(label: string, value: number, target: number, unit: string): void {
-  console.log(`  ${label}: ${value.toFixed(0)}${unit} (target ≥ ${target}${unit}) ${value >= target ? 'ok' : 'SHORT'}`);
+/** Peak RSS of record and replay of storm 10M (bounded memory: frames of 1 MiB, never the whole trace). */
+function rssLine(): string {
+  const big = join(work, 'storm10m-rss.bin');
+  const rss = (args: string[]): number => {
+    const r = spawnSync(process.execPath, [rssRunner, cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    if (r.status !== 0) throw new Error(`wasi-trace ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+    return Number(/wasi-trace-bench-maxrss (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
+  };
+  const rec = rss(['record', '-o', big, guest('storm'), '10000000']);
+  const rep = rss(['replay', '-q', big]);
+  return `storm 10M: trace ${(statSync(big).size / 2 ** 20).toFixed(1)} MiB; peak RSS record ${rec.toFixed(0)} MiB, replay ${rep.toFixed(0)} MiB`;
 }
 
 try {
-  console.log(`wasi-trace bench (median of ${REPEAT} runs each; node ${process.versions.node})`);
-  for (const files of [60, 300]) {
-    const project = esbuildProject(files);
-    const esArgs = ['--dir', `${project}::/`, esbuild, '--bundle', '/src/index.js', '--outfile=/out.js', '--log-level=warning'];
-    const es = compare(`esbuild bundling ${files + 1} files (builtin runtime)`, esArgs, join(work, 'esbuild.bin'));
-    ratio('record / run', es.record / es.run, 1.25);
-    ratio('replay / run', es.replay / es.run, 1.0);
-  }
-
-  const st = compare('storm: 1,000,000 clock_time_get calls', [storm], join(work, 'storm.bin'));
-  ratio('record / run', st.record / st.run, 3);
-  ratio('replay / run', st.replay / st.run, 2);
-  ratio('trace bytes per event', statSync(join(work, 'storm.bin')).size / 1_000_000, 6, ' B');
-
-  // record --until-fail on a hello-sized guest that never fails: runs per second, as the hunt reports them.
-  const hello = join(root, 'test/guests/hello.wasm');
-  const huntRuns = 2000;
-  const hunt = median(Array.from({ length: 3 }, () => once(['record', '--until-fail', '--runs', String(huntRuns), '--fail-on', 'exit=99', '-o', join(work, 'hunt.bin'), hello]).seconds));
-  atLeast('until-fail runs per second (hello, 2000 runs, process start included)', huntRuns / hunt, 200, ' runs/s');
-
-  // Chaos recording against plain recording, on a guest that does file I/O, readdir and polls (chaos_ok).
-  const chaosGuest = join(root, 'test/guests/chaos_ok.wasm');
-  const plain: number[] = [];
-  const chaotic: number[] = [];
-  for (let i = 0; i < REPEAT; i++) {
-    plain.push(once(['record', '--mem-dir', '/tmp', '-o', join(work, 'plain.bin'), chaosGuest]).seconds);
-    chaotic.push(once(['record', '--chaos', '--seed', String(i), '--mem-dir', '/tmp', '-o', join(work, 'chaos.bin'), chaosGuest]).seconds);
-  }
-  ratio('record --chaos / record (chaos_ok)', median(chaotic) / median(plain), 1.1);
-
-  const big = join(work, 'storm10m.bin');
-  const rec = once(['record', '-o', big, storm, '10000000']);
-  const rep = once(['replay', '-q', big]);
-  console.log(`storm of 10,000,000 calls: trace ${(statSync(big).size / 2 ** 20).toFixed(1)} MiB; peak RSS record ${rec.rssMiB.toFixed(0)} MiB, replay ${rep.rssMiB.toFixed(0)} MiB (bounded: frames of 1 MiB, never the whole trace)`);
+  console.log(`wasi-trace bench: ${REPEAT} rounds (BENCH_REPEAT), node ${process.versions.node}`);
+  const started = process.hrtime.bigint();
+  const rows = measureOurs();
+  for (const m of MEASUREMENTS) rows.push(...await m(ctx));
+  const extra = rssLine();
+  console.log(`\n${formatTable(rows)}\n\n${extra}\nbench took ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0)} s`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

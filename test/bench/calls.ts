@@ -1,6 +1,6 @@
 // node dist/test/bench/calls.js: per-call cost of the builtin runtime's hottest functions, in process, called
 // from a wasm loop (as a guest calls them): clock_time_get, and fd_write of one small iovec to an in-memory sink
-// and to a host file. node:wasi's clock_time_get and fd_write (to /dev/null) are printed for reference.
+// and to a host file. node:wasi's clock_time_get and fd_write (to a host file, to /dev/null) are printed for reference.
 // Figures are CPU ns per call (process CPU time, so a loaded machine's waiting does not count; the loop's own cost
 // included), min / median / max of interleaved rounds.
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -64,6 +64,11 @@ rt.attach(ours.memory);
 const wasi = new WASI({ version: 'preview1', args: [], env: {}, returnOnExit: true, stdout: devNullFd });
 const node = instantiate(wasi.getImportObject() as WebAssembly.Imports);
 wasi.initialize({ exports: { memory: node.memory } } as unknown as WebAssembly.Instance);
+// node:wasi writing a host file: its stdout is a regular file (written at the fd's position, as a path_open'ed one).
+const nodeFileFd = openSync(join(work, 'node-out.bin'), 'w');
+const wasiFile = new WASI({ version: 'preview1', args: [], env: {}, returnOnExit: true, stdout: nodeFileFd });
+const nodeFile = instantiate(wasiFile.getImportObject() as WebAssembly.Imports);
+wasiFile.initialize({ exports: { memory: nodeFile.memory } } as unknown as WebAssembly.Instance);
 
 const nsPer = (fn: () => void, n: number): number => {
   const t = process.cpuUsage();
@@ -76,6 +81,7 @@ const cases: [string, () => number][] = [
   ['node:wasi clock_time_get', () => nsPer(() => node.clock(0, CLOCK_CALLS), CLOCK_CALLS)],
   ['builtin fd_write 8 B to a callback', () => nsPer(() => ours.write(1, WRITE_CALLS), WRITE_CALLS)],
   ['builtin fd_write 8 B to a host file', () => nsPer(() => ours.write(5, WRITE_CALLS), WRITE_CALLS)],
+  ['node:wasi fd_write 8 B to a host file', () => nsPer(() => nodeFile.write(1, WRITE_CALLS), WRITE_CALLS)],
   ['builtin fd_write 8 B to /dev/null', () => nsPer(() => ours.write(6, WRITE_CALLS), WRITE_CALLS)],
   ['node:wasi fd_write 8 B to /dev/null', () => nsPer(() => node.write(1, WRITE_CALLS), WRITE_CALLS)],
 ];
@@ -91,5 +97,6 @@ try {
 } finally {
   hostFile.close();
   closeSync(devNullFd);
+  closeSync(nodeFileFd);
   rmSync(work, { recursive: true, force: true });
 }

@@ -55,6 +55,31 @@ describe('out-params', () => {
     }
   });
 
+  it('a u64 out-param returned as a safe-integer number (the clock fast path), aligned and unaligned, in its 8 bytes', () => {
+    for (const [at, v] of [[64, 2 ** 52 + 3], [77, 0x1234_5678_9abc], [88, 0]] as const) {
+      const t = setup();
+      const f = t.bind('clock_time_get', readOnly(() => v));
+      expect(f(ClockId.MONOTONIC, 1n, at)).toBe(Errno.SUCCESS);
+      expect(t.changed().filter((a) => a < at || a >= at + 8)).toEqual([]);
+      expect(t.view.getBigUint64(at, true)).toBe(BigInt(v));
+    }
+  });
+
+  it('clock_time_get of the monotonic clock is the host clock process.hrtime gives, and never goes back', () => {
+    const t = setup();
+    const f = bindFunction('clock_time_get', IMPLEMENTATIONS.get('clock_time_get')!, t.ctx);
+    const before = process.hrtime.bigint();
+    let last = 0n;
+    for (let i = 0; i < 1000; i++) {
+      expect(f(ClockId.MONOTONIC, 1n, 8)).toBe(Errno.SUCCESS);
+      const v = t.view.getBigUint64(8, true);
+      expect(v).toBeGreaterThanOrEqual(last);
+      last = v;
+    }
+    expect(last).toBeGreaterThanOrEqual(before);
+    expect(last).toBeLessThanOrEqual(process.hrtime.bigint());
+  });
+
   it('several out-params: a tuple in schema order, each with its own size (sock_recv: u32 then u16)', () => {
     const t = setup();
     const f = t.bind('sock_recv', () => [7, 0x0102]);

@@ -46,8 +46,10 @@ export class HostFileHandle extends FileHandle {
     return this.hostFd;
   }
 
-  override read(buf: Uint8Array, offset: bigint): number {
-    if (buf.length === 0) return 0;
+  override read(buf: Uint8Array, offset: bigint): number { return this.readRange(buf, 0, buf.length, offset); }
+
+  override readRange(dst: Uint8Array, start: number, len: number, offset: bigint): number {
+    if (len === 0) return 0;
     let pos: number | bigint | null = null;
     if (this.seekable) {
       if (offset < 0n || offset > INT64_MAX) throw new WasiError(Errno.INVAL, 'read offset out of range');
@@ -55,7 +57,7 @@ export class HostFileHandle extends FileHandle {
     }
     for (;;) {
       try {
-        return fs.readSync(this.fd, buf, 0, buf.length, pos);
+        return fs.readSync(this.fd, dst, start, len, pos);
       } catch (e) {
         if (this.nonblocking && errCode(e) === 'EAGAIN') { sleepSync(5); continue; }
         throw e;
@@ -63,20 +65,23 @@ export class HostFileHandle extends FileHandle {
     }
   }
 
-  override write(buf: Uint8Array, offset: bigint): number {
-    if (buf.length === 0) return 0;
+  override write(buf: Uint8Array, offset: bigint): number { return this.writeRange(buf, 0, buf.length, offset); }
+
+  override writeRange(src: Uint8Array, start: number, len: number, offset: bigint): number {
+    if (len === 0) return 0;
     let pos: number | null = null;
     if (this.seekable) {
       // fs.writeSync silently ignores a bigint position (it would write at the fd's own position): numbers only.
+      // (Number() of an offset past 2^53 is inexact but still past the limit, so the check holds without a BigInt.)
       if (offset < 0n) throw new WasiError(Errno.INVAL, 'write offset out of range');
-      if (offset + BigInt(buf.length) > MAX_SAFE) throw new WasiError(Errno.FBIG, 'write offset beyond 2^53');
       pos = Number(offset);
+      if (pos + len > Number.MAX_SAFE_INTEGER) throw new WasiError(Errno.FBIG, 'write offset beyond 2^53');
     }
-    if (!this.nonblocking) return fs.writeSync(this.fd, buf, 0, buf.length, pos);
+    if (!this.nonblocking) return fs.writeSync(this.fd, src, start, len, pos);
     let done = 0;
-    while (done < buf.length) {
+    while (done < len) {
       try {
-        done += fs.writeSync(this.fd, buf, done, buf.length - done, null);
+        done += fs.writeSync(this.fd, src, start + done, len - done, null);
       } catch (e) {
         if (errCode(e) === 'EAGAIN') { sleepSync(1); continue; }
         if (done > 0) return done;

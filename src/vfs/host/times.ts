@@ -15,7 +15,6 @@
 //   as is is rewritten from its current value and therefore also loses its sub-microsecond part.
 //   setExactTimes (below) then restores full nanoseconds through coreutils `touch` when any value has
 //   sub-microsecond digits, so a guest reads back exactly what it set.
-import { spawnSync } from 'node:child_process';
 
 const view = new DataView(new ArrayBuffer(8));
 
@@ -77,6 +76,10 @@ export function setExactTimes(path: string, noFollow: boolean, atim: bigint, mti
   if (atim < 0n || mtim < 0n) return false;
   const stamp = (ns: bigint) => `@${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
   for (const [flag, ns] of [['-a', atim], ['-m', mtim]] as const) {
+    // node:child_process is loaded only when a nanosecond timestamp needs it (it costs every run's start otherwise);
+    // a Node 20 older than 20.16 has no getBuiltinModule and keeps the microsecond values.
+    const spawnSync = process.getBuiltinModule?.('node:child_process')?.spawnSync;
+    if (spawnSync === undefined) return false;
     const r = spawnSync('touch', ['-c', ...(noFollow ? ['-h'] : []), flag, '-d', stamp(ns), '--', path], { stdio: 'ignore' });
     if (r.status !== 0) return false;
   }

@@ -85,9 +85,13 @@ export class MemoryFile extends FileNode {
     return n;
   }
 
-  /** Writes at `offset`, zero-filling a gap past the end; EINVAL for a negative offset, EFBIG past MAX_FILE_SIZE. */
+  /**
+   * Writes at `offset`, zero-filling a gap past the end; EINVAL for a negative offset, EFBIG past MAX_FILE_SIZE.
+   * Writing nothing changes nothing (as pwrite: no gap is filled).
+   */
   write(buf: Uint8Array, offset: bigint): number {
     if (offset < 0n) throw new WasiError(Errno.INVAL);
+    if (buf.length === 0) return 0;
     const end = checkSize(offset + BigInt(buf.length));
     this.reserve(end);
     this.data.set(buf, Number(offset));
