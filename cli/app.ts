@@ -73,8 +73,8 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   let debug = argv.includes('--debug');
   try {
     const split = splitGuestArgs(argv);
-    // A bare --chaos (no =KNOBS) is a flag: it must not take the next word as its value.
-    const ours = split.ours.map((a) => (a === '--chaos' ? '--chaos=' : a));
+    // A bare --chaos (no =KNOBS) or --inspect (no =HOST:PORT) is a flag: it must not take the next word as its value.
+    const ours = split.ours.map((a) => (a === '--chaos' || a === '--inspect' ? `${a}=` : a));
     const { module, guest } = split;
     debug = ours.includes('--debug');
     setTiering(ours.includes('--optimize') ? 'optimizing' : 'baseline');
