@@ -12,10 +12,11 @@ import { infoCommand } from './info.js';
 import { statsCommand } from './stats.js';
 import { diffCommand } from './diff.js';
 import { exportCommand } from './export.js';
+import { memCommand } from './mem.js';
 import { note, writeStderr, type CliIo } from './io.js';
 import { fdSink } from './output.js';
 
-const COMMANDS = [runCommand, recordCommand, replayCommand, dumpCommand, infoCommand, statsCommand, diffCommand, exportCommand];
+const COMMANDS = [runCommand, recordCommand, replayCommand, dumpCommand, infoCommand, statsCommand, diffCommand, exportCommand, memCommand];
 /** Commands whose first positional is a module, after which every word belongs to the guest. */
 const GUEST_COMMANDS = new Set(['run', 'record']);
 /** Options of those commands that take a value (so their value is not mistaken for the module). */

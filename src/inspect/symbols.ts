@@ -148,10 +148,10 @@ export function moduleNames(bytes: Uint8Array): ModuleNames {
   const addGlobal = (name: string, index: number, what: string) => {
     if (out.names.has(name) || out.unusable.has(name)) return;
     const g = globals[index];
-    if (!g) out.unusable.set(name, `${name} is an imported global: its value is not in the module`);
-    else if (!g.i32) out.unusable.set(name, `${name} is a global that is not an i32, so it holds no address`);
-    else if (g.mutable) out.unusable.set(name, `${name} is a mutable global: its value changes as the guest runs, so it names no fixed address`);
-    else if (g.value === undefined) out.unusable.set(name, `${name} is a global not set by an i32.const`);
+    if (!g) out.unusable.set(name, 'an imported global: its value is not in the module');
+    else if (!g.i32) out.unusable.set(name, 'a global that is not an i32, so it holds no address');
+    else if (g.mutable) out.unusable.set(name, 'a mutable global: its value changes as the guest runs, so it names no fixed address');
+    else if (g.value === undefined) out.unusable.set(name, 'a global not set by an i32.const, so its value is not in the module');
     else out.names.set(name, { address: g.value, what });
   };
   for (const [name, index] of exports) addGlobal(name, index, 'exported global');
@@ -160,7 +160,7 @@ export function moduleNames(bytes: Uint8Array): ModuleNames {
     if (out.names.has(name) || out.unusable.has(name)) continue;
     const seg = segments[index];
     if (seg) out.names.set(name, { address: seg.address, size: seg.size, what: 'data segment (name section)' });
-    else out.unusable.set(name, `${name} is a passive data segment (or not placed by an i32.const): it has no address`);
+    else out.unusable.set(name, 'a passive data segment (or one not placed by an i32.const): it has no address');
   }
   return out;
 }

@@ -60,7 +60,8 @@ export interface ReplayOptions {
    * Called at every event boundary with the live guest memory (copy what you keep; it is valid only during the
    * call): `'before'` event #index runs (memory as the guest's own code left it), `'after'` its recorded writes were
    * applied (before the call returns to the guest), and once `'end'` when the run is over (index = calls replayed),
-   * unless the replay diverged or stopped at stopAt. Costs nothing when absent.
+   * unless the replay diverged or stopped at stopAt. Costs nothing when absent. What it throws ends the replay and
+   * is what replay() throws.
    */
   onBoundary?: (index: number, memory: Uint8Array, when: 'before' | 'after' | 'end') => void;
 }
@@ -117,6 +118,11 @@ class TraceExhausted extends Error {}
 
 /** Stops the guest before event ReplayOptions.stopAt. */
 class StopReached extends Error {}
+
+/** Carries what ReplayOptions.onBoundary threw out of the guest, to be thrown by replay(). */
+class HookThrew extends Error {
+  constructor(readonly error: unknown) { super('onBoundary threw'); }
+}
 
 /**
  * The `debugger` statement of `replay --stop-at N --inspect`. Paused here, the debugger's call stack shows, below
@@ -286,7 +292,11 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
     }
   };
 
-  const { stopAt, onBoundary } = options;
+  const { stopAt } = options;
+  const hook = options.onBoundary;
+  const onBoundary = hook && ((i: number, m: Uint8Array, when: 'before' | 'after' | 'end') => {
+    try { hook(i, m, when); } catch (e) { throw new HookThrew(e); }
+  });
   const hooked = stopAt !== undefined || onBoundary !== undefined;
   /** At the boundary before event #cursor.index: the onBoundary hook, and the stop of stopAt. */
   const beforeEvent = (): void => {
@@ -366,16 +376,17 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
     } catch (e) {
       if (e instanceof DivergenceError) throw e;
       if (e instanceof TraceError || e instanceof EventDecodeError) throw e; // the trace, not the guest: see replay()
+      if (e instanceof HookThrew) throw e.error;
       if (e instanceof StopReached) {
         const recorded = recordedEnd(reader) ?? { kind: 'error', message: 'recording cut short' };
         return { end: recorded, calls: cursor.index, complete: true, verified: false, prefetched: !!prefetched, stoppedAt: cursor.index };
       }
       if (stopAt !== undefined) throw new UserError(pastEnd(stopAt, cursor.index)); // the trace ran out first
-      if (e instanceof TraceExhausted) { onBoundary?.(cursor.index, mem.bytes, 'end'); return stoppedEarly(); }
+      if (e instanceof TraceExhausted) { hook?.(cursor.index, mem.bytes, 'end'); return stoppedEarly(); }
       end = e instanceof ReplayedThrow ? { kind: 'trap', message: e.message } : endFrom(e);
     }
     if (stopAt !== undefined) throw new UserError(pastEnd(stopAt, cursor.index));
-    onBoundary?.(cursor.index, mem.bytes, 'end');
+    hook?.(cursor.index, mem.bytes, 'end');
     if (cursor.skipToNext()) diverge('the guest ended, but the recording has more calls', true);
     reader.checkCallCount(cursor.index);
     const recorded = recordedEnd(reader);
