@@ -97,9 +97,9 @@ export function moduleNames(bytes: Uint8Array): ModuleNames {
   const r = new Bytes(bytes);
   r.at = 8;
   while (r.at < bytes.length) {
-    const id = r.byte();
-    const size = r.u32();
-    const end = r.at + size;
+    let id: number;
+    let end: number;
+    try { id = r.byte(); end = r.u32() + r.at; } catch { break; } // a truncated section header ends the walk
     const s = new Bytes(bytes, end);
     s.at = r.at;
     try {
