@@ -30,7 +30,8 @@ export const memCommand = {
     .example('$0 mem trace.bin --at end --watch counter:4', 'when, and by what, the 4 bytes at counter changed')
     .epilog('Names: an exported global that is an immutable i32 set by i32.const (C: link with -Wl,--export=SYMBOL to ' +
       'export a data symbol as its address; __heap_base and __data_end likewise), and, from the module\'s name section when it ' +
-      'has one, such a global\'s name and a data segment\'s name (.rodata, .data: its start, its size as default LEN). NAME+OFF adds an offset. ' +
+      'has one, such a global\'s name and a data segment\'s name (.rodata, .data: its start, its size as default LEN; link with ' +
+      '-Wl,--no-merge-data-segments for one segment per initialised C variable, .data.NAME). NAME+OFF adds an offset. ' +
       '--watch compares the range before and after every call: a change by a call\'s recorded writes is named with that call; ' +
       'a change by the guest\'s own code (which runs between calls) is seen at the boundary before the next call. ' +
       'Exit codes: 0; 2 for a bad trace, flag or range (one line; an address outside guest memory too); 125 the trace does not replay; ' +
