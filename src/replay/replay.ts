@@ -381,13 +381,16 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
         const recorded = recordedEnd(reader) ?? { kind: 'error', message: 'recording cut short' };
         return { end: recorded, calls: cursor.index, complete: true, verified: false, prefetched: !!prefetched, stoppedAt: cursor.index };
       }
-      if (stopAt !== undefined) throw new UserError(pastEnd(stopAt, cursor.index)); // the trace ran out first
-      if (e instanceof TraceExhausted) { hook?.(cursor.index, mem.bytes, 'end'); return stoppedEarly(); }
+      if (e instanceof TraceExhausted) {
+        if (stopAt !== undefined) throw new UserError(pastEnd(stopAt, cursor.index)); // a cut trace ran out first
+        hook?.(cursor.index, mem.bytes, 'end');
+        return stoppedEarly();
+      }
       end = e instanceof ReplayedThrow ? { kind: 'trap', message: e.message } : endFrom(e);
     }
-    if (stopAt !== undefined) throw new UserError(pastEnd(stopAt, cursor.index));
-    hook?.(cursor.index, mem.bytes, 'end');
     if (cursor.skipToNext()) diverge('the guest ended, but the recording has more calls', true);
+    if (stopAt !== undefined) throw new UserError(pastEnd(stopAt, cursor.index)); // a trace without a footer
+    hook?.(cursor.index, mem.bytes, 'end');
     reader.checkCallCount(cursor.index);
     const recorded = recordedEnd(reader);
     if (!traceEnding().complete) {

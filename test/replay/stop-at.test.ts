@@ -1,7 +1,7 @@
 // The replayer's go-to hooks (ReplayOptions.stopAt, pause, onBoundary) on the memwatch guest, whose calls are
 // #0 fd_write "start", #1 random_get into `seed`, #2..#4 fd_write "tick" (counter 10, 20, 30 set just before
 // each), #5 fd_write "done" (counter -1), #6 proc_exit(3).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,18 @@ describe('replay stopAt', () => {
   });
 });
 
+describe('replay stopAt on a trace cut short (no footer to count its events)', () => {
+  it('stops as on a complete one, and an event past its last one is the same UserError, after the replay', async () => {
+    const bytes = readFileSync(trace);
+    const cut = join(dir, 'cut.bin');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 40)); // inside the footer: every frame is still there
+    expect(await replayed({ trace: cut, stopAt: 3 })).toMatchObject({ stoppedAt: 3, stdout: 'start\ntick\n' });
+    const err = await replayed({ trace: cut, stopAt: 9 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe('event #9 is past the end of the trace: it has 7 events (#0 to #6)');
+  });
+});
+
 describe('replay onBoundary', () => {
   it('sees memory before each event, after its recorded writes, and at the end', async () => {
     const seen: string[] = [];
@@ -71,6 +83,12 @@ describe('replay onBoundary', () => {
     ]);
     // random_get's recorded bytes landed in seed (8 random bytes are all zero once in 2^64 recordings)
     expect(seed.some((b) => b !== 0)).toBe(true);
+  });
+
+  it('what the hook throws is what replay() throws (not a trap of the guest)', async () => {
+    const boom = new Error('boom');
+    const err = await replayed({ onBoundary: (i) => { if (i === 2) throw boom; } }).catch((e: unknown) => e);
+    expect(err).toBe(boom);
   });
 
   it('with stopAt, the last boundary is the one before #N and there is no end', async () => {
