@@ -85,9 +85,14 @@ export function parseRange(spec: string, names: ModuleNames, stringLength?: numb
   return { label: spec, address, length, name, ...(stringLength !== undefined && lenText === undefined && { atMost: true }) };
 }
 
-/** `LABEL (0xADDR, LEN bytes)`, the label being the address itself when it is one. */
-export const rangeTitle = (r: MemRange): string =>
-  `${NUMBER.test(r.label.split(':')[0]!) ? hex(r.address) : `${r.label.split(':')[0]} (${hex(r.address)})`}, ${r.length} byte${r.length === 1 ? '' : 's'}`;
+/** How a range is named in the output: its address in hex, or the name (and +OFF) it was given by. */
+const rangeName = (r: MemRange): string => (r.name === undefined ? hex(r.address) : r.label.replace(/:[^:]*$/, ''));
+
+/** `NAME (0xADDR)`, or just `0xADDR` for a range given by its address. */
+const rangePlace = (r: MemRange): string => (r.name === undefined ? hex(r.address) : `${rangeName(r)} (${hex(r.address)})`);
+
+/** `NAME (0xADDR), LEN bytes`. */
+export const rangeTitle = (r: MemRange): string => `${rangePlace(r)}, ${r.length} byte${r.length === 1 ? '' : 's'}`;
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
@@ -187,7 +192,7 @@ function printChange(c: Change, calls: Map<number, string>, o: MemOptions, out: 
   const who = c.by === 'call'
     ? `written by ${calls.get(c.index) ?? `#${c.index}`}`
     : `changed by the guest's code${c.index > 0 ? ` after #${c.index - 1} returned` : ''}, seen before event #${c.index}`;
-  out.line(`watch ${r.label.split(':')[0]}: ${who}:`);
+  out.line(`watch ${rangeName(r)}: ${who}:`);
   const oldRows = xxd(c.old, r.address);
   const newRows = xxd(c.now, r.address);
   oldRows.forEach((row, i) => {
@@ -208,8 +213,7 @@ function printRange(r: MemRange, bytes: Uint8Array, at: { before: number } | { e
   if (o.string) {
     const s = cString(bytes);
     if (o.json) { out.line(JSON.stringify({ range: r.label, address: r.address, ...place, string: new TextDecoder().decode(s.bytes), terminated: s.terminated })); return; }
-    const title = NUMBER.test(r.label.split(':')[0]!) ? hex(r.address) : `${r.label.split(':')[0]} (${hex(r.address)})`;
-    out.line(`${title} ${where}: ${quoteBytes(s.bytes, Infinity)}${s.terminated ? '' : ` (no NUL in ${r.length} bytes)`}`);
+    out.line(`${rangePlace(r)} ${where}: ${quoteBytes(s.bytes, Infinity)}${s.terminated ? '' : ` (no NUL in ${bytes.length} bytes)`}`);
     return;
   }
   if (o.json) { out.line(JSON.stringify({ range: r.label, address: r.address, length: r.length, ...place, hex: hexBytes(bytes) })); return; }

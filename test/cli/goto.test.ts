@@ -134,7 +134,13 @@ describe('mem', () => {
       '+ 00000420: ffff ffff                                ....',
       '',
     ]);
-    // up to --at: the changes before event #3 only, as JSON
+    // by address (1056 = counter), up to --at 3: the changes seen before event #3 only
+    expect((await wt(['mem', trace, '--at', '3', '--watch', '1056:4'])).stdout.split('\n').filter((l) => l.startsWith('watch'))).toEqual([
+      'watch 0x420, 4 bytes: first seen before event #0:',
+      "watch 0x420: changed by the guest's code after #1 returned, seen before event #2:",
+      "watch 0x420: changed by the guest's code after #2 returned, seen before event #3:",
+    ]);
+    // the same as JSON
     const json = (await wt(['mem', trace, '--at', '3', '--json', '--watch', 'counter:4'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(json).toEqual([
       { watch: 'counter:4', address: 0x420, length: 4, event: 0, first: true, hex: '07000000' },
