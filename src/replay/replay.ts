@@ -131,7 +131,7 @@ class HookThrew extends Error {
  */
 function pauseBeforeEvent(index: number): void {
   void index; // event #index is the call the guest is making now
-  debugger; // eslint-disable-line no-debugger
+  debugger;
 }
 
 /**
