@@ -18,6 +18,8 @@ import type { TextWriter } from './writer.js';
 export const DEFAULT_LENGTH = 64;
 /** With --string, the most bytes read looking for the NUL when the range gives no LEN. */
 export const DEFAULT_STRING_LENGTH = 4096;
+/** Changes of watched ranges listed at most (memory stays bounded on a long trace); the rest are counted. */
+export const MAX_CHANGES = 10_000;
 /** Exit code when the trace's replay diverged (as replay's). */
 const EXIT_DIVERGENCE = 125;
 
@@ -35,6 +37,8 @@ export interface MemOptions {
   json?: boolean;
   /** Told when the trace was cut short (the memory shown is where it ends). */
   onWarning?: (message: string) => void;
+  /** Changes listed at most (default MAX_CHANGES); the rest are counted in one last line. */
+  maxChanges?: number;
 }
 
 /**
@@ -96,13 +100,13 @@ export const rangeTitle = (r: MemRange): string => `${rangePlace(r)}, ${r.length
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
-/** The range's bytes (a copy); UserError when it is outside memory at this boundary. */
-function take(r: MemRange, memory: Uint8Array, where: string): Uint8Array {
-  if (r.atMost && r.address < memory.length) return memory.slice(r.address, Math.min(memory.length, r.address + r.length));
+/** The range's bytes in `memory` (a view: copy to keep); UserError when it is outside memory at this boundary. */
+function view(r: MemRange, memory: Uint8Array, where: () => string): Uint8Array {
+  if (r.atMost && r.address < memory.length) return memory.subarray(r.address, Math.min(memory.length, r.address + r.length));
   if (r.address + r.length > memory.length) {
-    throw new UserError(`${r.label}: ${hex(r.address)}..${hex(r.address + r.length)} is outside guest memory ${where} (it is ${memory.length} bytes, up to ${hex(memory.length)})`);
+    throw new UserError(`${r.label}: ${hex(r.address)}..${hex(r.address + r.length)} is outside guest memory ${where()} (it is ${memory.length} bytes, up to ${hex(memory.length)})`);
   }
-  return memory.slice(r.address, r.address + r.length);
+  return memory.subarray(r.address, r.address + r.length);
 }
 
 /** `bytes` as xxd shows them (16 a row, in pairs, then the ASCII), rows numbered from `address`. */
@@ -138,20 +142,25 @@ export async function mem(o: MemOptions, out: TextWriter): Promise<number> {
   const last = new Map<MemRange, Uint8Array>(); // each watch's bytes at the boundary before
   const initial: { range: MemRange; index: number; bytes: Uint8Array; end: boolean }[] = [];
   const changes: Change[] = [];
+  let moreChanges = 0;
+  const maxChanges = o.maxChanges ?? MAX_CHANGES;
   let shown: Uint8Array[] | undefined;
   let shownAt = 0;
   const atWhere = (index: number, when: string) => (when === 'end' ? `at the end of the run (after ${index} events)` : `before event #${index}`);
   const onBoundary = (index: number, memory: Uint8Array, when: 'before' | 'after' | 'end') => {
     for (const w of watches) {
-      const now = take(w, memory, atWhere(index, when));
+      const seen = view(w, memory, () => atWhere(index, when));
       const old = last.get(w);
+      if (old && Buffer.compare(old, seen) === 0) continue; // the common case: nothing copied
+      const now = seen.slice();
       if (!old) initial.push({ range: w, index, bytes: now, end: when === 'end' });
-      else if (Buffer.compare(old, now) !== 0) changes.push({ range: w, index, by: when === 'after' ? 'call' : 'guest', old, now });
+      else if (changes.length < maxChanges) changes.push({ range: w, index, by: when === 'after' ? 'call' : 'guest', old, now });
+      else moreChanges++;
       last.set(w, now);
     }
     if (when === 'after') return;
     if (when === 'end' ? o.at === 'end' : o.at === index) {
-      shown = ranges.map((r) => take(r, memory, atWhere(index, when)));
+      shown = ranges.map((r) => view(r, memory, () => atWhere(index, when)).slice());
       shownAt = index;
     }
   };
@@ -168,6 +177,10 @@ export async function mem(o: MemOptions, out: TextWriter): Promise<number> {
   const callLines = await eventLines(o.trace, changes.filter((c) => c.by === 'call').map((c) => c.index));
   for (const i of initial) printFirst(i.range, i.index, i.bytes, o, out, i.end);
   for (const c of changes) printChange(c, callLines, o, out);
+  if (moreChanges) {
+    const text = `${moreChanges} more change${moreChanges === 1 ? '' : 's'} after the first ${maxChanges} not listed (narrow the range or use --at)`;
+    if (o.json) out.line(JSON.stringify({ notListed: moreChanges })); else out.line(text);
+  }
   ranges.forEach((r, n) => printRange(r, shown![n]!, o.at === 'end' ? { end: shownAt } : { before: shownAt }, o, out));
   return 0;
 }

@@ -1,11 +1,13 @@
-// The parts of `mem` that need no replay: names read from a module (src/inspect/symbols.ts), ranges parsed against
-// them, and the xxd layout (src/inspect/mem.ts).
-import { readFileSync } from 'node:fs';
+// The parts of `mem` below the command line: names read from a module (src/inspect/symbols.ts), ranges parsed
+// against them, the xxd layout, and the bound on the changes a watch lists (src/inspect/mem.ts).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { DEFAULT_LENGTH, parseRange, xxd } from '../../src/inspect/mem.js';
+import { DEFAULT_LENGTH, mem, parseRange, xxd } from '../../src/inspect/mem.js';
 import { moduleNames } from '../../src/inspect/symbols.js';
-import { guestPath } from '../helpers.js';
+import { guestPath, recordLikeCli } from '../helpers.js';
 
 const names = moduleNames(readFileSync(guestPath('names')));
 const memwatch = moduleNames(readFileSync(guestPath('memwatch')));
@@ -75,5 +77,23 @@ describe('xxd', () => {
       '00000010: 4243 4445 4647 4849 4a                   BCDEFGHIJ',
     ]);
     expect(xxd(bytes.subarray(0, 3), 0x420)).toEqual(['00000420: 6865 6c                                  hel']);
+  });
+});
+
+describe('mem --watch on a long run', () => {
+  it('lists at most maxChanges changes and counts the rest in one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-mem-'));
+    try {
+      const trace = join(dir, 'memwatch.bin');
+      await recordLikeCli({ module: readFileSync(guestPath('memwatch')), moduleName: 'memwatch.wasm', args: [], output: trace });
+      const lines: string[] = [];
+      const out = { write: (s: string) => lines.push(s), line: (s: string) => lines.push(s) };
+      // counter changes 4 times (before #2, #3, #4, #5)
+      await mem({ trace, at: 'end', ranges: [], watch: ['counter:4'], maxChanges: 2 }, out);
+      expect(lines.filter((l) => l.startsWith('watch counter: changed'))).toHaveLength(2);
+      expect(lines.at(-1)).toBe('2 more changes after the first 2 not listed (narrow the range or use --at)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
