@@ -102,7 +102,7 @@ it('replay --stop-at 3 --inspect waits for a debugger, pauses it with the guest 
         if (method === 'Debugger.paused') {
           resolve(params.callFrames.map((f: any) => ({ functionName: f.functionName, wasm: wasmScripts.has(f.location.scriptId) })));
         }
-      }).then(async (s) => { console.error('connected');
+      }).then(async (s) => {
         socket = s;
         await s.send('Debugger.enable');
         await s.send('Runtime.runIfWaitingForDebugger');
