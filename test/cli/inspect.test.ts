@@ -96,7 +96,7 @@ it('replay --stop-at 3 --inspect waits for a debugger, pauses it with the guest 
 
     const wasmScripts = new Set<string>();
     let socket: InspectorSocket | undefined;
-    const paused = new Promise<{ functionName: string; wasm: boolean }[]>((resolve) => {
+    const paused = new Promise<{ functionName: string; wasm: boolean }[]>((resolve, reject) => {
       void InspectorSocket.connect(ws, (method, params) => {
         if (method === 'Debugger.scriptParsed' && params.scriptLanguage === 'WebAssembly') wasmScripts.add(params.scriptId);
         if (method === 'Debugger.paused') {
@@ -106,7 +106,8 @@ it('replay --stop-at 3 --inspect waits for a debugger, pauses it with the guest 
         socket = s;
         await s.send('Debugger.enable');
         await s.send('Runtime.runIfWaitingForDebugger');
-      });
+      }).catch(reject);
+      child.on('close', () => reject(new Error(`exited before pausing: ${stderr}`)));
     });
     const frames = await paused;
     expect(frames[0]!.functionName).toBe('pauseBeforeEvent');
