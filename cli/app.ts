@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   stats: async () => (await import('./stats.js')).statsCommand,
   diff: async () => (await import('./diff.js')).diffCommand,
   export: async () => (await import('./export.js')).exportCommand,
+  mem: async () => (await import('./mem.js')).memCommand,
 };
 /** Commands whose first positional is a module, after which every word belongs to the guest. */
 const GUEST_COMMANDS = new Set(['run', 'record']);
@@ -133,8 +134,8 @@ async function dispatch(argv: string[], io: CliIo, how: DispatchOptions = {}): P
     const command = known === undefined ? undefined : await COMMANDS[known]!();
     const table = command === undefined ? undefined : tableOf(known!, command);
     const split = splitGuestArgs(argv, table);
-    // A bare --chaos (no =KNOBS) is a flag: it must not take the next word as its value.
-    const ours = split.ours.map((a) => (a === '--chaos' ? '--chaos=' : a));
+    // A bare --chaos (no =KNOBS) or --inspect (no =HOST:PORT) is a flag: it must not take the next word as its value.
+    const ours = split.ours.map((a) => (a === '--chaos' || a === '--inspect' ? `${a}=` : a));
     const { module, guest } = split;
     debug = ours.includes('--debug');
     setTiering(ours.includes('--optimize') ? 'optimizing' : 'baseline');

@@ -52,6 +52,24 @@ export interface ReplayOptions {
    * a worker; a Worker started from prefetchWorkerUrl (say, while the command line loads) is used as it is.
    */
   prefetch?: boolean | Worker;
+  /**
+   * Go to an event: replay up to, not including, event #stopAt (numbered as `dump` numbers them), then stop the
+   * guest; the result's `stoppedAt` says so. UserError when the trace has no event #stopAt.
+   */
+  stopAt?: number;
+  /**
+   * With stopAt: execute a `debugger` statement inside the import function just before event #stopAt would run,
+   * so an attached debugger pauses with the guest's wasm frames on the stack (a no-op when none is attached).
+   */
+  pause?: boolean;
+  /**
+   * Called at every event boundary with the live guest memory (copy what you keep; it is valid only during the
+   * call): `'before'` event #index runs (memory as the guest's own code left it), `'after'` its recorded writes were
+   * applied (before the call returns to the guest), and once `'end'` when the run is over (index = calls replayed),
+   * unless the replay diverged or stopped at stopAt. Costs nothing when absent. What it throws ends the replay and
+   * is what replay() throws.
+   */
+  onBoundary?: (index: number, memory: Uint8Array, when: 'before' | 'after' | 'end') => void;
 }
 
 export interface ReplayResult {
@@ -70,6 +88,11 @@ export interface ReplayResult {
   prefetched: boolean;
   /** With a --module that differs from the recorded one: the fd_writes to stdout/stderr it added (let through). */
   extraWrites?: number;
+  /**
+   * Set when the replay stopped before event #stopAt (ReplayOptions.stopAt): the guest was stopped there, `calls`
+   * equals it, and `end` is how the recording ended (the replay never got there).
+   */
+  stoppedAt?: number;
 }
 
 export interface DivergenceReport {
@@ -103,6 +126,24 @@ const PREFETCH_MIN_FRAMES = 4;
 
 /** Stops the guest when a cut-short trace has no more events. */
 class TraceExhausted extends Error {}
+
+/** Stops the guest before event ReplayOptions.stopAt. */
+class StopReached extends Error {}
+
+/** Carries what ReplayOptions.onBoundary threw out of the guest, to be thrown by replay(). */
+class HookThrew extends Error {
+  constructor(readonly error: unknown) { super('onBoundary threw'); }
+}
+
+/**
+ * The `debugger` statement of `replay --stop-at N --inspect`. Paused here, the debugger's call stack shows, below
+ * this function and the replayer's import function, the guest's own wasm frames that made call #N (with their
+ * locals, and C source when the module has DWARF). Resuming stops the replay before event #N runs.
+ */
+function pauseBeforeEvent(index: number): void {
+  void index; // event #index is the call the guest is making now
+  debugger;
+}
 
 /**
  * Writes the guest's output to this process's `fd` until the fd fails: then drops the rest of it (the replay goes
@@ -300,12 +341,28 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
     }
   };
 
+  const { stopAt } = options;
+  const hook = options.onBoundary;
+  const onBoundary = hook && ((i: number, m: Uint8Array, when: 'before' | 'after' | 'end') => {
+    try { hook(i, m, when); } catch (e) { throw new HookThrew(e); }
+  });
+  const hooked = stopAt !== undefined || onBoundary !== undefined;
+  /** At the boundary before event #cursor.index: the onBoundary hook, and the stop of stopAt. */
+  const beforeEvent = (): void => {
+    onBoundary?.(cursor.index, mem.bytes, 'before');
+    if (cursor.index !== stopAt) return;
+    if (options.pause) pauseBeforeEvent(stopAt);
+    throw new StopReached();
+  };
+
   function replayCall(imp: number, args: unknown[]): unknown {
     const entry = table[imp]!;
     const plan = plans[imp];
+    if (hooked) beforeEvent();
     const m = mem.bytes;
     const inputs = plan ? plan.inputs(m, args) : null;
     const r = cursor.step(imp, args, inputs, m);
+    if (hooked && typeof r !== 'string') onBoundary?.(cursor.index - 1, m, 'after');
     if (typeof r === 'string') {
       const actual = { imp, args: args.slice() as Scalar[], inputs };
       switch (r) {
@@ -372,10 +429,13 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
       if (extraOutput(imp, args)) return Errno.SUCCESS;
       return diverge(match.reason, true, { imp, args: args.slice() as Scalar[], inputs: match.inputs }, match.argument);
     }
+    // A call let through (extraOutput) is no event: the boundary is at the call that matches event #N.
+    if (hooked) beforeEvent();
     cursor.take();
     extras.length = 0;
     const m = mem.bytes;
     for (const w of match.writes) m.set(w.bytes, w.addr);
+    if (hooked) onBoundary?.(cursor.index - 1, m, 'after');
     return replayed(entry, args, match.inputs, ev.result);
   }
 
@@ -400,6 +460,10 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
       incompleteReason: ending.complete ? `the recording was stopped (${describeEnd(recorded!)})` : `${ending.reason} (at offset ${ending.offset})`,
     };
   };
+  if (stopAt !== undefined) {
+    const total = reader.footer?.calls; // a cut-short trace without a footer is checked when it runs out
+    if (typeof total === 'number' && stopAt >= total) throw new UserError(pastEnd(stopAt, total));
+  }
   try {
     const instance = await instantiate(loaded, imports as WebAssembly.Imports);
     mem.attach(instance.exports.memory as WebAssembly.Memory);
@@ -412,10 +476,21 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
     } catch (e) {
       if (e instanceof DivergenceError) throw e;
       if (e instanceof TraceError || e instanceof EventDecodeError) throw e; // the trace, not the guest: see replay()
-      if (e instanceof TraceExhausted) return stoppedEarly();
+      if (e instanceof HookThrew) throw e.error;
+      if (e instanceof StopReached) {
+        const recorded = recordedEnd(reader) ?? { kind: 'error', message: 'recording cut short' };
+        return { end: recorded, calls: cursor.index, complete: true, verified: false, prefetched: !!prefetched, stoppedAt: cursor.index };
+      }
+      if (e instanceof TraceExhausted) {
+        if (stopAt !== undefined) throw new UserError(pastEnd(stopAt, cursor.index)); // a cut trace ran out first
+        hook?.(cursor.index, mem.bytes, 'end');
+        return stoppedEarly();
+      }
       end = e instanceof ReplayedThrow ? { kind: 'trap', message: e.message } : endFrom(e);
     }
     if (cursor.skipToNext()) diverge('the guest ended, but the recording has more calls', true);
+    if (stopAt !== undefined) throw new UserError(pastEnd(stopAt, cursor.index)); // a trace without a footer
+    hook?.(cursor.index, mem.bytes, 'end');
     reader.checkCallCount(cursor.index);
     const recorded = recordedEnd(reader);
     if (!traceEnding().complete) {
@@ -439,6 +514,10 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
     await prefetched?.close(); // before the descriptor it reads through is closed
   }
 }
+
+/** The one line for a stopAt the trace does not reach. */
+const pastEnd = (stopAt: number, total: number): string =>
+  `event #${stopAt} is past the end of the trace: it has ${total} events${total ? ` (#0 to #${total - 1})` : ''}`;
 
 /** An exception a host function threw during the recording, thrown again at the same call. */
 class ReplayedThrow extends Error {}

@@ -88,7 +88,7 @@ describe('wasi-trace run', () => {
     ['an unknown runtime', ['run', '--runtime', 'jvm', guestPath('hello')], /^wasi-trace: --runtime jvm: not one of builtin, node \(see wasi-trace run --help\)\n$/],
     ['a bad --env', ['run', '--env', 'NOEQUALS', guestPath('hello')], /^wasi-trace: --env NOEQUALS: expected KEY=VALUE\n$/],
     ['no module', ['run'], /^wasi-trace: missing the module path/],
-    ['no command', [], /^wasi-trace: name a command: run, record, replay, dump, info, stats, diff, export\n$/],
+    ['no command', [], /^wasi-trace: name a command: run, record, replay, dump, info, stats, diff, export, mem\n$/],
     ['an unknown command', ['frobnicate'], /^wasi-trace: Unknown argument: frobnicate\n$/],
   ];
   for (const [what, args, message] of BAD) {
