@@ -347,10 +347,10 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
     try { hook(i, m, when); } catch (e) { throw new HookThrew(e); }
   });
   const hooked = stopAt !== undefined || onBoundary !== undefined;
-  /** At the boundary before event #cursor.index: the onBoundary hook, and the stop of stopAt. */
-  const beforeEvent = (): void => {
-    onBoundary?.(cursor.index, mem.bytes, 'before');
-    if (cursor.index !== stopAt) return;
+  /** At the boundary before event #index: the onBoundary hook, and the stop of stopAt. */
+  const beforeEvent = (index: number): void => {
+    onBoundary?.(index, mem.bytes, 'before');
+    if (index !== stopAt) return;
     if (options.pause) pauseBeforeEvent(stopAt);
     throw new StopReached();
   };
@@ -358,7 +358,7 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   function replayCall(imp: number, args: unknown[]): unknown {
     const entry = table[imp]!;
     const plan = plans[imp];
-    if (hooked) beforeEvent();
+    if (hooked) beforeEvent(cursor.index);
     const m = mem.bytes;
     const inputs = plan ? plan.inputs(m, args) : null;
     const r = cursor.step(imp, args, inputs, m);
@@ -429,8 +429,8 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
       if (extraOutput(imp, args)) return Errno.SUCCESS;
       return diverge(match.reason, true, { imp, args: args.slice() as Scalar[], inputs: match.inputs }, match.argument);
     }
-    // A call let through (extraOutput) is no event: the boundary is at the call that matches event #N.
-    if (hooked) beforeEvent();
+    // A call let through (extraOutput) is no event: the boundary is at the call that matches the peeked event.
+    if (hooked) beforeEvent(cursor.index - 1);
     cursor.take();
     extras.length = 0;
     const m = mem.bytes;
@@ -479,7 +479,7 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
       if (e instanceof HookThrew) throw e.error;
       if (e instanceof StopReached) {
         const recorded = recordedEnd(reader) ?? { kind: 'error', message: 'recording cut short' };
-        return { end: recorded, calls: cursor.index, complete: true, verified: false, prefetched: !!prefetched, stoppedAt: cursor.index };
+        return { end: recorded, calls: stopAt!, complete: true, verified: false, prefetched: !!prefetched, stoppedAt: stopAt! };
       }
       if (e instanceof TraceExhausted) {
         if (stopAt !== undefined) throw new UserError(pastEnd(stopAt, cursor.index)); // a cut trace ran out first

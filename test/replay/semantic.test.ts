@@ -95,6 +95,18 @@ describe('replay --module against a rebuild', () => {
     expect(same.extraWrites).toBeUndefined();
   });
 
+  it('--stop-at and the boundary hook count recorded events, not the calls a rebuild adds', async () => {
+    const { a } = recorded as { a: Recorded };
+    const before: number[] = [];
+    const r = await replay({
+      trace: a.trace, module: guestPath('rebuild_b'), quiet: true, onWarning: () => {}, stopAt: 7,
+      onBoundary: (i, _m, when) => { if (when === 'before') before.push(i); },
+    });
+    expect(r.stoppedAt).toBe(7);
+    expect(r.calls).toBe(7);
+    expect(before).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it('--verify cannot check the memory of another build', async () => {
     const r = await wt(['replay', '--verify', '--module', guestPath('rebuild_b'), recorded.a!.trace]);
     expect(r.status).toBe(2);
