@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { callDifference } from '../../src/inspect/diff.js';
 import type { TraceCall } from '../../src/inspect/trace.js';
 import { record } from '../../src/record/record.js';
+import { EventDecoder } from '../../src/trace/events.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { guestPath, recordLikeCli, repoRoot, wt } from '../helpers.js';
 
@@ -150,7 +151,11 @@ describe('cut-short and corrupt traces', () => {
     const r = await run(['dump', bad]);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`wasi-trace: ${bad}: corrupt trace: frame at offset ${frames[1]} fails its CRC check\n`);
-    expect(indexes(r.stdout).length).toBeGreaterThan(1000);
+    // Every call of the first frame (how many the frame holds depends on when the recording's timer cut it).
+    const first = (await TraceReader.open(storm)).frames().next().value!;
+    const firstCalls = new EventDecoder().decodeFrame(first.payload, first.count).length;
+    expect(firstCalls).toBeGreaterThan(0);
+    expect(indexes(r.stdout).length).toBe(firstCalls);
     expect(r.stdout).not.toContain('+++');
     for (const cmd of ['stats', 'export']) expect((await run([cmd, bad])).status).toBe(2);
     expect((await run(['diff', storm, bad])).status).toBe(2);
