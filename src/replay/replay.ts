@@ -7,7 +7,7 @@ import { fdEffect, FD_WRITE, FUNCTIONS, wasmParams } from '../abi/index.js';
 import { withReusedArgs } from '../calls/arity.js';
 import { callPlan, stringLists, type CallPlan } from '../calls/capture.js';
 import { formatCall } from '../calls/format.js';
-import { memoryHash } from '../calls/hash.js';
+import { checkpointHash, memoryHash } from '../calls/hash.js';
 import { importTable } from '../calls/imports.js';
 import { UserError } from '../errors.js';
 import { ioReason } from '../files.js';
@@ -238,6 +238,8 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
     });
   };
 
+  if (options.verify) verifyCheckpoints(cursor, mem, (reason) => diverge(reason, false));
+
   const u32At = (addr: number) => new DataView(mem.bytes.buffer).getUint32(addr >>> 0, true);
   /** Keeps the stdio map in step with calls that open, close or move fds. */
   const trackFds = (name: string, args: unknown[]) => {
@@ -341,6 +343,21 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   } finally {
     await prefetched?.close(); // before the descriptor it reads through is closed
   }
+}
+
+/**
+ * replay --verify at the recording's memory checkpoints (FORMAT.md, "checkpoint event"): guest memory must have the
+ * recorded size and hash as the guest makes the call after each one; the first that differs stops the replay with
+ * the window of calls in which memory diverged (between the last checkpoint that matched and this one).
+ */
+function verifyCheckpoints(cursor: EventCursor, mem: GuestMemory, diverge: (reason: string) => never): void {
+  let matched: number | undefined;
+  cursor.onCheckpoint = (c) => {
+    const m = mem.bytes;
+    if (m.length === c.size && Buffer.from(checkpointHash(m)).equals(c.hash)) { matched = c.after; return; }
+    const what = m.length === c.size ? 'memory differs' : `memory is ${m.length} bytes, not ${c.size},`;
+    diverge(`${what} at the checkpoint after event #${c.after}; ${matched === undefined ? 'no checkpoint before it (--verify)' : `it matched at #${matched} (--verify)`}`);
+  };
 }
 
 /** An exception a host function threw during the recording, thrown again at the same call. */
