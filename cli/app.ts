@@ -21,7 +21,7 @@ const GUEST_COMMANDS = new Set(['run', 'record']);
 /** Options of those commands that take a value (so their value is not mistaken for the module). */
 const VALUE_OPTIONS = new Set([
   '--env', '--runtime', '--dir', '--mem-dir', '--mem-file', '-o', '--output', '--level',
-  '--runs', '--jobs', '--timeout', '--fail-on', '--seed', '--shard',
+  '--runs', '--jobs', '--timeout', '--fail-on', '--seed', '--shard', '--timing', '--checkpoints',
 ]);
 const FLAG_OPTIONS = new Set(['--inherit-env', '--debug', '--help', '-h', '--version', '--quiet', '--optimize', '--until-fail', '--chaos']);
 /** --optimize, taken by the top level and by the commands that run a guest (run, record, replay). */
