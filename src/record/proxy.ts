@@ -2,7 +2,7 @@
 // supplies it, and records each call. preview1 calls are captured from the schema; other imports by comparing
 // guest memory before and after the call.
 import { FUNCTIONS, PROC_EXIT, wasmParams, type Family, type FunctionDef } from '../abi/index.js';
-import { withReusedArgs } from '../calls/arity.js';
+import { invokerOf, withReusedArgs } from '../calls/arity.js';
 import { callPlan, diffMemory, fixedOutParams, fixedWrites, type StringLists } from '../calls/capture.js';
 import { ProcExit } from '../runtime/errors.js';
 import type { GuestMemory } from '../runtime/memory.js';
@@ -61,6 +61,7 @@ function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => 
   const arity = wasmParams(def).length;
   const outs = fixedOutParams(def);
   const written: number[] = outs ? outs.slice() : [];
+  const invoke = invokerOf(arity);
   // A bound of the fast path's events: every out-param written, a numeric result.
   const bound = outs && callBound(new Array<number>(arity).fill(0), 0, outs.map((v, i) => (i % 2 ? v : 0)), null);
   return withReusedArgs(arity, (args) => {
@@ -69,7 +70,7 @@ function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => 
     const start = timed ? performance.now() : NaN;
     let result: unknown;
     try {
-      result = target.apply(undefined, args);
+      result = invoke(target, args);
     } catch (e) {
       const m = mem.bytes;
       rec.call(imp, args, thrownResult(entry, args, e), [], m, inputs, start, timed ? performance.now() : NaN);

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkpointOverhead } from './checkpoints.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
@@ -91,6 +92,14 @@ try {
     chaotic.push(once(['record', '--chaos', '--seed', String(i), '--mem-dir', '/tmp', '-o', join(work, 'chaos.bin'), chaosGuest]).seconds);
   }
   ratio('record --chaos / record (chaos_ok)', median(chaotic) / median(plain), 1.1);
+
+  // Memory checkpoints (issue 11 §4): automatic checkpoints against none, on storm and on esbuild.
+  const project = esbuildProject(60);
+  const esArgs = ['--dir', `${project}::/`, esbuild, '--bundle', '/src/index.js', '--outfile=/out.js', '--log-level=warning'];
+  for (const f of await checkpointOverhead([{ name: 'storm 1M', args: [storm] }, { name: 'esbuild 61 files', args: esArgs }], work, REPEAT)) {
+    console.log(`checkpoints on ${f.name}: ${f.checkpoints} in ${f.calls} calls; record ${f.withCheckpoints.toFixed(3)} s with, ${f.without.toFixed(3)} s without`);
+    ratio(`record with checkpoints / without (${f.name})`, f.withCheckpoints / f.without, 1.05);
+  }
 
   const big = join(work, 'storm10m.bin');
   const rec = once(['record', '-o', big, storm, '10000000']);
