@@ -78,7 +78,7 @@ function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => 
     }
     const end = timed ? performance.now() : NaN;
     const m = mem.bytes;
-    if (outs !== undefined && typeof result === 'number' && fixedWrites(m, args, outs, written)) rec.call(imp, args, result, written, m, null, start, end, bound);
+    if (outs !== undefined && typeof result === 'number' && fixedWrites(m, args, outs, written)) rec.fixedCall(imp, args, result, written, m, start, end, bound!);
     else rec.call(imp, args, resultOf(result), plan.writes(m, args, result), m, inputs, start, end);
     return result;
   });

@@ -91,6 +91,24 @@ export class Recorder {
     if (mem.length > 0) this.lastCheckpoint = { ms, bytes: mem.length };
   }
 
+  /**
+   * Records a call of the proxy's fast path (calls/capture.ts fixedOutParams): a numeric result, no inputs, every
+   * write a fixed-size out-param; `bound` bounds its event's size. Times as for call().
+   */
+  fixedCall(imp: number, args: ArrayLike<unknown>, result: number, writes: readonly number[], mem: Uint8Array,
+    start: number, end: number, bound: number): void {
+    if (bound > this.enc.free) this.ensure(bound);
+    if (start === start) { // timed (not NaN)
+      this.enc.fixedCall(imp, args, result, writes, mem, toTraceNs(start - this.lastEnd), toTraceNs(end - start));
+      this.lastEnd = end;
+    } else {
+      this.enc.fixedCall(imp, args, result, writes, mem, -1, -1);
+    }
+    this.counts[imp]!++;
+    this.calls++;
+    this.publish();
+  }
+
   /** Hands the current chunk to the sink, if it holds any event. */
   flush(): void {
     if (this.enc.count === 0) return;
@@ -118,23 +136,19 @@ export class Recorder {
 
   /**
    * Records one call. `writes` is [addr, len, ...] into `mem`; `start`/`end` are performance.now() values, NaN
-   * for a call that is not timed. `bound`, when the caller knows it: an upper bound of the event's size with no
-   * byte string beyond BLOB_THRESHOLD (the proxy's fast path for calls whose writes are fixed-size out-params).
+   * for a call that is not timed.
    */
   call(imp: number, args: ArrayLike<unknown>, result: CallResult, writes: number[], mem: Uint8Array,
-    inputs: Uint8Array | null, start: number, end: number, bound?: number): void {
-    if (bound === undefined) {
-      let large = inputs !== null && inputs.length > BLOB_THRESHOLD;
-      for (let i = 1; i < writes.length && !large; i += 2) if (writes[i]! > BLOB_THRESHOLD) large = true;
-      if (large) {
-        for (let i = 0; i < writes.length; i += 2) {
-          if (writes[i + 1]! > BLOB_THRESHOLD) this.blobs(mem.subarray(writes[i]!, writes[i]! + writes[i + 1]!));
-        }
-        if (inputs !== null && inputs.length > BLOB_THRESHOLD) this.blobs(inputs);
+    inputs: Uint8Array | null, start: number, end: number): void {
+    let large = inputs !== null && inputs.length > BLOB_THRESHOLD;
+    for (let i = 1; i < writes.length && !large; i += 2) if (writes[i]! > BLOB_THRESHOLD) large = true;
+    if (large) {
+      for (let i = 0; i < writes.length; i += 2) {
+        if (writes[i + 1]! > BLOB_THRESHOLD) this.blobs(mem.subarray(writes[i]!, writes[i]! + writes[i + 1]!));
       }
-      bound = callBound(args, result, writes, inputs);
+      if (inputs !== null && inputs.length > BLOB_THRESHOLD) this.blobs(inputs);
     }
-    this.ensure(bound);
+    this.ensure(callBound(args, result, writes, inputs));
     if (start === start) { // timed (not NaN)
       this.enc.call(imp, args, result, writes, mem, inputs, toTraceNs(start - this.lastEnd), toTraceNs(end - start));
       this.lastEnd = end;

@@ -186,6 +186,40 @@ export class EventEncoder {
     this.count++;
   }
 
+  /**
+   * The same event as `call` for the recorder's fast path: fewer than 16 args, a numeric result, no inputs, and
+   * `writes` of at most 7 ranges shorter than 256 bytes (fixed-size out-params), so every header is one byte.
+   */
+  fixedCall(imp: number, args: ArrayLike<unknown>, result: number, writes: readonly number[], mem: Uint8Array, gap: number, dur: number): void {
+    const b = this.buf;
+    const timed = gap >= 0;
+    b[this.pos++] = timed ? 0x97 : 0x95;
+    this.number(imp);
+    b[this.pos++] = 0x90 | args.length;
+    for (let i = 0; i < args.length; i++) {
+      const v = args[i];
+      if (typeof v === 'number') this.number(v); else this.bigint(v as bigint);
+    }
+    this.number(result);
+    b[this.pos++] = 0x90 | writes.length;
+    for (let i = 0; i < writes.length; i += 2) {
+      const addr = writes[i]!;
+      const len = writes[i + 1]!;
+      this.number(addr);
+      let at = this.pos;
+      b[at++] = 0xc4;
+      b[at++] = len;
+      for (let j = 0; j < len; j++) b[at++] = mem[addr + j]!;
+      this.pos = at;
+    }
+    b[this.pos++] = 0xc0;
+    if (timed) {
+      this.number(gap);
+      this.number(dur);
+    }
+    this.count++;
+  }
+
   /** One checkpoint event `[-2, after, size, hash]` (fits in CHECKPOINT_BOUND). */
   checkpoint(after: number, size: number, hash: Uint8Array): void {
     this.arrayHeader(4);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, wasmParams } from '../../src/abi/index.js';
 import { callPlan, fixedOutParams, fixedWrites, stringLists } from '../../src/calls/capture.js';
-import { EventDecoder, type CallEvent } from '../../src/trace/events.js';
+import { EventDecoder, EventEncoder, type CallEvent } from '../../src/trace/events.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { cliPath, guestPath } from '../helpers.js';
 import { tempDir } from '../trace/helpers.js';
@@ -64,6 +64,23 @@ describe('record --timing', () => {
 });
 
 describe('the fast path of calls whose writes are fixed-size out-params', () => {
+  it('encodes the very bytes of the general encoder (timed and untimed, i64 args, a 64-byte filestat)', () => {
+    const mem = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 0xff);
+    const cases: [number, unknown[], number, number[], number, number][] = [
+      [5, [1, 1n, 70000], 0, [100, 8], -1, -1],
+      [3, [-1, 2n ** 60n, 3], 8, [200, 8, 300, 4], 4096, 32],
+      [13, [3, 1000], 0, [1000, 64], 0, 123456],
+    ];
+    for (const [imp, args, result, writes, gap, dur] of cases) {
+      const a = new EventEncoder(new Uint8Array(256));
+      const b = new EventEncoder(new Uint8Array(256));
+      a.call(imp, args, result, writes, mem, null, gap, dur);
+      b.fixedCall(imp, args, result, writes, mem, gap, dur);
+      expect([...b.buf.subarray(0, b.pos)]).toEqual([...a.buf.subarray(0, a.pos)]);
+      expect(b.count).toBe(1);
+    }
+  });
+
   it('writes what CallPlan.writes gives, for every such function, on success and failure and at the end of memory', () => {
     const lists = stringLists(['a'], []);
     const fixed = FUNCTIONS.filter((f) => fixedOutParams(f) !== undefined);
