@@ -7,6 +7,7 @@ import { EXIT_USAGE, signalExitCode, STOP_SIGNALS, UserError } from '../src/erro
 import { OutputFile } from '../src/files.js';
 import { recordOnThread } from '../src/record/pipeline.js';
 import { RECORD_LEVEL } from '../src/record/record.js';
+import type { RecordingSettings } from '../src/record/recorder.js';
 import { guestSetup } from '../src/record/setup.js';
 import { guestFlags, guestOptions, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
@@ -14,7 +15,7 @@ import { note, readGuestModule, type CliIo } from './io.js';
 import { takeWorker } from './prewarm.js';
 import { chaosSettings, huntOptions, runHunt, untilFailFlags, type UntilFailFlags } from './until-fail.js';
 
-interface RecordFlags extends GuestFlags, UntilFailFlags { output: string; level: string }
+interface RecordFlags extends GuestFlags, UntilFailFlags { output: string; level: string; timing: string; checkpoints: string }
 
 export const recordCommand = {
   command: 'record <module> [args..]',
@@ -22,12 +23,20 @@ export const recordCommand = {
   builder: (y: Argv) => untilFailFlags(guestFlags(y))
     .option('output', { alias: 'o', type: 'string', default: 'trace.bin', requiresArg: true, describe: 'where to write the trace: a file (replaced when the run ends; a symlink is followed), or a device or FIFO (written straight). A full disk stops the guest: exit 74' })
     .option('level', { type: 'string', default: String(RECORD_LEVEL), requiresArg: true, describe: 'zstd compression level, 1 (fastest) to 9' })
+    .option('timing', { type: 'string', default: 'io', requiresArg: true, describe: 'which calls get host times: io (fd, path, poll, sock calls and non-WASI imports; clock, random, args and environ calls are recorded untimed) or all' })
+    .option('checkpoints', { type: 'string', default: 'auto', requiresArg: true, describe: 'memory checkpoints that replay --verify compares: every N calls, 0 for none, or auto (at least 1024 calls apart, at most 2% of the run\'s time)' })
     .example('$0 record -o trace.bin app.wasm arg1', 'record one run')
     .example('$0 record --until-fail --chaos --mem-dir /tmp app.wasm', "record until a run fails under chaos, keep that run's trace")
     .epilog("Exit codes: the guest's own (134 for a trap); 130/143 when SIGINT/SIGTERM stopped the recording (the trace keeps every call made before); 74 when the trace cannot be written (a full disk); 2 for bad input. With --until-fail: the failing run's own code (142 for a timeout), 0 when no run failed. A --dir host directory is shared by the runs of --until-fail (a guest that writes there sees its earlier runs' writes); in-memory directories are fresh for every run."),
   handler: async (flags: RecordFlags, io: CliIo): Promise<number> => {
     const level = Number(flags.level);
     if (!/^\d+$/.test(String(flags.level)) || level < 1 || level > 9) throw new UserError(`--level ${flags.level}: expected a whole number from 1 to 9`);
+    if (flags.timing !== 'io' && flags.timing !== 'all') throw new UserError(`--timing ${flags.timing}: not one of io, all`);
+    const checkpoints = flags.checkpoints === 'auto' ? 'auto' : Number(flags.checkpoints);
+    if (checkpoints !== 'auto' && !(/^\d+$/.test(flags.checkpoints) && Number.isSafeInteger(checkpoints))) {
+      throw new UserError(`--checkpoints ${flags.checkpoints}: expected auto or a whole number of calls (0 for none)`);
+    }
+    const settings: RecordingSettings = { timing: flags.timing, checkpoints };
     const hunt = huntOptions(flags, availableParallelism());
     const chaos = chaosSettings(flags);
     if (chaos && flags.runtime !== 'builtin') throw new UserError('--chaos needs the builtin runtime (--runtime builtin)');
@@ -55,10 +64,10 @@ export const recordCommand = {
     const handlers = Object.keys(STOP_SIGNALS).map((sig) => [sig, () => stop.abort(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     try {
-      if (hunt) return await runHunt(hunt, setup, module, flags.output, level, stop.signal, io);
+      if (hunt) return await runHunt(hunt, setup, module, flags.output, level, stop.signal, io, settings);
       // The guest thread was booted while the command line loaded (in-process callers start one now).
       const r = await recordOnThread({
-        setup, module, output, level, signal: stop.signal, worker: takeWorker('record'),
+        setup, module, output, level, settings, signal: stop.signal, worker: takeWorker('record'),
         onOutput: (stream, bytes) => io[stream]?.(bytes),
       });
       switch (r.end.kind) {

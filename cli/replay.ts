@@ -66,7 +66,7 @@ export const replayCommand = {
     })
     .option('tag-output', { type: 'boolean', describe: "prefix each line of the guest's stdout/stderr with the number of the event that wrote it, \"[#12] \" (as dump numbers calls)" })
     .option('quiet', { alias: 'q', type: 'boolean', describe: "don't re-emit the guest's stdout and stderr" })
-    .option('verify', { type: 'boolean', describe: 'also check guest memory against the hash the recording kept' })
+    .option('verify', { type: 'boolean', describe: 'also check guest memory against the hashes the recording kept (at its checkpoints and at the end)' })
     .option('stop-at', { type: 'string', requiresArg: true, describe: 'replay up to, not including, event #N (numbered as dump numbers them), then stop and show event #N; exit 120' })
     .option('inspect', { type: 'string', describe: "with --stop-at: pause in Node's inspector (default 127.0.0.1:9229) inside the call that is event #N, with the guest's wasm frames on the stack; waits for a debugger to attach" })
     .epilog("Exit codes: the guest's own (134 for a trap); 120 stopped before event #N (--stop-at N); 125 the replay diverged; 124 the trace was cut short; " +

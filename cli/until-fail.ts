@@ -3,6 +3,7 @@
 import { randomInt } from 'node:crypto';
 import type { Argv } from 'yargs';
 import { EXIT_TRAP, signalExitCode, UserError } from '../src/errors.js';
+import type { RecordingSettings } from '../src/record/recorder.js';
 import type { GuestSetup } from '../src/record/setup.js';
 import { DEFAULT_FAIL_ON, untilFail, type FailCondition } from '../src/record/until-fail.js';
 import { CHAOS_KNOBS, DEFAULT_KNOBS, parseKnobs, type ChaosKnob, type ChaosSettings } from '../src/runtime/chaos.js';
@@ -115,7 +116,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
  * (setup.chaos) run i answers from seed SEED+i, so the seeds are printed: `record --chaos --seed S` repeats a run.
  */
 export async function runHunt(h: NonNullable<ReturnType<typeof huntOptions>>, setup: GuestSetup,
-  module: { name: string; bytes: Uint8Array }, output: string, level: number, signal: AbortSignal, io: CliIo = {}): Promise<number> {
+  module: { name: string; bytes: Uint8Array }, output: string, level: number, signal: AbortSignal, io: CliIo = {},
+  settings: RecordingSettings = {}): Promise<number> {
   const knobs = setup.chaos?.knobs;
   const seeded = knobs !== undefined;
   const tty = io.stderr === undefined && process.stderr.isTTY === true;
@@ -124,7 +126,7 @@ export async function runHunt(h: NonNullable<ReturnType<typeof huntOptions>>, se
   let lastDraw = 0;
   const started = performance.now();
   const r = await untilFail({
-    setup, module, output, level, runs: h.runs, jobs: h.jobs, timeoutMs: h.timeoutMs, failOn: h.failOn,
+    setup, module, output, level, settings, runs: h.runs, jobs: h.jobs, timeoutMs: h.timeoutMs, failOn: h.failOn,
     seed: h.seed, shard: h.shard, signal,
     ...(knobs && { seedSetup: (seed: number) => ({ ...setup, chaos: { seed, knobs } }) }),
     onProgress: tty ? ({ runs, elapsedMs }) => {

@@ -167,6 +167,36 @@ export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
   };
 }
 
+/**
+ * For a function whose only memory effects are fixed-size out-params (every param a scalar or an `out`): those
+ * out-params as [wasm argument index, size, ...] in parameter order; undefined for any other function. The
+ * recorder's fast path writes `fixedWrites` of them, which are exactly what the function's CallPlan.writes gives.
+ */
+export function fixedOutParams(def: FunctionDef): number[] | undefined {
+  if (!def.params.every((p) => p.role === 'scalar' || p.role === 'out')) return undefined;
+  const lowered = wasmParams(def);
+  const out: number[] = [];
+  for (const p of def.params) {
+    if (p.role === 'out') out.push(lowered.findIndex((w) => w.param.name === p.name), memTypeSize(p.type));
+  }
+  return out;
+}
+
+/**
+ * The writes of fixed-size out-params (fixedOutParams) into `into` (as long as `outs`), as CallPlan.writes lists
+ * them; false, with `into` unusable, when one of them is outside memory (CallPlan.writes then leaves it out).
+ */
+export function fixedWrites(mem: Uint8Array, args: ArrayLike<unknown>, outs: readonly number[], into: number[]): boolean {
+  for (let i = 0; i < outs.length; i += 2) {
+    const a = (args[outs[i]!] as number) >>> 0;
+    const size = outs[i + 1]!;
+    if (a + size > mem.length) return false;
+    into[i] = a;
+    into[i + 1] = size;
+  }
+  return true;
+}
+
 /** The ranges where `after` differs from `before` (for imports the schema does not describe), as [addr, len, ...]. */
 export function diffMemory(before: Uint8Array, after: Uint8Array): number[] {
   const out: number[] = [];

@@ -40,6 +40,8 @@ export async function exportTrace(o: ExportOptions, out: TextWriter): Promise<nu
     }
     let endNs = 0;
     let calls = 0;
+    /** Functions with calls recorded without times (record --timing io): shown with dur 0 and `untimed: true`. */
+    const untimedNames = new Set<string>();
     for (const c of traceCalls(reader)) {
       calls++;
       endNs = c.t + c.dur;
@@ -48,10 +50,12 @@ export async function exportTrace(o: ExportOptions, out: TextWriter): Promise<nu
         const obj = callJson(c, decodeCall(c, format));
         if (chrome) {
           const { t_ns: _t, dur_ns: _d, module: _m, function: _f, ...args } = obj;
-          item({ name: callKey(c), cat: functionOf(c)?.family ?? c.module, ph: 'X', ts: us(c.t), dur: us(c.dur), pid: 1, tid: 1, args });
+          const withUntimed: Record<string, Json> = c.event.untimed ? { ...args, untimed: true } : args;
+          item({ name: callKey(c), cat: functionOf(c)?.family ?? c.module, ph: 'X', ts: us(c.t), dur: us(c.dur), pid: 1, tid: 1, args: withUntimed });
         } else {
-          item(obj);
+          item(c.event.untimed ? { ...obj, untimed: true } : obj);
         }
+        if (c.event.untimed) untimedNames.add(callKey(c));
       }
       fds.after(c);
     }
@@ -69,6 +73,7 @@ export async function exportTrace(o: ExportOptions, out: TextWriter): Promise<nu
         startedAt: h.startedAt,
         end: (footerOf(reader)?.end ?? null) as Json,
         ended,
+        ...(untimedNames.size && { untimed: [...untimedNames] }),
       };
       out.write(`\n],\n"displayTimeUnit":"ns",\n"metadata":${JSON.stringify(metadata)}}\n`);
     } else {

@@ -28,6 +28,8 @@ export async function stats(o: StatsOptions, out: TextWriter): Promise<number> {
 
 function statsOf(reader: TraceReader, o: StatsOptions, match: ReturnType<typeof nameFilter>, out: TextWriter): number {
   const rows = new Map<string, StatsRow>();
+  /** Calls recorded without times (record --timing io), per function: their host time is not in total_ns. */
+  const untimed = new Map<string, number>();
   let runNs = 0;
   for (const c of traceCalls(reader)) {
     runNs = Math.max(runNs, c.t + c.dur);
@@ -36,6 +38,7 @@ function statsOf(reader: TraceReader, o: StatsOptions, match: ReturnType<typeof 
     let r = rows.get(key);
     if (!r) rows.set(key, (r = { function: key, calls: 0, errors: 0, total_ns: 0, bytes_in: 0, bytes_out: 0 }));
     r.calls++;
+    if (c.event.untimed) untimed.set(key, (untimed.get(key) ?? 0) + 1);
     if (failed(c)) r.errors++;
     r.total_ns += c.dur;
     r.bytes_in += c.inputs?.length ?? 0;
@@ -54,7 +57,8 @@ function statsOf(reader: TraceReader, o: StatsOptions, match: ReturnType<typeof 
     total.bytes_in += r.bytes_in; total.bytes_out += r.bytes_out;
   }
   if (o.json) {
-    out.line(JSON.stringify({ functions: list, total, run_ns: runNs, ended: endingText(reader) }, null, 2));
+    const notTimed = untimed.size ? { untimed: Object.fromEntries(untimed) } : {};
+    out.line(JSON.stringify({ functions: list, total, run_ns: runNs, ...notTimed, ended: endingText(reader) }, null, 2));
     return 0;
   }
   const head = ['% time', 'seconds', 'usecs/call', 'calls', 'errors', 'bytes in', 'bytes out', 'function'];
@@ -78,6 +82,10 @@ function statsOf(reader: TraceReader, o: StatsOptions, match: ReturnType<typeof 
   row(cells(total));
   const share = runNs ? ` (${((100 * total.total_ns) / runNs).toFixed(1)}% of the run)` : '';
   out.line(`run: ${seconds(runNs)} s from start to the end of the last call; host time in these calls ${seconds(total.total_ns)} s${share}`);
+  if (untimed.size) {
+    const which = [...untimed].map(([f, n]) => `${f} (${n} calls)`).join(', ');
+    out.line(`not timed (recorded with --timing io; their host time is not counted): ${which}`);
+  }
   out.line(`ended: ${endingText(reader)}`);
   return 0;
 }

@@ -13,6 +13,7 @@ import { providerFor } from '../run.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import type { RunSummary, TraceHeader } from '../trace/header.js';
 import { ChunkProducer, type ChunkPool } from './chunks.js';
+import type { RecordingSettings } from './recorder.js';
 import { prepareRecording, traceHeader } from './session.js';
 import { setupOptions, type GuestSetup } from './setup.js';
 
@@ -26,6 +27,8 @@ export interface GuestThreadStart {
   pool: ChunkPool;
   /** The caller's engine setting (V8 flags are shared; this module's record of them is not). */
   tiering: Tiering;
+  /** Timing and checkpoints of the recording. */
+  settings?: RecordingSettings;
 }
 
 export type GuestThreadMessage =
@@ -47,7 +50,7 @@ async function run(start: GuestThreadStart): Promise<void> {
   const options = setupOptions(start.setup, start.module.bytes, start.module.name, (stream, bytes) => post({ type: 'output', stream, bytes }));
   const provider = await providerFor(loaded, options);
   const producer = new ChunkProducer(start.pool, () => post({ type: 'chunk' }));
-  const session = prepareRecording(loaded, provider, options, (b, n) => producer.full(b.length, n), producer.first(), producer.progress);
+  const session = prepareRecording(loaded, provider, options, (b, n) => producer.full(b.length, n), producer.first(), producer.progress, start.settings);
   // The caller's thread writes the header and module while the guest already runs; events wait in the chunks.
   post({ type: 'header', header: traceHeader(loaded, options, session.table) });
   const end = await session.run();

@@ -22,6 +22,7 @@ import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from '
 import type { GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
 import { runSummary } from './session.js';
 import type { GuestSetup } from './setup.js';
+import type { RecordingSettings } from './recorder.js';
 
 /** The guest thread's script; a caller may start a Worker on it early (it waits for its start message). */
 export const guestThreadUrl = workerUrl('./guest-thread.js', import.meta.url);
@@ -47,6 +48,8 @@ export interface ThreadRecording {
   output: string | OutputFile;
   /** zstd level 1-9. */
   level: number;
+  /** Timing and checkpoints (default: --timing io, automatic checkpoints). */
+  settings?: RecordingSettings;
   /** Stops the recording: the reason (a string such as "SIGINT") is recorded as the signal that stopped it. */
   signal?: AbortSignal;
   /** Stops a guest still running this many milliseconds after it started, as if by SIGALRM (TIMEOUT_SIGNAL). */
@@ -118,7 +121,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   worker.ref();
   const start: GuestThreadStart = {
     setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering,
-    ...(r.compiled && { compiled: r.compiled }),
+    ...(r.compiled && { compiled: r.compiled }), ...(r.settings && { settings: r.settings }),
   };
   worker.postMessage(start);
   // Prepared while the guest thread compiles, so that only the small header is left once the guest runs.

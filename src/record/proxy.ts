@@ -1,14 +1,20 @@
 // The interposing proxy: wraps every function import of a module, WASI or not, around whatever provider
 // supplies it, and records each call. preview1 calls are captured from the schema; other imports by comparing
 // guest memory before and after the call.
-import { FUNCTIONS, PROC_EXIT, wasmParams } from '../abi/index.js';
-import { withReusedArgs } from '../calls/arity.js';
-import { callPlan, diffMemory, type StringLists } from '../calls/capture.js';
+import { FUNCTIONS, PROC_EXIT, wasmParams, type Family, type FunctionDef } from '../abi/index.js';
+import { invokerOf, withReusedArgs } from '../calls/arity.js';
+import { callPlan, diffMemory, fixedOutParams, fixedWrites, type StringLists } from '../calls/capture.js';
 import { ProcExit } from '../runtime/errors.js';
 import type { GuestMemory } from '../runtime/memory.js';
-import type { CallResult } from '../trace/events.js';
+import { callBound, type CallResult } from '../trace/events.js';
 import type { ImportEntry } from '../trace/header.js';
-import type { Recorder } from './recorder.js';
+import type { Recorder, Timing } from './recorder.js';
+
+/** The families whose calls do I/O or may block: the calls `--timing io` times. */
+const TIMED_FAMILIES: ReadonlySet<Family> = new Set<Family>(['fd', 'path', 'poll', 'sock']);
+
+/** Whether calls of `def` get host times under `timing`. */
+export const isTimed = (def: FunctionDef, timing: Timing): boolean => timing === 'all' || TIMED_FAMILIES.has(def.family);
 
 /** How a call that threw is recorded. */
 function thrownResult(entry: ImportEntry, args: unknown[], e: unknown): CallResult {
@@ -27,36 +33,53 @@ function resultOf(v: unknown): CallResult {
 /** Returns `imports` with every function in `table` wrapped so that it records into `rec`. */
 export function recordingImports(
   table: ImportEntry[], imports: WebAssembly.Imports, rec: Recorder, mem: GuestMemory, lists: StringLists,
+  timing: Timing = 'io',
 ): WebAssembly.Imports {
   const out: Record<string, Record<string, unknown>> = {};
   for (const [mod, fields] of Object.entries(imports)) out[mod] = { ...(fields as Record<string, unknown>) };
   table.forEach((entry, imp) => {
     const target = (imports[entry.module] as Record<string, (...a: unknown[]) => unknown>)[entry.name]!;
     out[entry.module]![entry.name] = entry.wasi !== undefined
-      ? wrapWasi(imp, entry, target, rec, mem, lists)
+      ? wrapWasi(imp, entry, target, rec, mem, lists, timing)
       : wrapOther(imp, entry, target, rec, mem);
   });
   return out as WebAssembly.Imports;
 }
 
+/**
+ * A preview1 import that records. Before the call: a checkpoint when one is due (memory as the guest left it),
+ * the input bytes; around it: two clock reads when the call is timed, none otherwise. Functions whose writes are
+ * all fixed-size out-params (clock_time_get, fd_seek, ...) take a fast path: their writes go into one reused
+ * list and their event's size bound is known in advance.
+ */
 function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => unknown, rec: Recorder,
-  mem: GuestMemory, lists: StringLists): (...args: unknown[]) => unknown {
-  const plan = callPlan(FUNCTIONS[entry.wasi!]!, lists);
+  mem: GuestMemory, lists: StringLists, timing: Timing): (...args: unknown[]) => unknown {
+  const def = FUNCTIONS[entry.wasi!]!;
+  const plan = callPlan(def, lists);
   const readsInputs = plan.readsInputs;
-  return withReusedArgs(wasmParams(FUNCTIONS[entry.wasi!]!).length, (args) => {
+  const timed = isTimed(def, timing);
+  const arity = wasmParams(def).length;
+  const outs = fixedOutParams(def);
+  const written: number[] = outs ? outs.slice() : [];
+  const invoke = invokerOf(arity);
+  // A bound of the fast path's events: every out-param written, a numeric result.
+  const bound = outs && callBound(new Array<number>(arity).fill(0), 0, outs.map((v, i) => (i % 2 ? v : 0)), null);
+  return withReusedArgs(arity, (args) => {
+    if (rec.calls >= rec.nextCheckpoint) rec.checkpoint(mem.bytes);
     const inputs = readsInputs ? plan.inputs(mem.bytes, args) : null;
-    const start = performance.now();
+    const start = timed ? performance.now() : NaN;
     let result: unknown;
     try {
-      result = target.apply(undefined, args);
+      result = invoke(target, args);
     } catch (e) {
       const m = mem.bytes;
-      rec.call(imp, args, thrownResult(entry, args, e), [], m, inputs, start, performance.now());
+      rec.call(imp, args, thrownResult(entry, args, e), [], m, inputs, start, timed ? performance.now() : NaN);
       throw e;
     }
-    const end = performance.now();
+    const end = timed ? performance.now() : NaN;
     const m = mem.bytes;
-    rec.call(imp, args, resultOf(result), plan.writes(m, args, result), m, inputs, start, end);
+    if (outs !== undefined && typeof result === 'number' && fixedWrites(m, args, outs, written)) rec.fixedCall(imp, args, result, written, m, start, end, bound!);
+    else rec.call(imp, args, resultOf(result), plan.writes(m, args, result), m, inputs, start, end);
     return result;
   });
 }
@@ -64,6 +87,7 @@ function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => 
 function wrapOther(imp: number, entry: ImportEntry, target: (...a: unknown[]) => unknown, rec: Recorder,
   mem: GuestMemory): (...args: unknown[]) => unknown {
   return function recordedCall(...args: unknown[]): unknown {
+    if (rec.calls >= rec.nextCheckpoint) rec.checkpoint(mem.bytes);
     const before = mem.bytes.slice();
     const start = performance.now();
     let result: unknown;

@@ -11,6 +11,12 @@ import { initZstd } from '../trace/zstd.js';
 import { recordOnThread, writeFailed } from './pipeline.js';
 import { prepareRecording, runSummary, traceHeader } from './session.js';
 import { guestSetup } from './setup.js';
+import type { RecordingSettings, Timing } from './recorder.js';
+
+/** The RecordingSettings of record()'s options. */
+const settingsOf = (o: RecordOptions): RecordingSettings => ({
+  ...(o.timing && { timing: o.timing }), ...(o.checkpoints !== undefined && { checkpoints: o.checkpoints }),
+});
 
 /** zstd level of recordings: level 1 compresses events as well as 3 here, and much faster. */
 export const RECORD_LEVEL = 1;
@@ -25,6 +31,10 @@ export interface RecordOptions extends GuestOptions {
   output: string | OutputFile;
   /** zstd level 1-9 (default RECORD_LEVEL). */
   level?: number;
+  /** Which calls get host times: 'io' (default) or 'all' (see Timing). */
+  timing?: Timing;
+  /** Memory checkpoints: every N calls, 0 for none, 'auto' (default; see RecordingSettings). */
+  checkpoints?: number | 'auto';
   /**
    * Stops the recording (worker thread only): the guest is stopped, every call it made is kept, and the trace says
    * the run was stopped by `signal.reason` (e.g. "SIGINT").
@@ -59,7 +69,7 @@ export async function record(options: RecordOptions): Promise<RecordResult> {
     : { name: options.moduleName ?? '<memory>', bytes: options.module };
   const forward = { stdout: options.stdout, stderr: options.stderr } as Record<'stdout' | 'stderr', ((b: Uint8Array) => void) | undefined>;
   const r = await recordOnThread({
-    setup, module, output: options.output, level, signal: options.signal,
+    setup, module, output: options.output, level, signal: options.signal, settings: settingsOf(options),
     onOutput: (stream, bytes) => forward[stream]?.(bytes),
   });
   if (r.trace === undefined) throw new UserError(`recording stopped by ${String(options.signal?.reason)} before the guest started; no trace was written`);
@@ -85,7 +95,7 @@ async function recordInThread(options: RecordOptions, level: number): Promise<Re
     if (writeError !== undefined) throw new RecordingStopped('the trace cannot be written');
     return chunk;
   };
-  const session = prepareRecording(loaded, provider, options, sink, chunk);
+  const session = prepareRecording(loaded, provider, options, sink, chunk, undefined, settingsOf(options));
   const target = typeof options.output === 'string' ? OutputFile.open(options.output, { what: 'trace' }) : options.output;
   writer = await TraceWriter.create(target, traceHeader(loaded, options, session.table), loaded.bytes, { level })
     .catch((e: unknown) => { throw e instanceof OutputError ? writeFailed(e, 0, undefined) : e; });

@@ -1,7 +1,33 @@
 // The recording hot path: turns each intercepted call into an encoded event in the current chunk, and hands
 // full chunks of whole events to a sink (the trace writer, directly or through a worker's shared buffers).
-import { BLOB_THRESHOLD, blobBound, blobPieces, callBound, EventEncoder, type CallResult } from '../trace/events.js';
+import { checkpointHash } from '../calls/hash.js';
+import {
+  BLOB_THRESHOLD, blobBound, blobPieces, callBound, CHECKPOINT_BOUND, EventEncoder, type CallResult,
+} from '../trace/events.js';
 import { publishProgress } from './chunks.js';
+
+/**
+ * Which calls get host times (`record --timing`): 'io' (the default) times only the calls that do I/O or may
+ * block (the fd, path, poll and sock families, and imports the schema does not know); clock, random, args,
+ * environ, sched_yield and proc calls are recorded without times. 'all' times every call.
+ */
+export type Timing = 'io' | 'all';
+
+/** How a recording records, besides where its events go. Plain data (it crosses to the guest thread). */
+export interface RecordingSettings {
+  timing?: Timing;
+  /**
+   * Memory checkpoints (FORMAT.md, "checkpoint event"): a hash of guest memory every N calls; 0 for none; by
+   * default ('auto') at most every CHECKPOINT_MIN_CALLS calls and only while checkpoints have cost at most
+   * CHECKPOINT_SHARE of the run's time so far (so a guest with a large memory gets fewer).
+   */
+  checkpoints?: number | 'auto';
+}
+
+/** Fewest calls between two automatic checkpoints. */
+export const CHECKPOINT_MIN_CALLS = 1024;
+/** Most of the run's time automatic checkpoints may take (hashing memory on the guest's thread). */
+export const CHECKPOINT_SHARE = 0.02;
 
 /** Receives a chunk of whole encoded events; returns the buffer to encode into next (it may reuse `bytes`). */
 export type ChunkSink = (bytes: Uint8Array, count: number) => Uint8Array;
@@ -19,17 +45,68 @@ export class Recorder {
   /** Calls recorded per import index. */
   readonly counts: number[];
   calls = 0;
+  /** The call count at which the proxy asks for the next checkpoint (checkpoint()); Infinity: none. */
+  nextCheckpoint: number;
+  private readonly checkpointEvery: number;
+  private readonly autoCheckpoints: boolean;
+  /** ms spent on checkpoints so far, and what the last one cost for how many bytes (to estimate the next). */
+  private checkpointMs = 0;
+  private lastCheckpoint = { ms: 1, bytes: 1_000_000 };
+  checkpoints = 0;
 
   /**
    * `start`: performance.now() at the start of the run (times are ns from it). `progress`, when given, is a
    * chunk pool's control words: the bytes and events of the current chunk and the calls recorded so far are
    * published there after every event (publishProgress in chunks.ts).
    */
-  constructor(private readonly sink: ChunkSink, chunk: Uint8Array, imports: number, start: number,
-    private readonly progress?: Int32Array) {
+  constructor(private readonly sink: ChunkSink, chunk: Uint8Array, imports: number, private readonly start: number,
+    private readonly progress?: Int32Array, settings: RecordingSettings = {}) {
     this.enc = new EventEncoder(chunk);
     this.counts = new Array<number>(imports).fill(0);
     this.lastEnd = start;
+    const every = settings.checkpoints ?? 'auto';
+    this.autoCheckpoints = every === 'auto';
+    this.checkpointEvery = every === 'auto' ? CHECKPOINT_MIN_CALLS : every;
+    this.nextCheckpoint = this.checkpointEvery > 0 ? this.checkpointEvery : Infinity;
+  }
+
+  /**
+   * Called by the proxy as the guest makes a call once `calls` reached `nextCheckpoint`: records a checkpoint of
+   * `mem` as it is now (before the call runs), unless the automatic budget says to wait; sets the next one due.
+   */
+  checkpoint(mem: Uint8Array): void {
+    this.nextCheckpoint = this.calls + this.checkpointEvery;
+    const t0 = performance.now();
+    if (this.autoCheckpoints) {
+      const estimate = (this.lastCheckpoint.ms * mem.length) / this.lastCheckpoint.bytes;
+      if (this.checkpointMs + estimate > CHECKPOINT_SHARE * (t0 - this.start)) return;
+    }
+    const hash = checkpointHash(mem);
+    this.ensure(CHECKPOINT_BOUND);
+    this.enc.checkpoint(this.calls - 1, mem.length, hash);
+    this.checkpoints++;
+    this.publish();
+    const ms = performance.now() - t0;
+    this.checkpointMs += ms;
+    if (mem.length > 0) this.lastCheckpoint = { ms, bytes: mem.length };
+  }
+
+  /**
+   * Records a call of the proxy's fast path (calls/capture.ts fixedOutParams): a numeric result, no inputs, every
+   * write a fixed-size out-param; `bound` bounds its event's size. Times as for call().
+   */
+  fixedCall(imp: number, args: ArrayLike<unknown>, result: number, writes: readonly number[], mem: Uint8Array,
+    start: number, end: number, bound: number): void {
+    if (bound > this.enc.free) this.ensure(bound);
+    if (start === start) { // timed (not NaN)
+      this.enc.fixedCall(imp, args, result, writes, mem, toTraceNs(start - this.lastEnd), toTraceNs(end - start));
+      this.lastEnd = end;
+    } else {
+      this.enc.fixedCall(imp, args, result, writes, mem, -1, -1);
+    }
+    this.counts[imp]!++;
+    this.calls++;
+    this.publish();
   }
 
   /** Hands the current chunk to the sink, if it holds any event. */
@@ -58,7 +135,8 @@ export class Recorder {
   }
 
   /**
-   * Records one call. `writes` is [addr, len, ...] into `mem`; `start`/`end` are performance.now() values.
+   * Records one call. `writes` is [addr, len, ...] into `mem`; `start`/`end` are performance.now() values, NaN
+   * for a call that is not timed.
    */
   call(imp: number, args: ArrayLike<unknown>, result: CallResult, writes: number[], mem: Uint8Array,
     inputs: Uint8Array | null, start: number, end: number): void {
@@ -71,8 +149,12 @@ export class Recorder {
       if (inputs !== null && inputs.length > BLOB_THRESHOLD) this.blobs(inputs);
     }
     this.ensure(callBound(args, result, writes, inputs));
-    this.enc.call(imp, args, result, writes, mem, inputs, toTraceNs(start - this.lastEnd), toTraceNs(end - start));
-    this.lastEnd = end;
+    if (start === start) { // timed (not NaN)
+      this.enc.call(imp, args, result, writes, mem, inputs, toTraceNs(start - this.lastEnd), toTraceNs(end - start));
+      this.lastEnd = end;
+    } else {
+      this.enc.call(imp, args, result, writes, mem, inputs, -1, -1);
+    }
     this.counts[imp]!++;
     this.calls++;
     this.publish();

@@ -12,7 +12,7 @@ import { endFrom, type RunEnd } from '../runtime/runtime.js';
 import type { ImportEntry, RecordedEnd, RunSummary, TraceHeader } from '../trace/header.js';
 import { TOOL_VERSION } from '../version.js';
 import { recordingImports } from './proxy.js';
-import { Recorder, type ChunkSink } from './recorder.js';
+import { Recorder, type ChunkSink, type RecordingSettings } from './recorder.js';
 
 /** The guest's argv and environment as the provider hands them over. */
 export function guestArgv(loaded: LoadedModule, options: GuestOptions): { argv: string[]; env: string[] } {
@@ -60,14 +60,17 @@ export interface RecordingRun {
   summary(end: RunEnd): RunSummary;
 }
 
-/** Prepares a recording of `loaded` on `provider`, with events going to `sink` in chunks of `chunk`'s size. */
+/**
+ * Prepares a recording of `loaded` on `provider`, with events going to `sink` in chunks of `chunk`'s size;
+ * `settings`: timing and checkpoints (RecordingSettings).
+ */
 export function prepareRecording(loaded: LoadedModule, provider: Provider, options: GuestOptions,
-  sink: ChunkSink, chunk: Uint8Array, progress?: Int32Array): RecordingRun {
+  sink: ChunkSink, chunk: Uint8Array, progress?: Int32Array, settings: RecordingSettings = {}): RecordingRun {
   const table = importTable(loaded.module);
-  const recorder = new Recorder(sink, chunk, table.length, performance.now(), progress);
+  const recorder = new Recorder(sink, chunk, table.length, performance.now(), progress, settings);
   const mem = new GuestMemory();
   const { argv, env } = guestArgv(loaded, options);
-  const imports = recordingImports(table, importsFor(loaded, provider.wasi, options.imports), recorder, mem, stringLists(argv, env));
+  const imports = recordingImports(table, importsFor(loaded, provider.wasi, options.imports), recorder, mem, stringLists(argv, env), settings.timing);
   return {
     recorder,
     table,

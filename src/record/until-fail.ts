@@ -10,6 +10,7 @@ import { TraceWriter } from '../trace/writer.js';
 import { initZstd } from '../trace/zstd.js';
 import { createChunkPool } from './chunks.js';
 import { guestEnded, guestThreadUrl, recordOnThread, TIMEOUT_SIGNAL } from './pipeline.js';
+import type { RecordingSettings } from './recorder.js';
 import type { GuestSetup } from './setup.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
 
@@ -35,6 +36,8 @@ export interface HuntOptions {
   /** Where the failing run's trace goes. */
   output: string;
   level: number;
+  /** Timing and checkpoints of every run's recording. */
+  settings?: RecordingSettings;
   /** At most this many runs (of this shard). */
   runs: number;
   /** Runs at a time, each on its own worker thread. */
@@ -144,7 +147,7 @@ export async function untilFail(o: HuntOptions): Promise<HuntResult> {
         try {
           const r = await recordOnThread({
             setup: wantsOutput ? { ...setup, stdout: 'forward', stderr: 'forward' } : { ...setup, stdout: 'discard', stderr: 'discard' },
-            module, output: o.output, level: o.level, signal: runStop.signal, timeoutMs: o.timeoutMs,
+            module, output: o.output, level: o.level, settings: o.settings, signal: runStop.signal, timeoutMs: o.timeoutMs,
             worker, pool, compiled, encodedModule,
             keepWorker: true,
             onOutput: (stream, bytes) => output[stream].add(bytes),

@@ -1,5 +1,5 @@
 // Walks a trace's call events in order, one frame in memory at a time, reading each event in place.
-import { EventDecoder, EventDecodeError, type CallEvent, type CallResult } from '../trace/events.js';
+import { EventDecoder, EventDecodeError, type CallEvent, type CallResult, type Checkpoint } from '../trace/events.js';
 import { TraceError, type TraceFrame } from '../trace/reader.js';
 
 /** Why the next event does not match a call. */
@@ -18,6 +18,12 @@ export class EventCursor {
   constructor(private readonly frames: Iterator<TraceFrame>, private readonly keepRecent = 6) {
     this.recent = Array.from({ length: keepRecent }, () => ({ payload: this.payload, offset: 0, index: -1, frameOffset: 0 }));
   }
+
+  /**
+   * Told of each memory checkpoint as the cursor passes it, before the call after it is matched (guest memory is
+   * then as the recording hashed it); may throw to stop the replay.
+   */
+  set onCheckpoint(f: ((c: Checkpoint) => void) | undefined) { this.decoder.onCheckpoint = f; }
 
   /** Runs `f`; an EventDecodeError becomes a TraceError naming the frame at `frameOffset`. */
   private guard<T>(f: () => T, frameOffset = this.frameOffset): T {

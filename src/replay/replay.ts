@@ -7,7 +7,7 @@ import { Errno, fdEffect, FD_WRITE, FUNCTIONS, wasmParams } from '../abi/index.j
 import { withReusedArgs } from '../calls/arity.js';
 import { callPlan, stringLists, type CallPlan } from '../calls/capture.js';
 import { formatCall } from '../calls/format.js';
-import { memoryHash } from '../calls/hash.js';
+import { checkpointHash, memoryHash } from '../calls/hash.js';
 import { importTable } from '../calls/imports.js';
 import { UserError } from '../errors.js';
 import { ioReason } from '../files.js';
@@ -256,7 +256,9 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   const table = header.imports;
   /** Another build than the recorded one: calls match by meaning (semantic.ts), not by addresses. */
   const semantic = options.module !== undefined && loaded.sha256 !== header.module.sha256;
-  if (semantic && options.verify) throw new UserError('--verify cannot check the memory of another build than the recorded one (--module)');
+  if (semantic && options.verify) {
+    options.onWarning?.("--verify compares this build's memory byte for byte with the recorded build's: a rebuild whose data moved differs at the first checkpoint");
+  }
   const actualTable = importTable(loaded.module);
   if (JSON.stringify(actualTable.map((e) => [e.module, e.name])) !== JSON.stringify(table.map((e) => [e.module, e.name]))) {
     if (options.module === undefined) {
@@ -327,6 +329,8 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
       before: recent.slice(-5).map((r) => `#${r.index} ${describe(r.event.imp, r.event.args, r.event)}`),
     });
   };
+
+  if (options.verify) verifyCheckpoints(cursor, mem, (reason) => diverge(reason, false));
 
   const u32At = (addr: number) => new DataView(mem.bytes.buffer).getUint32(addr >>> 0, true);
   /** Keeps the stdio map in step with calls that open, close or move fds. */
@@ -518,6 +522,21 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
 /** The one line for a stopAt the trace does not reach. */
 const pastEnd = (stopAt: number, total: number): string =>
   `event #${stopAt} is past the end of the trace: it has ${total} events${total ? ` (#0 to #${total - 1})` : ''}`;
+
+/**
+ * replay --verify at the recording's memory checkpoints (FORMAT.md, "checkpoint event"): guest memory must have the
+ * recorded size and hash as the guest makes the call after each one; the first that differs stops the replay with
+ * the window of calls in which memory diverged (between the last checkpoint that matched and this one).
+ */
+function verifyCheckpoints(cursor: EventCursor, mem: GuestMemory, diverge: (reason: string) => never): void {
+  let matched: number | undefined;
+  cursor.onCheckpoint = (c) => {
+    const m = mem.bytes;
+    if (m.length === c.size && Buffer.from(checkpointHash(m)).equals(c.hash)) { matched = c.after; return; }
+    const what = m.length === c.size ? 'memory differs' : `memory is ${m.length} bytes, not ${c.size},`;
+    diverge(`${what} at the checkpoint after event #${c.after}; ${matched === undefined ? 'no checkpoint before it (--verify)' : `it matched at #${matched} (--verify)`}`);
+  };
+}
 
 /** An exception a host function threw during the recording, thrown again at the same call. */
 class ReplayedThrow extends Error {}

@@ -1,7 +1,8 @@
 // Event records inside EVENTS frames (FORMAT.md, "Events"): a fast msgpack encoder for the recording hot path
 // and a decoder for readers. Every event is one standard msgpack array, so any msgpack library can read it.
 //
-//   call event:  [imp, args, result, writes, inputs, gap, dur]
+//   call event:  [imp, args, result, writes, inputs, gap, dur], or [imp, args, result, writes, inputs] for a call
+//                that was not timed (format version 3: record --timing io leaves clock, random, args calls untimed)
 //     imp     uint: index into the header's import table
 //     args    array of ints (wasm i32 as signed numbers, i64 as ints) or floats, in wasm parameter order
 //     result  int/float (the import's return value; an i64 result is always encoded as int64), nil (no return value), or a map for a call that did not
@@ -12,6 +13,8 @@
 //     dur     uint: ns the host spent in the call (both times rounded to 16 ns)
 //   blob event:  [-1, bin] — a piece of a byte string too large for one event; a later call event's
 //                {blob: n} (in place of bin) takes the next n bytes of the blob pieces before it.
+//   checkpoint:  [-2, after, size, hash] (version 3) — guest memory when the guest made the call after call event
+//                #after: its size in bytes and the first CHECKPOINT_HASH_BYTES of its sha1 (calls/hash.ts).
 
 /** Byte strings longer than this travel as blob events, so no event needs more than one frame. */
 export const BLOB_THRESHOLD = 256 * 1024;
@@ -28,9 +31,25 @@ export interface CallEvent {
   /** addr, bytes pairs. */
   writes: { addr: number; bytes: Uint8Array }[];
   inputs: Uint8Array | null;
-  /** ns from the end of the previous call (the start of the run for the first) to this call's start. */
+  /**
+   * ns from the end of the previous timed call (the start of the run for the first) to this call's start; 0 for a
+   * call that was not timed.
+   */
   gap: number;
+  /** ns the host spent in the call; 0 for a call that was not timed. */
   dur: number;
+  /** Set (true) for a call recorded without times (`record --timing io`: a clock, random or args call). */
+  untimed?: true;
+}
+
+/** Bytes of a checkpoint's memory hash kept in the trace. */
+export const CHECKPOINT_HASH_BYTES = 16;
+
+/** A memory checkpoint event: guest memory as the guest made the call after call event #after. */
+export interface Checkpoint {
+  after: number;
+  size: number;
+  hash: Uint8Array;
 }
 
 const textEncoder = new TextEncoder();
@@ -96,7 +115,8 @@ export class EventEncoder {
 
   /** A bigint (wasm i64): as a plain int when it is a safe integer, else int64/uint64. */
   bigint(n: bigint): void {
-    if (n >= -9007199254740991n && n <= 9007199254740991n) { this.number(Number(n)); return; }
+    const x = Number(n); // rounds, but lands in the safe range only when n is in it (then exactly)
+    if (Number.isSafeInteger(x)) { this.number(x); return; }
     if (n < 0n) { this.buf[this.pos] = 0xd3; this.view.setBigInt64(this.pos + 1, n); }
     else { this.buf[this.pos] = 0xcf; this.view.setBigUint64(this.pos + 1, n); }
     this.pos += 9;
@@ -141,13 +161,14 @@ export class EventEncoder {
   }
 
   /**
-   * One call event, `[imp, args, result, writes, inputs, gap, dur]`: `writes` is [addr, len, ...] into `mem`;
-   * byte strings longer than BLOB_THRESHOLD must have gone out as blob pieces first (they are referenced here).
-   * The caller made sure it fits (callBound).
+   * One call event, `[imp, args, result, writes, inputs, gap, dur]`, or without the times when `gap` is negative
+   * (a call that was not timed): `writes` is [addr, len, ...] into `mem`; byte strings longer than BLOB_THRESHOLD
+   * must have gone out as blob pieces first (they are referenced here). The caller made sure it fits (callBound).
    */
   call(imp: number, args: ArrayLike<unknown>, result: CallResult, writes: readonly number[], mem: Uint8Array,
     inputs: Uint8Array | null, gap: number, dur: number): void {
-    this.buf[this.pos++] = 0x97; // fixarray of 7
+    const timed = gap >= 0;
+    this.buf[this.pos++] = timed ? 0x97 : 0x95; // fixarray of 7 or 5
     this.number(imp);
     this.arrayHeader(args.length);
     for (let i = 0; i < args.length; i++) this.scalar(args[i] as Scalar);
@@ -158,8 +179,54 @@ export class EventEncoder {
       this.memoryBin(mem, writes[i]!, writes[i + 1]!);
     }
     if (inputs === null) this.nil(); else this.binOrBlob(inputs);
-    this.number(gap);
-    this.number(dur);
+    if (timed) {
+      this.number(gap);
+      this.number(dur);
+    }
+    this.count++;
+  }
+
+  /**
+   * The same event as `call` for the recorder's fast path: fewer than 16 args, a numeric result, no inputs, and
+   * `writes` of at most 7 ranges shorter than 256 bytes (fixed-size out-params), so every header is one byte.
+   */
+  fixedCall(imp: number, args: ArrayLike<unknown>, result: number, writes: readonly number[], mem: Uint8Array, gap: number, dur: number): void {
+    const b = this.buf;
+    const timed = gap >= 0;
+    b[this.pos++] = timed ? 0x97 : 0x95;
+    this.number(imp);
+    b[this.pos++] = 0x90 | args.length;
+    for (let i = 0; i < args.length; i++) {
+      const v = args[i];
+      if (typeof v === 'number') this.number(v); else this.bigint(v as bigint);
+    }
+    this.number(result);
+    b[this.pos++] = 0x90 | writes.length;
+    for (let i = 0; i < writes.length; i += 2) {
+      const addr = writes[i]!;
+      const len = writes[i + 1]!;
+      this.number(addr);
+      let at = this.pos;
+      b[at++] = 0xc4;
+      b[at++] = len;
+      for (let j = 0; j < len; j++) b[at++] = mem[addr + j]!;
+      this.pos = at;
+    }
+    b[this.pos++] = 0xc0;
+    if (timed) {
+      this.number(gap);
+      this.number(dur);
+    }
+    this.count++;
+  }
+
+  /** One checkpoint event `[-2, after, size, hash]` (fits in CHECKPOINT_BOUND). */
+  checkpoint(after: number, size: number, hash: Uint8Array): void {
+    this.arrayHeader(4);
+    this.number(-2);
+    this.number(after);
+    this.number(size);
+    this.bin(hash.subarray(0, CHECKPOINT_HASH_BYTES));
     this.count++;
   }
 
@@ -184,6 +251,9 @@ export class EventEncoder {
 export const binBound = (n: number): number => (n > BLOB_THRESHOLD ? 16 : n + 5);
 /** Upper bound of the encoded size of a blob event of `piece`. */
 export const blobBound = (piece: Uint8Array): number => piece.length + 16;
+
+/** Upper bound of a checkpoint event's encoded size. */
+export const CHECKPOINT_BOUND = 32 + CHECKPOINT_HASH_BYTES;
 
 /** Fixed bound of a call event's encoded size besides its args and byte strings (imp, headers, result, times). */
 const CALL_OVERHEAD = 64;
@@ -270,8 +340,9 @@ export class EventDecoder {
         if (!(this.value() instanceof Uint8Array)) this.fail('blob piece is not bytes');
         continue;
       }
-      if (len !== 7 || typeof imp !== 'number' || !Number.isSafeInteger(imp) || imp < 0) this.fail('not a call event');
-      for (let i = 0; i < 6; i++) this.skipValue();
+      if (len === 4 && imp === -2) { this.checkpointBody(); continue; }
+      if ((len !== 7 && len !== 5) || typeof imp !== 'number' || !Number.isSafeInteger(imp) || imp < 0) this.fail('not a call event');
+      for (let i = 1; i < len; i++) this.skipValue();
       onCall(imp);
     }
     this.endFrame();
@@ -330,6 +401,24 @@ export class EventDecoder {
   /** Offset of the call event `nextCall` positioned at. */
   eventStart = 0;
   private resultPos = 0;
+  /** Whether the call event `nextCall` positioned at carries times (7 fields) or not (5). */
+  private timed = true;
+
+  /**
+   * Told of every checkpoint event as it is passed (by nextCall, decodeFrame and scanFrame); may throw to stop.
+   * Without it checkpoints are checked for form and skipped.
+   */
+  onCheckpoint?: (c: Checkpoint) => void;
+
+  /** The rest of a checkpoint event `[-2, after, size, hash]` after its -2. */
+  private checkpointBody(): void {
+    const after = this.value();
+    const size = this.value();
+    const hash = this.value();
+    if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0 || typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0
+      || !(hash instanceof Uint8Array)) this.fail('bad checkpoint');
+    this.onCheckpoint?.({ after, size, hash });
+  }
 
   /**
    * Moves to the next call event of the loaded payload (absorbing blob pieces before it); false at its end.
@@ -348,7 +437,13 @@ export class EventDecoder {
         this.pendingBlobs.push(Uint8Array.from(piece));
         continue;
       }
-      if (len !== 7) this.fail('not a call event');
+      if (len === 4) {
+        if (this.value() !== -2) this.fail('not a checkpoint');
+        this.checkpointBody();
+        continue;
+      }
+      if (len !== 7 && len !== 5) this.fail('not a call event');
+      this.timed = len === 7;
       return true;
     }
   }
@@ -432,8 +527,10 @@ export class EventDecoder {
       else same = Buffer.compare(p.subarray(at, at + n), actual) === 0;
     }
     if (!same) return false;
-    this.skipValue();
-    this.skipValue();
+    if (this.timed) {
+      this.skipValue();
+      this.skipValue();
+    }
     return true;
   }
 
@@ -584,7 +681,10 @@ export class EventDecoder {
     return out;
   }
 
-  /** The next event, or undefined for a blob piece (kept for the call event that refers to it). */
+  /**
+   * The next event, or undefined for a blob piece (kept for the call event that refers to it) or a checkpoint
+   * (passed to onCheckpoint).
+   */
   private event(): CallEvent | undefined {
     const start = this.pos;
     const len = this.arrayLen();
@@ -595,7 +695,8 @@ export class EventDecoder {
       this.pendingBlobs.push(Uint8Array.from(piece));
       return undefined;
     }
-    if (len !== 7 || typeof imp !== 'number' || !Number.isSafeInteger(imp) || imp < 0) { this.pos = start; this.fail('not a call event'); }
+    if (imp === -2 && len === 4) { this.checkpointBody(); return undefined; }
+    if ((len !== 7 && len !== 5) || typeof imp !== 'number' || !Number.isSafeInteger(imp) || imp < 0) { this.pos = start; this.fail('not a call event'); }
     const args = this.value();
     if (!Array.isArray(args) || !args.every((a) => typeof a === 'number' || typeof a === 'bigint')) this.fail('bad args');
     const result = this.value(true); // an int64-encoded result is an i64 and stays a bigint
@@ -610,6 +711,7 @@ export class EventDecoder {
     }
     const rawInputs = this.value();
     const inputs = rawInputs === null ? null : this.bytesField(rawInputs);
+    if (len === 5) return { imp, args: args as Scalar[], result, writes, inputs, gap: 0, dur: 0, untimed: true };
     const gap = this.value();
     const dur = this.value();
     if (!isTime(gap) || !isTime(dur)) this.fail('bad times');
@@ -691,7 +793,7 @@ export interface WalkState {
 /**
  * Walks the `count` events of a frame payload without decoding them, for the writer's seek index, moving `st` on
  * past them (`marked[imp]` nonzero: counted in st.marked). Returns false (st left as it was) when the bytes are
- * not `count` well-formed call and blob events. Several times faster than scanFrame, which checks more.
+ * not `count` well-formed call, checkpoint and blob events. Several times faster than scanFrame, which checks more.
  */
 export function walkCalls(p: Uint8Array, count: number, st: WalkState, marked: Uint8Array): boolean {
   const end = { at: 0 };
@@ -713,7 +815,18 @@ export function walkCalls(p: Uint8Array, count: number, st: WalkState, marked: U
       pieces++;
       continue;
     }
-    if (head !== 0x97) return false;
+    if (head === 0x94 && p[i + 1] === 0xfe) { // a checkpoint [-2, after, size, hash]: no call
+      i += 2;
+      for (let k = 0; k < 3; k++) {
+        if (!(i < n)) return false;
+        i = skipAt(p, i);
+        if (!(i >= 0)) return false;
+      }
+      continue;
+    }
+    // A call: 7 elements, or 5 when it was not timed (no gap, no dur).
+    const timed = head === 0x97;
+    if (!timed && head !== 0x95) return false;
     let imp = p[i + 1]!;
     if (imp < 0x80) i += 2;
     else if (imp === 0xcc) { imp = p[i + 2]!; i += 3; }
@@ -728,6 +841,12 @@ export function walkCalls(p: Uint8Array, count: number, st: WalkState, marked: U
         i = skipAt(p, i);
         if (!(i >= 0)) return false;
       }
+    }
+    if (!timed) {
+      calls++;
+      pieces = 0;
+      if (marked[imp]) hits++;
+      continue;
     }
     if (!(i < n)) return false;
     let gap: number | undefined = p[i]!;

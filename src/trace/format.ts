@@ -1,11 +1,11 @@
 /**
- * Constants and byte layouts of the trace container, format version 2 (see FORMAT.md; readers also read
- * version 1). Shared by the writer and the reader; nothing here knows what an event means.
+ * Constants and byte layouts of the trace container, format version 3 (see FORMAT.md; readers also read
+ * versions 1 and 2; version 3's container is version 2's, its events may also be untimed calls and checkpoints). Shared by the writer and the reader; nothing here knows what an event means.
  */
 import { Packr, Unpackr, type Options as MsgpackOptions } from 'msgpackr';
 
 /** The version this wasi-trace writes, and the highest it reads. */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 /** The oldest version this wasi-trace reads. */
 export const OLDEST_FORMAT_VERSION = 1;
 

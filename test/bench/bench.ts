@@ -8,10 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkpointOverhead } from './checkpoints.js';
 import { formatTable, spawnSeconds, type BenchContext, type BenchRow, type Measurement } from './table.js';
 
 /** Rows from other measurement files: add yours here (see test/bench/table.ts). */
-const MEASUREMENTS: Measurement[] = [];
+const MEASUREMENTS: Measurement[] = [checkpointRows];
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
@@ -139,6 +140,17 @@ function rssLine(): string {
   const rec = rss(['record', '-o', big, guest('storm'), '10000000']);
   const rep = rss(['replay', '-q', big]);
   return `storm 10M: trace ${(statSync(big).size / 2 ** 20).toFixed(1)} MiB; peak RSS record ${rec.toFixed(0)} MiB, replay ${rep.toFixed(0)} MiB`;
+}
+
+/** Memory checkpoints (issue 11 §4): record with automatic checkpoints against none, storm 1M and esbuild 61 files. */
+async function checkpointRows(c: BenchContext): Promise<BenchRow[]> {
+  const project = esbuildProject(60);
+  const esArgs = ['--dir', `${project}::/`, esbuild, '--bundle', '/src/index.js', '--outfile=/out.js', '--log-level=warning'];
+  const figures = await checkpointOverhead([{ name: 'storm 1M', args: [guest('storm')] }, { name: 'esbuild 61 files', args: esArgs }], c.work, c.repeat);
+  return figures.map((f) => {
+    console.log(`checkpoints on ${f.name}: ${f.checkpoints} in ${f.calls} calls`);
+    return { figure: `record with checkpoints / without (${f.name})`, samples: f.ratios, target: 1.05, kind: 'max' as const };
+  });
 }
 
 try {

@@ -37,6 +37,9 @@ for src in *.c; do
         "$CC" --target=wasm32-wasi -O2 -s -Wall -o "$out" "$src"
     fi
 done
+# A second build of silent_store that stores another value (and differs in nothing else): see silent_store.c.
+echo "cc   silent_store.c -DSTORED=2 -> silent_store2.wasm"
+"$CC" --target=wasm32-wasi -O2 -s -Wall -DSTORED=2 -o silent_store2.wasm silent_store.c
 for src in *.wat; do
     out="${src%.wat}.wasm"
     echo "wat  $src -> $out"

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { callDifference } from '../../src/inspect/diff.js';
 import type { TraceCall } from '../../src/inspect/trace.js';
 import { record } from '../../src/record/record.js';
+import { EventDecoder } from '../../src/trace/events.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { guestPath, recordLikeCli, repoRoot, wt } from '../helpers.js';
 

@@ -220,3 +220,23 @@ describe('a seek index that disagrees with the frames', () => {
     expect(seeked.stderr).toMatch(message(6, seek[6]![0]!, seek[6]![0]! + 1));
   });
 });
+
+describe('the seek index of a recording of format version 3', () => {
+  test('untimed calls and checkpoint events are walked: one entry per frame, counting calls only', async () => {
+    const { record } = await import('../../src/record/record.js');
+    const { guestPath } = await import('../helpers.js');
+    const trace = join(dir, 'storm-v3.bin');
+    // 600,000 untimed clock calls (~2 bytes each) fill more than one 1 MiB frame; a checkpoint every 1000 calls.
+    await record({ module: guestPath('storm'), args: ['600000'], output: trace, checkpoints: 1000, stdout: () => {}, stderr: () => {}, stdin: new Uint8Array(0) });
+    const reader = await TraceReader.open(trace);
+    const decoder = new EventDecoder();
+    let checkpoints = 0;
+    decoder.onCheckpoint = () => { checkpoints++; };
+    const perFrame = [...reader.frames()].map((f) => decoder.decodeFrame(f.payload, f.count).length);
+    expect(perFrame.length).toBeGreaterThan(1);
+    expect(checkpoints).toBeGreaterThan(500);
+    const before = perFrame.map((_, i) => perFrame.slice(0, i).reduce((a, b) => a + b, 0));
+    expect(reader.seekIndex?.map((e) => e.calls)).toEqual(before);
+    reader.close();
+  }, 60_000);
+});

@@ -57,7 +57,7 @@ describe('a trace that cannot be written (a full disk)', () => {
     it(`${inThread ? 'on the caller\'s thread' : 'on the guest thread'}: the guest is stopped, one line, and the complete frames are kept as a trace cut short`, async () => {
       const path = fresh();
       const output = OutputFile.open(path, { what: 'trace', write: diskWith(600_000) });
-      const err = await record({ module: guestPath('storm'), args: ['50000000'], output, inThread, ...quiet }).then(() => undefined, (e: unknown) => e);
+      const err = await record({ module: guestPath('storm'), args: ['50000000'], output, inThread, checkpoints: 0, ...quiet }).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(OutputError);
       const e = err as OutputError;
       expect(e.exitCode).toBe(EXIT_OUTPUT);
@@ -139,7 +139,8 @@ async function failedCopy(source: string, frames = Infinity): Promise<{ path: st
     w.appendEvents(f.payload, f.count);
     events += f.count;
   }
-  // The guests used here make no call with more than 256 KiB of data: every event is a call.
+  // The guests used here make no call with more than 256 KiB of data and are recorded without checkpoints (or make
+  // too few calls for one): every event is a call.
   const calls = events;
   w.finish({ end: { kind: 'error', message: 'data is too long' }, calls });
   return { path, calls };
@@ -158,7 +159,7 @@ describe('the replay of a recording that failed', () => {
   it('in the middle of the run: replayed up to there, then the failure', async () => {
     const trace = fresh();
     // About 33 bytes an event: 200,000 calls fill several 1 MiB frames.
-    await record({ module: guestPath('storm'), args: ['200000'], output: trace, ...quiet });
+    await record({ module: guestPath('storm'), args: ['200000'], output: trace, checkpoints: 0, ...quiet });
     const frames = [...(await TraceReader.open(trace)).frames()];
     expect(frames.length).toBeGreaterThan(2);
     const { path } = await failedCopy(trace, 2);

@@ -1,0 +1,105 @@
+// record --timing (issue 13): by default only calls that do I/O or may block get host times; clock, random and
+// args calls are recorded without them (smaller events, no clock reads). --timing all times every call. The
+// recorder's fast path for calls whose writes are fixed-size out-params records what the general path does.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FUNCTIONS, wasmParams } from '../../src/abi/index.js';
+import { callPlan, fixedOutParams, fixedWrites, stringLists } from '../../src/calls/capture.js';
+import { EventDecoder, EventEncoder, type CallEvent } from '../../src/trace/events.js';
+import { TraceReader } from '../../src/trace/reader.js';
+import { cliPath, guestPath } from '../helpers.js';
+import { tempDir } from '../trace/helpers.js';
+import { spawnSync } from 'node:child_process';
+import { wt } from '../helpers.js';
+
+const dir = tempDir();
+
+/** The events of a trace by function name. */
+async function eventsOf(trace: string): Promise<{ name: string; ev: CallEvent }[]> {
+  const reader = await TraceReader.open(trace);
+  const decoder = new EventDecoder();
+  const out: { name: string; ev: CallEvent }[] = [];
+  for (const f of reader.frames()) for (const ev of decoder.decodeFrame(f.payload, f.count)) out.push({ name: reader.header.imports[ev.imp]!.name, ev });
+  reader.close();
+  return out;
+}
+
+const recordCli = (args: string[]) => spawnSync(process.execPath, [cliPath, 'record', ...args], { encoding: 'utf8' });
+
+describe('record --timing', () => {
+  const io = join(dir, 'io.bin');
+  const all = join(dir, 'all.bin');
+
+  it('io (the default): clock and args calls untimed, fd calls timed; all: every call timed', async () => {
+    expect(recordCli(['-o', io, guestPath('storm'), '50']).status).toBe(0);
+    expect(recordCli(['--timing', 'all', '-o', all, guestPath('storm'), '50']).status).toBe(0);
+    const ioEvents = await eventsOf(io);
+    const clock = ioEvents.filter((e) => e.name === 'clock_time_get');
+    expect(clock.length).toBe(50);
+    expect(clock.every((e) => e.ev.untimed === true && e.ev.gap === 0 && e.ev.dur === 0)).toBe(true);
+    expect(ioEvents.filter((e) => e.name.startsWith('args_')).every((e) => e.ev.untimed)).toBe(true);
+    const write = ioEvents.find((e) => e.name === 'fd_write')!;
+    expect(write.ev.untimed).toBeUndefined();
+    expect(write.ev.dur).toBeGreaterThan(0);
+    expect((await eventsOf(all)).every((e) => e.ev.untimed === undefined)).toBe(true);
+  });
+
+  it('stats and export say which calls were not timed', async () => {
+    const s = await wt(['stats', io]);
+    expect(s.stdout).toMatch(/^not timed \(recorded with --timing io; their host time is not counted\): args_sizes_get \(1 calls\), args_get \(1 calls\), clock_time_get \(50 calls\)$/m);
+    expect((await wt(['stats', all])).stdout).not.toContain('not timed');
+    const json = JSON.parse((await wt(['stats', '--json', io])).stdout);
+    expect(json.untimed).toEqual({ args_sizes_get: 1, args_get: 1, clock_time_get: 50 });
+    const chrome = JSON.parse((await wt(['export', io])).stdout);
+    expect(chrome.metadata.untimed).toEqual(expect.arrayContaining(['clock_time_get', 'args_get', 'args_sizes_get']));
+    expect(chrome.traceEvents.filter((e: { args?: { untimed?: boolean } }) => e.args?.untimed).length).toBe(52);
+  });
+
+  it('bad --timing or --checkpoints: one line, exit 2', async () => {
+    const t = await wt(['record', '--timing', 'some', '-o', join(dir, 'x.bin'), guestPath('hello')]);
+    expect(t).toMatchObject({ status: 2, stderr: 'wasi-trace: --timing some: not one of io, all\n' });
+    const c = await wt(['record', '--checkpoints', '-3', '-o', join(dir, 'x.bin'), guestPath('hello')]);
+    expect(c).toMatchObject({ status: 2, stderr: 'wasi-trace: --checkpoints -3: expected auto or a whole number of calls (0 for none)\n' });
+  });
+});
+
+describe('the fast path of calls whose writes are fixed-size out-params', () => {
+  it('encodes the very bytes of the general encoder (timed and untimed, i64 args, a 64-byte filestat)', () => {
+    const mem = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 0xff);
+    const cases: [number, unknown[], number, number[], number, number][] = [
+      [5, [1, 1n, 70000], 0, [100, 8], -1, -1],
+      [3, [-1, 2n ** 60n, 3], 8, [200, 8, 300, 4], 4096, 32],
+      [13, [3, 1000], 0, [1000, 64], 0, 123456],
+    ];
+    for (const [imp, args, result, writes, gap, dur] of cases) {
+      const a = new EventEncoder(new Uint8Array(256));
+      const b = new EventEncoder(new Uint8Array(256));
+      a.call(imp, args, result, writes, mem, null, gap, dur);
+      b.fixedCall(imp, args, result, writes, mem, gap, dur);
+      expect([...b.buf.subarray(0, b.pos)]).toEqual([...a.buf.subarray(0, a.pos)]);
+      expect(b.count).toBe(1);
+    }
+  });
+
+  it('writes what CallPlan.writes gives, for every such function, on success and failure and at the end of memory', () => {
+    const lists = stringLists(['a'], []);
+    const fixed = FUNCTIONS.filter((f) => fixedOutParams(f) !== undefined);
+    expect(fixed.map((f) => f.name)).toEqual(expect.arrayContaining(['clock_time_get', 'fd_seek', 'fd_filestat_get', 'args_sizes_get', 'sched_yield']));
+    expect(fixed.map((f) => f.name)).not.toContain('fd_read');
+    const mem = new Uint8Array(65536);
+    for (const f of fixed) {
+      const outs = fixedOutParams(f)!;
+      const n = wasmParams(f).length;
+      for (const at of [100, 65536 - 8, 70000]) {
+        const args = Array.from({ length: n }, (_, i) => (wasmParams(f)[i]!.wasm === 'i64' ? 5n : at + 16 * i));
+        const into = outs.slice();
+        const ok = fixedWrites(mem, args, outs, into);
+        for (const result of [0, 8]) {
+          const expected = callPlan(f, lists).writes(mem, args, result);
+          if (ok) expect(into, f.name).toEqual(expected);
+          else expect(expected.length, f.name).toBeLessThan(outs.length); // the general path leaves one out
+        }
+      }
+    }
+  });
+});
