@@ -182,7 +182,7 @@ export async function diff(o: DiffOptions, out: TextWriter): Promise<number> {
     out.line(`b: ${o.b}`);
     for (const n of headerNotes(a.reader, b.reader)) out.line(`note: ${n}`);
     if (o.exact) return compareExact(o, a, b, ignore.keys, ignore.pointers, skipped, skip, note, out);
-    return new Aligned(o, a, b, ignore, skip, note, out).run();
+    return new Aligned(o, a, b, ignore, skipped.size ? skip : undefined, note, out).run();
   } finally {
     a.reader.close();
     b.reader.close();
@@ -304,8 +304,29 @@ function comparedWrites(c: TraceCall, metadata: boolean): Uint8Array[] {
 
 const sameList = (x: Uint8Array[], y: Uint8Array[]) => x.length === y.length && x.every((w, i) => sameBytes(w, y[i]));
 
+/** Whether two calls wrote the same bytes, in order, wherever they wrote them (with metadata zeroed if asked). */
+function sameWrites(a: TraceCall, b: TraceCall, metadata: boolean): boolean {
+  if (metadata && a.wasi !== undefined && (FILESTAT_CALLS.has(a.name) || a.name === 'fd_readdir')) {
+    return sameList(comparedWrites(a, true), comparedWrites(b, true));
+  }
+  const wa = a.writes ?? [];
+  const wb = b.writes ?? [];
+  if (wa.length !== wb.length) return false;
+  for (let i = 0; i < wa.length; i++) if (!sameBytes(wa[i]!.bytes, wb[i]!.bytes)) return false;
+  return true;
+}
+
 /** What kind of input difference a paired call shows: its phrase ("returned different bytes") and group key. */
 interface InputKind { phrase: string; key: string; fields?: string[] }
+
+const kind = (phrase: string, key: string): InputKind => ({ phrase, key });
+const CLOCK_KIND = kind('values differ', 'clock');
+const RANDOM_KIND = kind('returned different bytes', 'random');
+const READ_KIND = kind('read different data', 'read');
+const ARGS_KIND = kind('returned different arguments', 'args');
+const ENVIRON_KIND = kind('returned a different environment', 'environ');
+const ENTRIES_KIND = kind('listed different entries', 'entries');
+const VALUES_KIND = kind('returned different values', 'values');
 
 const errnoText = (c: TraceCall): string => {
   const r = c.result ?? null;
@@ -321,30 +342,27 @@ function inputDifference(a: TraceCall, b: TraceCall, metadata: boolean): InputKi
   if (!sameResult(a, b)) {
     const ea = errnoText(a);
     const eb = errnoText(b);
-    return { phrase: `returned ${ea} in a, ${eb} in b`, key: `${callKey(a)} ${ea} ${eb}` };
+    return { phrase: `returned ${ea} in a, ${eb} in b`, key: `errno ${ea} ${eb}` };
   }
-  const wa = comparedWrites(a, metadata);
-  const wb = comparedWrites(b, metadata);
-  if (sameList(wa, wb)) return undefined;
-  const fn = callKey(a);
-  if (a.wasi === undefined) return { phrase: 'returned different values', key: `${fn} values` };
-  if (CLOCK_CALLS.has(a.name)) return { phrase: 'values differ', key: `${fn} clock` };
-  if (a.name === 'random_get') return { phrase: 'returned different bytes', key: `${fn} random` };
-  if (READ_CALLS.has(a.name)) return { phrase: 'read different data', key: `${fn} read` };
-  if (a.name === 'args_get' || a.name === 'args_sizes_get') return { phrase: 'returned different arguments', key: `${fn} args` };
-  if (a.name === 'environ_get' || a.name === 'environ_sizes_get') return { phrase: 'returned a different environment', key: `${fn} environ` };
+  if (sameWrites(a, b, metadata)) return undefined;
+  if (a.wasi === undefined) return VALUES_KIND;
+  if (CLOCK_CALLS.has(a.name)) return CLOCK_KIND;
+  if (a.name === 'random_get') return RANDOM_KIND;
+  if (READ_CALLS.has(a.name)) return READ_KIND;
+  if (a.name === 'args_get' || a.name === 'args_sizes_get') return ARGS_KIND;
+  if (a.name === 'environ_get' || a.name === 'environ_sizes_get') return ENVIRON_KIND;
   if (FILESTAT_CALLS.has(a.name)) {
-    const sa = wa.find((w) => w.length === FILESTAT_SIZE);
-    const sb = wb.find((w) => w.length === FILESTAT_SIZE);
+    const sa = comparedWrites(a, metadata).find((w) => w.length === FILESTAT_SIZE);
+    const sb = comparedWrites(b, metadata).find((w) => w.length === FILESTAT_SIZE);
     const fields = sa && sb ? FILESTAT_FIELDS.filter(([, from, to]) => !sameBytes(sa.subarray(from, to), sb.subarray(from, to))).map(([n]) => n) : [];
-    if (fields.length && fields.every((f) => FILESTAT_META.some(([m]) => m === f))) return { phrase: 'returned different file metadata', key: `${fn} metadata`, fields };
-    return { phrase: 'returned a different filestat', key: `${fn} filestat`, fields };
+    if (fields.length && fields.every((f) => FILESTAT_META.some(([m]) => m === f))) return { phrase: 'returned different file metadata', key: 'metadata', fields };
+    return { phrase: 'returned a different filestat', key: 'filestat', fields };
   }
   if (a.name === 'fd_readdir') {
-    if (!metadata && sameList(comparedWrites(a, true), comparedWrites(b, true))) return { phrase: 'returned different file metadata', key: `${fn} metadata`, fields: ['d_ino'] };
-    return { phrase: 'listed different entries', key: `${fn} entries` };
+    if (!metadata && sameWrites(a, b, true)) return { phrase: 'returned different file metadata', key: 'metadata', fields: ['d_ino'] };
+    return ENTRIES_KIND;
   }
-  return { phrase: 'returned different values', key: `${fn} values` };
+  return VALUES_KIND;
 }
 
 /** Why two calls of the same function that do not pair differ in behaviour: which value argument or input data. */
@@ -360,13 +378,20 @@ function behaviourDifference(a: TraceCall, b: TraceCall): string {
   return 'the data passed in differs';
 }
 
+/** Where a difference was: the call's number in a and in b (-1: the side has no such call). */
+type Place = readonly [number, number];
+
 /** One kind of input difference, counted, with the first and last few places it happened. */
-interface Group { fn: string; phrase: string; count: number; first: string[]; last: string[]; latest: number; fields: Set<string>; only?: 'a' | 'b' }
+interface Group { fn: string; phrase: string; count: number; first: Place[]; last: Place[]; latest: number; fields: Set<string>; only?: 'a' | 'b' }
 
 const SHOWN = 3;
 
+/** #N, or #N/#M when the call has different numbers in a and b (a call only one side has: its number there). */
+const placeText = ([ia, ib]: Place): string => (ib < 0 || ia === ib ? `#${ia}` : ia < 0 ? `#${ib}` : `#${ia}/#${ib}`);
+
 function groupText(g: Group): string {
-  const places = g.count <= 2 * SHOWN ? [...g.first, ...g.last] : [...g.first, '…', ...g.last];
+  const texts = (ps: Place[]) => ps.map(placeText);
+  const places = g.count <= 2 * SHOWN ? [...texts(g.first), ...texts(g.last)] : [...texts(g.first), '…', ...texts(g.last)];
   const where = places.join(', ').replace(', …,', ' …');
   const total = g.count > 2 * SHOWN ? ` (${g.count} calls)` : '';
   if (g.only) return `${g.fn} called ${g.count} more time${g.count === 1 ? '' : 's'} in ${g.only}, at ${g.only} ${where}`;
@@ -376,10 +401,11 @@ function groupText(g: Group): string {
 }
 
 /** The place of a pair: #N, or #N/#M when the calls have different numbers in a and b. */
-const place = (ca: TraceCall, cb: TraceCall) => (ca.index === cb.index ? `#${ca.index}` : `#${ca.index}/#${cb.index}`);
+const place = (ca: TraceCall, cb: TraceCall) => placeText([ca.index, cb.index]);
 
 class Aligned {
-  private readonly groups = new Map<string, Group>();
+  /** Input differences by function, then by kind. */
+  private readonly groups = new Map<string, Map<string, Group>>();
   private seq = 0;
   private inputs = 0;
   private readonly inputByFn = new Map<string, number>();
@@ -390,16 +416,28 @@ class Aligned {
   private readonly skippedBefore = new WeakMap<TraceCall, TraceCall[]>();
   private pairs = 0;
 
-  constructor(private readonly o: DiffOptions, private readonly a: Side, private readonly b: Side, private readonly ignore: Ignored,
-    private readonly skip: (c: TraceCall) => boolean, private readonly note: string, private readonly out: TextWriter) {}
+  private readonly skipping: boolean;
 
-  /** The calls of a side that are not skipped; a skipped call that changes the fds is applied when the next is used. */
-  private *calls(s: Side): Generator<TraceCall> {
+  constructor(private readonly o: DiffOptions, private readonly a: Side, private readonly b: Side, private readonly ignore: Ignored,
+    private readonly skip: ((c: TraceCall) => boolean) | undefined, private readonly note: string, private readonly out: TextWriter) {
+    this.skipping = skip !== undefined;
+  }
+
+  /** The calls of a side that are not skipped, counted; a skipped call that changes the fds is held for the next. */
+  private calls(s: Side): Iterator<TraceCall> {
+    if (!this.skipping) {
+      const it = s.calls;
+      return { next: () => { const n = it.next(); if (!n.done) s.seen++; return n; } };
+    }
+    return this.unskipped(s);
+  }
+
+  private *unskipped(s: Side): Generator<TraceCall> {
     let held: TraceCall[] | undefined;
     for (const c of s.calls) {
       s.seen++;
-      if (this.skip(c)) {
-        if (c.wasi !== undefined && FD_CHANGERS.has(c.name)) (held ??= []).push(c);
+      if (this.skip!(c)) {
+        if (changesFds(c)) (held ??= []).push(c);
         continue;
       }
       if (held) { this.skippedBefore.set(c, held); held = undefined; }
@@ -409,8 +447,13 @@ class Aligned {
 
   /** Before a call of side s is looked at: the skipped calls before it, then its own fd effects (FdPaths.before). */
   private enter(s: Side, c: TraceCall): void {
-    for (const k of this.skippedBefore.get(c) ?? []) { s.fds.before(k); s.fds.after(k); }
-    s.fds.before(c);
+    if (this.skipping) for (const k of this.skippedBefore.get(c) ?? []) { s.fds.before(k); s.fds.after(k); }
+    if (changesFds(c)) s.fds.before(c);
+  }
+
+  /** After a call of side s was looked at (FdPaths.after). */
+  private leave(s: Side, c: TraceCall): void {
+    if (changesFds(c)) s.fds.after(c);
   }
 
   private loose = (c: TraceCall) => this.ignore.keys.has(callKey(c));
@@ -429,22 +472,24 @@ class Aligned {
     return show(c, s.fds.name, this.o.stringLimit);
   }
 
-  private addInput(fn: string, key: string, phrase: string, at: string, fields?: string[], only?: 'a' | 'b'): void {
+  private addInput(fn: string, key: string, phrase: string, at: Place, fields?: string[], only?: 'a' | 'b'): void {
     this.inputs++;
     this.inputByFn.set(fn, (this.inputByFn.get(fn) ?? 0) + 1);
-    let g = this.groups.get(key);
-    if (!g) { g = { fn, phrase, count: 0, first: [], last: [], latest: 0, fields: new Set(), ...(only && { only }) }; this.groups.set(key, g); }
+    let byKind = this.groups.get(fn);
+    if (!byKind) this.groups.set(fn, byKind = new Map());
+    let g = byKind.get(key);
+    if (!g) { g = { fn, phrase, count: 0, first: [], last: [], latest: 0, fields: new Set(), ...(only && { only }) }; byKind.set(key, g); }
     g.count++;
     g.latest = this.seq++;
     if (g.first.length < SHOWN) g.first.push(at);
     else { g.last.push(at); if (g.last.length > SHOWN) g.last.shift(); }
-    for (const f of fields ?? []) g.fields.add(f);
+    if (fields) for (const f of fields) g.fields.add(f);
   }
 
   /** The lines that stand above the first behavioural difference: the input differences so far, latest first. */
   private inputsSoFar(): string[] {
     if (!this.groups.size) return [];
-    const gs = [...this.groups.values()].sort((x, y) => y.latest - x.latest);
+    const gs = [...this.groups.values()].flatMap((m) => [...m.values()]).sort((x, y) => y.latest - x.latest);
     return ['input differences before it (latest first):', ...gs.map((g) => `  ${groupText(g)}`)];
   }
 
@@ -463,10 +508,9 @@ class Aligned {
       this.pairs++;
       const kind = this.loose(ca) ? undefined : inputDifference(ca, cb, this.ignore.metadata);
       if (kind) {
-        const at = place(ca, cb);
-        this.addInput(callKey(ca), kind.key, kind.phrase, at, kind.fields);
+        this.addInput(callKey(ca), kind.key, kind.phrase, [ca.index, cb.index], kind.fields);
         if (this.o.all) {
-          this.out.line(`input at ${at}: ${callKey(ca)} ${kind.phrase}${kind.fields?.length ? ` (${kind.fields.join(', ')})` : ''}`);
+          this.out.line(`input at ${place(ca, cb)}: ${callKey(ca)} ${kind.phrase}${kind.fields?.length ? ` (${kind.fields.join(', ')})` : ''}`);
           this.out.line(`  a: ${this.show(this.a, ca)}`);
           this.out.line(`  b: ${this.show(this.b, cb)}`);
         }
@@ -476,8 +520,8 @@ class Aligned {
         if (this.recent.length === context) this.recent.shift();
         this.recent.push({ call: ca, names: this.a.fds.snapshot() });
       }
-      this.a.fds.after(ca);
-      this.b.fds.after(cb);
+      this.leave(this.a, ca);
+      this.leave(this.b, cb);
     },
     del: (ca: TraceCall) => this.only(this.a, ca),
     ins: (cb: TraceCall) => this.only(this.b, cb),
@@ -489,7 +533,7 @@ class Aligned {
     if (isEnvironment(c)) {
       if (!(this.ignore.clockCount && CLOCK_CALLS.has(c.name))) {
         const fn = callKey(c);
-        this.addInput(fn, `${fn} only ${s.label}`, '', `#${c.index}`, undefined, s.label);
+        this.addInput(fn, `only ${s.label}`, '', s.label === 'a' ? [c.index, -1] : [-1, c.index], undefined, s.label);
         if (this.o.all) this.out.line(`input at ${s.label} #${c.index}: ${fn} called only in ${s.label}: ${this.show(s, c)}`);
       }
     } else {
@@ -499,7 +543,7 @@ class Aligned {
         `  ${s.label}: ${this.show(s, c)}`,
       ]);
     }
-    s.fds.after(c);
+    this.leave(s, c);
   }
 
   /** A hunk: the calls between two runs of pairs; calls of the same function pair up as changed calls. */
@@ -524,8 +568,8 @@ class Aligned {
     ];
     if (why.startsWith('the arguments')) lines.push(`  raw arguments: a [${ca.args.join(', ')}], b [${cb.args.join(', ')}]`);
     this.behaviourFound(lines);
-    this.a.fds.after(ca);
-    this.b.fds.after(cb);
+    this.leave(this.a, ca);
+    this.leave(this.b, cb);
   }
 
   run(): number {
@@ -577,8 +621,9 @@ class Aligned {
   }
 }
 
-/** The calls that change which fds are open (FdPaths follows them even when they are skipped). */
+/** The calls that change which fds are open (src/abi/fd-effects.ts): the only ones FdPaths needs to see. */
 const FD_CHANGERS: ReadonlySet<string> = new Set(['path_open', 'sock_accept', 'fd_close', 'fd_renumber']);
+const changesFds = (c: TraceCall) => c.wasi !== undefined && FD_CHANGERS.has(c.name);
 
 /** Calls of one side held in a hunk before it is classified (a longer stretch is classified in parts). */
 const HUNK_LIMIT = 4096;

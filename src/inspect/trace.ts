@@ -90,7 +90,10 @@ function badArgs(entry: ImportEntry, kinds: ArgKind[] | undefined, args: readonl
   return i < 0 ? undefined : `passes ${entry.name} ${String(args[i])} as argument ${i}, which is not ${kinds[i] === 'i32' ? 'a 32' : 'a 64'}-bit integer`;
 }
 
-/** Every call of the trace, in order. A damaged frame ends the walk with a UserError after the calls before it. */
+/**
+ * Every call of the trace, in order, decoded one event at a time (one frame's payload in memory, not a frame of
+ * decoded events). A damaged frame ends the walk with a UserError after the calls before the damage.
+ */
 export function* traceCalls(reader: TraceReader): Generator<TraceCall> {
   const table = importsOf(reader);
   const kinds = argKinds(table);
@@ -99,21 +102,29 @@ export function* traceCalls(reader: TraceReader): Generator<TraceCall> {
   let index = 0;
   let t = 0;
   let end = 0;
+  let offset = 0;
+  const failure = (e: unknown) => (e instanceof EventDecodeError
+    ? new UserError(`${reader.path}: corrupt trace: frame at offset ${offset}: ${e.message}`)
+    : traceFailure(reader.path, e));
   for (;;) {
-    let events: CallEvent[];
-    let offset = 0;
+    let events: Generator<CallEvent>;
     try {
       const f = frames.next();
       if (f.done) { reader.checkCallCount(index); return; }
       offset = f.value.offset;
-      events = decoder.decodeFrame(f.value.payload, f.value.count);
+      events = decoder.eventsOf(f.value.payload, f.value.count);
     } catch (e) {
-      if (e instanceof EventDecodeError) {
-        throw new UserError(`${reader.path}: corrupt trace: frame at offset ${offset}: ${e.message}`);
-      }
-      throw traceFailure(reader.path, e);
+      throw failure(e);
     }
-    for (const ev of events) {
+    for (;;) {
+      let next: IteratorResult<CallEvent>;
+      try {
+        next = events.next();
+      } catch (e) {
+        throw failure(e);
+      }
+      if (next.done) break;
+      const ev = next.value;
       const entry = table[ev.imp];
       const corrupt = (what: string) => new UserError(`${reader.path}: corrupt trace: event #${index} in the frame at offset ${offset} ${what}`);
       if (!entry) throw corrupt(`names import ${ev.imp}, but the header has ${table.length}`);
