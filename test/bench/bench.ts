@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { diffSpeed } from './diff.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
@@ -75,6 +76,9 @@ try {
   ratio('record / run', st.record / st.run, 3);
   ratio('replay / run', st.replay / st.run, 2);
   ratio('trace bytes per event', statSync(join(work, 'storm.bin')).size / 1_000_000, 6, ' B');
+
+  const d = await diffSpeed(cli, storm, work);
+  console.log(`diff of two storm recordings (1,000,000 calls each, every clock value an input difference): ${(d.eventsPerSecond / 1e6).toFixed(2)} M events/s (${d.seconds.toFixed(2)} s for ${d.events} events, in-process)`);
 
   // record --until-fail on a hello-sized guest that never fails: runs per second, as the hunt reports them.
   const hello = join(root, 'test/guests/hello.wasm');
