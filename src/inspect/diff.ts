@@ -527,8 +527,11 @@ class Aligned {
     ins: (cb: TraceCall) => this.only(this.b, cb),
   };
 
-  /** A call only one side makes: an input difference for a call that only reads the environment, else behaviour. */
-  private only(s: Side, c: TraceCall): void {
+  /**
+   * A call only one side makes: an input difference for a call that only reads the environment, else behaviour.
+   * `instead`: the first call the other side makes in its place (shown with it), if any.
+   */
+  private only(s: Side, c: TraceCall, instead?: TraceCall): void {
     this.enter(s, c);
     if (isEnvironment(c)) {
       if (!(this.ignore.clockCount && CLOCK_CALLS.has(c.name))) {
@@ -538,9 +541,11 @@ class Aligned {
       }
     } else {
       if (s.label === 'a') this.behaviour.onlyA++; else this.behaviour.onlyB++;
+      const other = s === this.a ? this.b : this.a;
       this.behaviourFound([
         `the runs differ in behaviour at event #${c.index} of ${s.label}: only ${s.label} makes this call${this.note}`,
         `  ${s.label}: ${this.show(s, c)}`,
+        ...(instead ? [`  ${other.label} makes instead: ${this.show(other, instead)}`] : []),
       ]);
     }
     this.leave(s, c);
@@ -548,9 +553,13 @@ class Aligned {
 
   /** A hunk: the calls between two runs of pairs; calls of the same function pair up as changed calls. */
   private hunk(dels: TraceCall[], inss: TraceCall[]): void {
-    for (const step of pairByFunction(dels, inss)) {
-      if (step[0] === 'a') this.visit.del(step[1]);
-      else if (step[0] === 'b') this.visit.ins(step[1]);
+    const steps = pairByFunction(dels, inss);
+    const firstOnly = (side: 'a' | 'b') => steps.find((x): x is ['a' | 'b', TraceCall] => x[0] === side && !isEnvironment(x[1]))?.[1];
+    const insteadOfA = firstOnly('b');
+    const insteadOfB = firstOnly('a');
+    for (const step of steps) {
+      if (step[0] === 'a') this.only(this.a, step[1], insteadOfA);
+      else if (step[0] === 'b') this.only(this.b, step[1], insteadOfB);
       else this.changed(step[0], step[1]);
     }
   }
