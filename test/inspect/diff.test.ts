@@ -94,6 +94,40 @@ describe('diff of a guest that takes an extra branch', () => {
   });
 });
 
+describe('diff of runs that read the clock a different number of times', () => {
+  it('the extra clock calls are input differences; --ignore clock-count and --skip clock leave them out', async () => {
+    const a = await recorded('storm1000.bin', 'storm', ['1000']);
+    const b = await recorded('storm1003.bin', 'storm', ['1003']);
+    const r = await wt(['diff', a, b, '-C', '0']);
+    expect(r.status).toBe(1);
+    const first = [
+      'the runs differ in behaviour at event #1003/#1006: fd_write: the data the guest wrote differs',
+      '  a: #1003 fd_write(fd=1<stdout>, iovs="calls 1000\\n") = ESUCCESS (nwritten=11)',
+      '  b: #1006 fd_write(fd=1<stdout>, iovs="calls 1003\\n") = ESUCCESS (nwritten=11)',
+      'a ended: exit code 0 (1004 calls)',
+      'b ended: exit code 0 (1007 calls)',
+    ];
+    expect(lines(r.stdout).slice(3)).toEqual([
+      'input differences before it (latest first):',
+      '  clock_time_get called 3 more times in b, at b #1002, #1003, #1004',
+      '  clock_time_get values differ at #2, #3, #4 … #999, #1000, #1001 (1000 calls)',
+      '  args_get at #1 returned different arguments',
+      ...first,
+      'differences: 1 in behaviour (1 changed call), 1004 in input (clock_time_get 1003, args_get 1)',
+    ]);
+    const counted = await wt(['diff', a, b, '-C', '0', '--ignore', 'clock-count']);
+    expect(lines(counted.stdout).slice(3, 5)).toEqual(['input differences before it (latest first):', '  clock_time_get values differ at #2, #3, #4 … #999, #1000, #1001 (1000 calls)']);
+    expect(lines(counted.stdout).at(-1)).toBe('differences: 1 in behaviour (1 changed call), 1001 in input (clock_time_get 1000, args_get 1)');
+    const skipped = await wt(['diff', a, b, '-C', '0', '--skip', 'clock']);
+    expect(lines(skipped.stdout).slice(3)).toEqual([
+      'input differences before it (latest first):',
+      '  args_get at #1 returned different arguments',
+      `${first[0]} (compared skipping clock)`, ...first.slice(1),
+      'differences: 1 in behaviour (1 changed call), 1 in input (args_get 1)',
+    ]);
+  });
+});
+
 describe('diff of two esbuild runs on fresh copies of a project', () => {
   const ESBUILD = join(repoRoot, 'node_modules/@esbuild/wasi-preview1/esbuild.wasm');
   let a: string;
