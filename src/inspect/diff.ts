@@ -15,7 +15,7 @@
 // it above it, how each run ended and a count of all differences; `all` lists every difference as it is found.
 // `exact` is the byte-for-byte lockstep comparison of old (compareExact): function, every argument, input bytes,
 // result and written memory, and the first call where any of them differ.
-import { errnoName, FUNCTIONS, FUNCTIONS_BY_NAME, wasmParams } from '../abi/index.js';
+import { errnoName, FUNCTIONS, FUNCTIONS_BY_NAME, primSize, STRUCTS, wasmParams, type StructType } from '../abi/index.js';
 import { UserError } from '../errors.js';
 import type { Scalar } from '../trace/events.js';
 import type { TraceReader } from '../trace/reader.js';
@@ -261,24 +261,29 @@ export const ENVIRONMENT: ReadonlySet<string> = new Set(['clock_time_get', 'cloc
 const CLOCK_CALLS: ReadonlySet<string> = new Set(['clock_time_get', 'clock_res_get']);
 const isEnvironment = (c: TraceCall) => c.wasi !== undefined && ENVIRONMENT.has(c.name);
 
-/** The filestat fields that are file metadata (identity and times), with their byte ranges. */
-const FILESTAT_META: readonly (readonly [string, number, number])[] = [['dev', 0, 8], ['ino', 8, 16], ['atim', 40, 48], ['mtim', 48, 56], ['ctim', 56, 64]];
-const FILESTAT_FIELDS: readonly (readonly [string, number, number])[] = [
-  ['dev', 0, 8], ['ino', 8, 16], ['filetype', 16, 17], ['nlink', 24, 32], ['size', 32, 40], ['atim', 40, 48], ['mtim', 48, 56], ['ctim', 56, 64],
-];
+/** A struct's fields as [name, first byte, end byte] (from the schema). */
+const ranges = (t: StructType): (readonly [string, number, number])[] =>
+  t.fields.map((f) => [f.name, f.offset, f.offset + primSize(f.type.prim)] as const);
+const FILESTAT_FIELDS = ranges(STRUCTS.filestat);
+/** The filestat fields that are file metadata: identity (device, inode) and times. */
+const FILESTAT_META = FILESTAT_FIELDS.filter(([n]) => ['dev', 'ino', 'atim', 'mtim', 'ctim'].includes(n));
 const FILESTAT_CALLS: ReadonlySet<string> = new Set(['fd_filestat_get', 'path_filestat_get']);
 const READ_CALLS: ReadonlySet<string> = new Set(['fd_read', 'fd_pread', 'sock_recv']);
-const FILESTAT_SIZE = 64;
-const DIRENT_SIZE = 24;
+const FILESTAT_SIZE = STRUCTS.filestat.size;
+const DIRENT_SIZE = STRUCTS.dirent.size;
+const [, D_INO, D_INO_END] = ranges(STRUCTS.dirent).find(([n]) => n === 'd_ino')!;
+const [, D_NAMLEN] = ranges(STRUCTS.dirent).find(([n]) => n === 'd_namlen')!;
+/** fd_readdir's wasm argument that points at the buffer it fills. */
+const READDIR_BUF = PARAM_NAMES[FUNCTIONS_BY_NAME.get('fd_readdir')!.index]!.indexOf('buf');
 
 /** A copy of fd_readdir's buffer with every dirent's d_ino zeroed (the last dirent may be cut short). */
 function withoutInodes(buf: Uint8Array): Uint8Array {
   const copy = Uint8Array.from(buf);
   const view = new DataView(copy.buffer);
   for (let at = 0; at < copy.length;) {
-    copy.fill(0, Math.min(copy.length, at + 8), Math.min(copy.length, at + 16));
+    copy.fill(0, Math.min(copy.length, at + D_INO), Math.min(copy.length, at + D_INO_END));
     if (at + DIRENT_SIZE > copy.length) break;
-    at += DIRENT_SIZE + view.getUint32(at + 16, true);
+    at += DIRENT_SIZE + view.getUint32(at + D_NAMLEN, true);
   }
   return copy;
 }
@@ -296,7 +301,7 @@ function comparedWrites(c: TraceCall, metadata: boolean): Uint8Array[] {
   if (!metadata || c.wasi === undefined) return ws;
   if (FILESTAT_CALLS.has(c.name)) return ws.map((w) => (w.length === FILESTAT_SIZE ? withoutMetadata(w) : w));
   if (c.name === 'fd_readdir') {
-    const buf = Number(c.args[1]) >>> 0;
+    const buf = Number(c.args[READDIR_BUF]) >>> 0;
     return (c.writes ?? []).map((w) => (w.addr === buf ? withoutInodes(w.bytes) : w.bytes));
   }
   return ws;
