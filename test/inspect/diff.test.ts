@@ -94,6 +94,27 @@ describe('diff of a guest that takes an extra branch', () => {
   });
 });
 
+describe('diff of runs that exit with different codes', () => {
+  it('names the argument that differs, with the raw arguments, and counts the ending', async () => {
+    const a = await recordLikeCli({ module: guestPath('exitcode'), output: join(dir, 'exit3.bin'), args: ['3'] });
+    const b = await recordLikeCli({ module: guestPath('exitcode'), output: join(dir, 'exit4.bin'), args: ['4'] });
+    expect([a.end, b.end]).toEqual([{ kind: 'exit', code: 3 }, { kind: 'exit', code: 4 }]);
+    const r = await wt(['diff', join(dir, 'exit3.bin'), join(dir, 'exit4.bin'), '-C', '0']);
+    expect(r.status).toBe(1);
+    expect(lines(r.stdout).slice(3)).toEqual([
+      'input differences before it (latest first):',
+      '  args_get at #1 returned different arguments',
+      'the runs differ in behaviour at event #2: proc_exit: the arguments differ (rval)',
+      '  a: #2 proc_exit(rval=3) = ? <exit 3>',
+      '  b: #2 proc_exit(rval=4) = ? <exit 4>',
+      '  raw arguments: a [3], b [4]',
+      'a ended: exit code 3 (3 calls)',
+      'b ended: exit code 4 (3 calls)',
+      'differences: 2 in behaviour (1 changed call, the ending), 1 in input (args_get 1)',
+    ]);
+  });
+});
+
 describe('diff of runs that read the clock a different number of times', () => {
   it('the extra clock calls are input differences; --ignore clock-count and --skip clock leave them out', async () => {
     const a = await recorded('storm1000.bin', 'storm', ['1000']);
