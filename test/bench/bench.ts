@@ -78,7 +78,7 @@ try {
   ratio('trace bytes per event', statSync(join(work, 'storm.bin')).size / 1_000_000, 6, ' B');
 
   const d = await diffSpeed(cli, storm, work);
-  console.log(`diff of two storm recordings (1,000,000 calls each, every clock value an input difference): ${(d.eventsPerSecond / 1e6).toFixed(2)} M events/s (${d.seconds.toFixed(2)} s for ${d.events} events, in-process)`);
+  console.log(`diff of two storm recordings (1,000,000 calls each, every clock value an input difference): ${(d.eventsPerSecond / 1e6).toFixed(2)} M events/s (${d.seconds.toFixed(2)} s for ${d.events} events, in-process; ${(d.eventsPerCpuSecond / 1e6).toFixed(2)} M events per CPU second)`);
 
   // record --until-fail on a hello-sized guest that never fails: runs per second, as the hunt reports them.
   const hello = join(root, 'test/guests/hello.wasm');

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { diff } from '../../src/inspect/diff.js';
 
-export interface DiffFigures { events: number; seconds: number; eventsPerSecond: number }
+/** Wall seconds and CPU seconds (user + system of this process: what a loaded machine does not inflate). */
+export interface DiffFigures { events: number; seconds: number; eventsPerSecond: number; cpuSeconds: number; eventsPerCpuSecond: number }
 
 /**
  * Records test/guests/storm.wasm twice with the CLI at `cli` into `work`, then diffs the pair in-process (the
@@ -18,13 +19,19 @@ export async function diffSpeed(cli: string, storm: string, work: string, repeat
   }
   const sink = { write: () => {}, line: () => {} };
   const runs: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < repeat; i++) {
     const t = process.hrtime.bigint();
+    const c = process.cpuUsage();
     const code = await diff({ a: traces[0]!, b: traces[1]! }, sink);
+    const used = process.cpuUsage(c);
     runs.push(Number(process.hrtime.bigint() - t) / 1e9);
+    cpu.push((used.user + used.system) / 1e6);
     if (code !== 0) throw new Error(`diff of two storm recordings exited ${code}, not 0 (no behavioural difference)`);
   }
-  const seconds = runs.sort((x, y) => x - y)[Math.floor(runs.length / 2)]!;
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const seconds = median(runs);
+  const cpuSeconds = median(cpu);
   const events = 2 * 1_000_004; // both traces: the loop's calls and the few around it
-  return { events, seconds, eventsPerSecond: events / seconds };
+  return { events, seconds, eventsPerSecond: events / seconds, cpuSeconds, eventsPerCpuSecond: events / cpuSeconds };
 }
