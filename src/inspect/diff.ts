@@ -640,7 +640,7 @@ const FD_CHANGERS: ReadonlySet<string> = new Set(['path_open', 'sock_accept', 'f
 const changesFds = (c: TraceCall) => c.wasi !== undefined && FD_CHANGERS.has(c.name);
 
 /** Calls of one side held in a hunk before it is classified (a longer stretch is classified in parts). */
-const HUNK_LIMIT = 4096;
+const HUNK_LIMIT = 1024;
 
 type HunkStep = [TraceCall, TraceCall] | ['a' | 'b', TraceCall];
 

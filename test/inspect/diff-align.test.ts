@@ -67,6 +67,15 @@ describe('align', () => {
     }
   });
 
+  it('shows an inserted stretch of 300 items as 300 insertions with the default window', () => {
+    const a = Array.from({ length: 5000 }, (_, i) => `c${i % 7}`);
+    const b = [...a.slice(0, 2000), ...Array.from({ length: 300 }, (_, i) => `new${i}`), ...a.slice(2000)];
+    const s = steps(a, b);
+    expect(s.filter((x) => x[0] === '+').map((x) => x[1])).toEqual(b.slice(2000, 2300));
+    expect(s.filter((x) => x[0] === '=')).toHaveLength(5000);
+    expect(s.filter((x) => x[0] === '-')).toHaveLength(0);
+  });
+
   it('keeps a long stream aligned after a local difference, reading ahead only its window', () => {
     let pulled = 0;
     function* stream(extraAt: number): Generator<string> {
