@@ -413,6 +413,10 @@ function groupText(g: Group): string {
 /** The place of a pair: #N, or #N/#M when the calls have different numbers in a and b. */
 const place = (ca: TraceCall, cb: TraceCall) => placeText([ca.index, cb.index]);
 
+/**
+ * The aligned diff of two opened traces: run() walks both to their ends through align(), classes every
+ * difference, prints each one at once with `all`, and then the report (report()); it returns the exit code.
+ */
 class Aligned {
   /** Input differences by function, then by kind. */
   private readonly groups = new Map<string, Map<string, Group>>();
@@ -424,7 +428,6 @@ class Aligned {
   private first: string[] | undefined;
   private readonly recent: { call: TraceCall; names: (fd: number) => string | undefined }[] = [];
   private readonly skippedBefore = new WeakMap<TraceCall, TraceCall[]>();
-  private pairs = 0;
 
   private readonly skipping: boolean;
 
@@ -515,7 +518,6 @@ class Aligned {
     same: (ca: TraceCall, cb: TraceCall) => {
       this.enter(this.a, ca);
       this.enter(this.b, cb);
-      this.pairs++;
       const kind = this.loose(ca) ? undefined : inputDifference(ca, cb, this.ignore.metadata);
       if (kind) {
         this.addInput(callKey(ca), kind.key, kind.phrase, [ca.index, cb.index], kind.fields);
