@@ -96,7 +96,7 @@ function badArgs(entry: ImportEntry, kinds: ArgKind[] | undefined, args: readonl
  * after it, the calls of the earlier frames that hold a call that may change the fd table (FrameStart.fdCalls),
  * so that following the calls an FdPaths names every fd as a walk from the start does; each call keeps its
  * number and time, and calls before `from` are yielded too (the caller skips them). A damaged frame ends the walk
- * with a UserError after the calls before it.
+ * with a UserError after the calls before the damage.
  */
 export function* traceCalls(reader: TraceReader, from = 0): Generator<TraceCall> {
   const seek = from > 0 ? reader.seekIndex : undefined;
@@ -139,27 +139,36 @@ function* framesCalls(reader: TraceReader, frames: Iterator<TraceFrame>, start: 
   let index = start.calls;
   let end = start.time;
   let t = end;
+  let offset = 0;
+  const failure = (e: unknown) => (e instanceof EventDecodeError
+    ? new UserError(`${reader.path}: corrupt trace: frame at offset ${offset}: ${e.message}`)
+    : traceFailure(reader.path, e));
   for (;;) {
-    let events: CallEvent[];
-    let offset = 0;
+    // Decoded one event at a time: one frame's payload in memory, not a frame of decoded events.
+    let events: Generator<CallEvent>;
     let seq = 0;
     try {
       const f = frames.next();
       if (f.done) { if (toTheEnd) reader.checkCallCount(index); return; }
       offset = f.value.offset;
       seq = f.value.seq;
-      events = decoder.decodeFrame(f.value.payload, f.value.count);
+      events = decoder.eventsOf(f.value.payload, f.value.count);
     } catch (e) {
-      if (e instanceof EventDecodeError) {
-        throw new UserError(`${reader.path}: corrupt trace: frame at offset ${offset}: ${e.message}`);
-      }
-      throw traceFailure(reader.path, e);
+      throw failure(e);
     }
     const here = seek?.[seq];
     if (here && (here.calls !== index || here.time !== end)) {
       throw new UserError(`${reader.path}: corrupt trace: the footer's seek index says frame #${seq} (offset ${offset}) starts at call #${here.calls}, ${here.time} ns, but it starts at call #${index}, ${end} ns`);
     }
-    for (const ev of events) {
+    for (;;) {
+      let next: IteratorResult<CallEvent>;
+      try {
+        next = events.next();
+      } catch (e) {
+        throw failure(e);
+      }
+      if (next.done) break;
+      const ev = next.value;
       const entry = table[ev.imp];
       const corrupt = (what: string) => new UserError(`${reader.path}: corrupt trace: event #${index} in the frame at offset ${offset} ${what}`);
       if (!entry) throw corrupt(`names import ${ev.imp}, but the header has ${table.length}`);

@@ -326,6 +326,21 @@ export class EventDecoder {
   }
 
   /**
+   * The events of a frame payload one at a time, as decodeFrame gives them all at once: a reader that goes on
+   * with each event holds one, not a whole frame of them. An EventDecodeError comes when the walk reaches the
+   * damage (after the events before it). `count` as for decodeFrame.
+   */
+  *eventsOf(payload: Uint8Array, count?: number): Generator<CallEvent> {
+    this.load(payload, count);
+    while (this.pos < payload.length) {
+      this.startEvent();
+      const ev = this.event();
+      if (ev) yield ev;
+    }
+    this.endFrame();
+  }
+
+  /**
    * Walks the events of a frame payload without building them, for checking a whole trace quickly: every event
    * must be a call event or a blob event of well-formed msgpack (their fields are not checked further), and
    * `count` is checked as by decodeFrame. Calls `onCall` with each call event's import index.

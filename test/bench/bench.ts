@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkpointOverhead } from './checkpoints.js';
+import { diffSpeed } from './diff.js';
 import { formatTable, spawnSeconds, type BenchContext, type BenchRow, type Measurement } from './table.js';
 
 /** Rows from other measurement files: add yours here (see test/bench/table.ts). */
-const MEASUREMENTS: Measurement[] = [checkpointRows];
+const MEASUREMENTS: Measurement[] = [checkpointRows, diffRow];
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
@@ -151,6 +152,13 @@ async function checkpointRows(c: BenchContext): Promise<BenchRow[]> {
     console.log(`checkpoints on ${f.name}: ${f.checkpoints} in ${f.calls} calls`);
     return { figure: `record with checkpoints / without (${f.name})`, samples: f.ratios, target: 1.05, kind: 'max' as const };
   });
+}
+
+/** diff's speed (issue 11 asks for the figure, with no target: printed, not a row). */
+async function diffRow(c: BenchContext): Promise<BenchRow[]> {
+  const d = await diffSpeed(c.cli, guest('storm'), c.work);
+  console.log(`diff of two storm recordings (1,000,000 calls each, every clock value an input difference): ${(d.eventsPerSecond / 1e6).toFixed(2)} M events/s (${d.seconds.toFixed(2)} s for ${d.events} events, in-process; ${(d.eventsPerCpuSecond / 1e6).toFixed(2)} M events per CPU second)`);
+  return [];
 }
 
 try {

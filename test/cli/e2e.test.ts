@@ -69,7 +69,7 @@ describe('each command as a process', () => {
     expect(stats.stdout).toMatch(/^ended: exit code 0$/m);
     const diff = cli(['diff', FS, CR], inRepo);
     expect(diff.status).toBe(1);
-    expect(diff.stdout).toMatch(/^the traces differ at event #0: /m);
+    expect(diff.stdout).toMatch(/^the runs differ in behaviour at event #0 of a: only a makes this call\n  a: #0 path_open\(/m);
     const out = join(dir, 'timeline.json');
     expect(cli(['export', FS, '-o', out], inRepo)).toEqual({ status: 0, stdout: '', stderr: '' });
     expect(JSON.parse(readFileSync(out, 'utf8')).traceEvents.filter((e: { ph: string }) => e.ph === 'X')).toHaveLength(19);

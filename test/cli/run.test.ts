@@ -63,7 +63,7 @@ describe('wasi-trace run', () => {
     expect(run.stdout).toContain('--mem-file');
     // Each command's help: its positionals as required, its exit codes and an example.
     for (const [c, usage, exit] of [
-      ['dump', 'wasi-trace dump <trace>', 'Exit codes: 0; 2 for a bad trace'], ['diff', 'wasi-trace diff <a> <b>', 'Exit codes: 0 when the traces do not differ, 1 when they do'],
+      ['dump', 'wasi-trace dump <trace>', 'Exit codes: 0; 2 for a bad trace'], ['diff', 'wasi-trace diff <a> <b>', 'Exit codes: 0 when the traces do not differ in behaviour (input differences alone are summarised in one line), 1 when they do'],
       ['record', 'wasi-trace record <module> [args..]', 'With --until-fail: the failing run'], ['replay', 'wasi-trace replay <trace>', '125 the replay diverged'],
     ]) {
       const h = await wt([c!, '--help']);

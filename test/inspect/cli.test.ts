@@ -11,6 +11,7 @@ import { record } from '../../src/record/record.js';
 import { EventDecoder } from '../../src/trace/events.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { guestPath, recordLikeCli, repoRoot, wt } from '../helpers.js';
+import { reframe } from './commands.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-inspect-'));
 const FS = 'traces/inspect_fs-v1.bin';
@@ -28,8 +29,12 @@ const recordQuietly = (module: string, output: string, args: string[] = [], env:
   recordLikeCli({ module, output, args, env });
 
 beforeAll(async () => {
+  // Recorded, then written again in frames of 64 KiB (thousands of calls each): how many calls a recorded frame
+  // holds depends on the machine's load (frames are also flushed every 250 ms).
+  const recorded = join(dir, 'storm-recorded.bin');
   storm = join(dir, 'storm.bin');
-  expect((await recordQuietly(guestPath('storm'), storm, ['70000'])).end).toEqual({ kind: 'exit', code: 0 });
+  expect((await recordQuietly(guestPath('storm'), recorded, ['70000'])).end).toEqual({ kind: 'exit', code: 0 });
+  await reframe(recorded, storm, 64 * 1024);
   frames = (await TraceReader.open(storm)).footer!.index as number[];
   expect(frames.length).toBeGreaterThanOrEqual(2);
 }, 60_000);
@@ -106,7 +111,8 @@ describe('bad input: one line on stderr, exit 2', () => {
     ['an unknown option', ['dump', FS, '--colour'], /^wasi-trace: Unknown argument: colour/],
     ['no trace', ['dump'], /^wasi-trace: missing the trace file \(see wasi-trace dump --help\)\n$/],
     ['diff with one trace', ['diff', FS], /^wasi-trace: missing a trace file: diff compares two \(see wasi-trace diff --help\)\n$/],
-    ['an unknown --ignore', ['diff', FS, FS, '--ignore', 'time'], /^wasi-trace: --ignore time: not pointers, a family/],
+    ['an unknown --ignore', ['diff', FS, FS, '--ignore', 'time'], /^wasi-trace: --ignore time: not pointers, metadata, clock-count, a family/],
+    ['--ignore metadata with --exact', ['diff', FS, FS, '--exact', '--ignore', 'metadata'], /^wasi-trace: --ignore metadata: not with --exact, which compares every byte \(leave out --exact\)\n$/],
     ['a --skip of pointers', ['diff', FS, FS, '--skip', 'pointers'], /^wasi-trace: --skip pointers: not a family/],
     ['a bad export format', ['export', FS, '--format', 'xml'], /^wasi-trace: --format xml: not one of chrome, json \(see wasi-trace export --help\)\n$/],
   ];
@@ -190,20 +196,38 @@ describe('diff', () => {
     expect(r.status).toBe(0);
   });
 
-  it('finds the first meaningful difference between two runs of a guest that prints random numbers', async () => {
+  it('finds the first behavioural difference between two runs of a guest that prints random numbers', async () => {
     const again = join(dir, 'clock_random-again.bin');
-    // stdout on /dev/null, a character device as when the golden trace was recorded (fd_fdstat_get tells)
     // the same argv as the golden trace (a path relative to the repository), and stdout a character device as
     // when it was recorded (fd_fdstat_get tells): the callback output is one
     expect(process.cwd()).toBe(repoRoot.replace(/\/$/, ''));
     const rec = await recordQuietly('test/guests/clock_random.wasm', again, [], ['GREETING=hi']);
     expect(rec.end).toEqual({ kind: 'exit', code: 0 });
-    const raw = await run(['diff', CR, again]);
+    // Aligned and classified (the default): clock and random values are inputs; the first behaviour that differs is
+    // the fd_write of the random number (#1019), and the time printed after it (#1020) is the second.
+    const aligned = await run(['diff', CR, again, '-C', '2']);
+    expect(aligned.status).toBe(1);
+    const al = lines(aligned.stdout);
+    expect(al.slice(2, 6)).toEqual([
+      'input differences before it (latest first):',
+      '  random_get at #1018 returned different bytes',
+      expect.stringMatching(/^ {2}clock_time_get values differ at #\d+, #\d+, #\d+ … #\d+, #\d+, #\d+ \(\d+ calls\)$/),
+      expect.stringMatching(/^ {2}clock_res_get values differ at #/),
+    ]);
+    expect(al[6]).toBe('the runs differ in behaviour at event #1019: fd_write: the data the guest wrote differs');
+    expect(al[7]).toBe('  a: #1019 fd_write(fd=1<stdout>, iovs="random 72d1bf22e98bf3e5e695a0b3a"...) = ESUCCESS (nwritten=40)');
+    expect(al[8]).toMatch(/^ {2}b: #1019 fd_write\(fd=1<stdout>, iovs="random [0-9a-f]{25}"\.\.\.\) = ESUCCESS \(nwritten=40\)$/);
+    expect(al.slice(9, 12)).toEqual(['shared calls before it:', '    #1017 fd_write(fd=1<stdout>, iovs="clock invalid ok\\n") = ESUCCESS (nwritten=17)', expect.stringMatching(/^ {4}#1018 random_get\(buf="r\\xd1/)]);
+    expect(al.slice(12, 14)).toEqual(['a ended: exit code 0 (1022 calls)', 'b ended: exit code 0 (1022 calls)']);
+    expect(al[14]).toMatch(/^differences: 2 in behaviour \(2 changed calls\), \d+ in input \(clock_time_get \d+, (clock_res_get \d+, )?random_get 1(, clock_res_get \d+)?\)$/);
+    expect(al).toHaveLength(15);
+    // --exact: the byte-for-byte comparison in lockstep, as diff was before it aligned and classified.
+    const raw = await run(['diff', CR, again, '--exact']);
     expect(raw.status).toBe(1);
     expect(raw.stdout).toMatch(/^the traces differ at event #3: the memory written differs\n {2}a: #3 clock_time_get\(id=REALTIME, precision=1\) = ESUCCESS \(time=1795417258543537434\)\n {2}b: #3 clock_time_get/m);
-    const clock = await run(['diff', CR, again, '--ignore', 'clock']);
+    const clock = await run(['diff', CR, again, '--exact', '--ignore', 'clock']);
     expect(clock.stdout).toMatch(/^the traces differ at event #1018: the memory written differs \(compared ignoring the values of clock\)\n {2}a: #1018 random_get\(buf="r\\xd1/m);
-    const r = await run(['diff', CR, again, '--ignore', 'clock,random', '-C', '3']);
+    const r = await run(['diff', CR, again, '--exact', '--ignore', 'clock,random', '-C', '3']);
     expect(r.status).toBe(1);
     const out = lines(r.stdout);
     expect(out[2]).toBe('the traces differ at event #1019: the data passed in differs (compared ignoring the values of clock, random)');
@@ -217,10 +241,16 @@ describe('diff', () => {
     ]);
     expect(out.slice(9)).toEqual(['a ended: exit code 0 (1022 calls)', 'b ended: exit code 0 (1022 calls)']);
     // Leaving the clock calls out altogether (as for guests whose number of clock calls varies) finds the same.
-    const skip = await run(['diff', CR, again, '--skip', 'clock', '--ignore', 'random']);
+    const skip = await run(['diff', CR, again, '--exact', '--skip', 'clock', '--ignore', 'random']);
     expect(lines(skip.stdout)[2]).toBe('the traces differ at event #1019: the data passed in differs (compared ignoring the values of random, skipping clock)');
     expect(skip.stdout).toContain('    #1017 fd_write(fd=1<stdout>, iovs="clock invalid ok\\n") = ESUCCESS (nwritten=17)\n    #1018 random_get(');
     expect(skip.stdout).not.toContain('    #1016 clock_time_get');
+    // The aligned diff with clock and random ignored: no input differences left, the same first behaviour.
+    const quiet = lines((await run(['diff', CR, again, '--ignore', 'clock,random', '-C', '0'])).stdout);
+    expect(quiet.slice(2)).toEqual([
+      'the runs differ in behaviour at event #1019: fd_write: the data the guest wrote differs (compared ignoring clock, random)',
+      al[7], al[8], al[12], al[13], 'differences: 2 in behaviour (2 changed calls), 0 in input',
+    ]);
   });
 
   it('--ignore pointers compares a preview1 call without its guest addresses', async () => {
@@ -240,15 +270,43 @@ describe('diff', () => {
     const t7 = join(dir, 'hello7.bin');
     await recordQuietly(guestPath('hello'), t0);
     await recordQuietly(guestPath('hello'), t7, ['7']);
-    const r = await run(['diff', t0, t7]);
+    const x = await run(['diff', t0, t7, '--exact']);
+    expect(x.status).toBe(1);
+    expect(x.stdout).toContain('the traces differ at event #0: the memory written differs\n  a: #0 args_sizes_get() = ESUCCESS (argc=1, ');
+    expect(x.stdout).toMatch(/a ended: exit code 0 \(5 calls\)\nb ended: exit code 7 \(6 calls\)\n$/);
+    // Aligned: the arguments are inputs; the extra proc_exit(7) is the behaviour, and so is the ending.
+    const r = await run(['diff', t0, t7, '-C', '0']);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('the traces differ at event #0: the memory written differs\n  a: #0 args_sizes_get() = ESUCCESS (argc=1, ');
-    expect(r.stdout).toMatch(/a ended: exit code 0 \(5 calls\)\nb ended: exit code 7 \(6 calls\)\n$/);
+    expect(lines(r.stdout).slice(3)).toEqual([
+      'input differences before it (latest first):',
+      '  args_get at #1 returned different arguments',
+      '  args_sizes_get at #0 returned different arguments',
+      'the runs differ in behaviour at event #5 of b: only b makes this call',
+      '  b: #5 proc_exit(rval=7) = ? <exit 7>',
+      'a ended: exit code 0 (5 calls)',
+      'b ended: exit code 7 (6 calls)',
+      'differences: 2 in behaviour (1 only in b, the ending), 2 in input (args_sizes_get 1, args_get 1)',
+    ]);
     // A copy of the storm trace that stops after its first frame.
     writeFileSync(short, readFileSync(storm).subarray(0, frames[1]!));
     const s = await run(['diff', storm, short]);
     expect(s.status).toBe(1);
-    expect(s.stdout).toMatch(/the traces differ at event #\d+ of a: b has no more calls \(the trace ends early, at offset \d+: /);
+    // Aligned: the clock calls b lacks are inputs; the calls after the loop that b never made, and the ending, are not.
+    const cutAt = Number(/^b ended: .* \((\d+) calls\)$/m.exec(s.stdout)?.[1]); // the calls of b's first frame
+    expect(lines(s.stdout).slice(2)).toEqual([
+      'input differences before it (latest first):',
+      expect.stringMatching(new RegExp(`^ {2}clock_time_get called ${70_000 + 2 - cutAt} more times in a, at a #${cutAt}, #${cutAt + 1}, #${cutAt + 2} … #69999, #70000, #70001$`)),
+      'the runs differ in behaviour at event #70002 of a: only a makes this call',
+      expect.stringMatching(/^ {2}a: #70002 fd_fdstat_get\(fd=1<stdout>\) = ESUCCESS/),
+      'shared calls before it:',
+      ...Array.from({ length: 5 }, (_, i) => expect.stringMatching(new RegExp(`^ {4}#${cutAt - 5 + i} clock_time_get\\(id=MONOTONIC, precision=1\\) = ESUCCESS`))),
+      'a ended: exit code 0 (70004 calls)',
+      expect.stringMatching(new RegExp(`^b ended: the trace ends early, at offset ${frames[1]}: .* \\(${cutAt} calls\\)$`)),
+      `differences: 3 in behaviour (2 only in a, the ending), ${70_000 + 2 - cutAt} in input (clock_time_get ${70_000 + 2 - cutAt})`,
+    ]);
+    expect(cutAt).toBeGreaterThan(1000);
+    const e = await run(['diff', storm, short, '--exact']);
+    expect(e.stdout).toMatch(/the traces differ at event #\d+ of a: b has no more calls \(the trace ends early, at offset \d+: /);
   });
 });
 
