@@ -1,5 +1,5 @@
 /**
- * Reads a trace file (format versions 1 and 2, see FORMAT.md), streaming its frames with bounded
+ * Reads a trace file (format versions 1, 2 and 3, see FORMAT.md), streaming its frames with bounded
  * memory. Anything wrong with the bytes is a TraceError naming the file offset; a file that
  * simply ends early (a recording cut short) is read up to its last complete block and says so
  * through `ending`. Everything is read through the one descriptor open() opened, so a trace that
@@ -90,6 +90,11 @@ export class TraceReader {
   readonly traceId: string | undefined;
   /** The module's size as its MODULE chunks give it (their raw lengths); undefined when open() skipped them. */
   readonly moduleSize: number | undefined;
+  /**
+   * How the module is stored, as the MODULE chunks' block headers say (known however open() treated them): the
+   * bytes of their payloads in the file, the raw lengths they declare, and whether any chunk is compressed.
+   */
+  readonly moduleStorage: { storedBytes: number; rawBytes: number; chunks: number; compressed: boolean };
 
   /** The descriptor everything is read through; -1 once closed. */
   private fd: number;
@@ -117,6 +122,7 @@ export class TraceReader {
     traceId: string | undefined;
     module: Uint8Array;
     moduleSize: number | undefined;
+    moduleStorage: TraceReader['moduleStorage'];
     footer: Record<string, unknown> | undefined;
     footerOffset: number | undefined;
     dataStart: number;
@@ -133,6 +139,7 @@ export class TraceReader {
     this.traceIdRaw = traceIdBytes(init.traceId);
     this.module = init.module;
     this.moduleSize = init.moduleSize;
+    this.moduleStorage = init.moduleStorage;
     this._footer = init.footer;
     this._footerOffset = init.footerOffset;
     this.trailerFooterOffset = init.footerOffset;
@@ -311,6 +318,13 @@ export class TraceReader {
       // Module chunks.
       const chunks: Uint8Array[] = [];
       let moduleBytes = 0;
+      const storage = { storedBytes: 0, rawBytes: 0, chunks: 0, compressed: false };
+      const count = (h: BlockHeader) => {
+        storage.storedBytes += h.storedLength;
+        storage.rawBytes += h.rawLength;
+        storage.chunks++;
+        if (h.codec !== CODEC_RAW) storage.compressed = true;
+      };
       let pos = first.next;
       while (pos < limit) {
         // The type byte alone tells whether the module goes on (even in a cut-short header).
@@ -328,6 +342,7 @@ export class TraceReader {
             if (strict) throw new TraceError(`corrupt trace: module chunk at offset ${pos} runs past the footer at offset ${limit}`, pos);
             throw new TraceError(`${path} is truncated: it ends inside module chunk ${chunks.length} at offset ${pos}`, pos);
           }
+          count(h);
           chunks.push(new Uint8Array(0));
           pos = next;
           continue;
@@ -345,6 +360,7 @@ export class TraceReader {
             pos,
           );
         }
+        count(step.header);
         moduleBytes += step.header.rawLength;
         if (moduleBytes > MAX_MODULE_BYTES) {
           throw new TraceError(`corrupt trace: the module chunks up to offset ${pos} add up to more than 1 GiB`, pos);
@@ -366,6 +382,7 @@ export class TraceReader {
         traceId,
         module: mode === 'keep' ? concat(chunks, moduleBytes) : new Uint8Array(0),
         moduleSize: mode === 'skip' ? undefined : moduleBytes,
+        moduleStorage: storage,
         footer,
         footerOffset,
         dataStart: pos,

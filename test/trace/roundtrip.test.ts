@@ -54,25 +54,29 @@ describe('round trip', () => {
       [1, 1 << 20],
       [2, 512 * 1024],
     ]);
-    // frames are compressed; the header, module chunks and footer are stored raw
-    expect(blocks.map((b) => b.codec)).toEqual(blocks.map((b) => (b.type === 3 ? 1 : 0)));
+    // frames and (version 3) module chunks are compressed; the header and footer are stored raw
+    expect(blocks.map((b) => b.codec)).toEqual(blocks.map((b) => (b.type === 2 || b.type === 3 ? 1 : 0)));
     const eventBlocks = blocks.filter((b) => b.type === 3);
     expect(eventBlocks.length).toBe(writer.frameCount);
     // 256 KiB of events and the 20-byte prefix (trace id, sequence number)
     expect(eventBlocks.every((b) => b.rawLength <= 256 * 1024 + 20)).toBe(true);
     expect(blocks.at(-1)!.type).toBe(4);
     expect(blocks.at(-1)!.end).toBe(file.length - 16);
-    expect(Buffer.from(file.subarray(0, 16)).toString('hex')).toBe('7761736974726300' + '0200' + '0000' + '00000000');
+    expect(Buffer.from(file.subarray(0, 16)).toString('hex')).toBe('7761736974726300' + '0300' + '0000' + '00000000');
     expect(Buffer.from(file.subarray(file.length - 8)).toString('latin1')).toBe('wtrcend\0');
 
     const reader = await TraceReader.open(path);
-    expect(reader.version).toBe(2);
+    expect(reader.version).toBe(3);
     expect(reader.path).toBe(path);
     expect(reader.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(reader.traceId).toBe(writer.traceId);
     expect(reader.headerMap).toEqual({ ...header, sha256: Buffer.from(header.sha256), traceId: writer.traceId });
     expect(typeof reader.headerMap.big).toBe('bigint');
     expect(sameBytes(reader.module, module)).toBe(true);
+    const moduleBlocks = blocks.filter((b) => b.type === 2);
+    expect(reader.moduleStorage).toEqual({
+      storedBytes: moduleBlocks.reduce((s, b) => s + b.storedLength, 0), rawBytes: module.length, chunks: 3, compressed: true,
+    });
     // The footer is there right after open, through the trailer.
     const footer = reader.footerMap!;
     expect(footer.exit).toBe(0);
