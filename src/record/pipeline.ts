@@ -18,7 +18,9 @@ import type { RunEnd } from '../runtime/runtime.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
 import type { RecordedEnd, RunSummary } from '../trace/header.js';
 import { TraceWriter, type EncodedModule } from '../trace/writer.js';
+import { initZstd } from '../trace/zstd.js';
 import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
+import { encodedModuleFor } from './module-cache.js';
 import type { GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
 import { runSummary } from './session.js';
 import type { GuestSetup } from './setup.js';
@@ -121,8 +123,11 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     ...(r.compiled && { compiled: r.compiled }),
   };
   worker.postMessage(start);
-  // Prepared while the guest thread compiles, so that only the small header is left once the guest runs.
-  const encodedModule = r.encodedModule ?? TraceWriter.encodeModule(bytes);
+  // Prepared on this thread while the guest thread compiles (from the module cache, or compressed and cached), so
+  // that only the small header is left once the guest runs.
+  const encodedModule: Promise<EncodedModule> = r.encodedModule
+    ? Promise.resolve(r.encodedModule)
+    : initZstd().then(() => encodedModuleFor(bytes, r.compiled?.sha256).encoded);
   let writer: TraceWriter | undefined;
   /** Settles once the header and module are written (the guest runs meanwhile). */
   let writerReady: Promise<unknown> = Promise.resolve();
@@ -212,7 +217,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
       switch (m.type) {
         case 'header':
           if (r.timeoutMs !== undefined) timeout = setTimeout(() => void cutShort({ kind: 'signal', signal: TIMEOUT_SIGNAL }), r.timeoutMs);
-          writerReady = TraceWriter.create(target, m.header, encodedModule, { level: r.level })
+          writerReady = encodedModule.then((encoded) => TraceWriter.create(target, m.header, encoded, { level: r.level }))
             .then((w) => { writer = w; writing(() => consumer.drain(append)); })
             .catch((e: unknown) => void failed(e));
           return;
