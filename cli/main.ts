@@ -4,6 +4,6 @@
 import { prewarm } from './prewarm.js';
 
 const argv = process.argv.slice(2);
-prewarm(argv.find((a) => !a.startsWith('-')));
+prewarm(argv.find((a) => !a.startsWith('-')), argv);
 const { main } = await import('./app.js');
 process.exitCode = await main(argv);

@@ -131,10 +131,13 @@ export async function servePrefetch({ file, traceId, module, port, control }: Pr
   };
   try {
     await initZstd();
-    const reader = await TraceReader.open(file, { module: module ? 'keep' : 'skip' });
+    // The module this thread read ahead (readAhead) when it is the very file of the descriptor; else read now.
+    const early = module ? await earlyModule(file, traceId) : undefined;
+    const reader = await TraceReader.open(file, { module: module && !early ? 'keep' : 'skip' });
     if (reader.traceId !== traceId) throw new TraceError(`${file.path} is no longer the trace the replay opened (its trace id changed)`);
     if (module) {
-      const own = reader.module.buffer.byteLength === reader.module.byteLength ? reader.module : reader.module.slice();
+      const bytes = early ?? reader.module;
+      const own = bytes.buffer.byteLength === bytes.byteLength ? bytes : bytes.slice();
       post({ module: own }, [own.buffer as ArrayBuffer]);
     }
     for (const f of reader.frames()) {
@@ -146,4 +149,43 @@ export async function servePrefetch({ file, traceId, module, port, control }: Pr
   } catch (e) {
     post({ error: (e as Error).message, offset: (e as TraceError).offset });
   }
+}
+
+/** What readAhead found: the module of the trace at a path, and which file that was. */
+let ahead: Promise<{ dev: number; ino: number; size: number; mtimeMs: number; traceId: string | undefined; module: Uint8Array } | undefined> | undefined;
+
+/**
+ * Runs in the worker, before its start message, on a guess of the trace the replay will open (the CLI's command
+ * line, before it is parsed): reads and decompresses that trace's module meanwhile, so that the replay has it
+ * sooner. A wrong guess (not a trace, a damaged one) costs only the time; nothing is reported. Settles when done.
+ */
+export function readAhead(path: string): Promise<void> {
+  ahead = (async () => {
+    const fs = await import('node:fs');
+    const { initZstd } = await import('../trace/zstd.js');
+    const { TraceReader } = await import('../trace/reader.js');
+    await initZstd();
+    const reader = await TraceReader.open(path, { module: 'keep' });
+    try {
+      const st = fs.fstatSync(reader.file.fd);
+      return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, traceId: reader.traceId, module: reader.module };
+    } finally {
+      reader.close();
+    }
+  })().catch(() => undefined);
+  return ahead.then(() => {});
+}
+
+/**
+ * The module readAhead read, when `file` is the same file (device, inode, size and modification time) with the same
+ * trace id; the replay still checks it against the header's sha256.
+ */
+async function earlyModule(file: OpenTraceFile, traceId: string | undefined): Promise<Uint8Array | undefined> {
+  const found = await ahead;
+  ahead = undefined;
+  if (!found) return undefined;
+  const fs = await import('node:fs');
+  const st = fs.fstatSync(file.fd);
+  const same = st.dev === found.dev && st.ino === found.ino && st.size === found.size && st.mtimeMs === found.mtimeMs && found.traceId === traceId;
+  return same ? found.module : undefined;
 }

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { figureLine, moduleFigures } from './modules.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
@@ -91,6 +92,9 @@ try {
     chaotic.push(once(['record', '--chaos', '--seed', String(i), '--mem-dir', '/tmp', '-o', join(work, 'chaos.bin'), chaosGuest]).seconds);
   }
   ratio('record --chaos / record (chaos_ok)', median(chaotic) / median(plain), 1.1);
+
+  // The module in traces: trace size against zstd -3, esbuild --version, a 30 MB module (test/bench/modules.ts).
+  for (const f of moduleFigures({ cli, repeat: REPEAT })) console.log(figureLine(f));
 
   const big = join(work, 'storm10m.bin');
   const rec = once(['record', '-o', big, storm, '10000000']);
