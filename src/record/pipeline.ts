@@ -31,6 +31,12 @@ export const guestThreadUrl = workerUrl('./guest-thread.js', import.meta.url);
 /** How a run ended when its timeout stopped it: as if by SIGALRM, like a process under timeout(1) -s ALRM. */
 export const TIMEOUT_SIGNAL = 'SIGALRM';
 
+/**
+ * A trace whose header and module take at least this many bytes is fsynced right after them, while the guest runs,
+ * so that finishing it has only the frames and the footer left to fsync.
+ */
+const EARLY_SYNC_BYTES = 1 << 20;
+
 /** Chunks in flight between the guest thread and the writer. */
 const CHUNKS = 4;
 
@@ -218,7 +224,13 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
         case 'header':
           if (r.timeoutMs !== undefined) timeout = setTimeout(() => void cutShort({ kind: 'signal', signal: TIMEOUT_SIGNAL }), r.timeoutMs);
           writerReady = encodedModule.then((encoded) => TraceWriter.create(target, m.header, encoded, { level: r.level }))
-            .then((w) => { writer = w; writing(() => consumer.drain(append)); })
+            .then((w) => {
+              writer = w;
+              writing(() => {
+                consumer.drain(append);
+                if (w.bytesWritten >= EARLY_SYNC_BYTES && !stopping) w.syncWritten();
+              });
+            })
             .catch((e: unknown) => void failed(e));
           return;
         case 'chunk':

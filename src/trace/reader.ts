@@ -151,14 +151,16 @@ export class TraceReader {
 
   /**
    * The header, checked: TraceError (naming the header block) when a field is missing or malformed, or when
-   * the module it describes is not the size of the module the MODULE chunks hold (when open() read them).
+   * the module it describes is not the size of the module the MODULE chunks hold (as their block headers say it,
+   * when open() skipped them).
    */
   get header(): TraceHeader {
     if (this.parsedHeader) return this.parsedHeader;
     const h = parseHeader(this.headerMap, PREAMBLE_SIZE);
-    if (this.moduleSize !== undefined && h.module.size !== this.moduleSize) {
+    const held = this.moduleSize ?? this.moduleStorage.rawBytes;
+    if (h.module.size !== held) {
       throw new TraceError(
-        `corrupt trace: the header block at offset ${PREAMBLE_SIZE} says the module has ${h.module.size} bytes, but its module chunks hold ${this.moduleSize}`,
+        `corrupt trace: the header block at offset ${PREAMBLE_SIZE} says the module has ${h.module.size} bytes, but its module chunks hold ${held}`,
         PREAMBLE_SIZE,
       );
     }

@@ -171,6 +171,21 @@ export class TraceWriter {
     return new EncodedModule(blocks);
   }
 
+  /** Bytes written to the file so far. */
+  get bytesWritten(): number {
+    return this.position;
+  }
+
+  /**
+   * fsyncs the blocks written so far (OutputError when it fails; the writer is failed then). finish() still fsyncs
+   * everything: this only leaves it less to do, for a recorder that calls it while the guest runs (say, after a
+   * large module).
+   */
+  syncWritten(): void {
+    this.assertOpen('syncWritten');
+    this.guard(() => this.out.syncWritten());
+  }
+
   /** Events appended so far, including those still pending. */
   get eventCount(): number {
     return this.events;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { guestPath, repoRoot, wt } from '../helpers.js';
 import { TraceReader } from '../../src/trace/reader.js';
+import { TraceWriter } from '../../src/trace/writer.js';
 import { tempDir, walkBlocks } from './helpers.js';
 
 const dir = tempDir();
@@ -35,6 +36,24 @@ describe('format version 3: the module compressed', () => {
     const replay = await wt(['replay', trace]);
     expect(replay.status).toBe(0);
     expect(replay.stdout).toBe(rec.stdout);
+  });
+
+  it('syncWritten (the early fsync after a large module) leaves the trace as it was, and is refused once finished', async () => {
+    const path = join(dir, 'synced.bin');
+    const module = readFileSync(guestPath('clock_random'));
+    const writer = await TraceWriter.create(path, { module: { name: 'm', size: module.length, sha256: '' }, imports: [] }, module);
+    const before = writer.bytesWritten;
+    expect(before).toBeGreaterThan(module.length / 4);
+    writer.syncWritten();
+    expect(writer.bytesWritten).toBe(before);
+    expect(readFileSync(writer.tempPath).length).toBe(before);
+    writer.appendEvents(Uint8Array.of(0x90), 1);
+    writer.finish({ end: { kind: 'exit', code: 0 }, calls: 0 });
+    expect(() => writer.syncWritten()).toThrow(/finished; syncWritten is not possible/);
+    const reader = await TraceReader.open(path);
+    expect(Buffer.from(reader.module).equals(module)).toBe(true);
+    expect([...reader.frames()].map((f) => f.count)).toEqual([1]);
+    reader.close();
   });
 
   it('a version 2 trace (module stored raw) says so, and still replays', async () => {
