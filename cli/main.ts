@@ -4,6 +4,6 @@
 // commands do not even load node:worker_threads.
 const argv = process.argv.slice(2);
 const command = argv.find((a) => !a.startsWith('-'));
-if (command === 'record' || command === 'replay') (await import('./prewarm.js')).prewarm(command);
+if (command === 'record' || command === 'replay') (await import('./prewarm.js')).prewarm(command, argv);
 const { main } = await import('./app.js');
 process.exitCode = await main(argv);

@@ -13,12 +13,18 @@ const prewarmed = new Map<Prewarmable, Worker>();
 /** Run from the TypeScript sources (in-process tests) there are no built worker files, so no workers. */
 const BUILT = import.meta.url.endsWith('.js');
 
-/** Starts the worker `command` will want (record, replay), if it is one of those. */
-export function prewarm(command: string | undefined): void {
+/**
+ * Starts the worker `command` will want (record, replay), if it is one of those. For replay, the last argument of
+ * `argv` that is not a flag is most likely the trace: the worker starts reading its module at once (a wrong guess
+ * costs only that thread's time; see readAhead in src/replay/prefetch.ts).
+ */
+export function prewarm(command: string | undefined, argv: readonly string[] = []): void {
   if ((command !== 'record' && command !== 'replay') || !BUILT) return;
   const w = new Worker(URLS[command]);
   w.unref(); // a worker that is never used must not keep the process alive
   prewarmed.set(command, w);
+  const guess = command === 'replay' ? argv.slice(argv.indexOf(command) + 1).filter((a) => !a.startsWith('-')).at(-1) : undefined;
+  if (guess !== undefined) w.postMessage({ readAhead: guess });
 }
 
 /**

@@ -157,6 +157,19 @@ export class OutputFile {
    * Completes the output: syncs and renames the temporary file onto the target (replacing a regular file there),
    * or closes the device or FIFO. OutputError when that fails (the temporary file is then left; see discard).
    */
+  /**
+   * fsyncs what was written so far (a temporary file; a device or FIFO is left alone), so that commit()'s own fsync has
+   * only what follows to write out. OutputError when it fails.
+   */
+  syncWritten(): void {
+    if (this.closed || this.tempPath === undefined) return;
+    try {
+      fs.fsyncSync(this.fd);
+    } catch (e) {
+      throw OutputError.from(e, this.name);
+    }
+  }
+
   commit(): void {
     if (this.closed) throw new Error(`output ${this.name} is already closed`);
     try {

@@ -1,7 +1,8 @@
 // Runs once before the tests: makes sure dist/ (the built CLI and workers, which some tests start) is not older
 // than the sources it is built from, building it when it is. `npm test` builds first, so then this only checks.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,9 +27,17 @@ function staleSource(): string | undefined {
   return undefined;
 }
 
-export default function setup(): void {
+/**
+ * Also points the module cache (src/record/module-cache.ts) of every test, and of every CLI a test starts, at a
+ * temporary directory, so that no test writes to the home directory; removed after the run.
+ */
+export default function setup(): () => void {
+  const cache = mkdtempSync(join(tmpdir(), 'wasi-trace-test-cache-'));
+  process.env.XDG_CACHE_HOME = cache;
+  const teardown = () => rmSync(cache, { recursive: true, force: true });
   const stale = staleSource();
-  if (stale === undefined) return;
+  if (stale === undefined) return teardown;
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { cwd: root, encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`dist/ is older than ${stale} and the build failed:\n${tsc.stdout}${tsc.stderr}`);
+  return teardown;
 }

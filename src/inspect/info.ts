@@ -110,7 +110,11 @@ export async function traceInfo(path: string, quick = false): Promise<Record<str
       startedAt: str(h.startedAt),
       runtime: str(h.runtime),
       chaos: h.chaos ? { seed: h.chaos.seed, knobs: h.chaos.knobs } : null,
-      module: { name: h.module.name, size: h.module.size, sha256: h.module.sha256 },
+      // size: the module's own; storedBytes: what its MODULE chunks take in the file (compressed since version 3).
+      module: {
+        name: h.module.name, size: h.module.size, sha256: h.module.sha256,
+        storedBytes: reader.moduleStorage.storedBytes, compressed: reader.moduleStorage.compressed,
+      },
       argv: h.argv,
       env: h.env,
       preopens: h.preopens.map((p, i) => ({ fd: 3 + i, guest: p.guest, ...('host' in p ? { host: p.host } : { memory: true }) })),
@@ -141,7 +145,7 @@ export async function info(path: string, json: boolean, out: TextWriter, quick =
     values.forEach((v, n) => line(n ? '' : label, v));
   };
   const e = (i.engine ?? {}) as Record<string, Json>;
-  const m = i.module as { name: string | null; size: number; sha256: string | null };
+  const m = i.module as { name: string | null; size: number; sha256: string | null; storedBytes: number; compressed: boolean };
   line('trace', `${i.file} (${plural(i.fileSize as number, 'byte')})`);
   line('format', `version ${i.format}, written by ${i.tool ?? '?'} ${i.toolVersion ?? '?'}`);
   if (typeof i.traceId === 'string') line('trace id', i.traceId);
@@ -149,7 +153,10 @@ export async function info(path: string, json: boolean, out: TextWriter, quick =
   line('runtime', String(i.runtime ?? '?'));
   const chaos = i.chaos as { seed: number; knobs: string[] } | null;
   if (chaos) line('chaos', `seed ${chaos.seed}, knobs ${chaos.knobs.join(',')} (record --chaos=${chaos.knobs.join(',')} --seed ${chaos.seed} repeats it)`);
-  line('module', `${m.name ?? '?'} (${plural(m.size, 'byte')})`);
+  const stored = m.compressed
+    ? `compressed to ${plural(m.storedBytes, 'byte')}${m.storedBytes ? `, ${(m.size / m.storedBytes).toFixed(2)}x` : ''}`
+    : 'stored uncompressed';
+  line('module', `${m.name ?? '?'} (${plural(m.size, 'byte')}; ${stored})`);
   line('sha256', m.sha256 ?? '?');
   line('argv', (i.argv as string[]).map((a) => JSON.stringify(a)).join(' ') || '(none)');
   many('env', (i.env as string[]).map((a) => JSON.stringify(a)));

@@ -18,7 +18,9 @@ import type { RunEnd } from '../runtime/runtime.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
 import type { RecordedEnd, RunSummary } from '../trace/header.js';
 import { TraceWriter, type EncodedModule } from '../trace/writer.js';
+import { initZstd } from '../trace/zstd.js';
 import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
+import { encodedModuleFor } from './module-cache.js';
 import type { GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
 import { runSummary } from './session.js';
 import type { GuestSetup } from './setup.js';
@@ -29,6 +31,12 @@ export const guestThreadUrl = workerUrl('./guest-thread.js', import.meta.url);
 
 /** How a run ended when its timeout stopped it: as if by SIGALRM, like a process under timeout(1) -s ALRM. */
 export const TIMEOUT_SIGNAL = 'SIGALRM';
+
+/**
+ * A trace whose header and module take at least this many bytes is fsynced right after them, while the guest runs,
+ * so that finishing it has only the frames and the footer left to fsync.
+ */
+const EARLY_SYNC_BYTES = 1 << 20;
 
 /** Chunks in flight between the guest thread and the writer. */
 const CHUNKS = 4;
@@ -124,8 +132,11 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     ...(r.compiled && { compiled: r.compiled }), ...(r.settings && { settings: r.settings }),
   };
   worker.postMessage(start);
-  // Prepared while the guest thread compiles, so that only the small header is left once the guest runs.
-  const encodedModule = r.encodedModule ?? TraceWriter.encodeModule(bytes);
+  // Prepared on this thread while the guest thread compiles (from the module cache, or compressed and cached), so
+  // that only the small header is left once the guest runs.
+  const encodedModule: Promise<EncodedModule> = r.encodedModule
+    ? Promise.resolve(r.encodedModule)
+    : initZstd().then(() => encodedModuleFor(bytes, r.compiled?.sha256).encoded);
   let writer: TraceWriter | undefined;
   /** Settles once the header and module are written (the guest runs meanwhile). */
   let writerReady: Promise<unknown> = Promise.resolve();
@@ -215,8 +226,14 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
       switch (m.type) {
         case 'header':
           if (r.timeoutMs !== undefined) timeout = setTimeout(() => void cutShort({ kind: 'signal', signal: TIMEOUT_SIGNAL }), r.timeoutMs);
-          writerReady = TraceWriter.create(target, m.header, encodedModule, { level: r.level })
-            .then((w) => { writer = w; writing(() => consumer.drain(append)); })
+          writerReady = encodedModule.then((encoded) => TraceWriter.create(target, m.header, encoded, { level: r.level }))
+            .then((w) => {
+              writer = w;
+              writing(() => {
+                consumer.drain(append);
+                if (w.bytesWritten >= EARLY_SYNC_BYTES && !stopping) w.syncWritten();
+              });
+            })
             .catch((e: unknown) => void failed(e));
           return;
         case 'chunk':

@@ -6,9 +6,9 @@ import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import { compileModule } from '../module.js';
 import type { RecordedEnd } from '../trace/header.js';
-import { TraceWriter } from '../trace/writer.js';
 import { initZstd } from '../trace/zstd.js';
 import { createChunkPool } from './chunks.js';
+import { encodedModuleFor } from './module-cache.js';
 import { guestEnded, guestThreadUrl, recordOnThread, TIMEOUT_SIGNAL } from './pipeline.js';
 import type { RecordingSettings } from './recorder.js';
 import type { GuestSetup } from './setup.js';
@@ -113,7 +113,7 @@ export async function untilFail(o: HuntOptions): Promise<HuntResult> {
   await initZstd();
   const loaded = await compileModule(o.module.name, o.module.bytes);
   const compiled = { module: loaded.module, sha256: loaded.sha256 };
-  const encodedModule = TraceWriter.encodeModule(o.module.bytes);
+  const { encoded: encodedModule } = encodedModuleFor(o.module.bytes, loaded.sha256);
   // In shared memory once, so that no run copies the module to hand it to its thread.
   const shared = new Uint8Array(new SharedArrayBuffer(o.module.bytes.length));
   shared.set(o.module.bytes);

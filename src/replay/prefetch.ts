@@ -1,5 +1,5 @@
-// Reads and decompresses a trace's frames on a worker thread, ahead of the replay, which runs the guest on this
-// thread and cannot wait for messages the usual way: frames are taken with receiveMessageOnPort, and
+// Reads and decompresses a trace's module (first, when asked) and frames on a worker thread, ahead of the replay,
+// so that this thread decompresses nothing: it runs the guest and cannot wait for messages the usual way: frames are taken with receiveMessageOnPort, and
 // Atomics.wait sleeps while none is ready. At most AHEAD frames (1 MiB each) wait at a time. The worker reads
 // through the descriptor the replay opened the trace with (threads share descriptors), never through the path:
 // a trace renamed over meanwhile cannot mix its frames into the replay.
@@ -14,10 +14,12 @@ const STALL_MS = 60_000;
 
 /**
  * The worker's start message. `file`: the open trace (the replay keeps the descriptor open until the worker is
- * gone); `traceId`: the id the replay read there, checked again. control: [0] frames posted and not yet taken.
+ * gone); `traceId`: the id the replay read there, checked again; `module`: send the module (read from its MODULE
+ * chunks, CRC-checked and decompressed) before the frames. control: [0] messages posted and not yet taken.
  */
-export interface PrefetchStart { file: OpenTraceFile; traceId: string | undefined; port: MessagePort; control: SharedArrayBuffer }
+export interface PrefetchStart { file: OpenTraceFile; traceId: string | undefined; module: boolean; port: MessagePort; control: SharedArrayBuffer }
 export type PrefetchMessage =
+  | { module: Uint8Array }
   | { frame: TraceFrame }
   | { ending: TraceEnding }
   | { error: string; offset?: number };
@@ -31,25 +33,26 @@ export class PrefetchedFrames {
   /** How the trace ends, once the reader got there. */
   ending: TraceEnding | undefined;
 
-  private constructor(file: OpenTraceFile, traceId: string | undefined, private readonly worker: Worker) {
+  private constructor(file: OpenTraceFile, traceId: string | undefined, private readonly withModule: boolean, private readonly worker: Worker) {
     worker.unref(); // never keeps the process alive; close() ends it
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const start: PrefetchStart = { file, traceId, port: port2, control: this.control.buffer as SharedArrayBuffer };
+    const start: PrefetchStart = { file, traceId, module: withModule, port: port2, control: this.control.buffer as SharedArrayBuffer };
     worker.postMessage(start, [port2]);
   }
 
   /**
    * Starts reading the open trace `file` (whose trace id is `traceId`) on `worker` (a new one if not given) and
    * waits until that thread answers, so that a reader which cannot start is known before the guest runs. Rejects
-   * when it cannot start. The descriptor must stay open until close() has settled.
+   * when it cannot start. The descriptor must stay open until close() has settled. `withModule`: the thread reads
+   * the module first (take it with module(), before frames()).
    */
-  static start(file: OpenTraceFile, traceId: string | undefined, worker: Worker = new Worker(prefetchWorkerUrl)): Promise<PrefetchedFrames> {
+  static start(file: OpenTraceFile, traceId: string | undefined, worker: Worker = new Worker(prefetchWorkerUrl), withModule = false): Promise<PrefetchedFrames> {
     return new Promise((resolve, reject) => {
       const failed = (why: string) => { void worker.terminate(); reject(new TraceError(`the trace reader thread could not start: ${why}`)); };
       worker.once('error', (e) => failed(e.message));
       worker.once('exit', () => failed('it exited'));
-      const reader = new PrefetchedFrames(file, traceId, worker);
+      const reader = new PrefetchedFrames(file, traceId, withModule, worker);
       worker.ref(); // keep the process alive until it answers (the constructor unref'd it)
       worker.once('message', () => {
         worker.removeAllListeners('error');
@@ -60,10 +63,23 @@ export class PrefetchedFrames {
     });
   }
 
+  /**
+   * The trace's module, as the reader thread read it (started withModule; once, before frames()): its MODULE chunks
+   * CRC-checked and decompressed there while this thread waits. TraceError for a damaged module chunk.
+   */
+  module(): Uint8Array {
+    if (!this.withModule) throw new Error('the trace reader thread was not asked for the module');
+    const m = this.take();
+    if ('module' in m) return m.module;
+    if ('error' in m) throw new TraceError(m.error, m.offset);
+    throw new Error('the trace reader thread sent frames before the module');
+  }
+
   *frames(): Generator<TraceFrame> {
     for (;;) {
       const m = this.take();
       if ('frame' in m) { yield m.frame; continue; }
+      if ('module' in m) continue; // the module, when module() was never asked for it
       if ('ending' in m) { this.ending = m.ending; return; }
       throw new TraceError(m.error, m.offset);
     }
@@ -84,15 +100,25 @@ export class PrefetchedFrames {
     }
   }
 
-  /** Stops the reader thread (the replay is over); settles once it is gone, so the descriptor may be closed then. */
-  async close(): Promise<void> {
-    this.port.close();
-    await this.worker.terminate();
+  private closing: Promise<void> | undefined;
+
+  /**
+   * Stops the reader thread (the replay is over); settles once it is gone, so the descriptor may be closed then.
+   * Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      this.port.close();
+      await this.worker.terminate();
+    })());
   }
 }
 
-/** Runs in the worker: says it is running (to `ready`), then reads the frames of `file` and posts them, at most AHEAD at a time. */
-export async function servePrefetch({ file, traceId, port, control }: PrefetchStart, ready: () => void): Promise<void> {
+/**
+ * Runs in the worker: says it is running (to `ready`), then reads the module (when asked) and the frames of `file`
+ * and posts them, at most AHEAD at a time.
+ */
+export async function servePrefetch({ file, traceId, module, port, control }: PrefetchStart, ready: () => void): Promise<void> {
   ready();
   const { initZstd } = await import('../trace/zstd.js');
   const { TraceReader } = await import('../trace/reader.js');
@@ -105,8 +131,15 @@ export async function servePrefetch({ file, traceId, port, control }: PrefetchSt
   };
   try {
     await initZstd();
-    const reader = await TraceReader.open(file, { module: 'skip' });
+    // The module this thread read ahead (readAhead) when it is the very file of the descriptor; else read now.
+    const early = module ? await earlyModule(file, traceId) : undefined;
+    const reader = await TraceReader.open(file, { module: module && !early ? 'keep' : 'skip' });
     if (reader.traceId !== traceId) throw new TraceError(`${file.path} is no longer the trace the replay opened (its trace id changed)`);
+    if (module) {
+      const bytes = early ?? reader.module;
+      const own = bytes.buffer.byteLength === bytes.byteLength ? bytes : bytes.slice();
+      post({ module: own }, [own.buffer as ArrayBuffer]);
+    }
     for (const f of reader.frames()) {
       // Transferred without a copy when its buffer holds nothing else than the frame (and its version 2 prefix).
       const own = f.payload.buffer.byteLength <= f.payload.byteLength + FRAME_PREFIX_SIZE ? f.payload : f.payload.slice();
@@ -116,4 +149,43 @@ export async function servePrefetch({ file, traceId, port, control }: PrefetchSt
   } catch (e) {
     post({ error: (e as Error).message, offset: (e as TraceError).offset });
   }
+}
+
+/** What readAhead found: the module of the trace at a path, and which file that was. */
+let ahead: Promise<{ dev: number; ino: number; size: number; mtimeMs: number; traceId: string | undefined; module: Uint8Array } | undefined> | undefined;
+
+/**
+ * Runs in the worker, before its start message, on a guess of the trace the replay will open (the CLI's command
+ * line, before it is parsed): reads and decompresses that trace's module meanwhile, so that the replay has it
+ * sooner. A wrong guess (not a trace, a damaged one) costs only the time; nothing is reported. Settles when done.
+ */
+export function readAhead(path: string): Promise<void> {
+  ahead = (async () => {
+    const fs = await import('node:fs');
+    const { initZstd } = await import('../trace/zstd.js');
+    const { TraceReader } = await import('../trace/reader.js');
+    await initZstd();
+    const reader = await TraceReader.open(path, { module: 'keep' });
+    try {
+      const st = fs.fstatSync(reader.file.fd);
+      return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, traceId: reader.traceId, module: reader.module };
+    } finally {
+      reader.close();
+    }
+  })().catch(() => undefined);
+  return ahead.then(() => {});
+}
+
+/**
+ * The module readAhead read, when `file` is the same file (device, inode, size and modification time) with the same
+ * trace id; the replay still checks it against the header's sha256.
+ */
+async function earlyModule(file: OpenTraceFile, traceId: string | undefined): Promise<Uint8Array | undefined> {
+  const found = await ahead;
+  ahead = undefined;
+  if (!found) return undefined;
+  const fs = await import('node:fs');
+  const st = fs.fstatSync(file.fd);
+  const same = st.dev === found.dev && st.ino === found.ino && st.size === found.size && st.mtimeMs === found.mtimeMs && found.traceId === traceId;
+  return same ? found.module : undefined;
 }

@@ -199,7 +199,8 @@ function traceProblem(path: string, e: unknown): unknown {
 /** Opens the trace once: everything the replay reads comes through this reader's one descriptor. */
 async function openTrace(path: string): Promise<TraceReader> {
   try {
-    return await TraceReader.open(path, { deferZstd: true });
+    // The module chunks are read (and decompressed) where the module is wanted: see moduleBytes.
+    return await TraceReader.open(path, { deferZstd: true, module: 'skip' });
   } catch (e) {
     if (e instanceof TraceError) throw new UserError(withPath(path, e.message));
     const code = (e as NodeJS.ErrnoException).code;
@@ -219,8 +220,22 @@ function traceParts(reader: TraceReader): { header: TraceHeader; recorded: Recor
   }
 }
 
-async function replayModule(reader: TraceReader, header: TraceHeader, options: ReplayOptions): Promise<LoadedModule> {
-  const embedded = await compileModule(header.module.name, reader.module).catch((e: unknown) => {
+/**
+ * The trace's module: from the reader thread, which decompresses it meanwhile, when there is one; else read here
+ * (a second reader on the same descriptor, which checks and decompresses the MODULE chunks).
+ */
+async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | undefined): Promise<Uint8Array> {
+  if (prefetched) return prefetched.module();
+  const withModule = await TraceReader.open(reader.file, { module: 'keep' });
+  try {
+    return withModule.module;
+  } finally {
+    withModule.close();
+  }
+}
+
+async function replayModule(embeddedBytes: Uint8Array, header: TraceHeader, options: ReplayOptions): Promise<LoadedModule> {
+  const embedded = await compileModule(header.module.name, embeddedBytes).catch((e: unknown) => {
     throw new TraceError(`corrupt trace: the module in its module chunks does not load (${(e as Error).message})`);
   });
   if (embedded.sha256 !== header.module.sha256) {
@@ -248,7 +263,24 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
 async function replayReader(reader: TraceReader, options: ReplayOptions): Promise<ReplayResult> {
   const { header } = traceParts(reader);
-  const loaded = await replayModule(reader, header, options);
+  // A thread already started (the CLI starts it while it loads) is always worth using: this thread then needs no
+  // zstd at all, and the module is decompressed there. Starting one only pays for a long trace (a complete trace
+  // tells its frame count up front).
+  const frameCount = reader.footer?.frames;
+  const worthPrefetching = options.prefetch instanceof Worker || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
+  // Prefetching only speeds things up: a reader thread that cannot start leaves the reading to this thread.
+  const prefetched = options.prefetch && worthPrefetching
+    ? await PrefetchedFrames.start(reader.file, reader.traceId, options.prefetch === true ? undefined : options.prefetch, true).catch(() => undefined)
+    : undefined;
+  try {
+    return await replayWith(reader, header, options, prefetched);
+  } finally {
+    await prefetched?.close(); // before the descriptor it reads through is closed
+  }
+}
+
+async function replayWith(reader: TraceReader, header: TraceHeader, options: ReplayOptions, prefetched: PrefetchedFrames | undefined): Promise<ReplayResult> {
+  const loaded = await replayModule(await moduleBytes(reader, prefetched), header, options);
   const recordedTiering = header.engine.tiering;
   if (recordedTiering && recordedTiering !== engineFingerprint().tiering) {
     options.onWarning?.(`recorded with the ${recordedTiering} compiler tier, replaying with the ${engineFingerprint().tiering} one (see --optimize): a trap from stack exhaustion may come at another depth`);
@@ -280,14 +312,6 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   const matchers: SemanticMatcher[] = semantic
     ? table.map((e, i) => (e.wasi !== undefined ? semanticMatcher(FUNCTIONS[e.wasi]!, plans[i]!, lists) : exactMatcher(`${e.module}.${e.name}`)))
     : [];
-  // A thread already started (the CLI starts it while it loads) is always worth using: this thread then needs no
-  // zstd at all. Starting one only pays for a long trace (a complete trace tells its frame count up front).
-  const frameCount = reader.footer?.frames;
-  const worthPrefetching = options.prefetch instanceof Worker || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
-  // Prefetching only speeds things up: a reader thread that cannot start leaves the reading to this thread.
-  const prefetched = options.prefetch && worthPrefetching
-    ? await PrefetchedFrames.start(reader.file, reader.traceId, options.prefetch === true ? undefined : options.prefetch).catch(() => undefined)
-    : undefined;
   if (!prefetched) await initZstd(); // frames read here; with a reader thread, this thread never needs zstd
   const cursor = new EventCursor(prefetched ? prefetched.frames() : reader.frames());
   /** How the trace ends: known at once for a complete trace; for a cut one, after its last frame was read. */

@@ -1,5 +1,5 @@
 /**
- * Reads a trace file (format versions 1 and 2, see FORMAT.md), streaming its frames with bounded
+ * Reads a trace file (format versions 1, 2 and 3, see FORMAT.md), streaming its frames with bounded
  * memory. Anything wrong with the bytes is a TraceError naming the file offset; a file that
  * simply ends early (a recording cut short) is read up to its last complete block and says so
  * through `ending`. Everything is read through the one descriptor open() opened, so a trace that
@@ -99,6 +99,11 @@ export class TraceReader {
   readonly traceId: string | undefined;
   /** The module's size as its MODULE chunks give it (their raw lengths); undefined when open() skipped them. */
   readonly moduleSize: number | undefined;
+  /**
+   * How the module is stored, as the MODULE chunks' block headers say (known however open() treated them): the
+   * bytes of their payloads in the file, the raw lengths they declare, and whether any chunk is compressed.
+   */
+  readonly moduleStorage: { storedBytes: number; rawBytes: number; chunks: number; compressed: boolean };
 
   /** The descriptor everything is read through; -1 once closed. */
   private fd: number;
@@ -126,6 +131,7 @@ export class TraceReader {
     traceId: string | undefined;
     module: Uint8Array;
     moduleSize: number | undefined;
+    moduleStorage: TraceReader['moduleStorage'];
     footer: Record<string, unknown> | undefined;
     footerOffset: number | undefined;
     dataStart: number;
@@ -142,6 +148,7 @@ export class TraceReader {
     this.traceIdRaw = traceIdBytes(init.traceId);
     this.module = init.module;
     this.moduleSize = init.moduleSize;
+    this.moduleStorage = init.moduleStorage;
     this._footer = init.footer;
     this._footerOffset = init.footerOffset;
     this.trailerFooterOffset = init.footerOffset;
@@ -153,14 +160,16 @@ export class TraceReader {
 
   /**
    * The header, checked: TraceError (naming the header block) when a field is missing or malformed, or when
-   * the module it describes is not the size of the module the MODULE chunks hold (when open() read them).
+   * the module it describes is not the size of the module the MODULE chunks hold (as their block headers say it,
+   * when open() skipped them).
    */
   get header(): TraceHeader {
     if (this.parsedHeader) return this.parsedHeader;
     const h = parseHeader(this.headerMap, PREAMBLE_SIZE);
-    if (this.moduleSize !== undefined && h.module.size !== this.moduleSize) {
+    const held = this.moduleSize ?? this.moduleStorage.rawBytes;
+    if (h.module.size !== held) {
       throw new TraceError(
-        `corrupt trace: the header block at offset ${PREAMBLE_SIZE} says the module has ${h.module.size} bytes, but its module chunks hold ${this.moduleSize}`,
+        `corrupt trace: the header block at offset ${PREAMBLE_SIZE} says the module has ${h.module.size} bytes, but its module chunks hold ${held}`,
         PREAMBLE_SIZE,
       );
     }
@@ -320,6 +329,13 @@ export class TraceReader {
       // Module chunks.
       const chunks: Uint8Array[] = [];
       let moduleBytes = 0;
+      const storage = { storedBytes: 0, rawBytes: 0, chunks: 0, compressed: false };
+      const count = (h: BlockHeader) => {
+        storage.storedBytes += h.storedLength;
+        storage.rawBytes += h.rawLength;
+        storage.chunks++;
+        if (h.codec !== CODEC_RAW) storage.compressed = true;
+      };
       let pos = first.next;
       while (pos < limit) {
         // The type byte alone tells whether the module goes on (even in a cut-short header).
@@ -337,6 +353,7 @@ export class TraceReader {
             if (strict) throw new TraceError(`corrupt trace: module chunk at offset ${pos} runs past the footer at offset ${limit}`, pos);
             throw new TraceError(`${path} is truncated: it ends inside module chunk ${chunks.length} at offset ${pos}`, pos);
           }
+          count(h);
           chunks.push(new Uint8Array(0));
           pos = next;
           continue;
@@ -354,6 +371,7 @@ export class TraceReader {
             pos,
           );
         }
+        count(step.header);
         moduleBytes += step.header.rawLength;
         if (moduleBytes > MAX_MODULE_BYTES) {
           throw new TraceError(`corrupt trace: the module chunks up to offset ${pos} add up to more than 1 GiB`, pos);
@@ -375,6 +393,7 @@ export class TraceReader {
         traceId,
         module: mode === 'keep' ? concat(chunks, moduleBytes) : new Uint8Array(0),
         moduleSize: mode === 'skip' ? undefined : moduleBytes,
+        moduleStorage: storage,
         footer,
         footerOffset,
         dataStart: pos,

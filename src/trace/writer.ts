@@ -1,5 +1,5 @@
 /**
- * Writes a trace file (format version 2, see FORMAT.md): a random trace id in the header and the footer, and
+ * Writes a trace file (format version 3, see FORMAT.md): the module compressed in MODULE chunks, a random trace id in the header and the footer, and
  * in every frame with the frame's sequence number, so that a reader can tell a frame of another trace, or frames
  * out of place, from the frames this writer wrote.
  *
@@ -25,6 +25,7 @@ import {
   FRAME_PREFIX_SIZE,
   MAX_BLOCK_BYTES,
   MAX_FRAME_BYTES,
+  MODULE_LEVEL,
   TRACE_ID_BYTES,
   encodePreamble,
   encodeTrailer,
@@ -35,22 +36,42 @@ import {
 import { FD_EFFECT_FUNCTIONS, FUNCTIONS } from '../abi/index.js';
 import { walkCalls, type WalkState } from './events.js';
 import type { FrameStart, RunSummary, TraceHeader } from './header.js';
-import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, compress, initZstd } from './zstd.js';
+import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, compress, initZstd, zstdCompressBound } from './zstd.js';
 
 export interface WriterOptions {
   /** zstd level, 1–9. Default 3. */
   level?: number;
   /** Raw (uncompressed) bytes per EVENTS frame. Default and maximum 1 MiB. */
   frameBytes?: number;
-  /** zstd level for the MODULE blocks; by default they are stored raw (see encodeModule). */
-  moduleLevel?: number;
+  /** zstd level for the MODULE blocks (default MODULE_LEVEL), or 'raw' to store them uncompressed (see encodeModule). */
+  moduleLevel?: number | 'raw';
 }
 
 type State = 'open' | 'finished' | 'abandoned' | 'failed';
 
-/** A module's MODULE blocks, ready to write (TraceWriter.encodeModule). */
+/** A module's MODULE blocks (each a block header and its stored payload), ready to write (TraceWriter.encodeModule). */
 export class EncodedModule {
   constructor(readonly blocks: readonly Uint8Array[]) {}
+
+  /**
+   * The MODULE blocks of a module compressed elsewhere (the module cache): `frames` are the stored payloads, one zstd
+   * frame per 1 MiB chunk of the `size`-byte module, in order (each records its content size). RangeError when the
+   * frames cannot be the chunks of such a module (their count, or a frame larger than its chunk can compress to).
+   */
+  static fromZstdFrames(frames: readonly Uint8Array[], size: number): EncodedModule {
+    const chunks = Math.ceil(size / MAX_FRAME_BYTES);
+    if (frames.length !== chunks) throw new RangeError(`${frames.length} zstd frames cannot hold a module of ${size} bytes in ${chunks} chunks`);
+    return new EncodedModule(frames.map((stored, chunk) => {
+      const raw = Math.min(MAX_FRAME_BYTES, size - chunk * MAX_FRAME_BYTES);
+      if (stored.length > zstdCompressBound(raw)) throw new RangeError(`module chunk ${chunk}: ${stored.length} compressed bytes are too many for ${raw} bytes`);
+      return storedBlock(BLOCK_MODULE, CODEC_ZSTD, stored, raw, chunk);
+    }));
+  }
+
+  /** The stored payloads (for a cache of them). */
+  get payloads(): Uint8Array[] {
+    return this.blocks.map((b) => b.subarray(BLOCK_HEADER_SIZE));
+  }
 }
 
 export class TraceWriter {
@@ -148,17 +169,33 @@ export class TraceWriter {
   }
 
   /**
-   * The MODULE blocks of a module, ahead of create() (so a recorder can make them while the guest starts).
-   * Stored raw unless a zstd `level` is given (zstd must be initialised then): a replay then has the module at
-   * memory speed, which for large modules (esbuild: 20 MB) outweighs the bigger file.
+   * The MODULE blocks of a module, ahead of create() (so a recorder can make them while the guest starts):
+   * compressed at `level` (default MODULE_LEVEL; zstd must be initialised, initZstd()), one zstd frame per 1 MiB
+   * chunk, or stored as they are with 'raw'. A recorder takes them from the module cache instead
+   * (src/record/module-cache.ts), which makes them here once per module.
    */
-  static encodeModule(module: Uint8Array, level?: number): EncodedModule {
+  static encodeModule(module: Uint8Array, level: number | 'raw' = MODULE_LEVEL): EncodedModule {
     const blocks: Uint8Array[] = [];
     for (let at = 0, chunk = 0; at < module.length; at += MAX_FRAME_BYTES, chunk++) {
       const piece = module.subarray(at, Math.min(module.length, at + MAX_FRAME_BYTES));
-      blocks.push(level === undefined ? encodeRawBlock(BLOCK_MODULE, piece, chunk) : encodeBlock(BLOCK_MODULE, piece, chunk, level));
+      blocks.push(level === 'raw' ? encodeRawBlock(BLOCK_MODULE, piece, chunk) : encodeBlock(BLOCK_MODULE, piece, chunk, level));
     }
     return new EncodedModule(blocks);
+  }
+
+  /** Bytes written to the file so far. */
+  get bytesWritten(): number {
+    return this.position;
+  }
+
+  /**
+   * fsyncs the blocks written so far (OutputError when it fails; the writer is failed then). finish() still fsyncs
+   * everything: this only leaves it less to do, for a recorder that calls it while the guest runs (say, after a
+   * large module).
+   */
+  syncWritten(): void {
+    this.assertOpen('syncWritten');
+    this.guard(() => this.out.syncWritten());
   }
 
   /** Events appended so far, including those still pending. */
@@ -365,18 +402,13 @@ function encodeRawBlock(type: number, raw: Uint8Array, count: number): Uint8Arra
 function encodeBlock(type: number, raw: Uint8Array, count: number, level: number): Uint8Array {
   const limit = MAX_FRAME_BYTES + (type === BLOCK_EVENTS ? FRAME_PREFIX_SIZE : 0);
   if (raw.length > limit) throw new RangeError(`block of ${raw.length} bytes exceeds the 1 MiB limit`);
-  const codec = CODEC_ZSTD;
-  const stored = compress(raw, level);
+  return storedBlock(type, CODEC_ZSTD, compress(raw, level), raw.length, count);
+}
+
+/** A block header and `stored` (its payload as stored, `rawLength` bytes once decoded), in one buffer. */
+function storedBlock(type: number, codec: number, stored: Uint8Array, rawLength: number, count: number): Uint8Array {
   const out = new Uint8Array(BLOCK_HEADER_SIZE + stored.length);
-  writeBlockHeader(out, 0, {
-    type,
-    codec,
-    reserved: 0,
-    storedLength: stored.length,
-    rawLength: raw.length,
-    crc: crc32(stored),
-    count,
-  });
+  writeBlockHeader(out, 0, { type, codec, reserved: 0, storedLength: stored.length, rawLength, crc: crc32(stored), count });
   out.set(stored, BLOCK_HEADER_SIZE);
   return out;
 }

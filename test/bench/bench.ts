@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkpointOverhead } from './checkpoints.js';
 import { diffSpeed } from './diff.js';
+import { moduleFigures } from './modules.js';
 import { formatTable, spawnSeconds, type BenchContext, type BenchRow, type Measurement } from './table.js';
 
 /** Rows from other measurement files: add yours here (see test/bench/table.ts). */
-const MEASUREMENTS: Measurement[] = [checkpointRows, diffRow];
+const MEASUREMENTS: Measurement[] = [checkpointRows, diffRow, moduleRows];
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
@@ -159,6 +160,13 @@ async function diffRow(c: BenchContext): Promise<BenchRow[]> {
   const d = await diffSpeed(c.cli, guest('storm'), c.work);
   console.log(`diff of two storm recordings (1,000,000 calls each, every clock value an input difference): ${(d.eventsPerSecond / 1e6).toFixed(2)} M events/s (${d.seconds.toFixed(2)} s for ${d.events} events, in-process; ${(d.eventsPerCpuSecond / 1e6).toFixed(2)} M events per CPU second)`);
   return [];
+}
+
+/** The module in traces (test/bench/modules.ts): trace size against zstd -3, esbuild --version, a 30 MB module. */
+function moduleRows(c: BenchContext): BenchRow[] {
+  return moduleFigures({ cli: c.cli, repeat: c.repeat }).map((f) => ({
+    figure: f.label, samples: [f.min, f.median, f.max], target: f.target, kind: 'max' as const, unit: f.unit, digits: f.unit === '' ? 3 : 2,
+  }));
 }
 
 try {

@@ -80,7 +80,7 @@ export function badError(error: unknown, trace: string, allowDivergence = false)
 }
 
 /**
- * Writes the trace `source` again, as this wasi-trace writes (format version 2), in frames of at most
+ * Writes the trace `source` again, as this wasi-trace writes (its current format version), in frames of at most
  * `frameBytes` bytes of events, with the same header, module and recorded end: a small trace of several frames.
  */
 export async function reframe(source: string, dest: string, frameBytes: number): Promise<void> {

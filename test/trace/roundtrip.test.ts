@@ -54,8 +54,8 @@ describe('round trip', () => {
       [1, 1 << 20],
       [2, 512 * 1024],
     ]);
-    // frames are compressed; the header, module chunks and footer are stored raw
-    expect(blocks.map((b) => b.codec)).toEqual(blocks.map((b) => (b.type === 3 ? 1 : 0)));
+    // frames and (version 3) module chunks are compressed; the header and footer are stored raw
+    expect(blocks.map((b) => b.codec)).toEqual(blocks.map((b) => (b.type === 2 || b.type === 3 ? 1 : 0)));
     const eventBlocks = blocks.filter((b) => b.type === 3);
     expect(eventBlocks.length).toBe(writer.frameCount);
     // 256 KiB of events and the 20-byte prefix (trace id, sequence number)
@@ -73,6 +73,10 @@ describe('round trip', () => {
     expect(reader.headerMap).toEqual({ ...header, sha256: Buffer.from(header.sha256), traceId: writer.traceId });
     expect(typeof reader.headerMap.big).toBe('bigint');
     expect(sameBytes(reader.module, module)).toBe(true);
+    const moduleBlocks = blocks.filter((b) => b.type === 2);
+    expect(reader.moduleStorage).toEqual({
+      storedBytes: moduleBlocks.reduce((s, b) => s + b.storedLength, 0), rawBytes: module.length, chunks: 3, compressed: true,
+    });
     // The footer is there right after open, through the trailer.
     const footer = reader.footerMap!;
     expect(footer.exit).toBe(0);
