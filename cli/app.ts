@@ -37,7 +37,7 @@ const RUNS_GUEST = new Set(['run', 'record', 'replay']);
 /** Commands parsed by hand (cli/quick-parse.ts) when the command line is a plain one: yargs is not even loaded. */
 const QUICK = new Set(['run', 'record', 'replay']);
 /** --optimize, taken by the top level and by the commands that run a guest (run, record, replay). */
-export const OPTIMIZE = { type: 'boolean', describe: "let V8 optimise hot guest code (faster long computations; default: baseline compiler only, the same in record and replay)" } as const;
+export const OPTIMIZE = { type: 'boolean', describe: "let V8 optimise hot guest code (faster long computations; default: baseline compiler only, except under --runtime node; replay uses the tier the trace was recorded with)" } as const;
 /** --debug, taken by the top level and so by every command. */
 const DEBUG = { type: 'boolean', describe: 'print stack traces of internal errors' } as const;
 /** Stands in for the module path while yargs parses (yargs would mangle "-"). */
@@ -138,7 +138,10 @@ async function dispatch(argv: string[], io: CliIo, how: DispatchOptions = {}): P
     const ours = split.ours.map((a) => (a === '--chaos' || a === '--inspect' ? `${a}=` : a));
     const { module, guest } = split;
     debug = ours.includes('--debug');
-    setTiering(ours.includes('--optimize') ? 'optimizing' : 'baseline');
+    // node:wasi leaves the guest by an exception on proc_exit, and V8 has crashed unwinding it out of
+    // baseline-only code (issue 12): under --runtime node guests get V8's usual tiers.
+    const nodeRuntime = ours.some((a, i) => a === '--runtime=node' || (a === '--runtime' && ours[i + 1] === 'node'));
+    setTiering(ours.includes('--optimize') || nodeRuntime ? 'optimizing' : 'baseline');
     // Commands that compress or decompress on this thread: let zstd's (asynchronous) start overlap argument
     // parsing. (run needs none; replay decompresses on its frame reader thread when it has one.)
     if (known !== 'run' && known !== 'replay') void import('../src/trace/zstd.js').then((z) => z.initZstd()).catch(() => {});

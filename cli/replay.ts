@@ -19,7 +19,7 @@ export const EXIT_RECORDING_FAILED = 123;
 /** Exit code of `replay --stop-at N`: the replay stopped before event #N, as asked. */
 export const EXIT_STOPPED = 120;
 
-interface ReplayFlags { trace: string; module?: string; quiet?: boolean; verify?: boolean; 'tag-output'?: boolean; 'stop-at'?: unknown; inspect?: string }
+interface ReplayFlags { trace: string; module?: string; quiet?: boolean; verify?: boolean; optimize?: boolean; 'tag-output'?: boolean; 'stop-at'?: unknown; inspect?: string }
 
 /** --inspect[=HOST:PORT] (a bare --inspect arrives as ''): where the inspector listens, as node --inspect does. */
 export function inspectAddress(v: string): { host: string; port: number } {
@@ -92,6 +92,8 @@ export const replayCommand = {
         stdout: io.stdout, stderr: io.stderr, prefetch: takeWorker('replay') ?? false,
         onWarning: (m) => note(io, `warning: ${m}`),
         stopAt, pause: inspect !== undefined,
+        // The recorded tier unless --optimize asks for V8's optimising one.
+        tiering: flags.optimize ? 'optimizing' : undefined,
       });
       if (r.stoppedAt !== undefined) {
         const line = (await eventLines(flags.trace, [r.stoppedAt])).get(r.stoppedAt) ?? `#${r.stoppedAt}`;

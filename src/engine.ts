@@ -16,11 +16,11 @@ export function setTiering(t: Tiering): void {
 }
 
 /**
- * Compiles a guest module with the tiering set. The V8 flag is process-wide: another thread compiling its own
- * wasm at this very moment would get the baseline tier too (slower, never wrong).
+ * Compiles a guest module with `tier` (default: the tiering set). The V8 flag is process-wide: another thread
+ * compiling its own wasm at this very moment would get the baseline tier too (slower, never wrong).
  */
-export async function compileGuest(bytes: Uint8Array): Promise<WebAssembly.Module> {
-  if (tiering === 'optimizing') return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+export async function compileGuest(bytes: Uint8Array, tier: Tiering = tiering): Promise<WebAssembly.Module> {
+  if (tier === 'optimizing') return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   v8.setFlagsFromString('--liftoff-only');
   try {
     return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);

@@ -1,7 +1,7 @@
 // Loading and checking guest modules. A module is bytes: from a path, from stdin, from /dev/fd/N or from the
 // API; it is read once and never opened again by path.
 import * as fs from 'node:fs';
-import { compileGuest } from './engine.js';
+import { compileGuest, type Tiering } from './engine.js';
 import { UserError } from './errors.js';
 
 export interface LoadedModule {
@@ -84,10 +84,10 @@ function readModuleFd(fd: number, name: string): Uint8Array {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/** Compiles module bytes; UserError when they are not a valid WebAssembly module. */
-export async function compileModule(name: string, bytes: Uint8Array): Promise<LoadedModule> {
+/** Compiles module bytes (with `tier`, default the tiering set); UserError when they are not a valid WebAssembly module. */
+export async function compileModule(name: string, bytes: Uint8Array, tier?: Tiering): Promise<LoadedModule> {
   if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) throw notAModule(name);
-  const compiling = compileGuest(bytes);
+  const compiling = compileGuest(bytes, tier);
   // The sha256 is computed when first asked for (a recording asks; a plain run neither hashes nor loads
   // node:crypto, which costs every start ~10 ms). A Node 20 before 20.16 (no getBuiltinModule) loads it now.
   const preloaded = typeof process.getBuiltinModule === 'function' ? undefined : await import('node:crypto');

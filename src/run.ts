@@ -1,5 +1,6 @@
 // Running a guest: load and check the module, build its imports from a provider, instantiate, run _start.
 import { MODULE_NAME } from './abi/index.js';
+import type { Tiering } from './engine.js';
 import { UserError } from './errors.js';
 import { compileModule, readModuleBytes, type LoadedModule } from './module.js';
 import { createProvider, type PreopenSpec, type Provider, type RuntimeKind } from './providers.js';
@@ -35,12 +36,12 @@ export interface GuestOptions {
   chaos?: ChaosSettings;
 }
 
-/** Reads (once) and compiles the module of `options`. */
-export async function loadGuestModule(options: Pick<GuestOptions, 'module' | 'moduleName'>): Promise<LoadedModule> {
+/** Reads (once) and compiles the module of `options` (with `tier`, default the tiering set). */
+export async function loadGuestModule(options: Pick<GuestOptions, 'module' | 'moduleName'>, tier?: Tiering): Promise<LoadedModule> {
   const { name, bytes } = typeof options.module === 'string'
     ? readModuleBytes(options.module)
     : { name: options.moduleName ?? '<memory>', bytes: options.module };
-  return compileModule(name, bytes);
+  return compileModule(name, bytes, tier);
 }
 
 const inputHandle = (s: GuestOptions['stdin']): FileHandle | undefined =>

@@ -11,7 +11,7 @@ import { checkpointHash, memoryHash } from '../calls/hash.js';
 import { importTable } from '../calls/imports.js';
 import { UserError } from '../errors.js';
 import { ioReason } from '../files.js';
-import { engineFingerprint } from '../engine.js';
+import { engineFingerprint, type Tiering } from '../engine.js';
 import { compileModule, type LoadedModule } from '../module.js';
 import { loadGuestModule, instantiate } from '../run.js';
 import { ProcExit } from '../runtime/errors.js';
@@ -38,6 +38,12 @@ export interface ReplayOptions {
   stdout?: (bytes: Uint8Array) => void;
   stderr?: (bytes: Uint8Array) => void;
   quiet?: boolean;
+  /**
+   * V8's compiler tier for the guest: by default the one the trace was recorded with (its header says; this
+   * thread's setTiering for traces that do not), so that stack depth and timing are the recording's. Another tier
+   * is used as asked, with a warning.
+   */
+  tiering?: Tiering;
   /** Also check guest memory against the hash the recording kept. */
   verify?: boolean;
   /**
@@ -234,15 +240,15 @@ async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | u
   }
 }
 
-async function replayModule(embeddedBytes: Uint8Array, header: TraceHeader, options: ReplayOptions): Promise<LoadedModule> {
-  const embedded = await compileModule(header.module.name, embeddedBytes).catch((e: unknown) => {
+async function replayModule(embeddedBytes: Uint8Array, header: TraceHeader, options: ReplayOptions, tier: Tiering): Promise<LoadedModule> {
+  const embedded = await compileModule(header.module.name, embeddedBytes, tier).catch((e: unknown) => {
     throw new TraceError(`corrupt trace: the module in its module chunks does not load (${(e as Error).message})`);
   });
   if (embedded.sha256 !== header.module.sha256) {
     throw new TraceError(`corrupt trace: the module chunks do not hold the module the header block at offset ${PREAMBLE_SIZE} describes (its sha256 differs)`, PREAMBLE_SIZE);
   }
   if (options.module === undefined) return embedded;
-  const other = await loadGuestModule({ module: options.module, moduleName: '<replacement module>' });
+  const other = await loadGuestModule({ module: options.module, moduleName: '<replacement module>' }, tier);
   if (other.sha256 !== embedded.sha256) {
     options.onWarning?.(`${other.name} differs from the recorded module (sha256 ${other.sha256.slice(0, 12)}… vs ${embedded.sha256.slice(0, 12)}…)`);
   }
@@ -280,11 +286,13 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
 }
 
 async function replayWith(reader: TraceReader, header: TraceHeader, options: ReplayOptions, prefetched: PrefetchedFrames | undefined): Promise<ReplayResult> {
-  const loaded = await replayModule(await moduleBytes(reader, prefetched), header, options);
   const recordedTiering = header.engine.tiering;
-  if (recordedTiering && recordedTiering !== engineFingerprint().tiering) {
-    options.onWarning?.(`recorded with the ${recordedTiering} compiler tier, replaying with the ${engineFingerprint().tiering} one (see --optimize): a trap from stack exhaustion may come at another depth`);
+  const known = recordedTiering === 'baseline' || recordedTiering === 'optimizing' ? recordedTiering : undefined;
+  const tier = options.tiering ?? known ?? engineFingerprint().tiering;
+  if (recordedTiering && recordedTiering !== tier) {
+    options.onWarning?.(`recorded with the ${recordedTiering} compiler tier, replaying with the ${tier} one: a trap from stack exhaustion may come at another depth`);
   }
+  const loaded = await replayModule(await moduleBytes(reader, prefetched), header, options, tier);
   const table = header.imports;
   /** Another build than the recorded one: calls match by meaning (semantic.ts), not by addresses. */
   const semantic = options.module !== undefined && loaded.sha256 !== header.module.sha256;

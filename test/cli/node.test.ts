@@ -84,3 +84,22 @@ describe('bad input on node:wasi: one line, exit 2', () => {
     });
   }
 });
+
+describe('compiler tier on node:wasi', () => {
+  it("guests get V8's usual tiers (node:wasi unwinds proc_exit's exception through every frame), recorded in the trace; replay follows the trace's tier", async () => {
+    const trace = tracePath();
+    const node = cli(['record', '-o', trace, '--runtime', 'node', guestPath('deep_exit'), '3000']);
+    expect({ stdout: node.stdout, status: node.status }).toEqual({ stdout: 'going 3000 deep\n', status: 3 });
+    const info = JSON.parse((await wt(['info', '--json', trace])).stdout);
+    expect(info.engine.tiering).toBe('optimizing');
+    // The builtin runtime keeps the baseline tier; replaying the node:wasi trace uses the recorded one, no warning.
+    expect(JSON.parse((await wt(['info', '--json', (await recordedOnBuiltin())])).stdout).engine.tiering).toBe('baseline');
+    expect(await wt(['replay', trace])).toEqual({ stdout: 'going 3000 deep\n', stderr: '', status: 3 });
+  });
+});
+
+async function recordedOnBuiltin(): Promise<string> {
+  const trace = tracePath();
+  expect((await wt(['record', '-o', trace, guestPath('deep_exit'), '10'])).status).toBe(3);
+  return trace;
+}
