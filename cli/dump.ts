@@ -25,7 +25,7 @@ export const dumpCommand = {
     .option('c', { type: 'boolean', describe: 'print how many calls match instead of listing them' })
     .option('from', { type: 'string', requiresArg: true, describe: 'start at event #N' })
     .option('to', { type: 'string', requiresArg: true, describe: 'stop after event #N' })
-    .option('T', { type: 'boolean', describe: 'show the host time of each call' })
+    .option('T', { type: 'boolean', describe: 'show the host time of each call (<untimed> for calls recorded without times: record --timing)' })
     .option('t', { type: 'boolean', describe: 'show when each call started, in seconds from the start of the run' })
     .option('s', { type: 'string', requiresArg: true, describe: 'bytes of each buffer shown (default 32)' })
     .option('json', { type: 'boolean', describe: 'one JSON object per call (fields: src/inspect/JSON.md)' })

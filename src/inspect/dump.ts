@@ -72,7 +72,7 @@ export async function dump(o: DumpOptions, out: TextWriter): Promise<number> {
           matched++;
           if (d && !o.count) {
             if (o.json) out.line(JSON.stringify(callJson(c, d)));
-            else out.line(`${o.timestamps ? `${seconds(c.t).padStart(11)} ` : ''}#${c.index} ${callText(d)}${o.durations ? ` <${seconds(c.dur)}>` : ''}`);
+            else out.line(`${o.timestamps ? `${seconds(c.t).padStart(11)} ` : ''}#${c.index} ${callText(d)}${o.durations ? ` <${c.event.untimed ? 'untimed' : seconds(c.dur)}>` : ''}`);
           }
         }
       }

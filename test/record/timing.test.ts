@@ -53,6 +53,10 @@ describe('record --timing', () => {
     const chrome = JSON.parse((await wt(['export', io])).stdout);
     expect(chrome.metadata.untimed).toEqual(expect.arrayContaining(['clock_time_get', 'args_get', 'args_sizes_get']));
     expect(chrome.traceEvents.filter((e: { args?: { untimed?: boolean } }) => e.args?.untimed).length).toBe(52);
+    // dump -T says <untimed> where a time would be, and a time for the timed calls.
+    const dumped = (await wt(['dump', '-T', io])).stdout.split('\n').filter(Boolean);
+    expect(dumped.filter((l) => l.endsWith(' <untimed>')).length).toBe(52);
+    expect(dumped.filter((l) => /^#\d+ fd_write\(.* <\d+\.\d{9}>$/.test(l)).length).toBeGreaterThan(0);
   });
 
   it('bad --timing or --checkpoints: one line, exit 2', async () => {
