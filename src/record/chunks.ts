@@ -140,9 +140,13 @@ export class ChunkConsumer {
   /** Calls the producer had completed when it last published (after it stopped: every call salvage passes on). */
   get calls(): number { return Atomics.load(this.control, CALLS); }
 
-  /** Passes the events of every full chunk not passed on yet, in order, to `take`, and frees the chunk. */
-  drain(take: (bytes: Uint8Array, events: number) => void): void {
-    for (;;) {
+  /**
+   * Passes the events of every full chunk not passed on yet, in order, to `take`, and frees the chunk; at most
+   * `limit` chunks, so that a producer that fills chunks as fast as they are freed cannot keep the caller here (its
+   * event loop, and so its signal handlers and timers, would starve).
+   */
+  drain(take: (bytes: Uint8Array, events: number) => void, limit = Infinity): void {
+    for (let n = 0; n < limit; n++) {
       const i = this.findSeq(this.nextSeq);
       if (i < 0 || Atomics.load(this.control, HEAD + 4 * i) !== FULL) return;
       const at = HEAD + 4 * i;

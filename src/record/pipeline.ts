@@ -154,7 +154,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     const timer = setInterval(() => {
       if (!writer || stopping || settled) return;
       writing(() => {
-        consumer.drain(append);
+        consumer.drain(append, pool.chunks.length);
         consumer.takeFilling(append);
         writer!.flush();
       });
@@ -237,7 +237,8 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
             .catch((e: unknown) => void failed(e));
           return;
         case 'chunk':
-          if (writer && !stopping) writing(() => consumer.drain(append));
+          // As many chunks as the pool holds, then back to the event loop (a stop, a timeout) until the next message.
+          if (writer && !stopping) writing(() => consumer.drain(append, pool.chunks.length));
           return;
         case 'output':
           r.onOutput?.(m.stream, m.bytes);

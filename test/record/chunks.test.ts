@@ -89,3 +89,17 @@ describe('chunks: the writer side takes what the guest side completed', () => {
     expect(s.events()).toBe(20);
   });
 });
+
+describe('chunks: drain with a limit', () => {
+  // The writer drains as many chunks as the pool holds per message, then returns to its event loop: a guest that
+  // fills chunks as fast as they are freed must not keep it from a stop signal or a timeout.
+  it('passes at most `limit` full chunks, in order; the next drain goes on from there', () => {
+    const s = setup(4, 4);
+    for (let i = 0; i < 13; i++) s.event(); // chunks 0, 1 and 2 full, chunk 3 being filled
+    s.consumer.drain(s.take, 2);
+    expect(s.taken.map((t) => t.events)).toEqual([4, 4]);
+    expect(s.all()).toEqual(upTo(8));
+    s.consumer.drain(s.take);
+    expect(s.all()).toEqual(upTo(12)); // the chunk being filled is not full: not drained
+  });
+});
