@@ -84,13 +84,17 @@ function readModuleFd(fd: number, name: string): Uint8Array {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/** Compiles module bytes (with `tier`, default the tiering set); UserError when they are not a valid WebAssembly module. */
-export async function compileModule(name: string, bytes: Uint8Array, tier?: Tiering): Promise<LoadedModule> {
+/**
+ * Compiles module bytes (with `tier`, default the tiering set); UserError when they are not a valid WebAssembly module.
+ * `sha256`: where the bytes' hex sha256 comes from when one is known or being computed elsewhere (asked once, when
+ * first wanted); else it is computed here, when first wanted.
+ */
+export async function compileModule(name: string, bytes: Uint8Array, tier?: Tiering, sha256Of?: () => string): Promise<LoadedModule> {
   if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) throw notAModule(name);
   const compiling = compileGuest(bytes, tier);
   // The sha256 is computed when first asked for (a recording asks; a plain run neither hashes nor loads
   // node:crypto, which costs every start ~10 ms). A Node 20 before 20.16 (no getBuiltinModule) loads it now.
-  const preloaded = typeof process.getBuiltinModule === 'function' ? undefined : await import('node:crypto');
+  const preloaded = typeof process.getBuiltinModule === 'function' || sha256Of ? undefined : await import('node:crypto');
   let sha256: string | undefined;
   let module: WebAssembly.Module;
   try {
@@ -105,5 +109,6 @@ export async function compileModule(name: string, bytes: Uint8Array, tier?: Tier
   if (!exports.some((x) => x.name === 'memory' && x.kind === 'memory')) {
     throw new UserError(`${name} does not export its memory as "memory"`);
   }
-  return { name, bytes, module, get sha256() { return (sha256 ??= (preloaded ?? process.getBuiltinModule('node:crypto')).createHash('sha256').update(bytes).digest('hex')); } };
+  const hash = sha256Of ?? (() => (preloaded ?? process.getBuiltinModule('node:crypto')).createHash('sha256').update(bytes).digest('hex'));
+  return { name, bytes, module, get sha256() { return (sha256 ??= hash()); } };
 }

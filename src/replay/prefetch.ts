@@ -3,10 +3,13 @@
 // Atomics.wait sleeps while none is ready. At most AHEAD frames (1 MiB each) wait at a time. The worker reads
 // through the descriptor the replay opened the trace with (threads share descriptors), never through the path:
 // a trace renamed over meanwhile cannot mix its frames into the replay.
+import * as fs from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { workerUrl } from '../worker-url.js';
 import { FRAME_PREFIX_SIZE } from '../trace/format.js';
-import { TraceError, type OpenTraceFile, type TraceEnding, type TraceFrame } from '../trace/reader.js';
+import { TraceError } from '../trace/errors.js';
+// Types only: the reader (and msgpack with it) is loaded when the frames are wanted, not while the module is read.
+import type { OpenTraceFile, TraceEnding, TraceFrame } from '../trace/reader.js';
 
 const AHEAD = 8;
 /** Without a frame or word from the reader for this long, it is taken to have died. */
@@ -20,6 +23,7 @@ const STALL_MS = 60_000;
 export interface PrefetchStart { file: OpenTraceFile; traceId: string | undefined; module: boolean; port: MessagePort; control: SharedArrayBuffer }
 export type PrefetchMessage =
   | { module: Uint8Array }
+  | { moduleSha256: string }
   | { frame: TraceFrame }
   | { ending: TraceEnding }
   | { error: string; offset?: number };
@@ -75,11 +79,19 @@ export class PrefetchedFrames {
     throw new Error('the trace reader thread sent frames before the module');
   }
 
+  /** The hex sha256 of the module module() gave, as the reader thread computed it (after sending the module). */
+  moduleSha256(): string {
+    const m = this.take();
+    if ('moduleSha256' in m) return m.moduleSha256;
+    if ('error' in m) throw new TraceError(m.error, m.offset);
+    throw new Error("the trace reader thread did not send the module's sha256 after the module");
+  }
+
   *frames(): Generator<TraceFrame> {
     for (;;) {
       const m = this.take();
       if ('frame' in m) { yield m.frame; continue; }
-      if ('module' in m) continue; // the module, when module() was never asked for it
+      if ('module' in m || 'moduleSha256' in m) continue; // when module() was never asked for it
       if ('ending' in m) { this.ending = m.ending; return; }
       throw new TraceError(m.error, m.offset);
     }
@@ -120,8 +132,6 @@ export class PrefetchedFrames {
  */
 export async function servePrefetch({ file, traceId, module, port, control }: PrefetchStart, ready: () => void): Promise<void> {
   ready();
-  const { initZstd } = await import('../trace/zstd.js');
-  const { TraceReader } = await import('../trace/reader.js');
   const pending = new Int32Array(control);
   const post = (m: PrefetchMessage, transfer: ArrayBuffer[] = []) => {
     while (Atomics.load(pending, 0) >= AHEAD) Atomics.wait(pending, 0, Atomics.load(pending, 0), 100);
@@ -130,15 +140,24 @@ export async function servePrefetch({ file, traceId, module, port, control }: Pr
     Atomics.notify(pending, 0);
   };
   try {
+    const { initZstd } = await import('../trace/zstd.js');
     await initZstd();
-    // The module this thread read ahead (readAhead) when it is the very file of the descriptor; else read now.
-    const early = module ? await earlyModule(file, traceId) : undefined;
+    // The module this thread read ahead (readAhead) when it is the very file of the descriptor: sent before the
+    // reader (and msgpack) is even loaded, and hashed once sent, while the replay compiles it.
+    const early = module ? await earlyModule(file) : undefined;
+    if (early) {
+      post({ module: early });
+      post({ moduleSha256: await sha256(early) });
+    }
+    const { TraceReader } = await import('../trace/reader.js');
     const reader = await TraceReader.open(file, { module: module && !early ? 'keep' : 'skip' });
     if (reader.traceId !== traceId) throw new TraceError(`${file.path} is no longer the trace the replay opened (its trace id changed)`);
-    if (module) {
-      const bytes = early ?? reader.module;
+    if (module && !early) {
+      const bytes = reader.module;
+      const digest = await sha256(bytes);
       const own = bytes.buffer.byteLength === bytes.byteLength ? bytes : bytes.slice();
       post({ module: own }, [own.buffer as ArrayBuffer]);
+      post({ moduleSha256: digest });
     }
     for (const f of reader.frames()) {
       // Transferred without a copy when its buffer holds nothing else than the frame (and its version 2 prefix).
@@ -151,41 +170,44 @@ export async function servePrefetch({ file, traceId, module, port, control }: Pr
   }
 }
 
+/** node:crypto is loaded here only (the replaying thread never hashes the module when it has a reader thread). */
+const sha256 = async (bytes: Uint8Array): Promise<string> => (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
+
 /** What readAhead found: the module of the trace at a path, and which file that was. */
-let ahead: Promise<{ dev: number; ino: number; size: number; mtimeMs: number; traceId: string | undefined; module: Uint8Array } | undefined> | undefined;
+let ahead: Promise<{ dev: number; ino: number; size: number; mtimeMs: number; module: Uint8Array } | undefined> | undefined;
 
 /**
  * Runs in the worker, before its start message, on a guess of the trace the replay will open (the CLI's command
- * line, before it is parsed): reads and decompresses that trace's module meanwhile, so that the replay has it
- * sooner. A wrong guess (not a trace, a damaged one) costs only the time; nothing is reported. Settles when done.
+ * line, before it is parsed): reads and decompresses that trace's module meanwhile (readModuleChunks: no msgpack
+ * is loaded for it), so that the replay has it sooner. A wrong guess (not a trace, a damaged one) costs only the
+ * time; nothing is reported. Settles when done.
  */
 export function readAhead(path: string): Promise<void> {
   ahead = (async () => {
-    const fs = await import('node:fs');
     const { initZstd } = await import('../trace/zstd.js');
-    const { TraceReader } = await import('../trace/reader.js');
+    const { readModuleChunks } = await import('../trace/module-chunks.js');
     await initZstd();
-    const reader = await TraceReader.open(path, { module: 'keep' });
+    const fd = fs.openSync(path, 'r');
     try {
-      const st = fs.fstatSync(reader.file.fd);
-      return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, traceId: reader.traceId, module: reader.module };
+      const st = fs.fstatSync(fd);
+      const module = st.isFile() ? readModuleChunks(fd, st.size) : undefined;
+      return module && { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, module };
     } finally {
-      reader.close();
+      fs.closeSync(fd);
     }
   })().catch(() => undefined);
   return ahead.then(() => {});
 }
 
 /**
- * The module readAhead read, when `file` is the same file (device, inode, size and modification time) with the same
- * trace id; the replay still checks it against the header's sha256.
+ * The module readAhead read, when `file` is the same file (device, inode, size and modification time); the replay
+ * still checks it against the header's sha256.
  */
-async function earlyModule(file: OpenTraceFile, traceId: string | undefined): Promise<Uint8Array | undefined> {
+async function earlyModule(file: OpenTraceFile): Promise<Uint8Array | undefined> {
   const found = await ahead;
   ahead = undefined;
   if (!found) return undefined;
-  const fs = await import('node:fs');
   const st = fs.fstatSync(file.fd);
-  const same = st.dev === found.dev && st.ino === found.ino && st.size === found.size && st.mtimeMs === found.mtimeMs && found.traceId === traceId;
+  const same = st.dev === found.dev && st.ino === found.ino && st.size === found.size && st.mtimeMs === found.mtimeMs;
   return same ? found.module : undefined;
 }

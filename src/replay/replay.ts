@@ -227,21 +227,22 @@ function traceParts(reader: TraceReader): { header: TraceHeader; recorded: Recor
 }
 
 /**
- * The trace's module: from the reader thread, which decompresses it meanwhile, when there is one; else read here
- * (a second reader on the same descriptor, which checks and decompresses the MODULE chunks).
+ * The trace's module: from the reader thread, which decompresses it meanwhile and hashes it while this thread
+ * compiles it, when there is one (`sha256` then takes its digest); else read here (a second reader on the same
+ * descriptor, which checks and decompresses the MODULE chunks).
  */
-async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | undefined): Promise<Uint8Array> {
-  if (prefetched) return prefetched.module();
+async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | undefined): Promise<{ bytes: Uint8Array; sha256?: () => string }> {
+  if (prefetched) return { bytes: prefetched.module(), sha256: () => prefetched.moduleSha256() };
   const withModule = await TraceReader.open(reader.file, { module: 'keep' });
   try {
-    return withModule.module;
+    return { bytes: withModule.module };
   } finally {
     withModule.close();
   }
 }
 
-async function replayModule(embeddedBytes: Uint8Array, header: TraceHeader, options: ReplayOptions, tier: Tiering): Promise<LoadedModule> {
-  const embedded = await compileModule(header.module.name, embeddedBytes, tier).catch((e: unknown) => {
+async function replayModule(embeddedModule: { bytes: Uint8Array; sha256?: () => string }, header: TraceHeader, options: ReplayOptions, tier: Tiering): Promise<LoadedModule> {
+  const embedded = await compileModule(header.module.name, embeddedModule.bytes, tier, embeddedModule.sha256).catch((e: unknown) => {
     throw new TraceError(`corrupt trace: the module in its module chunks does not load (${(e as Error).message})`);
   });
   if (embedded.sha256 !== header.module.sha256) {

@@ -1,8 +1,9 @@
 /**
  * Constants and byte layouts of the trace container, format version 3 (see FORMAT.md; readers also read
  * versions 1 and 2; version 3's container is version 2's, its events may also be untimed calls and checkpoints). Shared by the writer and the reader; nothing here knows what an event means.
+ * It imports nothing, so that a thread which only reads a trace's module (src/replay/module-ahead.ts) loads no msgpack
+ * (msgpack.ts has the msgpackr settings).
  */
-import { Packr, Unpackr, type Options as MsgpackOptions } from 'msgpackr';
 
 /** The version this wasi-trace writes, and the highest it reads. */
 export const FORMAT_VERSION = 3;
@@ -132,31 +133,6 @@ export function hasBytes(source: Uint8Array, at: number, expected: Uint8Array): 
   if (at < 0 || at + expected.length > source.length) return false;
   for (let i = 0; i < expected.length; i++) if (source[at + i] !== expected[i]) return false;
   return true;
-}
-
-/**
- * Options for decoding events, the header and the footer with msgpackr:
- * - `mapsAsObjects: true`: without it a `new Unpackr({...})` returns maps as `Map`s (only the
- *   module-level `unpack` defaults to plain objects).
- * - `int64AsType: 'bigint'`: msgpack int64/uint64 values come back as exact bigints. msgpackr
- *   writes those only for bigints (JS numbers above 32 bits become float64, also exact), so a
- *   bigint comes back a bigint and a number a number.
- * - bin values come back as Buffers that are views into the decoded frame (no copy); the frame
- *   is a fresh allocation, so they stay valid, but they keep their frame (≤ 1 MiB) alive.
- * No `structures` option: each unpack starts with no record structures, so every frame decodes
- * on its own, including frames written by a fresh `Packr({ sequential: true })` per frame.
- */
-export const UNPACK_OPTIONS: MsgpackOptions = { mapsAsObjects: true, int64AsType: 'bigint' };
-
-export function newUnpackr(): Unpackr {
-  return new Unpackr({ ...UNPACK_OPTIONS });
-}
-
-/** Plain msgpack (maps as maps, no msgpackr records) for the header and footer. */
-const mapPackr = new Packr({ useRecords: false });
-
-export function packMap(value: Record<string, unknown>): Uint8Array {
-  return mapPackr.pack(value);
 }
 
 export function isPlainMap(value: unknown): value is Record<string, unknown> {

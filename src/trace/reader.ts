@@ -32,10 +32,11 @@ import {
   blockName,
   hasBytes,
   isPlainMap,
-  newUnpackr,
   readBlockHeader,
   traceIdBytes,
 } from './format.js';
+import { newUnpackr } from './msgpack.js';
+import { readAt } from './read-at.js';
 import {
   parseFooter, parseFooterContainer, parseHeader, parseHeaderContainer, type FooterContainer, type FrameStart, type TraceFooter,
   type TraceHeader,
@@ -577,17 +578,6 @@ export class TraceReader {
   }
 }
 
-/** Reads up to `length` bytes at `position`; fewer only at the end of the file. */
-function readAt(fd: number, length: number, position: number): Uint8Array {
-  const buf = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const n = fs.readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return done === length ? buf : buf.subarray(0, done);
-}
 
 /**
  * The FOOTER offset named by a valid trailer, or undefined. A trailer counts only when it

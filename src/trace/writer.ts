@@ -29,10 +29,10 @@ import {
   TRACE_ID_BYTES,
   encodePreamble,
   encodeTrailer,
-  packMap,
   writeBlockHeader,
   writeFramePrefix,
 } from './format.js';
+import { packMap } from './msgpack.js';
 import { FD_EFFECT_FUNCTIONS, FUNCTIONS } from '../abi/index.js';
 import { walkCalls, type WalkState } from './events.js';
 import type { FrameStart, RunSummary, TraceHeader } from './header.js';

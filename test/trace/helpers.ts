@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { crc32 } from '../../src/trace/crc32.js';
-import { newUnpackr, packMap } from '../../src/trace/format.js';
+import { newUnpackr, packMap } from '../../src/trace/msgpack.js';
 import { TraceError, TraceReader } from '../../src/trace/reader.js';
 
 /** A fresh temporary directory, removed after the test file. Call at the top level of a test file. */

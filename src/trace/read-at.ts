@@ -1,0 +1,13 @@
+import * as fs from 'node:fs';
+
+/** Up to `length` bytes of the file `fd` at `position`; fewer only at the end of the file. */
+export function readAt(fd: number, length: number, position: number): Uint8Array {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, buf, done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
