@@ -1,6 +1,7 @@
 // The module through the reader thread (src/replay/prefetch.ts, format version 3): the thread CRC-checks and
 // decompresses the MODULE chunks and sends the module before the frames; a damaged chunk is a TraceError with its
 // offset; a replay on such a thread reproduces the run.
+import { createHash } from 'node:crypto';
 import { openSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,7 @@ import { record } from '../../src/record/record.js';
 import type { CallEvent } from '../../src/trace/events.js';
 import { TraceError, TraceReader } from '../../src/trace/reader.js';
 import { guestPath } from '../helpers.js';
-import { randomish, tempDir, walkBlocks } from '../trace/helpers.js';
+import { assemble, randomish, tempDir, traceParts, walkBlocks } from '../trace/helpers.js';
 import { writeTrace } from './helpers.js';
 
 const dir = tempDir();
@@ -40,15 +41,23 @@ async function onThread<T>(path: string, body: (p: PrefetchedFrames) => T): Prom
   }
 }
 
-/** The module servePrefetch sends (on this thread: a trace of at most 8 frames) for the trace at `path`, or its error. */
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * The module servePrefetch sends (on this thread: a trace of at most 8 frames) for the trace at `path`, or its
+ * error; the module's sha256 must come right after it.
+ */
 async function servedModule(path: string): Promise<Buffer | string> {
   const { port1, port2 } = new MessageChannel();
   const reader = await TraceReader.open(path, { module: 'skip' });
   await servePrefetch({ file: reader.file, traceId: reader.traceId, module: true, port: port2, control: new SharedArrayBuffer(4) }, () => {});
   reader.close();
   const first = receiveMessageOnPort(port1)?.message as PrefetchMessage;
+  const second = receiveMessageOnPort(port1)?.message as PrefetchMessage | undefined;
   port1.close();
-  return 'module' in first ? Buffer.from(first.module) : 'error' in first ? first.error : 'frames first';
+  if (!('module' in first)) return 'error' in first ? first.error : 'frames first';
+  expect(second).toEqual({ moduleSha256: sha256(first.module) });
+  return Buffer.from(first.module);
 }
 
 /** Whether servedModule gave exactly `bytes` (compared as Buffers: vitest's deep equality is slow on megabytes). */
@@ -85,8 +94,9 @@ describe('the module on the reader thread', () => {
     const path = await traceWithModule('three-chunks.bin');
     expect(walkBlocks(readFileSync(path)).filter((b) => b.type === 2).map((b) => b.codec)).toEqual([1, 1, 1]);
     const expected = [...(await TraceReader.open(path)).frames()].map((f) => [f.offset, f.count]);
-    const got = await onThread(path, (p) => ({ module: Buffer.from(p.module()), frames: [...p.frames()].map((f) => [f.offset, f.count]) }));
+    const got = await onThread(path, (p) => ({ module: Buffer.from(p.module()), sha256: p.moduleSha256(), frames: [...p.frames()].map((f) => [f.offset, f.count]) }));
     expect(got.module.equals(Buffer.from(module))).toBe(true);
+    expect(got.sha256).toBe(sha256(module));
     expect(got.frames).toEqual(expected);
   });
 
@@ -101,6 +111,21 @@ describe('the module on the reader thread', () => {
     expect(err).toBeInstanceOf(TraceError);
     expect((err as TraceError).message).toBe(`corrupt trace: module chunk at offset ${second.offset} fails its CRC check`);
     expect((err as TraceError).offset).toBe(second.offset);
+  });
+
+  it("a module that is not the one the header's sha256 names is refused, with a reader thread or without", async () => {
+    const trace = join(dir, 'clock-for-sha.bin');
+    await record({ module: guestPath('clock_random'), output: trace, stdout: () => {}, stderr: () => {}, stdin: new Uint8Array(0) });
+    const parts = traceParts(readFileSync(trace));
+    const recorded = (parts.header.module as { sha256: string }).sha256;
+    parts.header.module = { ...(parts.header.module as object), sha256: recorded.replace(/^./, (c) => (c === '0' ? '1' : '0')) };
+    const bad = join(dir, 'clock-other-sha.bin');
+    writeFileSync(bad, assemble(parts));
+    const refused = /: corrupt trace: the module chunks do not hold the module the header block at offset 16 describes \(its sha256 differs\)$/;
+    for (const prefetch of [readerThread(), false]) {
+      await expect(replay({ trace: bad, prefetch, stdout: () => {}, stderr: () => {} })).rejects.toThrow(refused);
+    }
+    await expect(replay({ trace, prefetch: readerThread(), stdout: () => {}, stderr: () => {} })).resolves.toMatchObject({ complete: true, prefetched: true });
   });
 
   it('a replay given a reader thread takes the module from it', async () => {

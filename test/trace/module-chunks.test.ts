@@ -1,0 +1,66 @@
+// readModuleChunks (src/trace/module-chunks.ts): the module straight from a trace's MODULE chunks, for the reader
+// thread's read-ahead; anything it cannot read as a whole module is undefined (the usual reader reports it).
+import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { initZstd } from '../../src/trace/zstd.js';
+import { readModuleChunks } from '../../src/trace/module-chunks.js';
+import { TraceWriter } from '../../src/trace/writer.js';
+import { randomish, tempDir, walkBlocks } from './helpers.js';
+
+const dir = tempDir();
+/** 2.5 MiB: three chunks, the last one partial. */
+const module = randomish(2.5 * (1 << 20), 31);
+const header = { tool: 'wasi-trace', argv: ['x'], env: [], imports: [], module: { name: 'x', sha256: '' } };
+
+async function trace(name: string, moduleLevel?: 'raw'): Promise<string> {
+  const path = join(dir, name);
+  const w = await TraceWriter.create(path, header, module, { level: 1, moduleLevel });
+  w.finish({ end: { kind: 'exit', code: 0 }, calls: 0 });
+  return path;
+}
+
+function read(path: string): Uint8Array | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    return readModuleChunks(fd, fstatSync(fd).size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A copy of the trace at `path` with `change` applied to its bytes. */
+function altered(path: string, name: string, change: (b: Buffer) => Buffer): string {
+  const out = join(dir, name);
+  writeFileSync(out, change(Buffer.from(readFileSync(path))));
+  return out;
+}
+
+describe('readModuleChunks', () => {
+  it('gives the module of compressed and of raw chunks, in shared memory', async () => {
+    await initZstd();
+    for (const path of [await trace('zstd.bin'), await trace('raw.bin', 'raw')]) {
+      const got = read(path)!;
+      expect(got.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(Buffer.from(got).equals(Buffer.from(module))).toBe(true);
+    }
+    expect(walkBlocks(readFileSync(join(dir, 'zstd.bin'))).filter((b) => b.type === 2).map((b) => b.codec)).toEqual([1, 1, 1]);
+    expect(walkBlocks(readFileSync(join(dir, 'raw.bin'))).filter((b) => b.type === 2).map((b) => b.codec)).toEqual([0, 0, 0]);
+  });
+
+  it('is undefined for what it cannot read as a whole module', async () => {
+    await initZstd();
+    const good = await trace('good.bin');
+    const chunks = walkBlocks(readFileSync(good)).filter((b) => b.type === 2);
+    const notATrace = join(dir, 'not-a-trace.bin');
+    writeFileSync(notATrace, Buffer.from(module.subarray(0, 4096)));
+    const cases = {
+      notATrace,
+      newerVersion: altered(good, 'newer.bin', (b) => { b.writeUInt16LE(99, 8); return b; }),
+      damagedChunk: altered(good, 'damaged.bin', (b) => { b[chunks[1]!.offset + 20 + 100]! ^= 0x01; return b; }),
+      cutInsideChunk: altered(good, 'cut.bin', (b) => b.subarray(0, chunks[2]!.offset + 30)),
+      wrongIndex: altered(good, 'index.bin', (b) => { b.writeUInt32LE(5, chunks[1]!.offset + 16); return b; }),
+    };
+    for (const [what, path] of Object.entries(cases)) expect([what, read(path)]).toEqual([what, undefined]);
+  });
+});
