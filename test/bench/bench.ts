@@ -163,8 +163,8 @@ async function diffRow(c: BenchContext): Promise<BenchRow[]> {
 }
 
 /** The module in traces (test/bench/modules.ts): trace size against zstd -3, esbuild --version, a 30 MB module. */
-function moduleRows(c: BenchContext): BenchRow[] {
-  return moduleFigures({ cli: c.cli, repeat: c.repeat }).map((f) => ({
+async function moduleRows(c: BenchContext): Promise<BenchRow[]> {
+  return (await moduleFigures({ cli: c.cli, repeat: c.repeat })).map((f) => ({
     figure: f.label, samples: [f.min, f.median, f.max], target: f.target, kind: 'max' as const, unit: f.unit, digits: f.unit === '' ? 3 : 2,
   }));
 }

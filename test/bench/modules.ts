@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { copyWithRawModule } from './raw-module.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const ESBUILD = join(root, 'node_modules/@esbuild/wasi-preview1/esbuild.wasm');
@@ -68,22 +69,31 @@ function once(cli: string, args: string[], env: NodeJS.ProcessEnv): number {
   return seconds;
 }
 
-/** Per-round ratios record/run and replay/run of one guest (rounds interleaved, so noise hits all three alike). */
-function rounds(cli: string, runArgs: string[], trace: string, env: NodeJS.ProcessEnv, repeat: number) {
+/**
+ * Per-round ratios record/run and replay/run of one guest (rounds interleaved, so noise hits them all alike); with
+ * `rawCopy`, also replay/run of the trace copied with its module stored raw (copyWithRawModule), and the per-round
+ * difference of the two replay ratios: what replay loses to the module's compression.
+ */
+async function rounds(cli: string, runArgs: string[], trace: string, env: NodeJS.ProcessEnv, repeat: number, rawCopy?: string) {
   const record: number[] = [];
   const replay: number[] = [];
+  const rawLoss: number[] = [];
   const run: number[] = [];
   for (let i = 0; i < repeat; i++) {
     const r = once(cli, ['run', ...runArgs], env);
     record.push(once(cli, ['record', '-o', trace, ...runArgs], env) / r);
     replay.push(once(cli, ['replay', '-q', trace], env) / r);
+    if (rawCopy) {
+      await copyWithRawModule(trace, rawCopy);
+      rawLoss.push(replay.at(-1)! - once(cli, ['replay', '-q', rawCopy], env) / r);
+    }
     run.push(r);
   }
-  return { record: spread(record), replay: spread(replay), run: spread(run) };
+  return { record: spread(record), replay: spread(replay), rawLoss: rawLoss.length ? spread(rawLoss) : undefined, run: spread(run) };
 }
 
 /** The module figures; prints a line per measurement through `log`. */
-export function moduleFigures(o: ModuleBenchOptions = {}): Figure[] {
+export async function moduleFigures(o: ModuleBenchOptions = {}): Promise<Figure[]> {
   const cli = o.cli ?? join(root, 'dist/cli/main.js');
   const repeat = o.repeat ?? Number(process.env.BENCH_REPEAT ?? 5);
   const log = o.log ?? ((l: string) => console.log(l));
@@ -107,12 +117,13 @@ export function moduleFigures(o: ModuleBenchOptions = {}): Figure[] {
     }
 
     // esbuild --version, run/record/replay (cache warm), and the base build the same way when given.
-    const es = rounds(cli, [ESBUILD, '--version'], esTrace, env, repeat);
+    const es = await rounds(cli, [ESBUILD, '--version'], esTrace, env, repeat, join(work, 'es-raw.bin'));
     log(`esbuild --version: run median ${es.run.median.toFixed(3)} s`);
     figures.push({ label: 'esbuild --version record / run', ...es.record, target: 1.05, unit: 'x' });
     figures.push({ label: 'esbuild --version replay / run', ...es.replay, target: 1.0, unit: 'x' });
+    figures.push({ label: 'esbuild --version replay / run, module compressed minus module stored raw', ...es.rawLoss!, target: 0.03, unit: '' });
     if (o.baseCli) {
-      const base = rounds(o.baseCli, [ESBUILD, '--version'], join(work, 'es-base.bin'), env, repeat);
+      const base = await rounds(o.baseCli, [ESBUILD, '--version'], join(work, 'es-base.bin'), env, repeat);
       log(`base build ${o.baseCli}: esbuild --version record/run ${base.record.min.toFixed(2)}–${base.record.median.toFixed(2)}–${base.record.max.toFixed(2)}x, ` +
         `replay/run ${base.replay.min.toFixed(2)}–${base.replay.median.toFixed(2)}–${base.replay.max.toFixed(2)}x (run median ${base.run.median.toFixed(3)} s)`);
       figures.push({ label: 'esbuild --version replay / run, this build minus the base build', min: es.replay.min - base.replay.min, median: es.replay.median - base.replay.median, max: es.replay.max - base.replay.max, target: 0.03, unit: '' });
@@ -125,7 +136,7 @@ export function moduleFigures(o: ModuleBenchOptions = {}): Figure[] {
     const bigArgs = ['--dir', `${dir}::/`, big, '--bundle', '/src/index.js', '--outfile=/out.js', '--log-level=warning'];
     const bigTrace = join(work, 'big.bin');
     const bigCold = once(cli, ['record', '-o', bigTrace, ...bigArgs], env);
-    const b = rounds(cli, bigArgs, bigTrace, env, repeat);
+    const b = await rounds(cli, bigArgs, bigTrace, env, repeat);
     const bigInfo = JSON.parse(spawnSync(process.execPath, [cli, 'info', '--json', '--quick', bigTrace], { encoding: 'utf8', env }).stdout) as { fileSize: number; calls: number };
     const moduleSize = statSync(big).size;
     log(`30 MB module (${moduleSize} bytes, ${bigInfo.calls} calls): trace ${bigInfo.fileSize} bytes; run median ${b.run.median.toFixed(3)} s; first recording (cache cold) ${bigCold.toFixed(3)} s`);
@@ -146,5 +157,5 @@ export function figureLine(f: Figure): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const f of moduleFigures({ baseCli: process.env.BENCH_BASE_CLI })) console.log(figureLine(f));
+  for (const f of await moduleFigures({ baseCli: process.env.BENCH_BASE_CLI })) console.log(figureLine(f));
 }
