@@ -68,19 +68,19 @@ export class WasiRuntime {
       environ: options.env.map(cString),
       ...(options.chaos && { chaos: new Chaos(options.chaos) }),
     };
-    const stream = (handle: FileHandle): FdEntry => ({ handle, rightsBase: STREAM_RIGHT_BITS, rightsInheriting: 0, fdflags: 0, position: 0n });
+    const stream = (handle: FileHandle): FdEntry => ({ handle, rightsBase: STREAM_RIGHT_BITS, rightsInheriting: 0, fdflags: 0, position: 0 });
     this.fds.set(0, stream(options.stdin ?? new HostStream(0, 'read')));
     this.fds.set(1, stream(options.stdout ?? new HostStream(1, 'write')));
     this.fds.set(2, stream(options.stderr ?? new HostStream(2, 'write')));
     for (const p of options.preopens ?? []) {
-      this.fds.add({ handle: p.dir, rightsBase: DIRECTORY_RIGHT_BITS, rightsInheriting: ALL_RIGHT_BITS, fdflags: 0, position: 0n, preopen: p.guestPath });
+      this.fds.add({ handle: p.dir, rightsBase: DIRECTORY_RIGHT_BITS, rightsInheriting: ALL_RIGHT_BITS, fdflags: 0, position: 0, preopen: p.guestPath });
     }
     const preopenFds = new Set(this.fds.fds().filter((fd) => fd > 2));
     for (const [key, handle] of Object.entries(options.fds ?? {})) {
       const fd = Number(key);
       if (preopenFds.has(fd)) throw new RangeError(`fd ${fd} is already a preopened directory`);
       const rightsBase = handle.seekable ? FILE_RIGHT_BITS : STREAM_RIGHT_BITS;
-      this.fds.set(fd, { handle, rightsBase, rightsInheriting: 0, fdflags: 0, position: 0n });
+      this.fds.set(fd, { handle, rightsBase, rightsInheriting: 0, fdflags: 0, position: 0 });
     }
   }
 
