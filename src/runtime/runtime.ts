@@ -84,13 +84,28 @@ export class WasiRuntime {
     }
   }
 
-  /** The import object for `wasi_snapshot_preview1`: every function of the schema; unimplemented ones return ENOSYS. */
+  /**
+   * The import object for `wasi_snapshot_preview1`: every function of the schema; unimplemented ones return ENOSYS.
+   * Each function is bound (its binding generated and compiled, bind.ts) when it is first looked up: a guest imports
+   * a few of the 46, and binding them all costs several ms of every start.
+   */
   imports(): Record<string, Record<string, (...args: any[]) => number>> {
     const table: Record<string, (...args: any[]) => number> = {};
     for (const def of FUNCTIONS) {
       const impl = IMPLEMENTATIONS.get(def.name);
-      table[def.name] = impl === undefined ? () => Errno.NOSYS
-        : bindFunction(def.name, impl, this.ctx, this.options.onInternalError) as (...args: any[]) => number;
+      if (impl === undefined) {
+        table[def.name] = () => Errno.NOSYS;
+        continue;
+      }
+      Object.defineProperty(table, def.name, {
+        enumerable: true,
+        configurable: true,
+        get: () => {
+          const f = bindFunction(def.name, impl, this.ctx, this.options.onInternalError) as (...args: any[]) => number;
+          Object.defineProperty(table, def.name, { value: f, enumerable: true, configurable: true, writable: true });
+          return f;
+        },
+      });
     }
     return { [MODULE_NAME]: table };
   }
