@@ -1,0 +1,83 @@
+// dist/cli/run-bundle.js, the one file `wasi-trace run` loads (cli/bundle.ts): it runs command lines as the separate
+// modules do, and cli/main.ts takes it only while every module it was made from is unchanged.
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BUNDLE, freshBundle, MANIFEST } from '../../cli/bundle.js';
+import { setTiering, engineFingerprint } from '../../src/engine.js';
+import { cli, guestPath, repoRoot, wt, type CliResult } from '../helpers.js';
+
+const dist = join(repoRoot, 'dist');
+
+/** A command line through the bundle's main(), in this process, with its output captured. */
+async function viaBundle(args: string[]): Promise<CliResult> {
+  const { main } = await import(pathToFileURL(join(dist, BUNDLE)).href) as typeof import('../../cli/app.js');
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const tiering = engineFingerprint().tiering;
+  try {
+    const status = await main(args, { stdout: (b) => out.push(Buffer.from(b)), stderr: (b) => err.push(Buffer.from(b)), stdin: new Uint8Array(0) });
+    return { status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+  } finally {
+    setTiering(tiering);
+  }
+}
+
+describe('the run bundle', () => {
+  it('is fresh after the build, and lists the run path as its inputs (the command line and the runtime, no recorder)', () => {
+    expect(freshBundle(dist)).toBe(true);
+    const inputs = (JSON.parse(fs.readFileSync(join(dist, MANIFEST), 'utf8')) as { inputs: [string][] }).inputs.map((i) => i[0]);
+    expect(inputs).toEqual(expect.arrayContaining(['cli/app.js', 'cli/run.js', 'src/run.js', 'src/runtime/bind.js', 'src/abi/index.js']));
+    expect(inputs.filter((f) => /^src\/(record|replay|trace|inspect)\//.test(f))).toEqual([]);
+  });
+
+  it('runs guests, traps, bad input and --help as the separate modules do', async () => {
+    for (const args of [
+      ['run', guestPath('hello')],
+      ['run', guestPath('trap')],
+      ['run', guestPath('exitcode'), '7'],
+      ['run', '--env', 'A=1', guestPath('args_env'), 'x', '--help'],
+      ['run', join(tmpdir(), 'no-such-module.wasm')],
+      ['run', '--bogus', guestPath('hello')],
+      ['run', '--help'],
+    ]) {
+      const ours = await viaBundle(args);
+      expect(ours, args.join(' ')).toEqual(await wt(args));
+    }
+    expect((await viaBundle(['run', guestPath('trap')])).status).toBe(134);
+  });
+
+  it('the built CLI runs `run` from it: same output and exit as in process', async () => {
+    const args = ['run', guestPath('exitcode'), '3'];
+    const r = cli(args);
+    expect(r).toEqual(await wt(args));
+  });
+
+  it('is not taken once any input changed, or when it or its manifest is missing', () => {
+    const dir = fs.mkdtempSync(join(tmpdir(), 'wasi-trace-bundle-'));
+    try {
+      fs.mkdirSync(join(dir, 'cli'));
+      fs.mkdirSync(join(dir, 'src'));
+      fs.writeFileSync(join(dir, 'src/a.js'), 'export const a = 1;\n');
+      fs.writeFileSync(join(dir, BUNDLE), '// bundle\n');
+      const s = fs.statSync(join(dir, 'src/a.js'));
+      fs.writeFileSync(join(dir, MANIFEST), JSON.stringify({ inputs: [['src/a.js', s.mtimeMs, s.size]] }));
+      expect(freshBundle(dir)).toBe(true);
+      fs.utimesSync(join(dir, 'src/a.js'), new Date(), new Date(s.mtimeMs + 5000)); // rebuilt by tsc: same size, newer
+      expect(freshBundle(dir)).toBe(false);
+      fs.writeFileSync(join(dir, MANIFEST), JSON.stringify({ inputs: [['src/a.js', fs.statSync(join(dir, 'src/a.js')).mtimeMs, s.size]] }));
+      expect(freshBundle(dir)).toBe(true);
+      fs.rmSync(join(dir, 'src/a.js'));
+      expect(freshBundle(dir)).toBe(false);
+      fs.writeFileSync(join(dir, 'src/a.js'), 'export const a = 1;\n');
+      fs.rmSync(join(dir, BUNDLE));
+      expect(freshBundle(dir)).toBe(false);
+      fs.rmSync(join(dir, MANIFEST));
+      expect(freshBundle(dir)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
