@@ -1,8 +1,8 @@
 // `npm run build`'s second step (node dist/cli/bundle.js): joins the modules `wasi-trace run` loads into one file,
 // dist/cli/run-bundle.js. Node loads each ES module file separately (resolve, stat, read, compile): for the ~50 files
 // of the run path that is ~40 ms of every `run`, more than a small guest's whole run. cli/main.ts takes the bundle
-// for `run` command lines while it is fresh (freshBundle: every input unchanged since it was built, so a plain
-// `tsc` build is never shadowed by an older bundle) and the separate files otherwise.
+// for `run` command lines while it is fresh (freshBundle: no input changed after it was made, so a plain `tsc` build
+// is never shadowed by an older bundle) and the separate files otherwise.
 //
 // It works on tsc's output of this repository, not on any JavaScript: each module becomes a function run once, in
 // dependency order, that fills a namespace object with getters (so exports stay live). It refuses (throws) what it
@@ -18,10 +18,10 @@ const DIST = path.basename(ABOVE) === 'dist' ? ABOVE : path.join(ABOVE, 'dist');
 /** The modules `run` starts from: the command line (cli/app.js, which main.js imports) and the run command. */
 const ENTRIES = ['cli/app.js', 'cli/run.js'];
 export const BUNDLE = 'cli/run-bundle.js';
-/** The inputs of the bundle with their mtime and size when it was built. */
+/** The inputs of the bundle with their sizes. */
 export const MANIFEST = 'cli/run-bundle.json';
 
-interface Manifest { readonly inputs: [file: string, mtimeMs: number, size: number][] }
+interface Manifest { readonly inputs: [file: string, size: number][] }
 
 interface Module {
   readonly file: string; // relative to dist/
@@ -189,8 +189,7 @@ export async function buildBundle(): Promise<{ modules: number; bytes: number }>
   const source = generate(modules);
   const manifest: Manifest = {
     inputs: modules.map((m) => {
-      const s = fs.statSync(path.join(DIST, m.file));
-      return [m.file, s.mtimeMs, s.size];
+      return [m.file, fs.statSync(path.join(DIST, m.file)).size];
     }),
   };
   const write = (file: string, text: string): void => {
@@ -204,16 +203,17 @@ export async function buildBundle(): Promise<{ modules: number; bytes: number }>
 }
 
 /**
- * True when the bundle in `dist` exists and every input is as it was when it was built (same mtime and size):
- * what cli/main.ts checks before it takes the bundle.
+ * True when the bundle in `dist` and its manifest exist and every input is as it was when the bundle was made from
+ * it: the same size and not modified after the bundle (a later tsc run rewrites them all; an npm install gives every
+ * file the same mtime). What cli/main.ts checks before it takes the bundle: one stat per input.
  */
 export function freshBundle(dist: string = DIST): boolean {
   try {
     const manifest = JSON.parse(fs.readFileSync(path.join(dist, MANIFEST), 'utf8')) as Manifest;
-    if (!fs.existsSync(path.join(dist, BUNDLE))) return false;
-    return manifest.inputs.every(([file, mtimeMs, size]) => {
+    const built = fs.statSync(path.join(dist, BUNDLE)).mtimeMs;
+    return manifest.inputs.every(([file, size]) => {
       const s = fs.statSync(path.join(dist, file), { throwIfNoEntry: false });
-      return s !== undefined && s.mtimeMs === mtimeMs && s.size === size;
+      return s !== undefined && s.size === size && s.mtimeMs <= built;
     });
   } catch {
     return false;

@@ -55,25 +55,39 @@ describe('the run bundle', () => {
     expect(r).toEqual(await wt(args));
   });
 
-  it('is not taken once any input changed, or when it or its manifest is missing', () => {
+  it('is not taken once any input changed after it was made, or when it or its manifest is missing', () => {
     const dir = fs.mkdtempSync(join(tmpdir(), 'wasi-trace-bundle-'));
+    const input = join(dir, 'src/a.js');
+    const bundle = join(dir, BUNDLE);
+    const at = (file: string, ms: number): void => fs.utimesSync(file, new Date(ms), new Date(ms));
+    const t0 = Date.now() - 60_000;
     try {
       fs.mkdirSync(join(dir, 'cli'));
       fs.mkdirSync(join(dir, 'src'));
-      fs.writeFileSync(join(dir, 'src/a.js'), 'export const a = 1;\n');
-      fs.writeFileSync(join(dir, BUNDLE), '// bundle\n');
-      const s = fs.statSync(join(dir, 'src/a.js'));
-      fs.writeFileSync(join(dir, MANIFEST), JSON.stringify({ inputs: [['src/a.js', s.mtimeMs, s.size]] }));
+      fs.writeFileSync(input, 'export const a = 1;\n');
+      fs.writeFileSync(bundle, '// bundle\n');
+      fs.writeFileSync(join(dir, MANIFEST), JSON.stringify({ inputs: [['src/a.js', fs.statSync(input).size]] }));
+      at(input, t0);
+      at(bundle, t0 + 1000);
       expect(freshBundle(dir)).toBe(true);
-      fs.utimesSync(join(dir, 'src/a.js'), new Date(), new Date(s.mtimeMs + 5000)); // rebuilt by tsc: same size, newer
-      expect(freshBundle(dir)).toBe(false);
-      fs.writeFileSync(join(dir, MANIFEST), JSON.stringify({ inputs: [['src/a.js', fs.statSync(join(dir, 'src/a.js')).mtimeMs, s.size]] }));
+      at(input, t0 + 1000); // the same mtime (an npm install gives all files one)
       expect(freshBundle(dir)).toBe(true);
-      fs.rmSync(join(dir, 'src/a.js'));
+      at(input, t0 + 2000); // rewritten after the bundle (tsc), even with the same size
       expect(freshBundle(dir)).toBe(false);
-      fs.writeFileSync(join(dir, 'src/a.js'), 'export const a = 1;\n');
-      fs.rmSync(join(dir, BUNDLE));
+      fs.writeFileSync(input, 'export const a = 22;\n'); // another size, however old
+      at(input, t0);
       expect(freshBundle(dir)).toBe(false);
+      fs.writeFileSync(input, 'export const a = 1;\n');
+      at(input, t0);
+      expect(freshBundle(dir)).toBe(true);
+      fs.rmSync(input);
+      expect(freshBundle(dir)).toBe(false);
+      fs.writeFileSync(input, 'export const a = 1;\n');
+      at(input, t0);
+      fs.rmSync(bundle);
+      expect(freshBundle(dir)).toBe(false);
+      fs.writeFileSync(bundle, '// bundle\n');
+      expect(freshBundle(dir)).toBe(true);
       fs.rmSync(join(dir, MANIFEST));
       expect(freshBundle(dir)).toBe(false);
     } finally {
