@@ -26,8 +26,8 @@ interface Manifest { readonly inputs: [file: string, size: number][] }
 interface Module {
   readonly file: string; // relative to dist/
   readonly index: number;
-  /** Static imports: bundled modules by file, or external specifiers (node:..., packages). */
-  readonly imports: { from: string; clause: string }[];
+  /** Static imports: modules of dist/ by file (local), or external specifiers (node:..., packages). */
+  readonly imports: { from: string; local: boolean; clause: string }[];
   /** Local exports: exported name → local name. */
   readonly exports: Map<string, string>;
   /** `export { a as b } from` and `export * from`: [exported name or '*', source file, imported name]. */
@@ -55,15 +55,17 @@ function parse(file: string, index: number): Module {
   const exports = new Map<string, string>();
   const reexports: Module['reexports'] = [];
   text = text.replace(/^import\s+([^'";]*?)\s+from\s+'([^']+)';[ \t]*$/gm, (_all, clause: string, from: string) => {
-    imports.push({ from: isRelative(from) ? resolveFrom(file, from) : from, clause });
+    imports.push(isRelative(from) ? { from: resolveFrom(file, from), local: true, clause } : { from, local: false, clause });
     return '';
   });
   if (/^import\s/m.test(text)) fail('has an import statement of a form the bundler does not read');
   text = text.replace(/^export\s+\*\s+from\s+'([^']+)';[ \t]*$/gm, (_all, from: string) => {
+    if (!isRelative(from)) fail(`re-exports the package ${from}`);
     reexports.push(['*', resolveFrom(file, from), '*']);
     return '';
   });
   text = text.replace(/^export\s+\{([^}]*)\}\s+from\s+'([^']+)';[ \t]*$/gm, (_all, list: string, from: string) => {
+    if (!isRelative(from)) fail(`re-exports the package ${from}`);
     for (const [imported, exported] of specifiers(list)) reexports.push([exported, resolveFrom(file, from), imported]);
     return '';
   });
@@ -101,7 +103,7 @@ function collect(): Module[] {
     if (seen) return seen;
     state.set(file, 'visiting');
     const m = parse(file, -1);
-    for (const dep of [...m.imports.map((i) => i.from), ...m.reexports.map((r) => r[1])]) if (isRelativeFile(dep)) visit(dep, file);
+    for (const dep of [...m.imports.filter((i) => i.local).map((i) => i.from), ...m.reexports.map((r) => r[1])]) visit(dep, file);
     const done = { ...m, index: order.length };
     order.push(done);
     state.set(file, done);
@@ -110,7 +112,6 @@ function collect(): Module[] {
   for (const e of ENTRIES) visit(e, 'the entries');
   return order;
 }
-const isRelativeFile = (from: string): boolean => from.endsWith('.js') && !from.includes(':') && !from.startsWith('@') && from.includes('/');
 
 /** The bundle's source: external imports, then one namespace and one init per module, in dependency order. */
 function generate(modules: Module[]): string {
@@ -124,8 +125,7 @@ function generate(modules: Module[]): string {
   };
   const inits = modules.map((m) => {
     const lines: string[] = [`// ---- ${m.file}`, `(() => {`];
-    for (const { from, clause } of m.imports) {
-      const bundled = byFile.has(from);
+    for (const { from, local: bundled, clause } of m.imports) {
       const c = /^(?:([\w$]+)\s*,?\s*)?(?:\*\s+as\s+([\w$]+)|\{([^}]*)\})?$/.exec(clause.trim());
       if (!c || (c[1] === undefined && c[2] === undefined && c[3] === undefined)) throw new Error(`${m.file}: cannot read the import clause "${clause}"`);
       const [, def, star, named] = c;

@@ -97,6 +97,7 @@ function ioLimit(ctx: RuntimeContext, e: FileEntry, wanted: number, errors: read
   return chaosLimit(chaos, e, wanted, errors);
 }
 
+/** ioLimit under chaos, out of line so that the ordinary case stays a test and a return. */
 function chaosLimit(chaos: Chaos, e: FileEntry, wanted: number, errors: readonly Errno[]): number {
   const injected = chaos.injectedError(errors);
   if (injected !== undefined) throw new WasiError(injected);
