@@ -187,18 +187,21 @@ export async function buildBundle(): Promise<{ modules: number; bytes: number }>
     if (real.join() !== ours.join()) throw new Error(`${m.file}: exports ${real.join(', ')}, the bundler read ${ours.join(', ')}`);
   }
   const source = generate(modules);
-  const manifest: Manifest = {
-    inputs: modules.map((m) => {
-      return [m.file, fs.statSync(path.join(DIST, m.file)).size];
-    }),
-  };
-  const write = (file: string, text: string): void => {
-    const tmp = path.join(DIST, `${file}.${process.pid}.tmp`);
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, path.join(DIST, file));
-  };
-  write(BUNDLE, source);
-  write(MANIFEST, `${JSON.stringify(manifest)}\n`);
+  const manifest: Manifest = { inputs: modules.map((m) => [m.file, fs.statSync(path.join(DIST, m.file)).size]) };
+  // Written beside its final name (its dynamic imports are relative to it), loaded once to prove that it evaluates
+  // and exports main, then renamed into place; the manifest last.
+  const tmp = path.join(DIST, BUNDLE.replace(/\.js$/, `.${process.pid}.tmp.js`));
+  fs.writeFileSync(tmp, source);
+  try {
+    const loaded = await import(pathToFileURL(tmp).href) as { main?: unknown };
+    if (typeof loaded.main !== 'function') throw new Error('the bundle does not export main');
+    fs.renameSync(tmp, path.join(DIST, BUNDLE));
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  const manifestTmp = path.join(DIST, `${MANIFEST}.${process.pid}.tmp`);
+  fs.writeFileSync(manifestTmp, `${JSON.stringify(manifest)}\n`);
+  fs.renameSync(manifestTmp, path.join(DIST, MANIFEST));
   return { modules: modules.length, bytes: Buffer.byteLength(source) };
 }
 
