@@ -6,7 +6,8 @@
 //
 // It works on tsc's output of this repository, not on any JavaScript: each module becomes a function run once, in
 // dependency order, that fills a namespace object with getters (so exports stay live). It refuses (throws) what it
-// does not follow rather than guess: import cycles, `export default`, `export let`, import.meta, computed dynamic
+// does not follow rather than guess: import cycles, `export default`, exported let/var bindings (an importer reads
+// each binding once, after its module ran; TypeScript's enums are the one var allowed), import.meta, computed dynamic
 // imports, and any module whose exports differ from what Node itself sees when it imports the file.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -47,8 +48,8 @@ function specifiers(list: string): [string, string][] {
   });
 }
 
-function parse(file: string, index: number): Module {
-  let text = fs.readFileSync(path.join(DIST, file), 'utf8').replace(/^\/\/# sourceMappingURL=.*$/m, '');
+function parse(dist: string, file: string, index: number): Module {
+  let text = fs.readFileSync(path.join(dist, file), 'utf8').replace(/^\/\/# sourceMappingURL=.*$/m, '');
   const fail = (what: string): never => { throw new Error(`${file}: ${what}: cannot bundle it`); };
   if (/\bimport\.meta\b/.test(text)) fail('uses import.meta');
   const imports: Module['imports'] = [];
@@ -78,6 +79,14 @@ function parse(file: string, index: number): Module {
     return `${kind} ${name}`;
   });
   if (/^export\s/m.test(text)) fail('has an export of a form the bundler does not read (export default, export let, destructuring)');
+  // An importer reads each binding once, after its module ran: an exported binding must not change after that.
+  for (const [exported, local] of exports) {
+    const escaped = local.replace(/\$/g, '\\$');
+    if (new RegExp(`\\blet\\s+${escaped}\\b`).test(text)) fail(`exports ${exported}, a let binding (it may change after the module ran)`);
+    if (new RegExp(`\\bvar\\s+${escaped}\\b`).test(text) && !text.includes(`(${local} || (${local} = {}))`)) {
+      fail(`exports ${exported}, a var binding that is not an enum (it may change after the module ran)`);
+    }
+  }
   // Dynamic imports: string literals only. A bundled module's becomes its namespace; others are made relative to the bundle.
   text = text.replace(/\bimport\(\s*(['"])([^'"]+)\1\s*\)/g, (_all, _q: string, spec: string) => {
     if (!isRelative(spec)) return `import(${JSON.stringify(spec)})`;
@@ -94,7 +103,7 @@ function relativeToBundle(file: string): string {
 }
 
 /** The modules reachable from the entries by static imports, dependencies first; throws on a cycle. */
-function collect(): Module[] {
+function collect(dist: string): Module[] {
   const order: Module[] = [];
   const state = new Map<string, 'visiting' | Module>();
   const visit = (file: string, from: string): Module => {
@@ -102,7 +111,7 @@ function collect(): Module[] {
     if (seen === 'visiting') throw new Error(`import cycle through ${file} (from ${from}): cannot bundle it`);
     if (seen) return seen;
     state.set(file, 'visiting');
-    const m = parse(file, -1);
+    const m = parse(dist, file, -1);
     for (const dep of [...m.imports.filter((i) => i.local).map((i) => i.from), ...m.reexports.map((r) => r[1])]) visit(dep, file);
     const done = { ...m, index: order.length };
     order.push(done);
@@ -177,31 +186,31 @@ function exportsOf(m: Module, byFile: Map<string, Module>): Set<string> {
 }
 
 /** Builds dist/cli/run-bundle.js and its manifest (each written to a temporary name, then renamed into place). */
-export async function buildBundle(): Promise<{ modules: number; bytes: number }> {
-  const modules = collect();
+export async function buildBundle(dist: string = DIST): Promise<{ modules: number; bytes: number }> {
+  const modules = collect(dist);
   const byFile = new Map(modules.map((m) => [m.file, m]));
   // What Node sees must be what the bundle gives: the same export names for every module.
   for (const m of modules) {
-    const real = Object.keys(await import(pathToFileURL(path.join(DIST, m.file)).href)).sort();
+    const real = Object.keys(await import(pathToFileURL(path.join(dist, m.file)).href)).sort();
     const ours = [...exportsOf(m, byFile)].sort();
     if (real.join() !== ours.join()) throw new Error(`${m.file}: exports ${real.join(', ')}, the bundler read ${ours.join(', ')}`);
   }
   const source = generate(modules);
-  const manifest: Manifest = { inputs: modules.map((m) => [m.file, fs.statSync(path.join(DIST, m.file)).size]) };
+  const manifest: Manifest = { inputs: modules.map((m) => [m.file, fs.statSync(path.join(dist, m.file)).size]) };
   // Written beside its final name (its dynamic imports are relative to it), loaded once to prove that it evaluates
   // and exports main, then renamed into place; the manifest last.
-  const tmp = path.join(DIST, BUNDLE.replace(/\.js$/, `.${process.pid}.tmp.js`));
+  const tmp = path.join(dist, BUNDLE.replace(/\.js$/, `.${process.pid}.tmp.js`));
   fs.writeFileSync(tmp, source);
   try {
     const loaded = await import(pathToFileURL(tmp).href) as { main?: unknown };
     if (typeof loaded.main !== 'function') throw new Error('the bundle does not export main');
-    fs.renameSync(tmp, path.join(DIST, BUNDLE));
+    fs.renameSync(tmp, path.join(dist, BUNDLE));
   } finally {
     fs.rmSync(tmp, { force: true });
   }
-  const manifestTmp = path.join(DIST, `${MANIFEST}.${process.pid}.tmp`);
+  const manifestTmp = path.join(dist, `${MANIFEST}.${process.pid}.tmp`);
   fs.writeFileSync(manifestTmp, `${JSON.stringify(manifest)}\n`);
-  fs.renameSync(manifestTmp, path.join(DIST, MANIFEST));
+  fs.renameSync(manifestTmp, path.join(dist, MANIFEST));
   return { modules: modules.length, bytes: Buffer.byteLength(source) };
 }
 
