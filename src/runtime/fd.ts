@@ -4,11 +4,11 @@ import {
   ADVICE, ClockId, Errno, FDFLAGS, FdFlags, Filetype, FSTFLAGS, FstFlags, PreopenType, Rights, STRUCTS, WasiError, Whence,
   writeStruct,
 } from '../abi/index.js';
-import { DirectoryNode, type Stat } from '../vfs/types.js';
+import { DirectoryNode, type Offset, type Stat } from '../vfs/types.js';
 import { now } from './clock.js';
 import { readOnly, type Family, type RuntimeContext } from './context.js';
 import type { Chaos } from './chaos.js';
-import { entryFiletype, requireRight, type FileEntry } from './fdtable.js';
+import { advance, entryFiletype, position, requireRight, type FileEntry } from './fdtable.js';
 import type { Iovecs } from './iovecs.js';
 
 const encoder = new TextEncoder();
@@ -48,14 +48,18 @@ function seekableFile(ctx: RuntimeContext, fd: number): FileEntry {
  * Reads into the iovecs in order from `offset` (ignored by streams), at most `limit` bytes; stops after a short
  * read. Returns how many it read. Each buffer goes to the handle as a range of guest memory (no view per iovec).
  */
-function readInto(e: FileEntry, iovs: Iovecs, offset: bigint, limit = iovs.total): number {
+function readInto(e: FileEntry, iovs: Iovecs, offset: Offset, limit: number): number {
   const handle = e.handle;
+  if (iovs.count === 1) { // the common case, without the loop
+    const len = Math.min(iovs.len(0), limit);
+    return len === 0 ? 0 : handle.readRange(iovs.bytes, iovs.addr(0), len, offset);
+  }
   const seekable = handle.seekable;
   let total = 0;
   for (let i = 0; i < iovs.count && total < limit; i++) {
     const len = Math.min(iovs.len(i), limit - total);
     if (len === 0) continue;
-    const n = handle.readRange(iovs.bytes, iovs.addr(i), len, seekable && total > 0 ? offset + BigInt(total) : offset);
+    const n = handle.readRange(iovs.bytes, iovs.addr(i), len, seekable && total > 0 ? advance(offset, total) : offset);
     total += n;
     if (n < len) break;
   }
@@ -63,14 +67,18 @@ function readInto(e: FileEntry, iovs: Iovecs, offset: bigint, limit = iovs.total
 }
 
 /** Writes the iovecs in order at `offset` (ignored by streams), at most `limit` bytes; returns how many it wrote. */
-function writeFrom(e: FileEntry, iovs: Iovecs, offset: bigint, limit = iovs.total): number {
+function writeFrom(e: FileEntry, iovs: Iovecs, offset: Offset, limit: number): number {
   const handle = e.handle;
+  if (iovs.count === 1) { // the common case, without the loop
+    const len = Math.min(iovs.len(0), limit);
+    return len === 0 ? 0 : handle.writeRange(iovs.bytes, iovs.addr(0), len, offset);
+  }
   const seekable = handle.seekable;
   let total = 0;
   for (let i = 0; i < iovs.count && total < limit; i++) {
     const len = Math.min(iovs.len(i), limit - total);
     if (len === 0) continue;
-    total += handle.writeRange(iovs.bytes, iovs.addr(i), len, seekable && total > 0 ? offset + BigInt(total) : offset);
+    total += handle.writeRange(iovs.bytes, iovs.addr(i), len, seekable && total > 0 ? advance(offset, total) : offset);
   }
   return total;
 }
@@ -86,6 +94,11 @@ const WRITE_ERRORS = [Errno.IO, Errno.NOSPC] as const;
 function ioLimit(ctx: RuntimeContext, e: FileEntry, wanted: number, errors: readonly Errno[]): number {
   const chaos = ctx.chaos;
   if (chaos === undefined) return wanted;
+  return chaosLimit(chaos, e, wanted, errors);
+}
+
+/** ioLimit under chaos, out of line so that the ordinary case stays a test and a return. */
+function chaosLimit(chaos: Chaos, e: FileEntry, wanted: number, errors: readonly Errno[]): number {
   const injected = chaos.injectedError(errors);
   if (injected !== undefined) throw new WasiError(injected);
   if (e.fdflags & FdFlags.NONBLOCK && chaos.wouldBlock()) throw new WasiError(Errno.AGAIN);
@@ -171,7 +184,7 @@ export const fdFamily: Family = {
     const e = ctx.fds.file(fd);
     requireRight(e, Rights.FD_READ);
     const n = readInto(e, iovs, e.position, ioLimit(ctx, e, iovs.total, READ_ERRORS));
-    if (e.handle.seekable) e.position += BigInt(n);
+    if (e.handle.seekable && n !== 0) e.position = advance(e.position, n);
     return n;
   },
   fd_pread: (ctx, fd: number, iovs: Iovecs, offset: bigint) => {
@@ -184,10 +197,10 @@ export const fdFamily: Family = {
     const e = ctx.fds.file(fd);
     requireRight(e, Rights.FD_WRITE);
     const limit = ioLimit(ctx, e, iovs.total, WRITE_ERRORS);
-    if (!e.handle.seekable) return writeFrom(e, iovs, e.position, limit);
-    if (e.fdflags & FdFlags.APPEND) e.position = e.handle.stat().size;
+    if (!e.handle.seekable) return writeFrom(e, iovs, 0, limit);
+    if (e.fdflags & FdFlags.APPEND) e.position = position(e.handle.stat().size);
     const n = writeFrom(e, iovs, e.position, limit);
-    e.position += BigInt(n);
+    if (n !== 0) e.position = advance(e.position, n);
     return n;
   },
   fd_pwrite: (ctx, fd: number, iovs: Iovecs, offset: bigint) => {
@@ -202,14 +215,14 @@ export const fdFamily: Family = {
     let base: bigint;
     switch (whence) {
       case Whence.SET: base = 0n; break;
-      case Whence.CUR: base = e.position; break;
+      case Whence.CUR: base = BigInt(e.position); break;
       case Whence.END: base = e.handle.stat().size; break;
       default: throw new WasiError(Errno.INVAL);
     }
     const pos = base + offset;
     if (pos < 0n) throw new WasiError(Errno.INVAL);
-    e.position = pos;
-    return pos;
+    e.position = position(pos);
+    return e.position;
   },
   fd_tell: (ctx, fd: number) => seekableFile(ctx, fd).position,
   fd_renumber: (ctx, from: number, to: number) => { ctx.fds.renumber(from, to); },

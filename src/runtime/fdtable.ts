@@ -1,18 +1,19 @@
 // The fd table: the only place that assigns, looks up, moves and frees guest fd numbers.
 // Nothing renumbers an fd except renumber(); changing flags or rights keeps the fd and its position.
 import { ALL_RIGHT_BITS, Errno, Filetype, RIGHTS, Rights, WasiError } from '../abi/index.js';
-import { DirectoryNode, FileHandle } from '../vfs/types.js';
+import { DirectoryNode, FileHandle, type Offset } from '../vfs/types.js';
 
 /**
  * One open description: what an fd refers to, its rights, flags and (for seekable files) its position. Rights are
- * number masks of Rights bits (every preview1 right fits, so no BigInt arithmetic per call).
+ * number masks of Rights bits (every preview1 right fits, so no BigInt arithmetic per call); the position is a number
+ * while it is a safe integer (advance() keeps it so) and a bigint only beyond 2^53.
  */
 export interface FdEntry {
   readonly handle: FileHandle | DirectoryNode;
   rightsBase: number;
   rightsInheriting: number;
   fdflags: number;
-  position: bigint;
+  position: Offset;
   /** Guest path of a preopened directory (fd_prestat_*), or undefined. */
   readonly preopen?: string;
   /** The path the fd was opened with, relative to its directory fd (for diagnostics). */
@@ -43,6 +44,19 @@ export const DIRECTORY_RIGHTS = BigInt(DIRECTORY_RIGHT_BITS);
 export function requireRight(e: FdEntry, right: Rights): void {
   if ((e.rightsBase & right) === 0) throw new WasiError(Errno.NOTCAPABLE, `fd lacks right ${RIGHTS.names[31 - Math.clz32(right)]}`);
 }
+
+/** `pos` + `n` (n ≥ 0) as an fd position: a number while the sum is a safe integer, else a bigint. */
+export function advance(pos: Offset, n: number): Offset {
+  if (typeof pos === 'number') {
+    const next = pos + n;
+    if (next <= Number.MAX_SAFE_INTEGER) return next;
+  }
+  return position(BigInt(pos) + BigInt(n));
+}
+
+/** A bigint offset as an fd position (see FdEntry.position). */
+export const position = (p: bigint): Offset => (p <= MAX_SAFE && p >= 0n ? Number(p) : p);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Most fds one guest may hold open at once (EMFILE past it). */
 export const MAX_FDS = 1 << 16;

@@ -129,7 +129,7 @@ export const pathFamily: Family = {
       }
     }
     const chaos = ctx.chaos;
-    return ctx.fds.add({ ...entry, fdflags, position: 0n, path }, chaos && ((lowest, isFree) => chaos.fdNumber(lowest, isFree)));
+    return ctx.fds.add({ ...entry, fdflags, position: 0, path }, chaos && ((lowest, isFree) => chaos.fdNumber(lowest, isFree)));
   },
 
   path_readlink: (ctx, fd: number, path: string, dest: Uint8Array) => {

@@ -32,7 +32,7 @@ function deadline(ctx: RuntimeContext, sub: Record<string, number | bigint>): bi
 function fdReady(ctx: RuntimeContext, fd: number, type: number): { error: number; nbytes: bigint } {
   try {
     const e = ctx.fds.file(fd);
-    const nbytes = type === EventType.FD_READ ? e.handle.readable(e.position) : 0n;
+    const nbytes = type === EventType.FD_READ ? e.handle.readable(BigInt(e.position)) : 0n;
     return { error: Errno.SUCCESS, nbytes };
   } catch (err) {
     return { error: errnoFrom(err), nbytes: 0n };

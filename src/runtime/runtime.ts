@@ -68,29 +68,44 @@ export class WasiRuntime {
       environ: options.env.map(cString),
       ...(options.chaos && { chaos: new Chaos(options.chaos) }),
     };
-    const stream = (handle: FileHandle): FdEntry => ({ handle, rightsBase: STREAM_RIGHT_BITS, rightsInheriting: 0, fdflags: 0, position: 0n });
+    const stream = (handle: FileHandle): FdEntry => ({ handle, rightsBase: STREAM_RIGHT_BITS, rightsInheriting: 0, fdflags: 0, position: 0 });
     this.fds.set(0, stream(options.stdin ?? new HostStream(0, 'read')));
     this.fds.set(1, stream(options.stdout ?? new HostStream(1, 'write')));
     this.fds.set(2, stream(options.stderr ?? new HostStream(2, 'write')));
     for (const p of options.preopens ?? []) {
-      this.fds.add({ handle: p.dir, rightsBase: DIRECTORY_RIGHT_BITS, rightsInheriting: ALL_RIGHT_BITS, fdflags: 0, position: 0n, preopen: p.guestPath });
+      this.fds.add({ handle: p.dir, rightsBase: DIRECTORY_RIGHT_BITS, rightsInheriting: ALL_RIGHT_BITS, fdflags: 0, position: 0, preopen: p.guestPath });
     }
     const preopenFds = new Set(this.fds.fds().filter((fd) => fd > 2));
     for (const [key, handle] of Object.entries(options.fds ?? {})) {
       const fd = Number(key);
       if (preopenFds.has(fd)) throw new RangeError(`fd ${fd} is already a preopened directory`);
       const rightsBase = handle.seekable ? FILE_RIGHT_BITS : STREAM_RIGHT_BITS;
-      this.fds.set(fd, { handle, rightsBase, rightsInheriting: 0, fdflags: 0, position: 0n });
+      this.fds.set(fd, { handle, rightsBase, rightsInheriting: 0, fdflags: 0, position: 0 });
     }
   }
 
-  /** The import object for `wasi_snapshot_preview1`: every function of the schema; unimplemented ones return ENOSYS. */
+  /**
+   * The import object for `wasi_snapshot_preview1`: every function of the schema; unimplemented ones return ENOSYS.
+   * Each function is bound (its binding generated and compiled, bind.ts) when it is first looked up: a guest imports
+   * a few of the 46, and binding them all costs several ms of every start.
+   */
   imports(): Record<string, Record<string, (...args: any[]) => number>> {
     const table: Record<string, (...args: any[]) => number> = {};
     for (const def of FUNCTIONS) {
       const impl = IMPLEMENTATIONS.get(def.name);
-      table[def.name] = impl === undefined ? () => Errno.NOSYS
-        : bindFunction(def.name, impl, this.ctx, this.options.onInternalError) as (...args: any[]) => number;
+      if (impl === undefined) {
+        table[def.name] = () => Errno.NOSYS;
+        continue;
+      }
+      Object.defineProperty(table, def.name, {
+        enumerable: true,
+        configurable: true,
+        get: () => {
+          const f = bindFunction(def.name, impl, this.ctx, this.options.onInternalError) as (...args: any[]) => number;
+          Object.defineProperty(table, def.name, { value: f, enumerable: true, configurable: true, writable: true });
+          return f;
+        },
+      });
     }
     return { [MODULE_NAME]: table };
   }

@@ -19,6 +19,14 @@ export interface Stat {
 const notsup = (what: string): never => { throw new WasiError(Errno.NOTSUP, what); };
 
 /**
+ * A file offset as the runtime's hot paths carry it: a non-negative safe-integer number where it fits (no BigInt made
+ * per call), a bigint otherwise (beyond 2^53, or from a caller that has one).
+ */
+export type Offset = number | bigint;
+/** `o` as a bigint. */
+export const bigOffset = (o: Offset): bigint => (typeof o === 'bigint' ? o : BigInt(o));
+
+/**
  * An open file: a regular file, a character device or a stream (stdio, pipe). The file position lives in the
  * fd table, not here: seekable handles read and write at the offset they are given, streams ignore it.
  */
@@ -33,11 +41,12 @@ export abstract class FileHandle {
   write(_buf: Uint8Array, _offset: bigint): number { throw new WasiError(Errno.BADF, 'not writable'); }
   /**
    * read() into bytes [start, start+len) of `dst`, and write() of bytes [start, start+len) of `src`: the runtime
-   * hands a guest buffer over this way (the range lies inside the array). Host fds override them to pass the range
-   * straight to the system call, with no view made per call; the defaults make the view.
+   * hands a guest buffer over this way (the range lies inside the array), with the offset as a number where it fits.
+   * Host fds override them to pass the range straight to the system call, with no view or BigInt made per call; the
+   * defaults make the view.
    */
-  readRange(dst: Uint8Array, start: number, len: number, offset: bigint): number { return this.read(dst.subarray(start, start + len), offset); }
-  writeRange(src: Uint8Array, start: number, len: number, offset: bigint): number { return this.write(src.subarray(start, start + len), offset); }
+  readRange(dst: Uint8Array, start: number, len: number, offset: Offset): number { return this.read(dst.subarray(start, start + len), bigOffset(offset)); }
+  writeRange(src: Uint8Array, start: number, len: number, offset: Offset): number { return this.write(src.subarray(start, start + len), bigOffset(offset)); }
   stat(): Stat { return notsup('stat'); }
   setSize(_size: bigint): void { notsup('set size'); }
   /** Sets the given timestamps (undefined: leave as is). */

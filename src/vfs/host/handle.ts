@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { Errno, Filetype } from '../../abi/index.js';
 import { WasiError } from '../../abi/index.js';
 import { filetypeFromMode, sleepSync } from '../stream.js';
-import { FileHandle, type Stat } from '../types.js';
+import { FileHandle, type Offset, type Stat } from '../types.js';
 import { hostTime, setExactTimes } from './times.js';
 
 const C = fs.constants;
@@ -21,6 +21,7 @@ export function statFromHost(s: fs.BigIntStats): Stat {
   };
 }
 
+const closedError = (): WasiError => new WasiError(Errno.BADF, 'host file is closed');
 const errCode = (e: unknown): unknown => (e as { code?: unknown } | null)?.code;
 
 /**
@@ -42,24 +43,31 @@ export class HostFileHandle extends FileHandle {
   }
 
   private get fd(): number {
-    if (this.closed) throw new WasiError(Errno.BADF, 'host file is closed');
+    if (this.closed) throw closedError();
     return this.hostFd;
   }
 
   override read(buf: Uint8Array, offset: bigint): number { return this.readRange(buf, 0, buf.length, offset); }
 
-  override readRange(dst: Uint8Array, start: number, len: number, offset: bigint): number {
+  override readRange(dst: Uint8Array, start: number, len: number, offset: Offset): number {
     if (len === 0) return 0;
     let pos: number | bigint | null = null;
     if (this.seekable) {
-      if (offset < 0n || offset > INT64_MAX) throw new WasiError(Errno.INVAL, 'read offset out of range');
-      pos = offset <= MAX_SAFE ? Number(offset) : offset; // readSync takes a bigint position; writeSync does not
+      if (typeof offset === 'number') {
+        if (offset < 0) throw new WasiError(Errno.INVAL, 'read offset out of range');
+        pos = offset;
+      } else {
+        if (offset < 0n || offset > INT64_MAX) throw new WasiError(Errno.INVAL, 'read offset out of range');
+        pos = offset <= MAX_SAFE ? Number(offset) : offset; // readSync takes a bigint position; writeSync does not
+      }
     }
+    if (this.closed) throw closedError();
+    if (!this.nonblocking) return fs.readSync(this.hostFd, dst, start, len, pos);
     for (;;) {
       try {
-        return fs.readSync(this.fd, dst, start, len, pos);
+        return fs.readSync(this.hostFd, dst, start, len, pos);
       } catch (e) {
-        if (this.nonblocking && errCode(e) === 'EAGAIN') { sleepSync(5); continue; }
+        if (errCode(e) === 'EAGAIN') { sleepSync(5); continue; }
         throw e;
       }
     }
@@ -67,21 +75,22 @@ export class HostFileHandle extends FileHandle {
 
   override write(buf: Uint8Array, offset: bigint): number { return this.writeRange(buf, 0, buf.length, offset); }
 
-  override writeRange(src: Uint8Array, start: number, len: number, offset: bigint): number {
+  override writeRange(src: Uint8Array, start: number, len: number, offset: Offset): number {
     if (len === 0) return 0;
     let pos: number | null = null;
     if (this.seekable) {
       // fs.writeSync silently ignores a bigint position (it would write at the fd's own position): numbers only.
       // (Number() of an offset past 2^53 is inexact but still past the limit, so the check holds without a BigInt.)
-      if (offset < 0n) throw new WasiError(Errno.INVAL, 'write offset out of range');
-      pos = Number(offset);
+      pos = typeof offset === 'number' ? offset : Number(offset);
+      if (pos < 0) throw new WasiError(Errno.INVAL, 'write offset out of range');
       if (pos + len > Number.MAX_SAFE_INTEGER) throw new WasiError(Errno.FBIG, 'write offset beyond 2^53');
     }
-    if (!this.nonblocking) return fs.writeSync(this.fd, src, start, len, pos);
+    if (this.closed) throw closedError();
+    if (!this.nonblocking) return fs.writeSync(this.hostFd, src, start, len, pos);
     let done = 0;
     while (done < len) {
       try {
-        done += fs.writeSync(this.fd, src, start + done, len - done, null);
+        done += fs.writeSync(this.hostFd, src, start + done, len - done, null);
       } catch (e) {
         if (errCode(e) === 'EAGAIN') { sleepSync(1); continue; }
         if (done > 0) return done;
