@@ -7,6 +7,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { workerUrl } from '../worker-url.js';
 import { FRAME_PREFIX_SIZE } from '../trace/format.js';
 import { TraceError, type OpenTraceFile, type TraceEnding, type TraceFrame } from '../trace/reader.js';
+import { flatBuffers, flatten, type FlatFrame } from './flat.js';
 
 const AHEAD = 8;
 /** Without a frame or word from the reader for this long, it is taken to have died. */
@@ -20,7 +21,7 @@ const STALL_MS = 60_000;
 export interface PrefetchStart { file: OpenTraceFile; traceId: string | undefined; module: boolean; port: MessagePort; control: SharedArrayBuffer }
 export type PrefetchMessage =
   | { module: Uint8Array }
-  | { frame: TraceFrame }
+  | { frame: TraceFrame & { flat: FlatFrame | null } }
   | { ending: TraceEnding }
   | { error: string; offset?: number };
 
@@ -75,7 +76,8 @@ export class PrefetchedFrames {
     throw new Error('the trace reader thread sent frames before the module');
   }
 
-  *frames(): Generator<TraceFrame> {
+  /** The frames, each with its flat form (flat.ts) made on the reader thread, null when it has none. */
+  *frames(): Generator<TraceFrame & { flat: FlatFrame | null }> {
     for (;;) {
       const m = this.take();
       if ('frame' in m) { yield m.frame; continue; }
@@ -143,7 +145,9 @@ export async function servePrefetch({ file, traceId, module, port, control }: Pr
     for (const f of reader.frames()) {
       // Transferred without a copy when its buffer holds nothing else than the frame (and its version 2 prefix).
       const own = f.payload.buffer.byteLength <= f.payload.byteLength + FRAME_PREFIX_SIZE ? f.payload : f.payload.slice();
-      post({ frame: { ...f, payload: own } }, [own.buffer as ArrayBuffer]);
+      // Decoded here into its flat form, so that the replaying thread only compares and copies.
+      const flat = flatten(own, f.count);
+      post({ frame: { ...f, payload: own, flat } }, [own.buffer as ArrayBuffer, ...(flat ? flatBuffers(flat) : [])]);
     }
     post({ ending: reader.ending });
   } catch (e) {
