@@ -4,7 +4,7 @@
 // checkpoints, SLOW calls) in place, and whole frames that have no flat form (damaged ones: it reports the damage).
 import { EventDecoder, EventDecodeError, type CallEvent, type CallResult, type Checkpoint } from '../trace/events.js';
 import { TraceError, type TraceFrame } from '../trace/reader.js';
-import { AT, ARGC, ARGS, FAST_INT, FAST_NIL, flatten, IMP, INPUTLEN, INPUTS, KIND, PRE, RESULT, SLOW, STRIDE, WRITEC, WRITES, W_STRIDE, type FlatFrame } from './flat.js';
+import { F_INPUTS, F_PRE, F_WIDE, flatten, recordEnd, R_INT, R_MASK, R_NIL, R_SLOW, spare, type FlatFrame } from './flat.js';
 
 /** Why the next event does not match a call. */
 export type Mismatch = 'end' | 'call' | 'inputs' | 'memory';
@@ -23,7 +23,7 @@ interface RecentFrame {
   starts: number[];
 }
 
-const NO_FLAT = new Int32Array(0);
+const NO_RECORDS = new Int32Array(0);
 
 export class EventCursor {
   private readonly decoder = new EventDecoder();
@@ -31,13 +31,13 @@ export class EventCursor {
   private frameOffset = 0;
   /** The current frame's flat form; null while the generic decoder reads the frame. */
   private flat: FlatFrame | null = null;
-  // The flat form's arrays, and its call count (0 without one): read on every call.
-  private c: Int32Array = NO_FLAT;
+  // The flat form's records and doubles, and its call count (0 without one): read on every call.
+  private r: Int32Array = NO_RECORDS;
   private vals: Float64Array = new Float64Array(0);
-  private w: Int32Array = NO_FLAT;
   private calls = 0;
-  /** The flat frame's next call. */
+  /** The flat frame's next call, and where its record starts. */
   private at = 0;
+  private rp = 0;
   /** The flat frame's call whose preceding blob pieces and checkpoints were read (advance); -1 for none yet. */
   private prepared = -1;
   /** Whether the flat frame's events after its last call were read. */
@@ -50,8 +50,12 @@ export class EventCursor {
   /** Frames the last `keepRecent` events came from, oldest first. */
   private readonly recent: RecentFrame[] = [];
 
-  /** `frames`: the trace's frames in order (TraceReader.frames(), or prefetched on another thread). */
-  constructor(private readonly frames: Iterator<CursorFrame>, private readonly keepRecent = 6) {}
+  /**
+   * `frames`: the trace's frames in order (TraceReader.frames(), or prefetched on another thread). `release`: told of
+   * each flat form the cursor is done with (its arrays may then be filled again: flat.ts spare()).
+   */
+  constructor(private readonly frames: Iterator<CursorFrame>, private readonly keepRecent = 6,
+    private readonly release: (f: FlatFrame) => void = spare) {}
 
   /**
    * Told of each memory checkpoint as the cursor passes it, before the call after it is matched (guest memory is
@@ -82,22 +86,25 @@ export class EventCursor {
     this.flat = flat;
     if (flat) {
       this.decoder.load(this.payload); // for what the flat form leaves to it: flatten() checked the event count
-      this.c = flat.c;
+      this.r = flat.r;
       this.vals = flat.vals;
-      this.w = flat.w;
       this.calls = flat.calls;
     } else {
       this.decoder.load(this.payload, f.count); // the decoder checks the count the frame declares
-      this.c = NO_FLAT;
+      this.r = NO_RECORDS;
       this.calls = 0;
     }
     this.at = 0;
+    this.rp = 0;
     this.prepared = -1;
     this.tailRead = false;
     const recent = this.recent;
     recent.push({ payload: this.payload, frameOffset: this.frameOffset, base: this.index, flat, starts: [] });
     // The oldest frame goes once the one after it starts at or before the first event a report shows.
-    while (recent.length > 1 && recent[1]!.base <= this.index - this.keepRecent) recent.shift();
+    while (recent.length > 1 && recent[1]!.base <= this.index - this.keepRecent) {
+      const gone = recent.shift()!.flat;
+      if (gone) this.release(gone);
+    }
     return true;
   }
 
@@ -113,8 +120,8 @@ export class EventCursor {
         if (this.at < this.calls) {
           if (this.prepared !== this.at) {
             this.prepared = this.at;
-            const pre = this.c[this.at * STRIDE + PRE]!;
-            if (pre >= 0) { d.seek(pre); this.guard(() => d.nextCall()); }
+            const k = this.rp;
+            if ((this.r[k + 1]! >>> 16) & F_PRE) { d.seek(this.r[k + 2]!); this.guard(() => d.nextCall()); }
           }
           return true;
         }
@@ -132,11 +139,16 @@ export class EventCursor {
 
   /** After advance() in a flat frame: the generic decoder stands at call #at (for a SLOW call or peek()). */
   private decoderAtCall(): void {
-    const o = this.at * STRIDE;
-    if (this.c[o + PRE]! >= 0) return; // advance() read up to it
+    if ((this.r[this.rp + 1]! >>> 16) & F_PRE) return; // advance() read up to it
     const d = this.decoder;
-    d.seek(this.c[o + AT]!);
+    d.seek(this.flat!.at[this.at]!);
     this.guard(() => d.nextCall());
+  }
+
+  /** Moves past call #at of a flat frame without matching it. */
+  private pass(): void {
+    this.rp = recordEnd(this.r, this.rp);
+    this.at++;
   }
 
   /**
@@ -145,14 +157,12 @@ export class EventCursor {
    * recentEvents(): the replay stops there).
    */
   step(imp: number, args: ArrayLike<unknown>, inputs: Uint8Array | null, mem: Uint8Array): CallResult | Mismatch {
-    const i = this.at;
-    if (i < this.calls) {
-      const o = i * STRIDE;
-      const c = this.c;
-      if (c[o + PRE]! < 0 && c[o + KIND] !== SLOW) {
-        this.at = i + 1;
+    if (this.at < this.calls) {
+      const flags = this.r[this.rp + 1]! >>> 16;
+      if ((flags & F_PRE) === 0 && (flags & R_MASK) !== R_SLOW) {
+        this.at++;
         this.index++;
-        return this.matchFlat(o, imp, args, inputs, mem);
+        return this.matchFlat(imp, args, inputs, mem);
       }
     }
     return this.stepSlow(imp, args, inputs, mem);
@@ -162,14 +172,13 @@ export class EventCursor {
   private stepSlow(imp: number, args: ArrayLike<unknown>, inputs: Uint8Array | null, mem: Uint8Array): CallResult | Mismatch {
     if (!this.advance()) return 'end';
     if (this.flat) {
-      const o = this.at * STRIDE;
-      if (this.c[o + KIND] !== SLOW) {
+      if (((this.r[this.rp + 1]! >>> 16) & R_MASK) !== R_SLOW) {
         this.at++;
         this.index++;
-        return this.matchFlat(o, imp, args, inputs, mem);
+        return this.matchFlat(imp, args, inputs, mem);
       }
       this.decoderAtCall();
-      this.at++;
+      this.pass();
     } else {
       this.remember();
     }
@@ -186,66 +195,100 @@ export class EventCursor {
   }
 
   /**
-   * The generic decoder's matchCall, applyWrites, matchInputs and result, on the flat form of the call at `o` of
-   * this.c: the same answers, in the same order.
+   * The generic decoder's matchCall, applyWrites, matchInputs and result, on the record at this.rp (not SLOW; `at`
+   * already moved past it), which it moves past: the same answers, in the same order.
    */
-  private matchFlat(o: number, imp: number, args: ArrayLike<unknown>, inputs: Uint8Array | null, mem: Uint8Array): CallResult | Mismatch {
-    const c = this.c;
-    if (c[o + IMP] !== imp) return 'call';
-    const n = c[o + ARGC]!;
-    if (n !== args.length) return 'call';
-    const v = this.vals;
-    const first = c[o + ARGS]!;
-    for (let k = 0; k < n; k++) {
-      const rec = v[first + k]!;
-      const act = args[k];
-      // As the generic decoder compares: equal numbers (NaN equals NaN); a bigint equal to a safe integer. The
-      // actual arg's type is asked first, so that the recorded double is never compared with a bigint.
-      if (typeof act === 'number') {
-        if (rec !== act && !(rec !== rec && act !== act)) return 'call';
-      } else if (typeof act === 'bigint') {
-        // The bigint of the last recorded i64 arg is kept: comparing two bigints is cheaper than Number(act).
-        if (rec !== this.bigRec) {
-          if (!Number.isSafeInteger(rec)) return 'call';
-          this.bigRec = rec;
-          this.bigVal = BigInt(rec);
-        }
-        if (act !== this.bigVal) return 'call';
-      } else {
-        return 'call';
-      }
-    }
-    const wn = c[o + WRITEC]!;
-    if (wn > 0) {
-      const w = this.w;
-      const p = this.payload;
-      for (let q = c[o + WRITES]! * W_STRIDE, e = q + wn * W_STRIDE; q < e; q += W_STRIDE) {
-        const addr = w[q]! >>> 0;
-        const len = w[q + 1]!;
-        const at = w[q + 2]!;
-        if (addr + len > mem.length) return 'memory';
-        if (len === 8 || len === 4) {
-          // the common out-params (a timestamp, a size, an fd): their bytes came inline
-          const dv = mem === this.memBytes ? this.memView : this.viewOf(mem);
-          dv.setInt32(addr, w[q + 3]!, true);
-          if (len === 8) dv.setInt32(addr + 4, w[q + 4]!, true);
-        } else if (len <= 32) for (let j = 0; j < len; j++) mem[addr + j] = p[at + j]!;
-        else mem.set(p.subarray(at, at + len), addr);
-      }
-    }
-    const ia = c[o + INPUTS]!;
-    if (ia < 0) {
-      if (inputs !== null) return 'inputs';
+  private matchFlat(imp: number, args: ArrayLike<unknown>, inputs: Uint8Array | null, mem: Uint8Array): CallResult | Mismatch {
+    const r = this.r;
+    const k0 = this.rp;
+    const h = r[k0 + 1]!;
+    const flags = h >>> 16;
+    const n = h & 0xff;
+    if (r[k0]! !== imp || n !== args.length) return this.mismatch(k0, 'call');
+    let k = k0 + 2 + (flags & F_PRE);
+    if (flags & F_WIDE) {
+      if (!this.wideArgs(r[k++]!, n, args)) return this.mismatch(k0, 'call');
     } else {
-      if (inputs === null) return 'inputs';
-      const len = c[o + INPUTLEN]!;
-      if (len !== inputs.length) return 'inputs';
-      const p = this.payload;
-      if (len <= 64) { for (let j = 0; j < len; j++) if (p[ia + j] !== inputs[j]) return 'inputs'; }
-      else if (Buffer.compare(p.subarray(ia, ia + len), inputs) !== 0) return 'inputs';
+      for (let a = 0; a < n; a++) {
+        const rec = r[k++]!;
+        const act = args[a];
+        // As the generic decoder compares: equal numbers; a bigint equal to the (int32) recorded value. The actual
+        // arg's type is asked first (a number is never compared with a bigint).
+        if (typeof act === 'number') {
+          if (rec !== act) return this.mismatch(k0, 'call');
+        } else if (typeof act === 'bigint') {
+          // The bigint of the last recorded i64 arg is kept: comparing two bigints is cheaper than Number(act).
+          if (rec !== this.bigRec) {
+            this.bigRec = rec;
+            this.bigVal = BigInt(rec);
+          }
+          if (act !== this.bigVal) return this.mismatch(k0, 'call');
+        } else {
+          return this.mismatch(k0, 'call');
+        }
+      }
     }
-    const kind = c[o + KIND];
-    return kind === FAST_INT ? c[o + RESULT]! : kind === FAST_NIL ? null : v[first + n]!;
+    const kind = flags & R_MASK;
+    const result = kind === R_NIL ? 0 : r[k++]!;
+    const p = this.payload;
+    for (let wn = (h >>> 8) & 0xff; wn > 0; wn--) {
+      const addr = r[k]! >>> 0;
+      const len = r[k + 1]!;
+      if (addr + len > mem.length) return this.mismatch(k0, 'memory');
+      if (len === 8 || len === 4) {
+        // the common out-params (a timestamp, a size, an fd): their bytes came inline
+        const dv = mem === this.memBytes ? this.memView : this.viewOf(mem);
+        dv.setInt32(addr, r[k + 2]!, true);
+        if (len === 8) dv.setInt32(addr + 4, r[k + 3]!, true);
+        k += 4;
+      } else if (len < 8) {
+        const lo = r[k + 2]!;
+        const hi = r[k + 3]!;
+        for (let j = 0; j < len; j++) mem[addr + j] = (j < 4 ? lo >>> (8 * j) : hi >>> (8 * (j - 4))) & 0xff;
+        k += 4;
+      } else {
+        const from = r[k + 2]!;
+        if (len <= 32) for (let j = 0; j < len; j++) mem[addr + j] = p[from + j]!;
+        else mem.set(p.subarray(from, from + len), addr);
+        k += 3;
+      }
+    }
+    if (flags & F_INPUTS) {
+      if (inputs === null) return this.mismatch(k0, 'inputs');
+      const from = r[k]!;
+      const len = r[k + 1]!;
+      k += 2;
+      if (len !== inputs.length) return this.mismatch(k0, 'inputs');
+      if (len <= 64) { for (let j = 0; j < len; j++) if (p[from + j] !== inputs[j]) return this.mismatch(k0, 'inputs'); }
+      else if (Buffer.compare(p.subarray(from, from + len), inputs) !== 0) return this.mismatch(k0, 'inputs');
+    } else if (inputs !== null) {
+      return this.mismatch(k0, 'inputs');
+    }
+    this.rp = k;
+    return kind === R_INT ? result : kind === R_NIL ? null : this.vals[result]!;
+  }
+
+  /** Recorded args that are not all int32s (in vals from `from`) against a call's, as the generic decoder compares. */
+  private wideArgs(from: number, n: number, args: ArrayLike<unknown>): boolean {
+    const v = this.vals;
+    for (let a = 0; a < n; a++) {
+      const rec = v[from + a]!;
+      const act = args[a];
+      if (rec === act) continue;
+      if (typeof act === 'bigint') {
+        // exact: a safe integer equals Number(act) only when act is that very value
+        if (!(Number.isSafeInteger(rec) && Number(act) === rec)) return false;
+      } else if (!(typeof act === 'number' && Object.is(rec, act))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A mismatch of the record at `k0`, which the cursor moves past (the replay stops there). */
+  private mismatch(k0: number, m: Mismatch): Mismatch {
+    this.rp = recordEnd(this.r, k0);
+    return m;
   }
 
   /** The guest memory matchFlat last wrote, and a DataView of it. */
@@ -265,7 +308,7 @@ export class EventCursor {
   skipToNext(): boolean {
     if (this.peeked) return true; // peeked and not taken: it is the event left over
     if (!this.advance()) return false;
-    if (this.flat) this.at++; else this.remember();
+    if (this.flat) this.pass(); else this.remember();
     this.index++;
     return true;
   }
@@ -281,7 +324,7 @@ export class EventCursor {
   peek(): CallEvent | undefined {
     if (this.peeked) return this.peeked;
     if (!this.advance()) return undefined;
-    if (this.flat) { this.decoderAtCall(); this.at++; } else this.remember();
+    if (this.flat) { this.decoderAtCall(); this.pass(); } else this.remember();
     this.index++;
     const d = this.decoder;
     this.peeked = this.guard(() => d.readCall());
@@ -306,7 +349,7 @@ export class EventCursor {
       for (const r of this.recent) if (r.base <= index) f = r;
       if (!f) continue;
       const local = index - f.base;
-      const offset = f.flat ? (local < f.flat.calls ? f.flat.c[local * STRIDE + AT] : undefined) : f.starts[local];
+      const offset = f.flat ? f.flat.at[local] : f.starts[local];
       if (offset === undefined) continue;
       const frame = f;
       out.push({ index, event: this.guard(() => new EventDecoder().decodeAt(frame.payload, offset), frame.frameOffset) });

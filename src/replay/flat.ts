@@ -5,59 +5,61 @@
 // Contract: flatten() returns a FlatFrame only for a frame the generic EventDecoder reads without an error: exactly
 // `count` events, every call event well formed (FORMAT.md, "Events"). Anything else (damage, a type this format never
 // uses) gives null, and the cursor then reads that frame with the generic decoder, which reports the damage where it
-// always did. A call event is FAST when the flat form says all a replay needs about it: integer or float args that are
-// JS numbers, a number or nil result, writes and inputs as inline bins. Every other call (an i64 result, a result map
-// such as {exit}, a blob reference, a 64-bit arg beyond 2^53) is SLOW: the cursor reads it with the generic decoder at
-// its offset. Blob pieces and checkpoints are not calls: the generic decoder reads them (from PRE, or TAIL at the end
-// of the frame) when the cursor passes them, as it always did.
+// always did. A call is FAST when its record says all a replay needs: args that are JS numbers, a number or nil
+// result, writes and inputs as inline bins. Every other call (an i64 result, a result map such as {exit}, a blob
+// reference, a 64-bit arg beyond 2^53, more than 255 args or writes) is SLOW: its record has only its header, and the
+// cursor reads the call with the generic decoder at its offset. Blob pieces and checkpoints are not calls: the generic
+// decoder reads them (from the PRE offset of the call after them, or `tail` at the end of the frame) when the cursor
+// passes them, as it always did.
+//
+// A call's record in FlatFrame.r (int32s, one record after the other, read in order):
+//   imp
+//   argc | writec << 8 | flags << 16      flags: F_PRE, F_INPUTS, F_WIDE, and the result kind (R_MASK)
+//   [pre]                                  F_PRE: offset of the first blob piece or checkpoint before the call
+//   (nothing more for R_SLOW)
+//   args: argc int32s, or with F_WIDE one index into vals where argc doubles are
+//   result: R_INT one int32; R_NUMBER an index into vals; R_NIL nothing
+//   writes, each: addr (as int32: read it >>> 0), len, then for len <= 8 its bytes as two little-endian int32s
+//     (lo, hi; missing bytes 0), else the offset of its bytes in the payload
+//   inputs (F_INPUTS; else nil): offset of their bytes in the payload, length
 
-/** Fields of one call in FlatFrame.c (STRIDE int32s each). */
-export const IMP = 0;
-/** Offset of the call event in the payload (for reports and SLOW calls). */
-export const AT = 1;
-/** Offset of the first blob piece or checkpoint between the previous call and this one; -1 for none. */
-export const PRE = 2;
-/** FAST_INT (result in RESULT), FAST_NUMBER (result in vals after the args), FAST_NIL (no result) or SLOW. */
-export const KIND = 3;
-/** First arg in vals, and how many. */
-export const ARGS = 4;
-export const ARGC = 5;
-/** First write in w (an index of a write, not of an int32), and how many. */
-export const WRITES = 6;
-export const WRITEC = 7;
-/** Offset of the inputs' bytes in the payload, -1 for nil; their length. */
-export const INPUTS = 8;
-export const INPUTLEN = 9;
-/** The result of a FAST_INT call (an int32: no double to box on the way back to the guest). */
-export const RESULT = 10;
-export const STRIDE = 11;
-
-export const FAST_INT = 0;
-export const FAST_NUMBER = 1;
-export const FAST_NIL = 2;
-export const SLOW = 3;
-
-/**
- * Per write in FlatFrame.w: guest address (as int32: read it with >>> 0), length, offset of its bytes in the payload,
- * and for a write of at most 8 bytes those bytes as two little-endian int32s (lo, hi; missing bytes 0).
- */
-export const W_STRIDE = 5;
+export const F_PRE = 1;
+export const F_INPUTS = 2;
+export const F_WIDE = 4;
+export const R_MASK = 24;
+export const R_INT = 0;
+export const R_NUMBER = 8;
+export const R_NIL = 16;
+export const R_SLOW = 24;
 
 export interface FlatFrame {
   /** Call events in the frame. */
   calls: number;
-  /** STRIDE fields per call (IMP, AT, ...). */
-  c: Int32Array;
-  /** Args of FAST calls, each followed by its result when KIND is FAST_NUMBER. */
+  /** The calls' records, in order (layout above). */
+  r: Int32Array;
+  /** Offset of each call event in the payload (for reports and SLOW calls). */
+  at: Int32Array;
+  /** Doubles that records point to: args that are not all int32s, results that are not one. */
   vals: Float64Array;
-  /** W_STRIDE fields per write of FAST calls. */
-  w: Int32Array;
   /** Offset of the blob pieces or checkpoints after the last call (read before the next frame); -1 for none. */
   tail: number;
 }
 
-/** The buffers of a flat frame, to transfer it to another thread without a copy. */
-export const flatBuffers = (f: FlatFrame): ArrayBuffer[] => [f.c.buffer as ArrayBuffer, f.vals.buffer as ArrayBuffer, f.w.buffer as ArrayBuffer];
+/** The buffers of a flat frame, to transfer it to another thread without a copy (and back, for reuse: `spare`). */
+export const flatBuffers = (f: FlatFrame): ArrayBuffer[] => [f.r.buffer as ArrayBuffer, f.at.buffer as ArrayBuffer, f.vals.buffer as ArrayBuffer];
+
+/** The index of the record after the one at `k` of `r`. */
+export function recordEnd(r: Int32Array, k: number): number {
+  const h = r[k + 1]!;
+  const flags = h >>> 16;
+  let i = k + 2 + (flags & F_PRE);
+  if ((flags & R_MASK) === R_SLOW) return i;
+  i += flags & F_WIDE ? 1 : h & 0xff;
+  const kind = flags & R_MASK;
+  if (kind === R_INT || kind === R_NUMBER) i++;
+  for (let n = (h >>> 8) & 0xff; n > 0; n--) i += r[i + 1]! <= 8 ? 4 : 3;
+  return flags & F_INPUTS ? i + 2 : i;
+}
 
 // The walk below keeps its state in module variables (one frame at a time, on one thread): no object per value.
 let p: Uint8Array = new Uint8Array(0);
@@ -183,37 +185,52 @@ function skip(): void {
   }
 }
 
-/** Growable typed arrays for one frame. */
-let c = new Int32Array(STRIDE * 1024);
-let vals = new Float64Array(4096);
-let w = new Int32Array(W_STRIDE * 1024);
+/** The arrays being filled for the frame: records, call offsets, doubles; how much of each is used. */
+let r: Int32Array = new Int32Array(0);
+let at: Int32Array = new Int32Array(0);
+let vals: Float64Array = new Float64Array(0);
+let nr = 0;
+let calls = 0;
+let nv = 0;
+/** Where the blob pieces and checkpoints since the last call start (-1: none). */
+let pre = -1;
+const EMPTY = new Uint8Array(0);
 
-function grow<T extends Int32Array | Float64Array>(a: T, need: number): T {
+function growI(a: Int32Array, need: number): Int32Array {
   if (need <= a.length) return a;
-  let n = a.length * 2;
-  while (n < need) n *= 2;
-  const b = new (a.constructor as new (n: number) => T)(n);
+  const b = new Int32Array(Math.max(need, a.length * 2));
   b.set(a);
   return b;
 }
 
+/** Arrays handed back (spare), for the next frames: no fresh memory to fault in for every frame. */
+const pool: FlatFrame[] = [];
+
+/** Keeps the arrays of a flat frame that is no longer used, for flatten() to fill again. */
+export function spare(f: FlatFrame): void {
+  if (pool.length < 4) pool.push(f);
+}
+
 /**
  * The flat form of a frame's events (see the contract at the top), or null when the generic decoder must read it.
- * `count`: the number of events the frame declares (undefined: not checked).
+ * `count`: the number of events the frame declares (undefined: not checked). The arrays may be ones given to spare().
  */
 export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
   p = payload;
   pos = 0;
   end = payload.length;
   bad = false;
-  // Each frame gets its own arrays (they go to another thread); sized for the events it declares.
   const guess = Math.max(1, count ?? 64);
-  c = new Int32Array(STRIDE * guess);
-  vals = new Float64Array(4 * guess);
-  w = new Int32Array(W_STRIDE * guess);
+  const reuse = pool.pop();
+  r = reuse ? new Int32Array(reuse.r.buffer) : new Int32Array(0);
+  at = reuse ? new Int32Array(reuse.at.buffer) : new Int32Array(0);
+  vals = reuse ? new Float64Array(reuse.vals.buffer) : new Float64Array(0);
+  r = growI(r, 12 * guess);
+  at = growI(at, guess);
+  if (vals.length < 16) vals = new Float64Array(256);
+  nr = 0;
   calls = 0;
   nv = 0;
-  nw = 0;
   pre = -1;
   let events = 0;
   let ok = true;
@@ -224,24 +241,22 @@ export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
   }
   p = EMPTY;
   if (!ok || pos !== end || bad || (count !== undefined && events !== count)) return null;
-  return { calls, c: c.subarray(0, calls * STRIDE), vals: vals.subarray(0, nv), w: w.subarray(0, nw * W_STRIDE), tail: pre };
+  return { calls, r: r.subarray(0, nr), at: at.subarray(0, calls), vals: vals.subarray(0, nv), tail: pre };
 }
 
-const EMPTY = new Uint8Array(0);
-/** The frame so far: calls, vals and writes used, where the non-call events since the last call start (-1: none). */
-let calls = 0;
-let nv = 0;
-let nw = 0;
-let pre = -1;
-
-/** Bytes [i, i+n) of q (n <= 8) as two little-endian int32s at out[at], out[at+1]. */
-function inline8(q: Uint8Array, i: number, n: number, out: Int32Array, at: number): void {
+/** Bytes [i, i+n) of q (n <= 8) as two little-endian int32s at out[o], out[o+1]. */
+function inline8(q: Uint8Array, i: number, n: number, out: Int32Array, o: number): void {
   let lo = 0;
   let hi = 0;
-  for (let k = 0; k < n && k < 4; k++) lo |= q[i + k]! << (8 * k);
-  for (let k = 4; k < n; k++) hi |= q[i + k]! << (8 * (k - 4));
-  out[at] = lo;
-  out[at + 1] = hi;
+  if (n === 8 || n === 4) {
+    lo = q[i]! | (q[i + 1]! << 8) | (q[i + 2]! << 16) | (q[i + 3]! << 24);
+    if (n === 8) hi = q[i + 4]! | (q[i + 5]! << 8) | (q[i + 6]! << 16) | (q[i + 7]! << 24);
+  } else {
+    for (let k = 0; k < n && k < 4; k++) lo |= q[i + k]! << (8 * k);
+    for (let k = 4; k < n; k++) hi |= q[i + k]! << (8 * (k - 4));
+  }
+  out[o] = lo;
+  out[o + 1] = hi;
 }
 
 /** End of the value intAt read. */
@@ -267,8 +282,8 @@ function intAt(q: Uint8Array, i: number): number {
 }
 
 /**
- * The common call event, the way the recorder writes it (fixarrays, small ints, bins, nil inputs or a bin): read
- * with locals only. False, having written nothing that counts, for anything else: event() then reads it.
+ * The common call event, the way the recorder writes it (fixarrays, int32 args and result, bins of at most 64 KiB,
+ * nil inputs or a bin): read with locals only. False, having counted nothing, for anything else: event() reads it.
  */
 function commonCall(): boolean {
   const q = p;
@@ -276,58 +291,63 @@ function commonCall(): boolean {
   const head = q[start];
   if (head !== 0x97 && head !== 0x95) return false;
   const imp = intAt(q, start + 1);
-  if (!(imp >= 0)) return false;
+  if (!(imp >= 0 && imp <= 0x7fffffff)) return false;
   let i = next;
   const ab = q[i]!;
   if ((ab & 0xf0) !== 0x90) return false;
   const argc = ab & 0x0f;
   i++;
-  if (vals.length < nv + argc + 1) vals = grow(vals, nv + argc + 1);
-  const v = vals;
-  for (let k = 0; k < argc; k++) {
-    const a = intAt(q, i);
-    if (a !== a) return false;
-    v[nv + k] = a;
+  // at most: header 3, args 15, result 1, 7 writes of 4, inputs 2
+  if (r.length < nr + 64) r = growI(r, nr + 64);
+  const rr = r;
+  const k0 = nr;
+  let k = k0 + 2 + (pre >= 0 ? 1 : 0);
+  for (let a = 0; a < argc; a++) {
+    const v = intAt(q, i);
+    if ((v | 0) !== v) return false; // not an int32 (or not an int): event() keeps it as a double
+    rr[k++] = v;
     i = next;
   }
-  let kind = FAST_INT;
-  let result = 0;
-  if (q[i] === 0xc0) { kind = FAST_NIL; i++; }
+  let flags = pre >= 0 ? F_PRE : 0;
+  if (q[i] === 0xc0) { flags |= R_NIL; i++; }
   else {
-    const r = intAt(q, i);
-    if (r !== r) return false;
-    if ((r | 0) === r) result = r;
-    else { kind = FAST_NUMBER; v[nv + argc] = r; }
+    const v = intAt(q, i);
+    if ((v | 0) !== v) return false;
+    rr[k++] = v;
     i = next;
   }
   const wb = q[i]!;
   if ((wb & 0xf0) !== 0x90 || wb & 1) return false;
   const writes = (wb & 0x0f) >> 1;
   i++;
-  if (w.length < (nw + writes) * W_STRIDE) w = grow(w, (nw + writes) * W_STRIDE);
-  const ww = w;
-  for (let k = 0, q3 = nw * W_STRIDE; k < writes; k++, q3 += W_STRIDE) {
+  for (let n = 0; n < writes; n++) {
     const addr = intAt(q, i);
     if (!(addr >= 0)) return false;
     i = next;
     const bb = q[i];
-    let n: number;
-    if (bb === 0xc4) { n = q[i + 1]!; i += 2; }
-    else if (bb === 0xc5) { n = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
+    let len: number;
+    if (bb === 0xc4) { len = q[i + 1]!; i += 2; }
+    else if (bb === 0xc5) { len = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
     else return false;
-    ww[q3] = addr | 0;
-    ww[q3 + 1] = n;
-    ww[q3 + 2] = i;
-    if (n <= 8) inline8(q, i, n, ww, q3 + 3);
-    i += n;
+    rr[k] = addr | 0;
+    rr[k + 1] = len;
+    if (len <= 8) { inline8(q, i, len, rr, k + 2); k += 4; }
+    else { rr[k + 2] = i; k += 3; }
+    i += len;
   }
-  let inputs = -1;
-  let inputLen = 0;
   const ib = q[i];
   if (ib === 0xc0) i++;
-  else if (ib === 0xc4) { inputLen = q[i + 1]!; inputs = i + 2; i = inputs + inputLen; }
-  else if (ib === 0xc5) { inputLen = (q[i + 1]! << 8) | q[i + 2]!; inputs = i + 3; i = inputs + inputLen; }
-  else return false;
+  else {
+    let len: number;
+    if (ib === 0xc4) { len = q[i + 1]!; i += 2; }
+    else if (ib === 0xc5) { len = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
+    else return false;
+    flags |= F_INPUTS;
+    rr[k] = i;
+    rr[k + 1] = len;
+    k += 2;
+    i += len;
+  }
   if (head === 0x97) {
     const gap = intAt(q, i);
     if (!(gap >= 0)) return false;
@@ -336,27 +356,19 @@ function commonCall(): boolean {
     i = next;
   }
   if (i > end) return false;
-  if (c.length < (calls + 1) * STRIDE) c = grow(c, (calls + 1) * STRIDE);
-  const o = calls * STRIDE;
-  const cc = c;
-  cc[o + IMP] = imp;
-  cc[o + AT] = start;
-  cc[o + PRE] = pre;
-  cc[o + KIND] = kind;
-  cc[o + ARGS] = nv;
-  cc[o + ARGC] = argc;
-  cc[o + WRITES] = nw;
-  cc[o + WRITEC] = writes;
-  cc[o + INPUTS] = inputs;
-  cc[o + INPUTLEN] = inputLen;
-  cc[o + RESULT] = result;
+  rr[k0] = imp;
+  rr[k0 + 1] = argc | (writes << 8) | (flags << 16);
+  if (pre >= 0) rr[k0 + 2] = pre;
+  nr = k;
+  if (at.length <= calls) at = growI(at, calls + 1);
+  at[calls++] = start;
   pre = -1;
-  calls++;
-  nv += argc + 1;
-  nw += writes;
   pos = i;
   return true;
 }
+
+/** Scratch for the args of a call event() reads. */
+let argScratch: Float64Array = new Float64Array(16);
 
 /** Reads the event at pos into the arrays; false when the frame needs the generic decoder. */
 function event(): boolean {
@@ -375,76 +387,92 @@ function event(): boolean {
     return true;
   }
   if (len !== 7 && len !== 5) return false;
-  if (c.length < (calls + 1) * STRIDE) c = grow(c, (calls + 1) * STRIDE);
-  const o = calls * STRIDE;
-  c[o + AT] = start;
-  c[o + PRE] = pre;
-  pre = -1;
-  calls++;
   // imp: a non-negative integer (the generic decoder rejects others in reports).
   if (!number() || big || !Number.isInteger(num) || num < 0 || num > 0x7fffffff) return false;
-  c[o + IMP] = num;
+  const imp = num;
   let slow = false;
   // args: numbers (a 64-bit int beyond 2^53 stays a bigint in the generic decoder: SLOW).
   const argc = arrayLen();
   if (argc < 0) return false;
-  if (vals.length < nv + argc + 1) vals = grow(vals, nv + argc + 1);
-  c[o + ARGS] = nv;
-  c[o + ARGC] = argc;
+  if (argc > 255) slow = true;
+  if (argScratch.length < argc) argScratch = new Float64Array(argc);
+  let wide = false;
   for (let k = 0; k < argc; k++) {
     if (!number()) return false; // bad args
     if (big) slow = true;
-    vals[nv + k] = num;
+    argScratch[k] = num;
+    if ((num | 0) !== num || Object.is(num, -0)) wide = true;
   }
   // result: a number or nil; an int64 encoding is an i64 result (a bigint): SLOW, as is a map ({exit}, {throw}).
   const rb = pos < end ? p[pos]! : -1;
-  let kind = FAST_NUMBER;
-  c[o + RESULT] = 0;
-  if (rb === 0xc0) { pos++; kind = FAST_NIL; }
+  let kind = R_NUMBER;
+  let result = 0;
+  if (rb === 0xc0) { pos++; kind = R_NIL; }
   else if (rb === 0xcf || rb === 0xd3) { slow = true; skip(); }
-  else if (number()) {
-    if ((num | 0) === num && !Object.is(num, -0)) { kind = FAST_INT; c[o + RESULT] = num; }
-    else vals[nv + argc] = num;
-  }
+  else if (number()) { result = num; if ((num | 0) === num && !Object.is(num, -0)) kind = R_INT; }
   else if ((rb & 0xf0) === 0x80) { slow = true; if (!resultMapOk()) return false; }
   else return false; // bad result
-  nv += argc + 1;
+  // The record up to the writes (dropped again for a SLOW call).
+  const k0 = nr;
+  r = growI(r, k0 + 8);
+  let k = k0 + 2 + (pre >= 0 ? 1 : 0);
+  if (wide) {
+    if (vals.length < nv + argc + 1) { const b = new Float64Array(Math.max(vals.length * 2, nv + argc + 1)); b.set(vals); vals = b; }
+    r[k++] = nv;
+    vals.set(argScratch.subarray(0, argc), nv);
+    nv += argc;
+  } else {
+    r = growI(r, k + argc + 8);
+    for (let a = 0; a < argc; a++) r[k++] = argScratch[a]!;
+  }
+  if (kind === R_INT) r[k++] = result;
+  else if (kind === R_NUMBER) {
+    if (vals.length < nv + 1) { const b = new Float64Array(Math.max(vals.length * 2, nv + 1)); b.set(vals); vals = b; }
+    r[k++] = nv;
+    vals[nv++] = result;
+  }
   // writes: addr, bin, ... (a blob reference {blob: n} instead of a bin: SLOW)
   const wn = arrayLen();
   if (wn < 0 || wn % 2) return false;
   const writes = wn >> 1;
-  if (w.length < (nw + writes) * W_STRIDE) w = grow(w, (nw + writes) * W_STRIDE);
-  c[o + WRITES] = nw;
-  c[o + WRITEC] = writes;
-  for (let k = 0; k < writes; k++) {
+  if (writes > 255) slow = true;
+  for (let n = 0; n < writes; n++) {
     if (!number() || big || !Number.isInteger(num) || num < 0 || num >= 4294967296) return false; // bad write address
     const addr = num;
-    const n = binLen();
-    if (n >= 0) {
-      const q = (nw + k) * W_STRIDE;
-      w[q] = addr | 0;
-      w[q + 1] = n;
-      w[q + 2] = pos;
-      if (n <= 8) inline8(p, pos, n, w, q + 3);
-      pos += n;
+    const blen = binLen();
+    if (blen >= 0) {
+      r = growI(r, k + 8);
+      r[k] = addr | 0;
+      r[k + 1] = blen;
+      if (blen <= 8) { inline8(p, pos, blen, r, k + 2); k += 4; }
+      else { r[k + 2] = pos; k += 3; }
+      pos += blen;
     } else {
       if (!blobRefOk()) return false; // expected bytes
       slow = true;
     }
   }
-  nw += writes;
   // inputs: nil or a bin (or a blob reference: SLOW)
-  if (pos < end && p[pos] === 0xc0) { pos++; c[o + INPUTS] = -1; c[o + INPUTLEN] = 0; }
+  let flags = pre >= 0 ? F_PRE : 0;
+  if (pos < end && p[pos] === 0xc0) pos++;
   else {
     const n = binLen();
-    if (n >= 0) { c[o + INPUTS] = pos; c[o + INPUTLEN] = n; pos += n; }
+    if (n >= 0) { r = growI(r, k + 4); r[k] = pos; r[k + 1] = n; k += 2; pos += n; flags |= F_INPUTS; }
     else { if (!blobRefOk()) return false; slow = true; }
   }
   // times: non-negative numbers
   if (len === 7) {
-    for (let k = 0; k < 2; k++) if (!number() || big || !(Number.isFinite(num) && num >= 0)) return false;
+    for (let t = 0; t < 2; t++) if (!number() || big || !(Number.isFinite(num) && num >= 0)) return false;
   }
-  c[o + KIND] = slow ? SLOW : kind;
+  if (slow) { flags = (flags & F_PRE) | R_SLOW; k = k0 + 2 + (pre >= 0 ? 1 : 0); }
+  else flags |= kind | (wide ? F_WIDE : 0);
+  r[k0] = imp;
+  r[k0 + 1] = (slow ? 0 : argc | (writes << 8)) | (flags << 16);
+  if (pre >= 0) r[k0 + 2] = pre;
+  nr = k;
+  if (at.length <= calls) at = growI(at, calls + 1);
+  at[calls++] = start;
+  pre = -1;
   return true;
 }
 

@@ -7,7 +7,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { workerUrl } from '../worker-url.js';
 import { FRAME_PREFIX_SIZE } from '../trace/format.js';
 import { TraceError, type OpenTraceFile, type TraceEnding, type TraceFrame } from '../trace/reader.js';
-import { flatBuffers, flatten, type FlatFrame } from './flat.js';
+import { flatBuffers, flatten, spare, type FlatFrame } from './flat.js';
 
 const AHEAD = 8;
 /** Without a frame or word from the reader for this long, it is taken to have died. */
@@ -87,6 +87,15 @@ export class PrefetchedFrames {
     }
   }
 
+  /** Hands the arrays of a flat frame the replay is done with back to the reader thread, to be filled again. */
+  spare(f: FlatFrame): void {
+    try {
+      this.port.postMessage({ spare: f }, flatBuffers(f));
+    } catch {
+      // the reader is gone (closed): nothing to hand back to
+    }
+  }
+
   private take(): PrefetchMessage {
     let waited = 0;
     for (;;) {
@@ -145,7 +154,9 @@ export async function servePrefetch({ file, traceId, module, port, control }: Pr
     for (const f of reader.frames()) {
       // Transferred without a copy when its buffer holds nothing else than the frame (and its version 2 prefix).
       const own = f.payload.buffer.byteLength <= f.payload.byteLength + FRAME_PREFIX_SIZE ? f.payload : f.payload.slice();
-      // Decoded here into its flat form, so that the replaying thread only compares and copies.
+      // Decoded here into its flat form, so that the replaying thread only compares and copies; into the arrays of
+      // frames the replay handed back when there are (PrefetchedFrames.spare).
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) spare((m.message as { spare: FlatFrame }).spare);
       const flat = flatten(own, f.count);
       post({ frame: { ...f, payload: own, flat } }, [own.buffer as ArrayBuffer, ...(flat ? flatBuffers(flat) : [])]);
     }
