@@ -303,13 +303,17 @@ function commonCall(): boolean {
   const k0 = nr;
   let k = k0 + 2 + (pre >= 0 ? 1 : 0);
   for (let a = 0; a < argc; a++) {
+    const b = q[i]!;
+    if (b < 0x80) { rr[k++] = b; i++; continue; } // a positive fixint, the most common arg
     const v = intAt(q, i);
     if ((v | 0) !== v) return false; // not an int32 (or not an int): event() keeps it as a double
     rr[k++] = v;
     i = next;
   }
   let flags = pre >= 0 ? F_PRE : 0;
-  if (q[i] === 0xc0) { flags |= R_NIL; i++; }
+  const rb = q[i]!;
+  if (rb === 0xc0) { flags |= R_NIL; i++; }
+  else if (rb < 0x80) { rr[k++] = rb; i++; }
   else {
     const v = intAt(q, i);
     if ((v | 0) !== v) return false;
