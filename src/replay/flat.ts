@@ -335,7 +335,11 @@ function commonCall(): boolean {
     else return false;
     rr[k] = addr | 0;
     rr[k + 1] = len;
-    if (len <= 8) { inline8(q, i, len, rr, k + 2); k += 4; }
+    if (len === 8) { // a timestamp, a filesize: inline
+      rr[k + 2] = q[i]! | (q[i + 1]! << 8) | (q[i + 2]! << 16) | (q[i + 3]! << 24);
+      rr[k + 3] = q[i + 4]! | (q[i + 5]! << 8) | (q[i + 6]! << 16) | (q[i + 7]! << 24);
+      k += 4;
+    } else if (len <= 8) { inline8(q, i, len, rr, k + 2); k += 4; }
     else { rr[k + 2] = i; k += 3; }
     i += len;
   }
