@@ -226,7 +226,8 @@ export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
   at = reuse ? new Int32Array(reuse.at.buffer) : new Int32Array(0);
   vals = reuse ? new Float64Array(reuse.vals.buffer) : new Float64Array(0);
   r = growI(r, 12 * guess);
-  at = growI(at, guess);
+  // room for every call: at most `count` events, or one per 6 bytes (the smallest call event) when not declared
+  at = growI(at, count ?? Math.ceil(payload.length / 6));
   if (vals.length < 16) vals = new Float64Array(256);
   nr = 0;
   calls = 0;
@@ -237,7 +238,7 @@ export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
   while (ok && pos < end) {
     if (count !== undefined && events === count) { ok = false; break; } // more events than declared
     events++;
-    ok = event();
+    ok = commonCall() || event();
   }
   p = EMPTY;
   if (!ok || pos !== end || bad || (count !== undefined && events !== count)) return null;
@@ -368,8 +369,7 @@ function commonCall(): boolean {
   rr[k0 + 1] = argc | (writes << 8) | (flags << 16);
   if (pre >= 0) rr[k0 + 2] = pre;
   nr = k;
-  if (at.length <= calls) at = growI(at, calls + 1);
-  at[calls++] = start;
+  at[calls++] = start; // flatten() made room for every call
   pre = -1;
   pos = i;
   return true;
@@ -378,9 +378,8 @@ function commonCall(): boolean {
 /** Scratch for the args of a call event() reads. */
 let argScratch: Float64Array = new Float64Array(16);
 
-/** Reads the event at pos into the arrays; false when the frame needs the generic decoder. */
+/** Reads the event at pos into the arrays (one commonCall() did not take); false when the frame needs the generic decoder. */
 function event(): boolean {
-  if (commonCall()) return true;
   const start = pos;
   const len = arrayLen();
   if (len === 2 || len === 4) {
