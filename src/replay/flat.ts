@@ -235,10 +235,14 @@ export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
   pre = -1;
   let events = 0;
   let ok = true;
-  while (ok && pos < end) {
-    if (count !== undefined && events === count) { ok = false; break; } // more events than declared
-    events++;
-    ok = commonCall() || event();
+  try {
+    while (ok && pos < end) {
+      if (count !== undefined && events === count) { ok = false; break; } // more events than declared
+      events++;
+      ok = commonCall() || event();
+    }
+  } catch {
+    ok = false; // whatever went wrong, the generic decoder reads the frame and says what is wrong with it
   }
   p = EMPTY;
   if (!ok || pos !== end || bad || (count !== undefined && events !== count)) return null;
@@ -400,7 +404,7 @@ function event(): boolean {
   let slow = false;
   // args: numbers (a 64-bit int beyond 2^53 stays a bigint in the generic decoder: SLOW).
   const argc = arrayLen();
-  if (argc < 0) return false;
+  if (argc < 0 || argc > end - pos) return false; // each arg takes a byte at least: a damaged count
   if (argc > 255) slow = true;
   if (argScratch.length < argc) argScratch = new Float64Array(argc);
   let wide = false;
@@ -440,7 +444,7 @@ function event(): boolean {
   }
   // writes: addr, bin, ... (a blob reference {blob: n} instead of a bin: SLOW)
   const wn = arrayLen();
-  if (wn < 0 || wn % 2) return false;
+  if (wn < 0 || wn % 2 || wn > end - pos) return false;
   const writes = wn >> 1;
   if (writes > 255) slow = true;
   for (let n = 0; n < writes; n++) {

@@ -51,6 +51,9 @@ describe('the flat form of a frame', () => {
     const bad = chunk!.bytes.slice();
     bad[0] = 0x93; // a call event of 3 fields
     expect(flatten(bad, chunk!.count)).toBeNull();
+    // args declared as an array of 2^32-1 (0xdd): no such allocation, no throw
+    const huge = Uint8Array.from([0x95, 0x00, 0xdd, 0xff, 0xff, 0xff, 0xff, 0x00, 0x90, 0xc0]);
+    expect(flatten(huge, 1)).toBeNull();
   });
 
   it('leaves i64 values beyond 2^53, i64 results, result maps and blob references to the generic decoder', () => {
