@@ -1,23 +1,61 @@
-// Walks a trace's call events in order, one frame in memory at a time, reading each event in place.
+// Walks a trace's call events in order, one frame in memory at a time. A frame comes in its flat form (flat.ts:
+// typed arrays the reader thread decoded it into, or the cursor decodes it so itself): a call is then matched by
+// comparing numbers and copying bytes. The generic EventDecoder reads what the flat form leaves to it (blob pieces,
+// checkpoints, SLOW calls) in place, and whole frames that have no flat form (damaged ones: it reports the damage).
 import { EventDecoder, EventDecodeError, type CallEvent, type CallResult, type Checkpoint } from '../trace/events.js';
 import { TraceError, type TraceFrame } from '../trace/reader.js';
+import { F_INPUTS, F_PRE, F_WIDE, flatten, recordEnd, R_INT, R_MASK, R_NIL, R_SLOW, spare, type FlatFrame } from './flat.js';
 
 /** Why the next event does not match a call. */
 export type Mismatch = 'end' | 'call' | 'inputs' | 'memory';
+
+/** A frame for the cursor: `flat` is its flat form (flatten()), null when it has none, absent when not made yet. */
+export type CursorFrame = TraceFrame & { flat?: FlatFrame | null };
+
+/** A frame the last events came from, for divergence reports. */
+interface RecentFrame {
+  payload: Uint8Array;
+  frameOffset: number;
+  /** Index of its first call event. */
+  base: number;
+  flat: FlatFrame | null;
+  /** Without a flat form: where each of its calls the cursor reached starts. */
+  starts: number[];
+}
+
+const NO_RECORDS = new Int32Array(0);
 
 export class EventCursor {
   private readonly decoder = new EventDecoder();
   private payload: Uint8Array = new Uint8Array(0);
   private frameOffset = 0;
+  /** The current frame's flat form; null while the generic decoder reads the frame. */
+  private flat: FlatFrame | null = null;
+  // The flat form's records and doubles, and its call count (0 without one): read on every call.
+  private r: Int32Array = NO_RECORDS;
+  private vals: Float64Array = new Float64Array(0);
+  private calls = 0;
+  /** The flat frame's next call, and where its record starts. */
+  private at = 0;
+  private rp = 0;
+  /** The flat frame's call whose preceding blob pieces and checkpoints were read (advance); -1 for none yet. */
+  private prepared = -1;
+  /** Whether the flat frame's events after its last call were read. */
+  private tailRead = false;
   /** Index of the next event. */
   index = 0;
-  /** Where the last events started (payload, offset), newest last, for divergence reports. */
-  private readonly recent: { payload: Uint8Array; offset: number; index: number; frameOffset: number }[];
+  /** The last recorded i64 arg matchFlat compared (NaN: none yet), and it as a bigint. */
+  private bigRec = NaN;
+  private bigVal = 0n;
+  /** Frames the last `keepRecent` events came from, oldest first. */
+  private readonly recent: RecentFrame[] = [];
 
-  /** `frames`: the trace's frames in order (TraceReader.frames(), or prefetched on another thread). */
-  constructor(private readonly frames: Iterator<TraceFrame>, private readonly keepRecent = 6) {
-    this.recent = Array.from({ length: keepRecent }, () => ({ payload: this.payload, offset: 0, index: -1, frameOffset: 0 }));
-  }
+  /**
+   * `frames`: the trace's frames in order (TraceReader.frames(), or prefetched on another thread). `release`: told of
+   * each flat form the cursor is done with (its arrays may then be filled again: flat.ts spare()).
+   */
+  constructor(private readonly frames: Iterator<CursorFrame>, private readonly keepRecent = 6,
+    private readonly release: (f: FlatFrame) => void = spare) {}
 
   /**
    * Told of each memory checkpoint as the cursor passes it, before the call after it is matched (guest memory is
@@ -37,29 +75,115 @@ export class EventCursor {
     }
   }
 
-  /** Positions at the next call event; false at the end of the trace. */
-  private advance(): boolean {
-    for (;;) {
-      let found: boolean;
-      try { found = this.decoder.nextCall(); } catch (e) { return this.guard(() => { throw e; }); }
-      if (found) return true;
-      const f = this.frames.next();
-      if (f.done) return false;
-      this.payload = f.value.payload;
-      this.frameOffset = f.value.offset;
-      this.decoder.load(this.payload, f.value.count); // the decoder checks the count the frame declares
+  /** Loads the next frame; false at the end of the trace. */
+  private nextFrame(): boolean {
+    const next = this.frames.next();
+    if (next.done) return false;
+    const f = next.value;
+    this.payload = f.payload;
+    this.frameOffset = f.offset;
+    const flat = f.flat === undefined ? flatten(f.payload, f.count) : f.flat;
+    this.flat = flat;
+    if (flat) {
+      this.decoder.load(this.payload); // for what the flat form leaves to it: flatten() checked the event count
+      this.r = flat.r;
+      this.vals = flat.vals;
+      this.calls = flat.calls;
+    } else {
+      this.decoder.load(this.payload, f.count); // the decoder checks the count the frame declares
+      this.r = NO_RECORDS;
+      this.calls = 0;
     }
+    this.at = 0;
+    this.rp = 0;
+    this.prepared = -1;
+    this.tailRead = false;
+    const recent = this.recent;
+    recent.push({ payload: this.payload, frameOffset: this.frameOffset, base: this.index, flat, starts: [] });
+    // The oldest frame goes once the one after it starts at or before the first event a report shows.
+    while (recent.length > 1 && recent[1]!.base <= this.index - this.keepRecent) {
+      const gone = recent.shift()!.flat;
+      if (gone) this.release(gone);
+    }
+    return true;
+  }
+
+  /**
+   * Positions at the next call event, having read the blob pieces and checkpoints before it; false at the end of
+   * the trace. In a flat frame the call is #at (the decoder stands at it when it had events before it); else the
+   * decoder stands at it.
+   */
+  private advance(): boolean {
+    const d = this.decoder;
+    for (;;) {
+      if (this.flat) {
+        if (this.at < this.calls) {
+          if (this.prepared !== this.at) {
+            this.prepared = this.at;
+            const k = this.rp;
+            if ((this.r[k + 1]! >>> 16) & F_PRE) { d.seek(this.r[k + 2]!); this.guard(() => d.nextCall()); }
+          }
+          return true;
+        }
+        if (this.flat.tail >= 0 && !this.tailRead) {
+          this.tailRead = true;
+          d.seek(this.flat.tail);
+          this.guard(() => d.nextCall()); // false: the frame ends with them
+        }
+      } else if (this.guard(() => d.nextCall())) {
+        return true;
+      }
+      if (!this.nextFrame()) return false;
+    }
+  }
+
+  /** After advance() in a flat frame: the generic decoder stands at call #at (for a SLOW call or peek()). */
+  private decoderAtCall(): void {
+    if ((this.r[this.rp + 1]! >>> 16) & F_PRE) return; // advance() read up to it
+    const d = this.decoder;
+    d.seek(this.flat!.at[this.at]!);
+    this.guard(() => d.nextCall());
+  }
+
+  /** Moves past call #at of a flat frame without matching it. */
+  private pass(): void {
+    this.rp = recordEnd(this.r, this.rp);
+    this.at++;
   }
 
   /**
    * Matches the next event against a call (import, args, input bytes); on a match writes its memory ranges
-   * into `mem` and returns its result, else returns what did not match (the cursor then stays on that event).
+   * into `mem` and returns its result, else returns what did not match (that event is then the newest in
+   * recentEvents(): the replay stops there).
    */
   step(imp: number, args: ArrayLike<unknown>, inputs: Uint8Array | null, mem: Uint8Array): CallResult | Mismatch {
+    if (this.at < this.calls) {
+      const flags = this.r[this.rp + 1]! >>> 16;
+      if ((flags & F_PRE) === 0 && (flags & R_MASK) !== R_SLOW) {
+        this.at++;
+        this.index++;
+        return this.matchFlat(imp, args, inputs, mem);
+      }
+    }
+    return this.stepSlow(imp, args, inputs, mem);
+  }
+
+  /** step() for a call the fast path does not take: after blob pieces or a checkpoint, SLOW, in another frame. */
+  private stepSlow(imp: number, args: ArrayLike<unknown>, inputs: Uint8Array | null, mem: Uint8Array): CallResult | Mismatch {
     if (!this.advance()) return 'end';
-    const d = this.decoder;
-    this.remember();
+    if (this.flat) {
+      if (((this.r[this.rp + 1]! >>> 16) & R_MASK) !== R_SLOW) {
+        this.at++;
+        this.index++;
+        return this.matchFlat(imp, args, inputs, mem);
+      }
+      this.decoderAtCall();
+      this.pass();
+    } else {
+      this.remember();
+    }
     this.index++;
+    const d = this.decoder;
     try {
       if (!d.matchCall(imp, args)) return 'call';
       if (!d.applyWrites(mem)) return 'memory';
@@ -71,13 +195,120 @@ export class EventCursor {
   }
 
   /**
+   * The generic decoder's matchCall, applyWrites, matchInputs and result, on the record at this.rp (not SLOW; `at`
+   * already moved past it), which it moves past: the same answers, in the same order.
+   */
+  private matchFlat(imp: number, args: ArrayLike<unknown>, inputs: Uint8Array | null, mem: Uint8Array): CallResult | Mismatch {
+    const r = this.r;
+    const k0 = this.rp;
+    const h = r[k0 + 1]!;
+    const flags = h >>> 16;
+    const n = h & 0xff;
+    if (r[k0]! !== imp || n !== args.length) return this.mismatch(k0, 'call');
+    let k = k0 + 2 + (flags & F_PRE);
+    if (flags & F_WIDE) {
+      if (!this.wideArgs(r[k++]!, n, args)) return this.mismatch(k0, 'call');
+    } else {
+      for (let a = 0; a < n; a++) {
+        const rec = r[k++]!;
+        const act = args[a];
+        // As the generic decoder compares: equal numbers; a bigint equal to the (int32) recorded value. The actual
+        // arg's type is asked first (a number is never compared with a bigint).
+        if (typeof act === 'number') {
+          if (rec !== act) return this.mismatch(k0, 'call');
+        } else if (typeof act === 'bigint') {
+          // The bigint of the last recorded i64 arg is kept: comparing two bigints is cheaper than Number(act).
+          if (rec !== this.bigRec) {
+            this.bigRec = rec;
+            this.bigVal = BigInt(rec);
+          }
+          if (act !== this.bigVal) return this.mismatch(k0, 'call');
+        } else {
+          return this.mismatch(k0, 'call');
+        }
+      }
+    }
+    const kind = flags & R_MASK;
+    const result = kind === R_NIL ? 0 : r[k++]!;
+    const p = this.payload;
+    for (let wn = (h >>> 8) & 0xff; wn > 0; wn--) {
+      const addr = r[k]! >>> 0;
+      const len = r[k + 1]!;
+      if (addr + len > mem.length) return this.mismatch(k0, 'memory');
+      if (len === 8 || len === 4) {
+        // the common out-params (a timestamp, a size, an fd): their bytes came inline
+        const dv = mem === this.memBytes ? this.memView : this.viewOf(mem);
+        dv.setInt32(addr, r[k + 2]!, true);
+        if (len === 8) dv.setInt32(addr + 4, r[k + 3]!, true);
+        k += 4;
+      } else if (len < 8) {
+        const lo = r[k + 2]!;
+        const hi = r[k + 3]!;
+        for (let j = 0; j < len; j++) mem[addr + j] = (j < 4 ? lo >>> (8 * j) : hi >>> (8 * (j - 4))) & 0xff;
+        k += 4;
+      } else {
+        const from = r[k + 2]!;
+        if (len <= 32) for (let j = 0; j < len; j++) mem[addr + j] = p[from + j]!;
+        else mem.set(p.subarray(from, from + len), addr);
+        k += 3;
+      }
+    }
+    if (flags & F_INPUTS) {
+      if (inputs === null) return this.mismatch(k0, 'inputs');
+      const from = r[k]!;
+      const len = r[k + 1]!;
+      k += 2;
+      if (len !== inputs.length) return this.mismatch(k0, 'inputs');
+      if (len <= 64) { for (let j = 0; j < len; j++) if (p[from + j] !== inputs[j]) return this.mismatch(k0, 'inputs'); }
+      else if (Buffer.compare(p.subarray(from, from + len), inputs) !== 0) return this.mismatch(k0, 'inputs');
+    } else if (inputs !== null) {
+      return this.mismatch(k0, 'inputs');
+    }
+    this.rp = k;
+    return kind === R_INT ? result : kind === R_NIL ? null : this.vals[result]!;
+  }
+
+  /** Recorded args that are not all int32s (in vals from `from`) against a call's, as the generic decoder compares. */
+  private wideArgs(from: number, n: number, args: ArrayLike<unknown>): boolean {
+    const v = this.vals;
+    for (let a = 0; a < n; a++) {
+      const rec = v[from + a]!;
+      const act = args[a];
+      if (rec === act) continue;
+      if (typeof act === 'bigint') {
+        // exact: a safe integer equals Number(act) only when act is that very value
+        if (!(Number.isSafeInteger(rec) && Number(act) === rec)) return false;
+      } else if (!(typeof act === 'number' && Object.is(rec, act))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A mismatch of the record at `k0`, which the cursor moves past (the replay stops there). */
+  private mismatch(k0: number, m: Mismatch): Mismatch {
+    this.rp = recordEnd(this.r, k0);
+    return m;
+  }
+
+  /** The guest memory matchFlat last wrote, and a DataView of it. */
+  private memBytes: Uint8Array | undefined;
+  private memView: DataView = new DataView(new ArrayBuffer(0));
+
+  private viewOf(mem: Uint8Array): DataView {
+    this.memBytes = mem;
+    this.memView = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+    return this.memView;
+  }
+
+  /**
    * Moves onto the next call event without matching it, if there is one: once the guest has ended, an event left
    * over is a divergence, and the report shows it as the one expected. False at the end of the trace.
    */
   skipToNext(): boolean {
     if (this.peeked) return true; // peeked and not taken: it is the event left over
     if (!this.advance()) return false;
-    this.remember();
+    if (this.flat) this.pass(); else this.remember();
     this.index++;
     return true;
   }
@@ -93,7 +324,7 @@ export class EventCursor {
   peek(): CallEvent | undefined {
     if (this.peeked) return this.peeked;
     if (!this.advance()) return undefined;
-    this.remember();
+    if (this.flat) { this.decoderAtCall(); this.pass(); } else this.remember();
     this.index++;
     const d = this.decoder;
     this.peeked = this.guard(() => d.readCall());
@@ -105,20 +336,24 @@ export class EventCursor {
     this.peeked = undefined;
   }
 
-  /** Notes where the current event starts, in a ring of the last `keepRecent` events. */
+  /** Notes where the current event of a frame without a flat form starts. */
   private remember(): void {
-    const slot = this.recent[this.index % this.keepRecent]!;
-    slot.payload = this.payload;
-    slot.offset = this.decoder.eventStart;
-    slot.index = this.index;
-    slot.frameOffset = this.frameOffset;
+    this.recent[this.recent.length - 1]!.starts.push(this.decoder.eventStart);
   }
 
   /** The last events handed out, decoded, oldest first: [index, event]. The newest is the current one. */
   recentEvents(): { index: number; event: CallEvent }[] {
-    return this.recent
-      .filter((r) => r.index >= 0 && r.index < this.index)
-      .sort((a, b) => a.index - b.index)
-      .map((r) => ({ index: r.index, event: this.guard(() => new EventDecoder().decodeAt(r.payload, r.offset), r.frameOffset) }));
+    const out: { index: number; event: CallEvent }[] = [];
+    for (let index = Math.max(0, this.index - this.keepRecent); index < this.index; index++) {
+      let f: RecentFrame | undefined;
+      for (const r of this.recent) if (r.base <= index) f = r;
+      if (!f) continue;
+      const local = index - f.base;
+      const offset = f.flat ? f.flat.at[local] : f.starts[local];
+      if (offset === undefined) continue;
+      const frame = f;
+      out.push({ index, event: this.guard(() => new EventDecoder().decodeAt(frame.payload, offset), frame.frameOffset) });
+    }
+    return out;
   }
 }

@@ -10,6 +10,7 @@ import { FRAME_PREFIX_SIZE } from '../trace/format.js';
 import { TraceError } from '../trace/errors.js';
 // Types only: the reader (and msgpack with it) is loaded when the frames are wanted, not while the module is read.
 import type { OpenTraceFile, TraceEnding, TraceFrame } from '../trace/reader.js';
+import { flatBuffers, flatten, spare, type FlatFrame } from './flat.js';
 
 const AHEAD = 8;
 /** Without a frame or word from the reader for this long, it is taken to have died. */
@@ -24,7 +25,7 @@ export interface PrefetchStart { file: OpenTraceFile; traceId: string | undefine
 export type PrefetchMessage =
   | { module: Uint8Array }
   | { moduleSha256: string }
-  | { frame: TraceFrame }
+  | { frame: TraceFrame & { flat: FlatFrame | null } }
   | { ending: TraceEnding }
   | { error: string; offset?: number };
 
@@ -87,13 +88,23 @@ export class PrefetchedFrames {
     throw new Error("the trace reader thread did not send the module's sha256 after the module");
   }
 
-  *frames(): Generator<TraceFrame> {
+  /** The frames, each with its flat form (flat.ts) made on the reader thread, null when it has none. */
+  *frames(): Generator<TraceFrame & { flat: FlatFrame | null }> {
     for (;;) {
       const m = this.take();
       if ('frame' in m) { yield m.frame; continue; }
       if ('module' in m || 'moduleSha256' in m) continue; // when module() was never asked for it
       if ('ending' in m) { this.ending = m.ending; return; }
       throw new TraceError(m.error, m.offset);
+    }
+  }
+
+  /** Hands the arrays of a flat frame the replay is done with back to the reader thread, to be filled again. */
+  spare(f: FlatFrame): void {
+    try {
+      this.port.postMessage({ spare: f }, flatBuffers(f));
+    } catch {
+      // the reader is gone (closed): nothing to hand back to
     }
   }
 
@@ -162,7 +173,11 @@ export async function servePrefetch({ file, traceId, module, port, control }: Pr
     for (const f of reader.frames()) {
       // Transferred without a copy when its buffer holds nothing else than the frame (and its version 2 prefix).
       const own = f.payload.buffer.byteLength <= f.payload.byteLength + FRAME_PREFIX_SIZE ? f.payload : f.payload.slice();
-      post({ frame: { ...f, payload: own } }, [own.buffer as ArrayBuffer]);
+      // Decoded here into its flat form, so that the replaying thread only compares and copies; into the arrays of
+      // frames the replay handed back when there are (PrefetchedFrames.spare).
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) spare((m.message as { spare: FlatFrame }).spare);
+      const flat = flatten(own, f.count);
+      post({ frame: { ...f, payload: own, flat } }, [own.buffer as ArrayBuffer, ...(flat ? flatBuffers(flat) : [])]);
     }
     post({ ending: reader.ending });
   } catch (e) {

@@ -3,7 +3,7 @@
 // result. It reads no host files, clocks or randomness; it re-emits the guest's stdout and stderr.
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { Errno, fdEffect, FD_WRITE, FUNCTIONS, wasmParams } from '../abi/index.js';
+import { Errno, fdEffect, FD_EFFECT_FUNCTIONS, FD_WRITE, FUNCTIONS, wasmParams } from '../abi/index.js';
 import { withReusedArgs } from '../calls/arity.js';
 import { callPlan, stringLists, type CallPlan } from '../calls/capture.js';
 import { formatCall } from '../calls/format.js';
@@ -22,7 +22,7 @@ import { describeEnd, sameEnd, type ImportEntry, type RecordedEnd, type TraceHea
 import { TraceError, TraceReader, type TraceEnding } from '../trace/reader.js';
 import { PREAMBLE_SIZE } from '../trace/format.js';
 import { initZstd } from '../trace/zstd.js';
-import { EventCursor } from './cursor.js';
+import { EventCursor, type Mismatch } from './cursor.js';
 import { exactMatcher, inputsDiffer, semanticMatcher, type SemanticMatch, type SemanticMatcher } from './semantic.js';
 import { PrefetchedFrames } from './prefetch.js';
 
@@ -322,7 +322,7 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
     ? table.map((e, i) => (e.wasi !== undefined ? semanticMatcher(FUNCTIONS[e.wasi]!, plans[i]!, lists) : exactMatcher(`${e.module}.${e.name}`)))
     : [];
   if (!prefetched) await initZstd(); // frames read here; with a reader thread, this thread never needs zstd
-  const cursor = new EventCursor(prefetched ? prefetched.frames() : reader.frames());
+  const cursor = prefetched ? new EventCursor(prefetched.frames(), undefined, (f) => prefetched.spare(f)) : new EventCursor(reader.frames());
   /** How the trace ends: known at once for a complete trace; for a cut one, after its last frame was read. */
   const traceEnding = (): TraceEnding => prefetched?.ending ?? reader.ending;
 
@@ -393,13 +393,37 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
   };
 
   function replayCall(imp: number, args: unknown[]): unknown {
-    const entry = table[imp]!;
     const plan = plans[imp];
     if (hooked) beforeEvent(cursor.index);
     const m = mem.bytes;
     const inputs = plan ? plan.inputs(m, args) : null;
     const r = cursor.step(imp, args, inputs, m);
     if (hooked && typeof r !== 'string') onBoundary?.(cursor.index - 1, m, 'after');
+    return settle(imp, args, inputs, r);
+  }
+
+  /**
+   * replayCall without the boundary hooks, for the replay that has none (the common one): what a call of import
+   * `imp` needs besides its match is decided here once, not on every call.
+   */
+  function fastCall(imp: number): (args: unknown[]) => unknown {
+    const plan = plans[imp];
+    const readsInputs = plan?.readsInputs === true;
+    const e = table[imp]!;
+    /** A call whose success changes nothing here: not fd_write (stdout/stderr), not one that opens, closes or moves fds. */
+    const plain = e.wasi === undefined || (e.wasi !== FD_WRITE.index && !FD_EFFECT_FUNCTIONS.has(e.name));
+    return (args) => {
+      const m = mem.bytes;
+      const inputs = readsInputs ? plan!.inputs(m, args) : null;
+      const r = cursor.step(imp, args, inputs, m);
+      if (plain && typeof r === 'number') return r;
+      return settle(imp, args, inputs, r);
+    };
+  }
+
+  /** After cursor.step: a mismatch stops the replay with a report, a match is finished by replayed(). */
+  function settle(imp: number, args: unknown[], inputs: Uint8Array | null, r: CallResult | Mismatch): unknown {
+    const entry = table[imp]!;
     if (typeof r === 'string') {
       const actual = { imp, args: args.slice() as Scalar[], inputs };
       switch (r) {
@@ -476,12 +500,17 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
     return replayed(entry, args, match.inputs, ev.result);
   }
 
-  const call = semantic ? semanticCall : replayCall;
+  const callOf = (imp: number): ((args: unknown[]) => unknown) => {
+    if (semantic) return (args) => semanticCall(imp, args);
+    if (hooked) return (args) => replayCall(imp, args);
+    return fastCall(imp);
+  };
   const imports: Record<string, Record<string, (...a: unknown[]) => unknown>> = {};
   table.forEach((e, imp) => {
+    const call = callOf(imp);
     (imports[e.module] ??= {})[e.name] = e.wasi !== undefined
-      ? withReusedArgs(wasmParams(FUNCTIONS[e.wasi]!).length, (args) => call(imp, args))
-      : (...args: unknown[]) => call(imp, args);
+      ? withReusedArgs(wasmParams(FUNCTIONS[e.wasi]!).length, call)
+      : (...args: unknown[]) => call(args);
   });
   /**
    * The result once the trace has no more events for a guest that goes on: a recording that failed (a host

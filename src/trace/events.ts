@@ -372,6 +372,12 @@ export class EventDecoder {
     this.started = 0;
   }
 
+  /**
+   * Moves the replay path to `offset` of the loaded payload, where an event starts (a reader that found the events
+   * itself: replay/flat.ts); then nextCall as usual.
+   */
+  seek(offset: number): void { this.pos = offset; }
+
   /** Counts an event about to be read: one more than the frame declares is corruption. */
   private startEvent(): void {
     if (this.declared !== undefined && this.started === this.declared) {

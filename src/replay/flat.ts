@@ -1,0 +1,524 @@
+// A frame's call events decoded once into typed arrays (the "flat" form), so that the replaying thread only compares
+// numbers and copies bytes: no msgpack, no objects per call. The reader thread flattens frames as it reads them
+// (prefetch.ts); the cursor flattens a frame itself when it came without (cursor.ts).
+//
+// Contract: flatten() returns a FlatFrame only for a frame the generic EventDecoder reads without an error: exactly
+// `count` events, every call event well formed (FORMAT.md, "Events"). Anything else (damage, a type this format never
+// uses) gives null, and the cursor then reads that frame with the generic decoder, which reports the damage where it
+// always did. A call is FAST when its record says all a replay needs: args that are JS numbers, a number or nil
+// result, writes and inputs as inline bins. Every other call (an i64 result, a result map such as {exit}, a blob
+// reference, a 64-bit arg beyond 2^53, more than 255 args or writes) is SLOW: its record has only its header, and the
+// cursor reads the call with the generic decoder at its offset. Blob pieces and checkpoints are not calls: the generic
+// decoder reads them (from the PRE offset of the call after them, or `tail` at the end of the frame) when the cursor
+// passes them, as it always did.
+//
+// A call's record in FlatFrame.r (int32s, one record after the other, read in order):
+//   imp
+//   argc | writec << 8 | flags << 16      flags: F_PRE, F_INPUTS, F_WIDE, and the result kind (R_MASK)
+//   [pre]                                  F_PRE: offset of the first blob piece or checkpoint before the call
+//   (nothing more for R_SLOW)
+//   args: argc int32s, or with F_WIDE one index into vals where argc doubles are
+//   result: R_INT one int32; R_NUMBER an index into vals; R_NIL nothing
+//   writes, each: addr (as int32: read it >>> 0), len, then for len <= 8 its bytes as two little-endian int32s
+//     (lo, hi; missing bytes 0), else the offset of its bytes in the payload
+//   inputs (F_INPUTS; else nil): offset of their bytes in the payload, length
+
+export const F_PRE = 1;
+export const F_INPUTS = 2;
+export const F_WIDE = 4;
+export const R_MASK = 24;
+export const R_INT = 0;
+export const R_NUMBER = 8;
+export const R_NIL = 16;
+export const R_SLOW = 24;
+
+export interface FlatFrame {
+  /** Call events in the frame. */
+  calls: number;
+  /** The calls' records, in order (layout above). */
+  r: Int32Array;
+  /** Offset of each call event in the payload (for reports and SLOW calls). */
+  at: Int32Array;
+  /** Doubles that records point to: args that are not all int32s, results that are not one. */
+  vals: Float64Array;
+  /** Offset of the blob pieces or checkpoints after the last call (read before the next frame); -1 for none. */
+  tail: number;
+}
+
+/** The buffers of a flat frame, to transfer it to another thread without a copy (and back, for reuse: `spare`). */
+export const flatBuffers = (f: FlatFrame): ArrayBuffer[] => [f.r.buffer as ArrayBuffer, f.at.buffer as ArrayBuffer, f.vals.buffer as ArrayBuffer];
+
+/** The index of the record after the one at `k` of `r`. */
+export function recordEnd(r: Int32Array, k: number): number {
+  const h = r[k + 1]!;
+  const flags = h >>> 16;
+  let i = k + 2 + (flags & F_PRE);
+  if ((flags & R_MASK) === R_SLOW) return i;
+  i += flags & F_WIDE ? 1 : h & 0xff;
+  const kind = flags & R_MASK;
+  if (kind === R_INT || kind === R_NUMBER) i++;
+  for (let n = (h >>> 8) & 0xff; n > 0; n--) i += r[i + 1]! <= 8 ? 4 : 3;
+  return flags & F_INPUTS ? i + 2 : i;
+}
+
+// The walk below keeps its state in module variables (one frame at a time, on one thread): no object per value.
+let p: Uint8Array = new Uint8Array(0);
+let pos = 0;
+let end = 0;
+/** The value number() read; `big` is set when it does not fit a JS number exactly (the generic decoder keeps a bigint). */
+let num = 0;
+let big = false;
+/** Set by a walk that met bytes the generic decoder would reject (or a type it never reads). */
+let bad = false;
+
+const u16 = (i: number) => (p[i]! << 8) | p[i + 1]!;
+const u32 = (i: number) => p[i]! * 0x1000000 + ((p[i + 1]! << 16) | (p[i + 2]! << 8) | p[i + 3]!);
+const scratch = new DataView(new ArrayBuffer(8));
+const float = (i: number, n: 4 | 8): number => {
+  for (let k = 0; k < n; k++) scratch.setUint8(k, p[i + k]!);
+  return n === 4 ? scratch.getFloat32(0) : scratch.getFloat64(0);
+};
+const int64 = (i: number, signed: boolean): void => {
+  for (let k = 0; k < 8; k++) scratch.setUint8(k, p[i + k]!);
+  const v = signed ? scratch.getBigInt64(0) : scratch.getBigUint64(0);
+  big = v > 9007199254740991n || v < -9007199254740991n;
+  num = Number(v);
+};
+
+/**
+ * Reads a number (an int or float encoding) at pos into `num` (and `big`) and moves past it; false, not moving, for
+ * any other value.
+ */
+function number(): boolean {
+  if (pos >= end) return false;
+  const b = p[pos]!;
+  big = false;
+  if (b < 0x80) { num = b; pos++; return true; }
+  if (b >= 0xe0) { num = b - 0x100; pos++; return true; }
+  let n: number;
+  switch (b) {
+    case 0xcc: n = 1; break;
+    case 0xcd: case 0xd1: n = 2; break;
+    case 0xce: case 0xd2: case 0xca: n = 4; break;
+    case 0xcf: case 0xd3: case 0xcb: n = 8; break;
+    case 0xd0: n = 1; break;
+    default: return false;
+  }
+  if (pos + 1 + n > end) return false;
+  const i = pos + 1;
+  switch (b) {
+    case 0xcc: num = p[i]!; break;
+    case 0xcd: num = u16(i); break;
+    case 0xce: num = u32(i); break;
+    case 0xd0: num = (p[i]! << 24) >> 24; break;
+    case 0xd1: num = (u16(i) << 16) >> 16; break;
+    case 0xd2: num = u32(i) | 0; break;
+    case 0xca: num = float(i, 4); break;
+    case 0xcb: num = float(i, 8); break;
+    case 0xcf: int64(i, false); break;
+    case 0xd3: int64(i, true); break;
+  }
+  pos = i + n;
+  return true;
+}
+
+/** The length of the array at pos, moving past its header; -1 (not moving) when no array starts there. */
+function arrayLen(): number {
+  if (pos >= end) return -1;
+  const b = p[pos]!;
+  if ((b & 0xf0) === 0x90) { pos++; return b & 0x0f; }
+  if (b === 0xdc && pos + 3 <= end) { pos += 3; return u16(pos - 2); }
+  if (b === 0xdd && pos + 5 <= end) { pos += 5; return u32(pos - 4); }
+  return -1;
+}
+
+/** The length of the bin at pos, moving to its bytes (checked to be there); -1 (not moving) for anything else. */
+function binLen(): number {
+  if (pos >= end) return -1;
+  const b = p[pos]!;
+  let n: number; let h: number;
+  if (b === 0xc4 && pos + 2 <= end) { n = p[pos + 1]!; h = 2; }
+  else if (b === 0xc5 && pos + 3 <= end) { n = u16(pos + 1); h = 3; }
+  else if (b === 0xc6 && pos + 5 <= end) { n = u32(pos + 1); h = 5; }
+  else return -1;
+  if (pos + h + n > end) return -1;
+  pos += h;
+  return n;
+}
+
+/**
+ * Moves past one value of any type the generic decoder reads (its value()); sets `bad` for a type it rejects, for
+ * a map key that is not a string, or for bytes that end first.
+ */
+function skip(): void {
+  if (pos >= end) { bad = true; return; }
+  const b = p[pos++]!;
+  if (b < 0x80 || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) return;
+  let n = -1; // elements to skip after a header
+  let map = false;
+  if ((b & 0xf0) === 0x90) n = b & 0x0f;
+  else if ((b & 0xf0) === 0x80) { n = b & 0x0f; map = true; }
+  else if ((b & 0xe0) === 0xa0) { pos += b & 0x1f; }
+  else {
+    switch (b) {
+      case 0xc4: case 0xd9: if (pos + 1 > end) { bad = true; return; } pos += 1 + p[pos]!; break;
+      case 0xc5: case 0xda: if (pos + 2 > end) { bad = true; return; } pos += 2 + u16(pos); break;
+      case 0xc6: case 0xdb: if (pos + 4 > end) { bad = true; return; } pos += 4 + u32(pos); break;
+      case 0xcc: case 0xd0: pos += 1; break;
+      case 0xcd: case 0xd1: pos += 2; break;
+      case 0xce: case 0xd2: case 0xca: pos += 4; break;
+      case 0xcf: case 0xd3: case 0xcb: pos += 8; break;
+      case 0xdc: if (pos + 2 > end) { bad = true; return; } n = u16(pos); pos += 2; break;
+      case 0xdd: if (pos + 4 > end) { bad = true; return; } n = u32(pos); pos += 4; break;
+      case 0xde: if (pos + 2 > end) { bad = true; return; } n = u16(pos); pos += 2; map = true; break;
+      default: bad = true; return;
+    }
+  }
+  if (pos > end) { bad = true; return; }
+  for (let i = 0; i < n && !bad; i++) {
+    if (map) {
+      const k = pos < end ? p[pos]! : 0;
+      if (!((k & 0xe0) === 0xa0 || k === 0xd9 || k === 0xda || k === 0xdb)) { bad = true; return; }
+      skip();
+    }
+    skip();
+  }
+}
+
+/** The arrays being filled for the frame: records, call offsets, doubles; how much of each is used. */
+let r: Int32Array = new Int32Array(0);
+let at: Int32Array = new Int32Array(0);
+let vals: Float64Array = new Float64Array(0);
+let nr = 0;
+let calls = 0;
+let nv = 0;
+/** Where the blob pieces and checkpoints since the last call start (-1: none). */
+let pre = -1;
+const EMPTY = new Uint8Array(0);
+
+function growI(a: Int32Array, need: number): Int32Array {
+  if (need <= a.length) return a;
+  const b = new Int32Array(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+/** Arrays handed back (spare), for the next frames: no fresh memory to fault in for every frame. */
+const pool: FlatFrame[] = [];
+
+/** Keeps the arrays of a flat frame that is no longer used, for flatten() to fill again. */
+export function spare(f: FlatFrame): void {
+  if (pool.length < 4) pool.push(f);
+}
+
+/**
+ * The flat form of a frame's events (see the contract at the top), or null when the generic decoder must read it.
+ * `count`: the number of events the frame declares (undefined: not checked). The arrays may be ones given to spare().
+ */
+export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
+  p = payload;
+  pos = 0;
+  end = payload.length;
+  bad = false;
+  const guess = Math.max(1, count ?? 64);
+  const reuse = pool.pop();
+  r = reuse ? new Int32Array(reuse.r.buffer) : new Int32Array(0);
+  at = reuse ? new Int32Array(reuse.at.buffer) : new Int32Array(0);
+  vals = reuse ? new Float64Array(reuse.vals.buffer) : new Float64Array(0);
+  r = growI(r, 12 * guess);
+  // room for every call: at most `count` events, or one per 6 bytes (the smallest call event) when not declared
+  at = growI(at, count ?? Math.ceil(payload.length / 6));
+  if (vals.length < 16) vals = new Float64Array(256);
+  nr = 0;
+  calls = 0;
+  nv = 0;
+  pre = -1;
+  let events = 0;
+  let ok = true;
+  try {
+    while (ok && pos < end) {
+      if (count !== undefined && events === count) { ok = false; break; } // more events than declared
+      events++;
+      ok = commonCall() || event();
+    }
+  } catch {
+    ok = false; // whatever went wrong, the generic decoder reads the frame and says what is wrong with it
+  }
+  p = EMPTY;
+  if (!ok || pos !== end || bad || (count !== undefined && events !== count)) return null;
+  return { calls, r: r.subarray(0, nr), at: at.subarray(0, calls), vals: vals.subarray(0, nv), tail: pre };
+}
+
+/** Bytes [i, i+n) of q (n <= 8) as two little-endian int32s at out[o], out[o+1]. */
+function inline8(q: Uint8Array, i: number, n: number, out: Int32Array, o: number): void {
+  let lo = 0;
+  let hi = 0;
+  if (n === 8 || n === 4) {
+    lo = q[i]! | (q[i + 1]! << 8) | (q[i + 2]! << 16) | (q[i + 3]! << 24);
+    if (n === 8) hi = q[i + 4]! | (q[i + 5]! << 8) | (q[i + 6]! << 16) | (q[i + 7]! << 24);
+  } else {
+    for (let k = 0; k < n && k < 4; k++) lo |= q[i + k]! << (8 * k);
+    for (let k = 4; k < n; k++) hi |= q[i + k]! << (8 * (k - 4));
+  }
+  out[o] = lo;
+  out[o + 1] = hi;
+}
+
+/** End of the value intAt read. */
+let next = 0;
+
+/**
+ * The int at `i` of `q` in the encodings the recorder writes for small ints (fixints, 8 to 32 bits), its end in
+ * `next`; NaN for any other encoding. Past the end of `q` it reads garbage: the caller checks `next` against it.
+ */
+function intAt(q: Uint8Array, i: number): number {
+  const b = q[i]!;
+  if (b < 0x80) { next = i + 1; return b; }
+  if (b >= 0xe0) { next = i + 1; return b - 256; }
+  switch (b) {
+    case 0xcc: next = i + 2; return q[i + 1]!;
+    case 0xcd: next = i + 3; return (q[i + 1]! << 8) | q[i + 2]!;
+    case 0xce: next = i + 5; return q[i + 1]! * 0x1000000 + ((q[i + 2]! << 16) | (q[i + 3]! << 8) | q[i + 4]!);
+    case 0xd0: next = i + 2; return (q[i + 1]! << 24) >> 24;
+    case 0xd1: next = i + 3; return (((q[i + 1]! << 8) | q[i + 2]!) << 16) >> 16;
+    case 0xd2: next = i + 5; return (q[i + 1]! << 24) | (q[i + 2]! << 16) | (q[i + 3]! << 8) | q[i + 4]!;
+    default: return NaN;
+  }
+}
+
+/**
+ * The common call event, the way the recorder writes it (fixarrays, int32 args and result, bins of at most 64 KiB,
+ * nil inputs or a bin): read with locals only. False, having counted nothing, for anything else: event() reads it.
+ */
+function commonCall(): boolean {
+  const q = p;
+  const start = pos;
+  const head = q[start];
+  if (head !== 0x97 && head !== 0x95) return false;
+  const imp = intAt(q, start + 1);
+  if (!(imp >= 0 && imp <= 0x7fffffff)) return false;
+  let i = next;
+  const ab = q[i]!;
+  if ((ab & 0xf0) !== 0x90) return false;
+  const argc = ab & 0x0f;
+  i++;
+  // at most: header 3, args 15, result 1, 7 writes of 4, inputs 2
+  if (r.length < nr + 64) r = growI(r, nr + 64);
+  const rr = r;
+  const k0 = nr;
+  let k = k0 + 2 + (pre >= 0 ? 1 : 0);
+  for (let a = 0; a < argc; a++) {
+    const b = q[i]!;
+    if (b < 0x80) { rr[k++] = b; i++; continue; } // a positive fixint, the most common arg
+    const v = intAt(q, i);
+    if ((v | 0) !== v) return false; // not an int32 (or not an int): event() keeps it as a double
+    rr[k++] = v;
+    i = next;
+  }
+  let flags = pre >= 0 ? F_PRE : 0;
+  const rb = q[i]!;
+  if (rb === 0xc0) { flags |= R_NIL; i++; }
+  else if (rb < 0x80) { rr[k++] = rb; i++; }
+  else {
+    const v = intAt(q, i);
+    if ((v | 0) !== v) return false;
+    rr[k++] = v;
+    i = next;
+  }
+  const wb = q[i]!;
+  if ((wb & 0xf0) !== 0x90 || wb & 1) return false;
+  const writes = (wb & 0x0f) >> 1;
+  i++;
+  for (let n = 0; n < writes; n++) {
+    const addr = intAt(q, i);
+    if (!(addr >= 0)) return false;
+    i = next;
+    const bb = q[i];
+    let len: number;
+    if (bb === 0xc4) { len = q[i + 1]!; i += 2; }
+    else if (bb === 0xc5) { len = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
+    else return false;
+    rr[k] = addr | 0;
+    rr[k + 1] = len;
+    if (len === 8) { // a timestamp, a filesize: inline
+      rr[k + 2] = q[i]! | (q[i + 1]! << 8) | (q[i + 2]! << 16) | (q[i + 3]! << 24);
+      rr[k + 3] = q[i + 4]! | (q[i + 5]! << 8) | (q[i + 6]! << 16) | (q[i + 7]! << 24);
+      k += 4;
+    } else if (len <= 8) { inline8(q, i, len, rr, k + 2); k += 4; }
+    else { rr[k + 2] = i; k += 3; }
+    i += len;
+  }
+  const ib = q[i];
+  if (ib === 0xc0) i++;
+  else {
+    let len: number;
+    if (ib === 0xc4) { len = q[i + 1]!; i += 2; }
+    else if (ib === 0xc5) { len = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
+    else return false;
+    flags |= F_INPUTS;
+    rr[k] = i;
+    rr[k + 1] = len;
+    k += 2;
+    i += len;
+  }
+  if (head === 0x97) {
+    const gap = intAt(q, i);
+    if (!(gap >= 0)) return false;
+    const dur = intAt(q, next);
+    if (!(dur >= 0)) return false;
+    i = next;
+  }
+  if (i > end) return false;
+  rr[k0] = imp;
+  rr[k0 + 1] = argc | (writes << 8) | (flags << 16);
+  if (pre >= 0) rr[k0 + 2] = pre;
+  nr = k;
+  at[calls++] = start; // flatten() made room for every call
+  pre = -1;
+  pos = i;
+  return true;
+}
+
+/** Scratch for the args of a call event() reads. */
+let argScratch: Float64Array = new Float64Array(16);
+
+/** Reads the event at pos into the arrays (one commonCall() did not take); false when the frame needs the generic decoder. */
+function event(): boolean {
+  const start = pos;
+  const len = arrayLen();
+  if (len === 2 || len === 4) {
+    // A blob piece [-1, bin] or a checkpoint [-2, after, size, hash]: the generic decoder reads it in passing.
+    if (!number() || big || num !== (len === 2 ? -1 : -2)) return false;
+    if (len === 2) {
+      const n = binLen();
+      if (n < 0) return false; // blob piece is not bytes
+      pos += n;
+    } else if (!checkpointBody()) return false;
+    if (pre < 0) pre = start;
+    return true;
+  }
+  if (len !== 7 && len !== 5) return false;
+  // imp: a non-negative integer (the generic decoder rejects others in reports).
+  if (!number() || big || !Number.isInteger(num) || num < 0 || num > 0x7fffffff) return false;
+  const imp = num;
+  let slow = false;
+  // args: numbers (a 64-bit int beyond 2^53 stays a bigint in the generic decoder: SLOW).
+  const argc = arrayLen();
+  if (argc < 0 || argc > end - pos) return false; // each arg takes a byte at least: a damaged count
+  if (argc > 255) slow = true;
+  if (argScratch.length < argc) argScratch = new Float64Array(argc);
+  let wide = false;
+  for (let k = 0; k < argc; k++) {
+    if (!number()) return false; // bad args
+    if (big) slow = true;
+    argScratch[k] = num;
+    if ((num | 0) !== num || Object.is(num, -0)) wide = true;
+  }
+  // result: a number or nil; an int64 encoding is an i64 result (a bigint): SLOW, as is a map ({exit}, {throw}).
+  const rb = pos < end ? p[pos]! : -1;
+  let kind = R_NUMBER;
+  let result = 0;
+  if (rb === 0xc0) { pos++; kind = R_NIL; }
+  else if (rb === 0xcf || rb === 0xd3) { slow = true; skip(); }
+  else if (number()) { result = num; if ((num | 0) === num && !Object.is(num, -0)) kind = R_INT; }
+  else if ((rb & 0xf0) === 0x80) { slow = true; if (!resultMapOk()) return false; }
+  else return false; // bad result
+  // The record up to the writes (dropped again for a SLOW call).
+  const k0 = nr;
+  r = growI(r, k0 + 8);
+  let k = k0 + 2 + (pre >= 0 ? 1 : 0);
+  if (wide) {
+    if (vals.length < nv + argc + 1) { const b = new Float64Array(Math.max(vals.length * 2, nv + argc + 1)); b.set(vals); vals = b; }
+    r[k++] = nv;
+    vals.set(argScratch.subarray(0, argc), nv);
+    nv += argc;
+  } else {
+    r = growI(r, k + argc + 8);
+    for (let a = 0; a < argc; a++) r[k++] = argScratch[a]!;
+  }
+  if (kind === R_INT) r[k++] = result;
+  else if (kind === R_NUMBER) {
+    if (vals.length < nv + 1) { const b = new Float64Array(Math.max(vals.length * 2, nv + 1)); b.set(vals); vals = b; }
+    r[k++] = nv;
+    vals[nv++] = result;
+  }
+  // writes: addr, bin, ... (a blob reference {blob: n} instead of a bin: SLOW)
+  const wn = arrayLen();
+  if (wn < 0 || wn % 2 || wn > end - pos) return false;
+  const writes = wn >> 1;
+  if (writes > 255) slow = true;
+  for (let n = 0; n < writes; n++) {
+    if (!number() || big || !Number.isInteger(num) || num < 0 || num >= 4294967296) return false; // bad write address
+    const addr = num;
+    const blen = binLen();
+    if (blen >= 0) {
+      r = growI(r, k + 8);
+      r[k] = addr | 0;
+      r[k + 1] = blen;
+      if (blen <= 8) { inline8(p, pos, blen, r, k + 2); k += 4; }
+      else { r[k + 2] = pos; k += 3; }
+      pos += blen;
+    } else {
+      if (!blobRefOk()) return false; // expected bytes
+      slow = true;
+    }
+  }
+  // inputs: nil or a bin (or a blob reference: SLOW)
+  let flags = pre >= 0 ? F_PRE : 0;
+  if (pos < end && p[pos] === 0xc0) pos++;
+  else {
+    const n = binLen();
+    if (n >= 0) { r = growI(r, k + 4); r[k] = pos; r[k + 1] = n; k += 2; pos += n; flags |= F_INPUTS; }
+    else { if (!blobRefOk()) return false; slow = true; }
+  }
+  // times: non-negative numbers
+  if (len === 7) {
+    for (let t = 0; t < 2; t++) if (!number() || big || !(Number.isFinite(num) && num >= 0)) return false;
+  }
+  if (slow) { flags = (flags & F_PRE) | R_SLOW; k = k0 + 2 + (pre >= 0 ? 1 : 0); }
+  else flags |= kind | (wide ? F_WIDE : 0);
+  r[k0] = imp;
+  r[k0 + 1] = (slow ? 0 : argc | (writes << 8)) | (flags << 16);
+  if (pre >= 0) r[k0 + 2] = pre;
+  nr = k;
+  if (at.length <= calls) at = growI(at, calls + 1);
+  at[calls++] = start;
+  pre = -1;
+  return true;
+}
+
+/** Moves past the rest of a checkpoint [-2, after, size, hash]: false unless the generic decoder accepts it. */
+function checkpointBody(): boolean {
+  if (!number() || big || !Number.isSafeInteger(num) || num < 0) return false;
+  if (!number() || big || !Number.isSafeInteger(num) || num < 0) return false;
+  const n = binLen();
+  if (n < 0) return false;
+  pos += n;
+  return true;
+}
+
+/** Moves past {blob: n} (a byte string that travelled as blob pieces): false for anything else. */
+function blobRefOk(): boolean {
+  if (pos + 6 > end || p[pos] !== 0x81 || p[pos + 1] !== 0xa4) return false;
+  if (p[pos + 2] !== 0x62 || p[pos + 3] !== 0x6c || p[pos + 4] !== 0x6f || p[pos + 5] !== 0x62) return false; // "blob"
+  pos += 6;
+  return number() && !big && Number.isSafeInteger(num) && num >= 0;
+}
+
+/** Moves past a result map: {exit: int} or {throw: str}, as the generic decoder's isResult accepts them. */
+function resultMapOk(): boolean {
+  if (pos + 2 > end || p[pos] !== 0x81) return false;
+  const k = p[pos + 1]!;
+  if (k === 0xa4 && pos + 6 <= end && p[pos + 2] === 0x65 && p[pos + 3] === 0x78 && p[pos + 4] === 0x69 && p[pos + 5] === 0x74) { // "exit"
+    pos += 6;
+    return number() && !big && Number.isInteger(num);
+  }
+  if (k === 0xa5 && pos + 7 <= end && p[pos + 2] === 0x74 && p[pos + 3] === 0x68 && p[pos + 4] === 0x72 && p[pos + 5] === 0x6f && p[pos + 6] === 0x77) { // "throw"
+    pos += 7;
+    const b = pos < end ? p[pos]! : 0;
+    if (!((b & 0xe0) === 0xa0 || b === 0xd9 || b === 0xda || b === 0xdb)) return false;
+    skip();
+    return !bad;
+  }
+  return false;
+}
