@@ -51,15 +51,17 @@ export interface CliResult { status: number | null; stdout: string; stderr: stri
 /**
  * Runs a wasi-trace command line in this process (cli/app.ts, from the sources) with `stdin` as its stdin and
  * its stdout and stderr captured: what a user would see, without starting a process. Paths are relative to
- * the repository (vitest's working directory). `record` needs the built CLI (its guest thread): use cli().
+ * the repository (vitest's working directory). `record` runs its guest thread from the build in dist/.
+ * `stdout`, when given, receives stdout instead (which the result then leaves empty): say, cli/output.ts's fdSink
+ * on a file descriptor, as the CLI writes its own stdout.
  */
-export async function wt(args: string[], stdin: string | Uint8Array = ''): Promise<CliResult> {
+export async function wt(args: string[], stdin: string | Uint8Array = '', stdout?: (bytes: Uint8Array) => void): Promise<CliResult> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const tiering = engineFingerprint().tiering; // main() sets it for the command line: leave it as it was
   try {
     const status = await main(args, {
-      stdout: (b) => out.push(Buffer.from(b)),
+      stdout: stdout ?? ((b) => out.push(Buffer.from(b))),
       stderr: (b) => err.push(Buffer.from(b)),
       stdin: typeof stdin === 'string' ? new TextEncoder().encode(stdin) : stdin,
     });
