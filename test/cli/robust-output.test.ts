@@ -78,7 +78,7 @@ describe('a full disk: one line, exit 74, the guest stopped', () => {
   }
 
   it('record onto a full file system keeps the complete frames as a cut-short trace, and says where', async () => {
-    const fsys = tinyFs(64); // the header, the module (about 12 KiB) and some frames of calls
+    const fsys = tinyFs(256);
     if (!fsys) {
       // No way to mount one here: test/record/robust.test.ts simulates the full disk in-process instead.
       expect(isRoot).toBe(false);
