@@ -96,7 +96,7 @@ describe('a full disk: one line, exit 74, the guest stopped', () => {
         const rep = await wt(['replay', '-q', m![2]!]);
         expect(rep.stderr).toMatch(/^wasi-trace: the trace ends after \d+ calls: .*cut short/);
         expect(rep.status).toBe(124);
-        expect((await wt(['dump', m![2]!])).stdout).toMatch(/^#\d+ clock_time_get\(id=MONOTONIC, precision=1\) = ESUCCESS/m);
+        expect((await wt(['dump', '--to', '20', m![2]!])).stdout).toMatch(/^#\d+ clock_time_get\(id=MONOTONIC, precision=1\) = ESUCCESS/m);
       }
     } finally {
       fsys.done();
@@ -105,7 +105,8 @@ describe('a full disk: one line, exit 74, the guest stopped', () => {
 
   it('export -o a full device, dump > /dev/full, info > /dev/full: one line each, exit 74', async () => {
     const trace = join(fresh(), 't.bin');
-    expect((await recordLikeCli({ module: guestPath('storm'), args: ['20000'], output: trace })).end).toEqual({ kind: 'exit', code: 0 });
+    // 5000 calls: dump and export have several 64 KiB flushes (cli/output.ts) to write when their first one fails
+    expect((await recordLikeCli({ module: guestPath('storm'), args: ['5000'], output: trace })).end).toEqual({ kind: 'exit', code: 0 });
     const full = device('full');
     /** In-process, writing stdout as the CLI writes its own (cli/output.ts), onto /dev/full. */
     const toFull = async (args: string[]) => {
