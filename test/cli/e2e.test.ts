@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TraceReader } from '../../src/trace/reader.js';
-import { cli, cliPath, guestPath, recordLikeCli, repoRoot, wt } from '../helpers.js';
+import { cli, cliPath, guestPath, recordLikeCli, repoRoot, until, wt } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,20 +127,10 @@ async function interruptedRecording(signal: NodeJS.Signals, guest: keyof typeof 
   child.stderr.on('data', (b) => { stderr += b; });
   const exited = new Promise<number | null>((r) => child.on('exit', (code, sig) => r(code ?? (sig ? -1 : null))));
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('recording did not start')), 30_000);
-      let looking = false;
-      const look = async () => {
-        if (looking) return; // a look is under way: it reads the file as it is now, or the next change looks again
-        looking = true;
-        const tmp = readdirSync(d).find((f) => f.endsWith('.tmp'));
-        const framed = tmp !== undefined && await holdsAFrame(join(d, tmp));
-        looking = false;
-        if (framed) { clearTimeout(timer); resolve(); }
-      };
-      changed.on('change', () => void look());
-      void exited.then(() => reject(new Error(`the recording ended before it was stopped: ${stderr}`)));
-    });
+    await until('the recording to write its first frame', async () => {
+      const tmp = readdirSync(d).find((f) => f.endsWith('.tmp'));
+      return tmp !== undefined && await holdsAFrame(join(d, tmp));
+    }, [[changed, 'change']]);
   } catch (e) {
     child.kill('SIGKILL');
     throw e;

@@ -1,11 +1,12 @@
 // Helpers of the command-line robustness tests (robust-output.test.ts, robust-input.test.ts).
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import type { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TraceReader } from '../../src/trace/reader.js';
 import { cliPath, type CliResult } from '../helpers.js';
+
+export { until } from '../helpers.js';
 
 const work = fs.mkdtempSync(join(tmpdir(), 'wasi-trace-robust-cli-'));
 let n = 0;
@@ -35,42 +36,6 @@ export function cliTo(args: string[], stdout: string, options: SpawnSyncOptions 
     fs.closeSync(out);
     if (typeof err === 'number') fs.closeSync(err);
   }
-}
-
-/**
- * Waits until `ready` is true: it is asked at once and again on every event of `changes` (say, data on a child's
- * stdout, or an fs.watch of the directory a recording writes in), one question at a time (an event during one
- * asks once more after it); fails after `seconds`.
- */
-export async function until(what: string, ready: () => boolean | Promise<boolean>, changes: [EventEmitter, string][], seconds = 30): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    let asking = false;
-    let again = false;
-    let done = false;
-    const finish = (e?: Error) => {
-      done = true;
-      clearTimeout(timer);
-      for (const [emitter, event] of changes) emitter.off(event, ask);
-      if (e) reject(e); else resolve();
-    };
-    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}`)), seconds * 1000);
-    async function ask(): Promise<void> {
-      if (asking) { again = true; return; }
-      asking = true;
-      try {
-        do {
-          again = false;
-          if (!done && await ready()) finish();
-        } while (again && !done);
-      } catch (e) {
-        finish(e as Error);
-      } finally {
-        asking = false;
-      }
-    }
-    for (const [emitter, event] of changes) emitter.on(event, ask);
-    void ask();
-  });
 }
 
 /** The events in the complete frames of a (temporary) trace file, as bytes (empty while it has none). */
