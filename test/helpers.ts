@@ -1,6 +1,7 @@
-// Shared test helpers: guest paths, in-process runs with captured stdio, and command lines run in-process or as
-// a separate process.
+// Shared test helpers: guest paths, in-process runs with captured stdio, command lines run in-process or as
+// a separate process, and waits for a condition that events (not polls) look at.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/app.js';
 import { engineFingerprint, setTiering } from '../src/engine.js';
@@ -51,15 +52,17 @@ export interface CliResult { status: number | null; stdout: string; stderr: stri
 /**
  * Runs a wasi-trace command line in this process (cli/app.ts, from the sources) with `stdin` as its stdin and
  * its stdout and stderr captured: what a user would see, without starting a process. Paths are relative to
- * the repository (vitest's working directory). `record` needs the built CLI (its guest thread): use cli().
+ * the repository (vitest's working directory). `record` runs its guest thread from the build in dist/.
+ * `stdout`, when given, receives stdout instead (which the result then leaves empty): say, cli/output.ts's fdSink
+ * on a file descriptor, as the CLI writes its own stdout.
  */
-export async function wt(args: string[], stdin: string | Uint8Array = ''): Promise<CliResult> {
+export async function wt(args: string[], stdin: string | Uint8Array = '', stdout?: (bytes: Uint8Array) => void): Promise<CliResult> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const tiering = engineFingerprint().tiering; // main() sets it for the command line: leave it as it was
   try {
     const status = await main(args, {
-      stdout: (b) => out.push(Buffer.from(b)),
+      stdout: stdout ?? ((b) => out.push(Buffer.from(b))),
       stderr: (b) => err.push(Buffer.from(b)),
       stdin: typeof stdin === 'string' ? new TextEncoder().encode(stdin) : stdin,
     });
@@ -73,4 +76,40 @@ export async function wt(args: string[], stdin: string | Uint8Array = ''): Promi
 export function cli(args: string[], options: SpawnSyncOptions = {}): CliResult {
   const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 60_000, ...options });
   return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/**
+ * Waits until `ready` is true: it is asked at once and again on every event of `changes` (say, data on a child's
+ * stdout, or an fs.watch of the directory a recording writes in), one question at a time (an event during one
+ * asks once more after it); fails after `seconds`.
+ */
+export async function until(what: string, ready: () => boolean | Promise<boolean>, changes: [EventEmitter, string][], seconds = 30): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    let asking = false;
+    let again = false;
+    let done = false;
+    const finish = (e?: Error) => {
+      done = true;
+      clearTimeout(timer);
+      for (const [emitter, event] of changes) emitter.off(event, ask);
+      if (e) reject(e); else resolve();
+    };
+    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}`)), seconds * 1000);
+    async function ask(): Promise<void> {
+      if (asking) { again = true; return; }
+      asking = true;
+      try {
+        do {
+          again = false;
+          if (!done && await ready()) finish();
+        } while (again && !done);
+      } catch (e) {
+        finish(e as Error);
+      } finally {
+        asking = false;
+      }
+    }
+    for (const [emitter, event] of changes) emitter.on(event, ask);
+    void ask();
+  });
 }

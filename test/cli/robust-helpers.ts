@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { TraceReader } from '../../src/trace/reader.js';
 import { cliPath, type CliResult } from '../helpers.js';
 
+export { until } from '../helpers.js';
+
 const work = fs.mkdtempSync(join(tmpdir(), 'wasi-trace-robust-cli-'));
 let n = 0;
 /** A fresh empty directory. */
@@ -33,15 +35,6 @@ export function cliTo(args: string[], stdout: string, options: SpawnSyncOptions 
   } finally {
     fs.closeSync(out);
     if (typeof err === 'number') fs.closeSync(err);
-  }
-}
-
-/** Polls `ready` every 50 ms until it is true; fails after `seconds`. */
-export async function until(what: string, ready: () => boolean | Promise<boolean>, seconds = 30): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

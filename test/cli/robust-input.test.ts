@@ -1,18 +1,19 @@
 // The command line reading unbounded or odd inputs, replaying a recording that failed, and replaying into output
-// that is closed or full. Output names, full disks and SIGKILL: robust-output.test.ts.
+// that is closed or full. Output names, full disks and SIGKILL: robust-output.test.ts. Inputs that a regression
+// would read forever or block on run as a process (with a timeout); recordings to set up run in-process.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TraceReader } from '../../src/trace/reader.js';
 import { TraceWriter } from '../../src/trace/writer.js';
-import { cli, cliPath, guestPath } from '../helpers.js';
+import { cli, cliPath, guestPath, wt, type CliResult } from '../helpers.js';
 import { cliTo, fresh } from './robust-helpers.js';
 
 describe('unbounded inputs are refused at once', () => {
-  it('record /dev/zero and replay --module /dev/zero: not a module (checked on its first bytes)', () => {
+  it('record /dev/zero and replay --module /dev/zero: not a module (checked on its first bytes)', async () => {
     const trace = join(fresh(), 't.bin');
-    cli(['record', '-o', trace, guestPath('hello')]);
+    expect((await wt(['record', '-o', trace, guestPath('hello')])).status).toBe(0);
     for (const args of [['record', '-o', join(fresh(), 'x.bin'), '/dev/zero'], ['replay', '--module', '/dev/zero', trace]]) {
       const r = cli(args, { timeout: 20_000 });
       expect(r.stderr).toBe('wasi-trace: /dev/zero is not a WebAssembly module (no \\0asm header)\n');
@@ -44,14 +45,14 @@ describe('replay of a recording that failed', () => {
   it('says where the recording failed and exits 123 (not a divergence)', async () => {
     const d = fresh();
     const good = join(d, 'good.bin');
-    expect(cli(['record', '-o', good, guestPath('hello')]).status).toBe(0);
+    expect((await wt(['record', '-o', good, guestPath('hello')])).status).toBe(0);
     // The same trace with the footer of a recording whose host failed after the guest's last call.
     const reader = await TraceReader.open(good);
     const failed = join(d, 'failed.bin');
     const w = await TraceWriter.create(failed, reader.header as unknown as Record<string, unknown>, reader.module, { level: 1 });
     for (const f of reader.frames()) w.appendEvents(f.payload, f.count);
     w.finish({ end: { kind: 'error', message: 'data is too long' }, calls: reader.footer!.calls });
-    const r = cli(['replay', failed]);
+    const r = await wt(['replay', failed]);
     expect(r.stdout).toBe('hello, world\n');
     expect(r.stderr).toBe(`hello, stderr\nwasi-trace: the recording failed here: data is too long (the replay reproduced the ${reader.footer!.calls} calls before it)\n`);
     expect(r.status).toBe(123);
@@ -63,8 +64,9 @@ describe('replay whose own output is closed or full: no divergence, the recorded
   const trace = join(d, 'echo.bin');
   const input = Buffer.alloc(3_000_000);
   for (let i = 0; i < input.length; i++) input[i] = (i * 131 + (i >> 12)) & 0xff;
-  const rec = cli(['record', '-o', trace, guestPath('stdin_echo')], { input, maxBuffer: 1 << 24 });
   const guestStderr = '\nread 3000000 bytes\n';
+  let rec: CliResult;
+  beforeAll(async () => { rec = await wt(['record', '-o', trace, guestPath('stdin_echo')], input); });
 
   it('recorded as expected', () => {
     expect(rec.status).toBe(0);

@@ -7,10 +7,8 @@ import { FUNCTIONS, wasmParams } from '../../src/abi/index.js';
 import { callPlan, fixedOutParams, fixedWrites, stringLists } from '../../src/calls/capture.js';
 import { EventDecoder, EventEncoder, type CallEvent } from '../../src/trace/events.js';
 import { TraceReader } from '../../src/trace/reader.js';
-import { cliPath, guestPath } from '../helpers.js';
+import { guestPath, wt } from '../helpers.js';
 import { tempDir } from '../trace/helpers.js';
-import { spawnSync } from 'node:child_process';
-import { wt } from '../helpers.js';
 
 const dir = tempDir();
 
@@ -24,15 +22,16 @@ async function eventsOf(trace: string): Promise<{ name: string; ev: CallEvent }[
   return out;
 }
 
-const recordCli = (args: string[]) => spawnSync(process.execPath, [cliPath, 'record', ...args], { encoding: 'utf8' });
+/** `wasi-trace record args...`, in-process. */
+const recordCli = (args: string[]) => wt(['record', ...args]);
 
 describe('record --timing', () => {
   const io = join(dir, 'io.bin');
   const all = join(dir, 'all.bin');
 
   it('io (the default): clock and args calls untimed, fd calls timed; all: every call timed', async () => {
-    expect(recordCli(['-o', io, guestPath('storm'), '50']).status).toBe(0);
-    expect(recordCli(['--timing', 'all', '-o', all, guestPath('storm'), '50']).status).toBe(0);
+    expect((await recordCli(['-o', io, guestPath('storm'), '50'])).status).toBe(0);
+    expect((await recordCli(['--timing', 'all', '-o', all, guestPath('storm'), '50'])).status).toBe(0);
     const ioEvents = await eventsOf(io);
     const clock = ioEvents.filter((e) => e.name === 'clock_time_get');
     expect(clock.length).toBe(50);

@@ -9,7 +9,7 @@ import { UserError } from '../../src/errors.js';
 import { guestSetup, type GuestSetup } from '../../src/record/setup.js';
 import { DEFAULT_FAIL_ON, failure, untilFail, type HuntOptions } from '../../src/record/until-fail.js';
 import { replay } from '../../src/replay/replay.js';
-import { cli, guestPath } from '../helpers.js';
+import { guestPath, wt } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-hunt-'));
 const setup = (args: string[] = []): GuestSetup => guestSetup({ module: '', args, stdin: new Uint8Array(0), stdout: () => {}, stderr: () => {} }) as GuestSetup;
@@ -77,13 +77,13 @@ describe('until-fail', () => {
 });
 
 describe('record --until-fail on the command line', () => {
-  it("exits with the failing run's code, says which run failed and where its trace is; bad flags are one line", () => {
+  it("exits with the failing run's code, says which run failed and where its trace is; bad flags are one line", async () => {
     const out = join(dir, 'cli.bin');
-    const r = cli(['record', '--until-fail', '--runs', '300', '-o', out, guestPath('flaky')]);
+    const r = await wt(['record', '--until-fail', '--runs', '300', '-o', out, guestPath('flaky')]);
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/^wasi-trace: until-fail: run \d+ failed: exit code 3; \d+ runs in [\d.]+ s, 1 failed; trace written to .*cli\.bin\n$/m);
-    expect(cli(['replay', out]).status).toBe(3);
-    const bad = cli(['record', '--until-fail', '--shard', '3/2', '-o', out, guestPath('flaky')]);
+    expect((await wt(['replay', out])).status).toBe(3);
+    const bad = await wt(['record', '--until-fail', '--shard', '3/2', '-o', out, guestPath('flaky')]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('wasi-trace: --shard 3/2: expected I/N with 0 <= I < N (e.g. 0/4)\n');
   }, 60_000);

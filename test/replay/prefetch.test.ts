@@ -13,7 +13,15 @@ import type { CallEvent } from '../../src/trace/events.js';
 import { writeTrace, type TraceParts } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-prefetch-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/**
+ * The readers whose descriptors a reader thread reads through: kept reachable until the end, since a TraceReader
+ * that is garbage closes its descriptor (src/trace/reader.ts), under the thread's feet.
+ */
+const lent: TraceReader[] = [];
+afterAll(() => {
+  for (const r of lent) r.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** A trace of `calls` events over frames of at most 256 bytes (a module is needed, any bytes do). */
 const parts = (calls: number): TraceParts => ({
@@ -46,12 +54,14 @@ async function served(path: string): Promise<{ ready: boolean; messages: Prefetc
   const messages: PrefetchMessage[] = [];
   for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) messages.push(m.message as PrefetchMessage);
   port1.close();
+  reader.close(); // only now: its descriptor was read through until servePrefetch returned
   return { ready, messages, pending };
 }
 
 /** PrefetchedFrames on the trace at `path`, read through the descriptor a TraceReader opened (as replay does). */
 async function prefetched(path: string, worker: Worker): Promise<PrefetchedFrames> {
   const reader = await TraceReader.open(path);
+  lent.push(reader);
   return PrefetchedFrames.start(reader.file, reader.traceId, worker);
 }
 

@@ -2,8 +2,6 @@ import { randomFillSync } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, vi } from 'vitest';
-import { TraceReader } from '../../src/trace/reader.js';
-import { TraceWriter } from '../../src/trace/writer.js';
 import { tempDir } from './helpers.js';
 
 // Record the size of every read the trace code makes.
@@ -19,6 +17,12 @@ vi.mock('node:fs', async (importOriginal) => {
 });
 
 const dir = tempDir();
+
+// Loaded afresh, so that they read through the mock even when an earlier test file in this worker loaded them
+// (vitest.config.ts: files share a worker's modules).
+vi.resetModules();
+const { TraceReader } = await import('../../src/trace/reader.js');
+const { TraceWriter } = await import('../../src/trace/writer.js');
 
 test('frames() streams a 48 MiB trace one frame at a time', async () => {
   const path = join(dir, 'big.bin');
