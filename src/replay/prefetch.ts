@@ -202,7 +202,9 @@ export function readAhead(path: string): Promise<void> {
     const { initZstd } = await import('../trace/zstd.js');
     const { readModuleChunks } = await import('../trace/module-chunks.js');
     await initZstd();
-    const fd = fs.openSync(path, 'r');
+    // Non-blocking, so that a FIFO (or a device) guessed as the trace does not hold this thread, and the process
+    // with it, in open() until a writer comes: it is not a regular file, so it is not read.
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
     try {
       const st = fs.fstatSync(fd);
       const module = st.isFile() ? readModuleChunks(fd, st.size) : undefined;
