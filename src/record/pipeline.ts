@@ -146,6 +146,8 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     let settled = false;
     let stopping = false;
     let failing = false;
+    /** A drain is scheduled for the event loop's next turn ('chunk' messages). */
+    let drainScheduled = false;
     /** Removes this run's listeners from a worker kept for other runs. */
     let detach = () => {};
     let timeout: NodeJS.Timeout | undefined;
@@ -237,8 +239,17 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
             .catch((e: unknown) => void failed(e));
           return;
         case 'chunk':
-          // As many chunks as the pool holds, then back to the event loop (a stop, a timeout) until the next message.
-          if (writer && !stopping) writing(() => consumer.drain(append, pool.chunks.length));
+          // Drained in the event loop's next turn, not here: Node delivers up to 1000 queued messages in one go, and a
+          // guest that fills chunks as fast as they are written keeps that many queued, so draining per message kept
+          // the signal and timeout handlers waiting for seconds. One drain per turn, of as many chunks as the pool
+          // holds, whatever number of messages asked for it.
+          if (!drainScheduled) {
+            drainScheduled = true;
+            setImmediate(() => {
+              drainScheduled = false;
+              if (writer && !stopping) writing(() => consumer.drain(append, pool.chunks.length));
+            });
+          }
           return;
         case 'output':
           r.onOutput?.(m.stream, m.bytes);
