@@ -60,19 +60,21 @@ export type CacheOutcome = 'hit' | 'stored' | 'uncached';
 /**
  * The MODULE blocks of `module` (whose sha256 is `sha256`, computed here when not given), compressed at
  * MODULE_LEVEL: from its cache entry when there is a sound one, else compressed now and stored in the cache for
- * next time. zstd must be initialised (initZstd). Never fails because of the cache.
+ * next time; with the module's sha256 (as given, or computed here: the recording pipeline hashes a module only
+ * here, on the writer's thread, never on the guest's). zstd must be initialised (initZstd). Never fails because
+ * of the cache.
  */
-export function encodedModuleFor(module: Uint8Array, sha256?: string, options: CacheOptions = {}): { encoded: EncodedModule; outcome: CacheOutcome } {
+export function encodedModuleFor(module: Uint8Array, sha256?: string, options: CacheOptions = {}): { encoded: EncodedModule; outcome: CacheOutcome; sha256: string } {
   const dir = 'dir' in options ? options.dir : moduleCacheDir();
-  if (dir === undefined || module.length < (options.minBytes ?? CACHE_MIN_BYTES)) {
-    return { encoded: TraceWriter.encodeModule(module, MODULE_LEVEL), outcome: 'uncached' };
-  }
   const hash = sha256 ?? createHash('sha256').update(module).digest('hex');
+  if (dir === undefined || module.length < (options.minBytes ?? CACHE_MIN_BYTES)) {
+    return { encoded: TraceWriter.encodeModule(module, MODULE_LEVEL), outcome: 'uncached', sha256: hash };
+  }
   const path = join(dir, `${hash}.zst`);
   const cached = readEntry(path, hash, module.length);
-  if (cached) return { encoded: cached, outcome: 'hit' };
+  if (cached) return { encoded: cached, outcome: 'hit', sha256: hash };
   const encoded = TraceWriter.encodeModule(module, MODULE_LEVEL);
-  return { encoded, outcome: writeEntry(dir, path, hash, module.length, encoded) ? 'stored' : 'uncached' };
+  return { encoded, outcome: writeEntry(dir, path, hash, module.length, encoded) ? 'stored' : 'uncached', sha256: hash };
 }
 
 /** The entry at `path` as MODULE blocks, or undefined when it is missing, unreadable or not sound for this module. */
