@@ -2,7 +2,7 @@
 // full chunks of whole events to a sink (the trace writer, directly or through a worker's shared buffers).
 import { checkpointHash } from '../calls/hash.js';
 import {
-  BLOB_THRESHOLD, blobBound, blobPieces, callBound, CHECKPOINT_BOUND, EventEncoder, type CallResult,
+  BLOB_THRESHOLD, blobBound, blobPieces, callBound, CHECKPOINT_BOUND, EventEncoder, type CallResult, type FixedTemplate,
 } from '../trace/events.js';
 import { publishProgress } from './chunks.js';
 
@@ -93,16 +93,17 @@ export class Recorder {
 
   /**
    * Records a call of the proxy's fast path (calls/capture.ts fixedOutParams): a numeric result, no inputs, every
-   * write a fixed-size out-param; `bound` bounds its event's size. Times as for call().
+   * write a fixed-size out-param; `bound` bounds its event's size (and 4 bytes more); `tpl`: the import's
+   * FixedTemplate (EventEncoder.fixedCall). Times as for call().
    */
   fixedCall(imp: number, args: ArrayLike<unknown>, result: number, writes: readonly number[], mem: Uint8Array,
-    start: number, end: number, bound: number): void {
+    start: number, end: number, bound: number, tpl?: FixedTemplate): void {
     if (bound > this.enc.free) this.ensure(bound);
     if (start === start) { // timed (not NaN)
-      this.enc.fixedCall(imp, args, result, writes, mem, toTraceNs(start - this.lastEnd), toTraceNs(end - start));
+      this.enc.fixedCall(imp, args, result, writes, mem, toTraceNs(start - this.lastEnd), toTraceNs(end - start), tpl);
       this.lastEnd = end;
     } else {
-      this.enc.fixedCall(imp, args, result, writes, mem, -1, -1);
+      this.enc.fixedCall(imp, args, result, writes, mem, -1, -1, tpl);
     }
     this.counts[imp]!++;
     this.calls++;
