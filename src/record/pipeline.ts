@@ -18,6 +18,7 @@ import { OutputError, OutputFile } from '../files.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
 import type { RecordedEnd, RunSummary, TraceHeader } from '../trace/header.js';
+import type { WalkState } from '../trace/events.js';
 import { TraceWriter, type EncodedModule } from '../trace/writer.js';
 import { initZstd } from '../trace/zstd.js';
 import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
@@ -142,7 +143,8 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   let writer: TraceWriter | undefined;
   /** Settles once the header and module are written (the guest runs meanwhile). */
   let writerReady: Promise<unknown> = Promise.resolve();
-  const append = (b: Uint8Array, n: number) => writer!.appendEvents(b, n);
+  // With where the run is after each batch (the recorder publishes it), so the writer need not walk the events.
+  const append = (b: Uint8Array, n: number, after: WalkState) => writer!.appendEvents(b, n, after);
 
   return new Promise<ThreadRecordingResult>((resolve, reject) => {
     let settled = false;

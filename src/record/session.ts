@@ -10,6 +10,7 @@ import { importsFor, instantiate, type GuestOptions } from '../run.js';
 import { GuestMemory } from '../runtime/memory.js';
 import { endFrom, type RunEnd } from '../runtime/runtime.js';
 import type { ImportEntry, RecordedEnd, RunSummary, TraceHeader } from '../trace/header.js';
+import { fdImportMarks } from '../trace/events.js';
 import { TOOL_VERSION } from '../version.js';
 import { recordingImports } from './proxy.js';
 import { Recorder, type ChunkSink, type RecordingSettings } from './recorder.js';
@@ -73,7 +74,7 @@ export interface RecordingRun {
 export function prepareRecording(loaded: LoadedModule, provider: Provider, options: GuestOptions,
   sink: ChunkSink, chunk: Uint8Array, progress?: Int32Array, settings: RecordingSettings = {}): RecordingRun {
   const table = importTable(loaded.module);
-  const recorder = new Recorder(sink, chunk, table.length, performance.now(), progress, settings);
+  const recorder = new Recorder(sink, chunk, table.length, performance.now(), progress, settings, fdImportMarks(table));
   const mem = new GuestMemory();
   const { argv, env } = guestArgv(loaded, options);
   const imports = recordingImports(table, importsFor(loaded, provider.wasi, options.imports), recorder, mem, stringLists(argv, env), settings.timing);

@@ -16,6 +16,8 @@
 //   checkpoint:  [-2, after, size, hash] (version 3) — guest memory when the guest made the call after call event
 //                #after: its size in bytes and the first CHECKPOINT_HASH_BYTES of its sha1 (calls/hash.ts).
 
+import { FD_EFFECT_FUNCTIONS, FUNCTIONS } from '../abi/index.js';
+
 /** Byte strings longer than this travel as blob events, so no event needs more than one frame. */
 export const BLOB_THRESHOLD = 256 * 1024;
 /** Size of each blob piece. */
@@ -865,6 +867,22 @@ function timeAt(p: Uint8Array, i: number, end: { at: number }): number | undefin
     default: return undefined;
   }
   return end.at <= p.length && isTime(v) ? v : undefined;
+}
+
+/**
+ * Nonzero at the indices of an import table (the header's `imports`) whose preview1 function may change the fd
+ * table: the calls a frame's `seek` entry counts in fdCalls (a recorder counts them too, see TraceWriter.appendEvents).
+ */
+export function fdImportMarks(imports: unknown): Uint8Array {
+  // An index past the table (an event of a malformed trace) reads as undefined: not an fd call.
+  const out = new Uint8Array(Array.isArray(imports) ? imports.length : 0);
+  if (!Array.isArray(imports)) return out;
+  imports.forEach((e: unknown, i) => {
+    const wasi = (e as { wasi?: unknown } | null)?.wasi;
+    const name = typeof wasi === 'number' ? FUNCTIONS[wasi]?.name : undefined;
+    if (name !== undefined && FD_EFFECT_FUNCTIONS.has(name)) out[i] = 1;
+  });
+  return out;
 }
 
 /** Where the frames walked so far leave a run (walkCalls moves it on; the writer's seek index is made of it). */
