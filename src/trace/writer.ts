@@ -30,6 +30,7 @@ import {
   encodePreamble,
   encodeTrailer,
   packMap,
+  readBlockHeader,
   writeBlockHeader,
   writeFramePrefix,
 } from './format.js';
@@ -54,22 +55,30 @@ export class EncodedModule {
 
   /**
    * The MODULE blocks of a module compressed elsewhere (the module cache): `frames` are the stored payloads, one zstd
-   * frame per 1 MiB chunk of the `size`-byte module, in order (each records its content size). RangeError when the
-   * frames cannot be the chunks of such a module (their count, or a frame larger than its chunk can compress to).
+   * frame per 1 MiB chunk of the `size`-byte module, in order (each records its content size). `crcs`: the CRC-32
+   * of each frame when the caller kept them (`crcs` of these blocks, from a source it verified), else computed
+   * here. RangeError when the frames cannot be the chunks of such a module (their count, or a frame larger than
+   * its chunk can compress to).
    */
-  static fromZstdFrames(frames: readonly Uint8Array[], size: number): EncodedModule {
+  static fromZstdFrames(frames: readonly Uint8Array[], size: number, crcs?: readonly number[]): EncodedModule {
     const chunks = Math.ceil(size / MAX_FRAME_BYTES);
     if (frames.length !== chunks) throw new RangeError(`${frames.length} zstd frames cannot hold a module of ${size} bytes in ${chunks} chunks`);
+    const known = crcs !== undefined && crcs.length === frames.length && crcs.every((c) => Number.isInteger(c) && c >= 0 && c < 2 ** 32);
     return new EncodedModule(frames.map((stored, chunk) => {
       const raw = Math.min(MAX_FRAME_BYTES, size - chunk * MAX_FRAME_BYTES);
       if (stored.length > zstdCompressBound(raw)) throw new RangeError(`module chunk ${chunk}: ${stored.length} compressed bytes are too many for ${raw} bytes`);
-      return storedBlock(BLOCK_MODULE, CODEC_ZSTD, stored, raw, chunk);
+      return storedBlock(BLOCK_MODULE, CODEC_ZSTD, stored, raw, chunk, known ? crcs[chunk] : undefined);
     }));
   }
 
   /** The stored payloads (for a cache of them). */
   get payloads(): Uint8Array[] {
     return this.blocks.map((b) => b.subarray(BLOCK_HEADER_SIZE));
+  }
+
+  /** The CRC-32 of each stored payload, as its block header holds it (for a cache of them). */
+  get crcs(): number[] {
+    return this.blocks.map((b) => readBlockHeader(b).crc);
   }
 }
 
@@ -418,10 +427,13 @@ function encodeBlock(type: number, raw: Uint8Array, count: number, level: number
   return storedBlock(type, CODEC_ZSTD, compress(raw, level), raw.length, count);
 }
 
-/** A block header and `stored` (its payload as stored, `rawLength` bytes once decoded), in one buffer. */
-function storedBlock(type: number, codec: number, stored: Uint8Array, rawLength: number, count: number): Uint8Array {
+/**
+ * A block header and `stored` (its payload as stored, `rawLength` bytes once decoded), in one buffer; `crc`: the
+ * payload's CRC-32 when the caller knows it (computed here otherwise).
+ */
+function storedBlock(type: number, codec: number, stored: Uint8Array, rawLength: number, count: number, crc = crc32(stored)): Uint8Array {
   const out = new Uint8Array(BLOCK_HEADER_SIZE + stored.length);
-  writeBlockHeader(out, 0, { type, codec, reserved: 0, storedLength: stored.length, rawLength, crc: crc32(stored), count });
+  writeBlockHeader(out, 0, { type, codec, reserved: 0, storedLength: stored.length, rawLength, crc, count });
   out.set(stored, BLOCK_HEADER_SIZE);
   return out;
 }
