@@ -133,7 +133,10 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering,
     ...(r.compiled && { compiled: r.compiled }), ...(r.settings && { settings: r.settings }),
   };
-  worker.postMessage(start);
+  // zstd's own wasm is compiled before the guest thread compiles the guest: compiling for V8's baseline tier only
+  // (the CLI's default) sets a process-wide V8 flag, and a zstd compiled meanwhile would keep baseline code, which
+  // compresses 2-3x slower, for the whole recording. A caller that compiled the module itself owns that order.
+  const started = r.compiled ? Promise.resolve() : initZstd();
   // Prepared on this thread while the guest thread compiles (from the module cache, or compressed and cached), so
   // that only the small header is left once the guest runs.
   // The module's sha256 is computed here too (once): the guest thread's header leaves it to this thread.
@@ -225,6 +228,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     };
     if (r.signal?.aborted) { void onAbort(); return; }
     r.signal?.addEventListener('abort', onAbort, { once: true });
+    started.then(() => { if (!stopping && !settled) worker.postMessage(start); }, (e: unknown) => void cutShort({ kind: 'error', message: (e as Error)?.message ?? String(e) }));
 
     const onMessage = (m: GuestThreadMessage) => {
       switch (m.type) {
