@@ -7,17 +7,21 @@
 // control (Int32Array over a SharedArrayBuffer):
 //   [0] index of the chunk being filled   [1] its sequence number   [2] progress records published (wraps)
 //   [3] next sequence number   [4] calls recorded so far (call events in every chunk, blob pieces not counted)
-//   [5..7] and [8..10]: two progress records (chunk sequence number, bytes used, events); record n is at
-//     5 + 3 * (n & 1), so the one being rewritten is never the newest
-//   [11] the writer side's last request (Atomics.store)   [12] the last request answered (Atomics.store)
-//   [13..15] the progress record the answer gives
-//   then per chunk i at 16 + 4*i: state (FREE | FILLING | FULL), bytes, events, sequence number
+//   [5..12] and [13..20]: two progress records of RECORD_INTS words; record n is at 5 + 8 * (n & 1), so the one
+//     being rewritten is never the newest. A record: chunk sequence number, bytes used, events, then where the
+//     run is after those events (the writer's seek index, WalkState): calls, marked (fd) calls, blob pieces after
+//     the last call, and the run's time in ns as its low and high 32 bits
+//   [21] the writer side's last request (Atomics.store)   [22] the last request answered (Atomics.store)
+//   [23..30] the progress record the answer gives
+//   then per chunk i at 32 + 12*i: state (FREE | FILLING | FULL), then a record as above (for a full chunk: its
+//     bytes and events, and where the run is at its end)
 //
 // The guest side publishes with plain stores, which cost next to nothing on the hot path, and answers a request
 // of the writer side at its next event: it copies its progress record into the answer, then stores the request's
 // number with Atomics.store, which makes what it wrote before visible to a writer side that loads that number.
 // A guest side that records no event (it waits in a host call, or computes) answers nothing; the writer side
 // then takes the newest record once it has stood still for a whole tick (written long before; nothing writes it).
+import type { WalkState } from '../trace/events.js';
 
 const FREE = 0;
 const FILLING = 1;
@@ -28,10 +32,23 @@ const PUBLISHED = 2;
 const NEXT_SEQ = 3;
 const CALLS = 4;
 const RECORDS = 5;
-const REQUEST = 11;
-const ANSWERED = 12;
-const ANSWER = 13;
-const HEAD = 16;
+/** A progress record: seq, bytes, events, calls, marked, pieces, time low, time high (offsets below). */
+const RECORD_INTS = 8;
+const R_SEQ = 0;
+const R_BYTES = 1;
+const R_EVENTS = 2;
+const R_CALLS = 3;
+const R_MARKED = 4;
+const R_PIECES = 5;
+const R_TIME_LO = 6;
+const R_TIME_HI = 7;
+const REQUEST = 21;
+const ANSWERED = 22;
+const ANSWER = 23;
+const HEAD = 32;
+/** Per chunk: its state, then a progress record. */
+const CHUNK_INTS = 12;
+const TWO_32 = 4294967296;
 
 export interface ChunkPool {
   control: SharedArrayBuffer;
@@ -40,7 +57,7 @@ export interface ChunkPool {
 
 export function createChunkPool(count: number, bytes: number): ChunkPool {
   return {
-    control: new SharedArrayBuffer(4 * (HEAD + 4 * count)),
+    control: new SharedArrayBuffer(4 * (HEAD + CHUNK_INTS * count)),
     chunks: Array.from({ length: count }, () => new SharedArrayBuffer(bytes)),
   };
 }
@@ -51,26 +68,39 @@ export function resetChunkPool(pool: ChunkPool): void {
 }
 
 /**
- * Publishes the progress of the chunk being filled (after every event): its bytes and events so far, and the
- * calls recorded in all; answers the writer side's request, if there is a new one. Called by the recorder on the
- * guest thread with the pool's control words.
+ * Publishes the progress of the chunk being filled (after every event): its bytes and events so far, the calls
+ * recorded in all, and where the run is for the writer's seek index (`marked`: calls of imports that may change
+ * the fd table, `pieces`: blob pieces after the last call, `time`: the sum of the calls' gaps and durations, in
+ * ns; WalkState in trace/events.ts); answers the writer side's request, if there is a new one. Called by the
+ * recorder on the guest thread with the pool's control words.
  */
-export function publishProgress(control: Int32Array, bytes: number, events: number, calls: number): void {
+export function publishProgress(control: Int32Array, bytes: number, events: number, calls: number,
+  marked = 0, pieces = 0, time = 0): void {
   const n = (control[PUBLISHED]! + 1) | 0;
-  const at = RECORDS + 3 * (n & 1);
+  const at = RECORDS + RECORD_INTS * (n & 1);
   const seq = control[CURRENT_SEQ]!;
-  control[at] = seq;
-  control[at + 1] = bytes;
-  control[at + 2] = events;
+  const high = Math.floor(time / TWO_32);
+  control[at + R_SEQ] = seq;
+  control[at + R_BYTES] = bytes;
+  control[at + R_EVENTS] = events;
+  control[at + R_CALLS] = calls;
+  control[at + R_MARKED] = marked;
+  control[at + R_PIECES] = pieces;
+  control[at + R_TIME_LO] = time - high * TWO_32;
+  control[at + R_TIME_HI] = high;
   control[CALLS] = calls;
   control[PUBLISHED] = n;
   const request = control[REQUEST]!;
   if (request !== control[ANSWERED]) {
-    control[ANSWER] = seq;
-    control[ANSWER + 1] = bytes;
-    control[ANSWER + 2] = events;
+    for (let k = 0; k < RECORD_INTS; k++) control[ANSWER + k] = control[at + k]!;
     Atomics.store(control, ANSWERED, request);
   }
+}
+
+/** Copies the newest progress record to `to` (words of `control`). */
+function copyNewest(control: Int32Array, to: number): void {
+  const from = RECORDS + RECORD_INTS * (control[PUBLISHED]! & 1);
+  for (let k = 0; k < RECORD_INTS; k++) control[to + k] = control[from + k]!;
 }
 
 /** The guest side: hands out chunks to encode into, and marks them full for the writer side. */
@@ -91,32 +121,54 @@ export class ChunkProducer {
 
   /** Marks the current chunk full with `bytes`/`events`, then returns the next one (waiting while it is in use). */
   full(bytes: number, events: number): Uint8Array {
-    const at = HEAD + 4 * this.current;
-    this.control[at + 1] = bytes;
-    this.control[at + 2] = events;
+    const at = HEAD + CHUNK_INTS * this.current;
+    // Where the run is at the chunk's end: the newest progress record (published after its last event).
+    copyNewest(this.control, at + 1);
+    this.control[at + 1 + R_BYTES] = bytes;
+    this.control[at + 1 + R_EVENTS] = events;
     Atomics.store(this.control, at, FULL);
     this.notify();
     const next = (this.current + 1) % this.pool.chunks.length;
-    while (Atomics.load(this.control, HEAD + 4 * next) !== FREE) Atomics.wait(this.control, HEAD + 4 * next, FULL, 1000);
+    while (Atomics.load(this.control, HEAD + CHUNK_INTS * next) !== FREE) Atomics.wait(this.control, HEAD + CHUNK_INTS * next, FULL, 1000);
     return this.claim(next);
   }
 
   private claim(i: number): Uint8Array {
     const c = this.control;
-    const at = HEAD + 4 * i;
+    const at = HEAD + CHUNK_INTS * i;
     const seq = c[NEXT_SEQ]!;
-    c[at + 3] = seq;
+    c[at + 1 + R_SEQ] = seq;
     c[NEXT_SEQ] = seq + 1;
     Atomics.store(c, at, FILLING);
     this.current = i;
     c[CURRENT] = i;
     c[CURRENT_SEQ] = seq;
-    publishProgress(c, 0, 0, c[CALLS]!);
+    // The new chunk starts where the run is (the newest record's calls, marked calls, pieces and time).
+    const r = RECORDS + RECORD_INTS * (c[PUBLISHED]! & 1);
+    publishProgress(c, 0, 0, c[CALLS]!, c[r + R_MARKED], c[r + R_PIECES], timeOf(c, r));
     return new Uint8Array(this.pool.chunks[i]!);
   }
 }
 
-interface Progress { seq: number; bytes: number; events: number }
+/** The run's time of the progress record at `at`. */
+const timeOf = (c: Int32Array, at: number): number => c[at + R_TIME_HI]! * TWO_32 + (c[at + R_TIME_LO]! >>> 0);
+
+/** A progress record as read: which chunk, how far into it, and where the run is there. */
+interface Progress { seq: number; bytes: number; events: number; after: WalkState }
+
+/** The progress record at `at` of `c`. */
+function recordAt(c: Int32Array, at: number): Progress {
+  return {
+    seq: c[at + R_SEQ]!, bytes: c[at + R_BYTES]!, events: c[at + R_EVENTS]!,
+    after: { calls: c[at + R_CALLS]!, marked: c[at + R_MARKED]!, pieces: c[at + R_PIECES]!, time: timeOf(c, at) },
+  };
+}
+
+/**
+ * Receives events the writer side passes on: `bytes` holding `events` whole events, and where the run is after
+ * them (WalkState: calls, time, blob pieces after the last call, and `marked` counting every fd-table call so far).
+ */
+export type TakeEvents = (bytes: Uint8Array, events: number, after: WalkState) => void;
 
 /**
  * The writer side: takes the events of each chunk in order — the completed events of the chunk being filled when
@@ -145,12 +197,12 @@ export class ChunkConsumer {
    * `limit` chunks, so that a producer that fills chunks as fast as they are freed cannot keep the caller here (its
    * event loop, and so its signal handlers and timers, would starve).
    */
-  drain(take: (bytes: Uint8Array, events: number) => void, limit = Infinity): void {
+  drain(take: TakeEvents, limit = Infinity): void {
     for (let n = 0; n < limit; n++) {
       const i = this.findSeq(this.nextSeq);
-      if (i < 0 || Atomics.load(this.control, HEAD + 4 * i) !== FULL) return;
-      const at = HEAD + 4 * i;
-      this.pass(i, { seq: this.nextSeq, bytes: this.control[at + 1]!, events: this.control[at + 2]! }, take);
+      if (i < 0 || Atomics.load(this.control, HEAD + CHUNK_INTS * i) !== FULL) return;
+      const at = HEAD + CHUNK_INTS * i;
+      this.pass(i, recordAt(this.control, at + 1), take);
       Atomics.store(this.control, at, FREE);
       Atomics.notify(this.control, at);
       this.nextSeq++;
@@ -166,11 +218,11 @@ export class ChunkConsumer {
    * when the producer recorded nothing in between (it waited in a host call), from its record that stood still.
    * The rest of the chunk follows when it is full.
    */
-  takeFilling(take: (bytes: Uint8Array, events: number) => void): void {
+  takeFilling(take: TakeEvents): void {
     const c = this.control;
     let best: Progress | undefined;
     if (Atomics.load(c, ANSWERED) === this.request) {
-      best = { seq: c[ANSWER]!, bytes: c[ANSWER + 1]!, events: c[ANSWER + 2]! };
+      best = recordAt(c, ANSWER);
       Atomics.store(c, REQUEST, ++this.request);
     }
     const published = Atomics.load(c, PUBLISHED);
@@ -187,22 +239,22 @@ export class ChunkConsumer {
    * After the producer has stopped for good (its thread ended): passes on the full chunks, then the events the
    * producer had completed in the chunk it was filling.
    */
-  salvage(take: (bytes: Uint8Array, events: number) => void): void {
+  salvage(take: TakeEvents): void {
     this.drain(take);
     this.takeFrom(this.newest(), take);
   }
 
-  private takeFrom(p: Progress | undefined, take: (bytes: Uint8Array, events: number) => void): void {
+  private takeFrom(p: Progress | undefined, take: TakeEvents): void {
     if (p === undefined || p.seq !== this.nextSeq) return;
     const i = this.findSeq(this.nextSeq);
-    if (i < 0 || Atomics.load(this.control, HEAD + 4 * i) !== FILLING) return;
+    if (i < 0 || Atomics.load(this.control, HEAD + CHUNK_INTS * i) !== FILLING) return;
     this.pass(i, p, take);
   }
 
   /** Passes bytes [takenBytes, p.bytes) of chunk i (p.events in all from its start) to `take`. */
-  private pass(i: number, p: Progress, take: (bytes: Uint8Array, events: number) => void): void {
+  private pass(i: number, p: Progress, take: TakeEvents): void {
     if (p.bytes <= this.takenBytes) return;
-    take(new Uint8Array(this.pool.chunks[i]!, this.takenBytes, p.bytes - this.takenBytes), p.events - this.takenEvents);
+    take(new Uint8Array(this.pool.chunks[i]!, this.takenBytes, p.bytes - this.takenBytes), p.events - this.takenEvents, p.after);
     this.takenBytes = p.bytes;
     this.takenEvents = p.events;
   }
@@ -210,14 +262,13 @@ export class ChunkConsumer {
   /** The newest progress record (the other one may be being rewritten). */
   private newest(): Progress {
     const c = this.control;
-    const at = RECORDS + 3 * (Atomics.load(c, PUBLISHED) & 1);
-    return { seq: c[at]!, bytes: c[at + 1]!, events: c[at + 2]! };
+    return recordAt(c, RECORDS + RECORD_INTS * (Atomics.load(c, PUBLISHED) & 1));
   }
 
   private findSeq(seq: number): number {
     for (let i = 0; i < this.pool.chunks.length; i++) {
-      const at = HEAD + 4 * i;
-      if (this.control[at + 3] === seq && this.control[at] !== FREE) return i;
+      const at = HEAD + CHUNK_INTS * i;
+      if (this.control[at + 1 + R_SEQ] === seq && this.control[at] !== FREE) return i;
     }
     return -1;
   }

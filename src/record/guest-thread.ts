@@ -3,8 +3,9 @@
 // run one recording after another (record --until-fail): each start message is one run, and a module compiled
 // once (by the caller, or by this thread for the first run) is instantiated afresh for each.
 // Messages out for each run, in this order: header (as the run starts), chunk (a chunk is full; any number),
-// output (forwarded stdout/stderr), then end (with the footer fields) or fail (the run could not be set up or the
-// host failed).
+// output (forwarded stdout/stderr), ran (the guest ended and every event is in the chunks; only when its memory is
+// large enough for the footer's hash of it to take a while), then end (with the footer fields) or fail (the run
+// could not be set up or the host failed).
 import { parentPort } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import { setTiering, type Tiering } from '../engine.js';
@@ -16,6 +17,9 @@ import { ChunkProducer, type ChunkPool } from './chunks.js';
 import type { RecordingSettings } from './recorder.js';
 import { prepareRecording, traceHeader } from './session.js';
 import { setupOptions, type GuestSetup } from './setup.js';
+
+/** Guest memory (bytes) from which the end of a run is announced (ran) before the memory is hashed: ~8 ms of sha256. */
+const RAN_NOTE_MEMORY = 8 << 20;
 
 /** The start message of one run. */
 export interface GuestThreadStart {
@@ -34,6 +38,7 @@ export interface GuestThreadStart {
 export type GuestThreadMessage =
   | { type: 'header'; header: TraceHeader }
   | { type: 'chunk' }
+  | { type: 'ran' }
   | { type: 'output'; stream: 'stdout' | 'stderr'; bytes: Uint8Array }
   | { type: 'end'; end: RunEnd; summary: RunSummary }
   | { type: 'fail'; message: string; user: boolean };
@@ -52,9 +57,13 @@ async function run(start: GuestThreadStart): Promise<void> {
   const producer = new ChunkProducer(start.pool, () => post({ type: 'chunk' }));
   const session = prepareRecording(loaded, provider, options, (b, n) => producer.full(b.length, n), producer.first(), producer.progress, start.settings);
   // The caller's thread writes the header and module while the guest already runs; events wait in the chunks.
-  post({ type: 'header', header: traceHeader(loaded, options, session.table) });
+  // It also fills in the module's sha256 (it hashes the module for the module cache anyway, while this compiles).
+  post({ type: 'header', header: traceHeader(loaded, options, session.table, start.compiled?.sha256 ?? '') });
   const end = await session.run();
   session.recorder.flush();
+  // Hashing a large memory for the footer takes a while: the writer's thread meanwhile writes the events and
+  // fsyncs them, so that finishing the trace has only the footer left to write out.
+  if (session.memorySize >= RAN_NOTE_MEMORY) post({ type: 'ran' });
   post({ type: 'end', end, summary: session.summary(end) });
 }
 

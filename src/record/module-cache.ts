@@ -7,7 +7,8 @@
 // An entry is a valid zstd file (`zstd -d <sha256>.zst` gives the module back): a skippable frame with what the
 // entry is, then the module's 1 MiB chunks as zstd frames, exactly the MODULE blocks' payloads. The skippable frame:
 // magic (u32 LE 0x184D2A57), its length (u32 LE), the sha256 of everything after the digest (32 bytes), then JSON
-// {"wasiTraceModuleCache":1,"sha256","size","level","chunk","frames":[stored length of each chunk]}.
+// {"wasiTraceModuleCache":1,"sha256","size","level","chunk","frames":[stored length of each chunk],"crcs":[CRC-32 of
+// each frame]} ("crcs" is optional: entries written before it was kept have none, and their CRCs are computed).
 // Safe against concurrent writers: each writes a temporary name beside the entry and renames it into place; a
 // reader reads one whole file, and rejects (and replaces) one whose digest, module hash, size, level or frame
 // lengths are not what it needs.
@@ -33,6 +34,8 @@ interface EntryMeta {
   level: number;
   chunk: number;
   frames: number[];
+  /** The CRC-32 of each frame (the MODULE blocks' header field), so that a recording need not compute them. */
+  crcs?: number[];
 }
 
 /**
@@ -60,19 +63,21 @@ export type CacheOutcome = 'hit' | 'stored' | 'uncached';
 /**
  * The MODULE blocks of `module` (whose sha256 is `sha256`, computed here when not given), compressed at
  * MODULE_LEVEL: from its cache entry when there is a sound one, else compressed now and stored in the cache for
- * next time. zstd must be initialised (initZstd). Never fails because of the cache.
+ * next time; with the module's sha256 (as given, or computed here: the recording pipeline hashes a module only
+ * here, on the writer's thread, never on the guest's). zstd must be initialised (initZstd). Never fails because
+ * of the cache.
  */
-export function encodedModuleFor(module: Uint8Array, sha256?: string, options: CacheOptions = {}): { encoded: EncodedModule; outcome: CacheOutcome } {
+export function encodedModuleFor(module: Uint8Array, sha256?: string, options: CacheOptions = {}): { encoded: EncodedModule; outcome: CacheOutcome; sha256: string } {
   const dir = 'dir' in options ? options.dir : moduleCacheDir();
-  if (dir === undefined || module.length < (options.minBytes ?? CACHE_MIN_BYTES)) {
-    return { encoded: TraceWriter.encodeModule(module, MODULE_LEVEL), outcome: 'uncached' };
-  }
   const hash = sha256 ?? createHash('sha256').update(module).digest('hex');
+  if (dir === undefined || module.length < (options.minBytes ?? CACHE_MIN_BYTES)) {
+    return { encoded: TraceWriter.encodeModule(module, MODULE_LEVEL), outcome: 'uncached', sha256: hash };
+  }
   const path = join(dir, `${hash}.zst`);
   const cached = readEntry(path, hash, module.length);
-  if (cached) return { encoded: cached, outcome: 'hit' };
+  if (cached) return { encoded: cached, outcome: 'hit', sha256: hash };
   const encoded = TraceWriter.encodeModule(module, MODULE_LEVEL);
-  return { encoded, outcome: writeEntry(dir, path, hash, module.length, encoded) ? 'stored' : 'uncached' };
+  return { encoded, outcome: writeEntry(dir, path, hash, module.length, encoded) ? 'stored' : 'uncached', sha256: hash };
 }
 
 /** The entry at `path` as MODULE blocks, or undefined when it is missing, unreadable or not sound for this module. */
@@ -100,7 +105,8 @@ function readEntry(path: string, sha256: string, size: number): EncodedModule | 
       at += n;
     }
     if (at !== file.length) return undefined;
-    return EncodedModule.fromZstdFrames(frames, size);
+    // The CRCs are covered by the digest checked above.
+    return EncodedModule.fromZstdFrames(frames, size, Array.isArray(meta.crcs) ? meta.crcs : undefined);
   } catch {
     return undefined; // malformed: compressed afresh and replaced
   }
@@ -109,7 +115,7 @@ function readEntry(path: string, sha256: string, size: number): EncodedModule | 
 /** Stores an entry (temporary name, then rename); false when the cache cannot be written. */
 function writeEntry(dir: string, path: string, sha256: string, size: number, encoded: EncodedModule): boolean {
   const frames = encoded.payloads;
-  const meta: EntryMeta = { wasiTraceModuleCache: ENTRY_VERSION, sha256, size, level: MODULE_LEVEL, chunk: MAX_FRAME_BYTES, frames: frames.map((f) => f.length) };
+  const meta: EntryMeta = { wasiTraceModuleCache: ENTRY_VERSION, sha256, size, level: MODULE_LEVEL, chunk: MAX_FRAME_BYTES, frames: frames.map((f) => f.length), crcs: encoded.crcs };
   const json = Buffer.from(JSON.stringify(meta), 'utf8');
   const head = Buffer.alloc(HEAD_BYTES);
   head.writeUInt32LE(SKIPPABLE_MAGIC, 0);

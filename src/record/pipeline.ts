@@ -9,6 +9,7 @@
 // chunk the guest is filling and writes them as a frame (ChunkConsumer.takeFilling), so that no event waits more
 // than about FRAME_AGE_MS to be in the file: a recording killed with SIGKILL keeps all but its last fraction of a
 // second.
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../worker-url.js';
 import { UserError } from '../errors.js';
@@ -16,7 +17,8 @@ import { engineFingerprint } from '../engine.js';
 import { OutputError, OutputFile } from '../files.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
-import type { RecordedEnd, RunSummary } from '../trace/header.js';
+import type { RecordedEnd, RunSummary, TraceHeader } from '../trace/header.js';
+import type { WalkState } from '../trace/events.js';
 import { TraceWriter, type EncodedModule } from '../trace/writer.js';
 import { initZstd } from '../trace/zstd.js';
 import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
@@ -131,16 +133,21 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering,
     ...(r.compiled && { compiled: r.compiled }), ...(r.settings && { settings: r.settings }),
   };
-  worker.postMessage(start);
+  // zstd's own wasm is compiled before the guest thread compiles the guest: compiling for V8's baseline tier only
+  // (the CLI's default) sets a process-wide V8 flag, and a zstd compiled meanwhile would keep baseline code, which
+  // compresses 2-3x slower, for the whole recording. A caller that compiled the module itself owns that order.
+  const started = r.compiled ? Promise.resolve() : initZstd();
   // Prepared on this thread while the guest thread compiles (from the module cache, or compressed and cached), so
   // that only the small header is left once the guest runs.
-  const encodedModule: Promise<EncodedModule> = r.encodedModule
-    ? Promise.resolve(r.encodedModule)
-    : initZstd().then(() => encodedModuleFor(bytes, r.compiled?.sha256).encoded);
+  // The module's sha256 is computed here too (once): the guest thread's header leaves it to this thread.
+  const encodedModule: Promise<{ encoded: EncodedModule; sha256: string }> = r.encodedModule
+    ? Promise.resolve({ encoded: r.encodedModule, sha256: r.compiled?.sha256 ?? createHash('sha256').update(bytes).digest('hex') })
+    : initZstd().then(() => encodedModuleFor(bytes, r.compiled?.sha256));
   let writer: TraceWriter | undefined;
   /** Settles once the header and module are written (the guest runs meanwhile). */
   let writerReady: Promise<unknown> = Promise.resolve();
-  const append = (b: Uint8Array, n: number) => writer!.appendEvents(b, n);
+  // With where the run is after each batch (the recorder publishes it), so the writer need not walk the events.
+  const append = (b: Uint8Array, n: number, after: WalkState) => writer!.appendEvents(b, n, after);
 
   return new Promise<ThreadRecordingResult>((resolve, reject) => {
     let settled = false;
@@ -223,12 +230,13 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     };
     if (r.signal?.aborted) { void onAbort(); return; }
     r.signal?.addEventListener('abort', onAbort, { once: true });
+    started.then(() => { if (!stopping && !settled) worker.postMessage(start); }, (e: unknown) => void cutShort({ kind: 'error', message: (e as Error)?.message ?? String(e) }));
 
     const onMessage = (m: GuestThreadMessage) => {
       switch (m.type) {
         case 'header':
           if (r.timeoutMs !== undefined) timeout = setTimeout(() => void cutShort({ kind: 'signal', signal: TIMEOUT_SIGNAL }), r.timeoutMs);
-          writerReady = encodedModule.then((encoded) => TraceWriter.create(target, m.header, encoded, { level: r.level }))
+          writerReady = encodedModule.then(({ encoded, sha256 }) => TraceWriter.create(target, withModuleHash(m.header, sha256), encoded, { level: r.level }))
             .then((w) => {
               writer = w;
               writing(() => {
@@ -253,6 +261,17 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
           return;
         case 'output':
           r.onOutput?.(m.stream, m.bytes);
+          return;
+        case 'ran':
+          // The guest hashes its memory now: write out its events meanwhile, and fsync them when the trace is kept
+          // for sure (a hunt's runs are mostly not: abandoning one costs no fsync).
+          if (writer && !stopping) {
+            writing(() => {
+              consumer.drain(append);
+              writer!.flush();
+              if (!r.keep) writer!.syncWritten();
+            });
+          }
           return;
         case 'end':
           stopping = true;
@@ -285,6 +304,9 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     detach = () => { worker.off('message', onMessage); worker.off('error', onError); worker.off('exit', onExit); };
   });
 }
+
+/** The header with the module's sha256 filled in, when the guest thread left it to this thread (''). */
+const withModuleHash = (h: TraceHeader, sha256: string): TraceHeader => (h.module.sha256 ? h : { ...h, module: { ...h.module, sha256 } });
 
 /** Whether a guest's own end (not a cut) is what `end` is. */
 export const guestEnded = (end: RecordedEnd): end is RunEnd => end.kind === 'exit' || end.kind === 'trap';

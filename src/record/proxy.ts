@@ -6,7 +6,7 @@ import { invokerOf, withReusedArgs } from '../calls/arity.js';
 import { callPlan, diffMemory, fixedOutParams, fixedWrites, type StringLists } from '../calls/capture.js';
 import { ProcExit } from '../runtime/errors.js';
 import type { GuestMemory } from '../runtime/memory.js';
-import { callBound, type CallResult } from '../trace/events.js';
+import { callBound, FixedTemplate, type CallResult } from '../trace/events.js';
 import type { ImportEntry } from '../trace/header.js';
 import type { Recorder, Timing } from './recorder.js';
 
@@ -50,7 +50,8 @@ export function recordingImports(
  * A preview1 import that records. Before the call: a checkpoint when one is due (memory as the guest left it),
  * the input bytes; around it: two clock reads when the call is timed, none otherwise. Functions whose writes are
  * all fixed-size out-params (clock_time_get, fd_seek, ...) take a fast path: their writes go into one reused
- * list and their event's size bound is known in advance.
+ * list, their event's size bound is known in advance, and a call that repeats the last one's arguments and
+ * result copies its event (FixedTemplate).
  */
 function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => unknown, rec: Recorder,
   mem: GuestMemory, lists: StringLists, timing: Timing): (...args: unknown[]) => unknown {
@@ -62,8 +63,10 @@ function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => 
   const outs = fixedOutParams(def);
   const written: number[] = outs ? outs.slice() : [];
   const invoke = invokerOf(arity);
-  // A bound of the fast path's events: every out-param written, a numeric result.
+  // A bound of the fast path's events: every out-param written, a numeric result (callBound leaves room to spare
+  // for the 4 bytes more that EventEncoder.fixedCall may write).
   const bound = outs && callBound(new Array<number>(arity).fill(0), 0, outs.map((v, i) => (i % 2 ? v : 0)), null);
+  const tpl = outs && new FixedTemplate();
   return withReusedArgs(arity, (args) => {
     if (rec.calls >= rec.nextCheckpoint) rec.checkpoint(mem.bytes);
     const inputs = readsInputs ? plan.inputs(mem.bytes, args) : null;
@@ -78,7 +81,7 @@ function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => 
     }
     const end = timed ? performance.now() : NaN;
     const m = mem.bytes;
-    if (outs !== undefined && typeof result === 'number' && fixedWrites(m, args, outs, written)) rec.fixedCall(imp, args, result, written, m, start, end, bound!);
+    if (outs !== undefined && typeof result === 'number' && fixedWrites(m, args, outs, written)) rec.fixedCall(imp, args, result, written, m, start, end, bound!, tpl);
     else rec.call(imp, args, resultOf(result), plan.writes(m, args, result), m, inputs, start, end);
     return result;
   });

@@ -2,7 +2,7 @@
 // full chunks of whole events to a sink (the trace writer, directly or through a worker's shared buffers).
 import { checkpointHash } from '../calls/hash.js';
 import {
-  BLOB_THRESHOLD, blobBound, blobPieces, callBound, CHECKPOINT_BOUND, EventEncoder, type CallResult,
+  BLOB_THRESHOLD, blobBound, blobPieces, callBound, CHECKPOINT_BOUND, EventEncoder, type CallResult, type FixedTemplate,
 } from '../trace/events.js';
 import { publishProgress } from './chunks.js';
 
@@ -53,14 +53,23 @@ export class Recorder {
   private checkpointMs = 0;
   private lastCheckpoint = { ms: 1, bytes: 1_000_000 };
   checkpoints = 0;
+  /**
+   * Where the run is for the writer's seek index (WalkState in trace/events.ts), published with the progress:
+   * calls of imports marked in `fdImports` so far, blob pieces since the last call, the sum of gaps and durations.
+   */
+  private marked = 0;
+  private pieces = 0;
+  private time = 0;
 
   /**
    * `start`: performance.now() at the start of the run (times are ns from it). `progress`, when given, is a
    * chunk pool's control words: the bytes and events of the current chunk and the calls recorded so far are
-   * published there after every event (publishProgress in chunks.ts).
+   * published there after every event (publishProgress in chunks.ts), with where the run is for the writer's
+   * seek index; `fdImports`: nonzero at the imports whose calls may change the fd table (fdImportMarks).
    */
   constructor(private readonly sink: ChunkSink, chunk: Uint8Array, imports: number, private readonly start: number,
-    private readonly progress?: Int32Array, settings: RecordingSettings = {}) {
+    private readonly progress?: Int32Array, settings: RecordingSettings = {},
+    private readonly fdImports: Uint8Array = new Uint8Array(imports)) {
     this.enc = new EventEncoder(chunk);
     this.counts = new Array<number>(imports).fill(0);
     this.lastEnd = start;
@@ -93,20 +102,22 @@ export class Recorder {
 
   /**
    * Records a call of the proxy's fast path (calls/capture.ts fixedOutParams): a numeric result, no inputs, every
-   * write a fixed-size out-param; `bound` bounds its event's size. Times as for call().
+   * write a fixed-size out-param; `bound` bounds its event's size (and 4 bytes more); `tpl`: the import's
+   * FixedTemplate (EventEncoder.fixedCall). Times as for call().
    */
   fixedCall(imp: number, args: ArrayLike<unknown>, result: number, writes: readonly number[], mem: Uint8Array,
-    start: number, end: number, bound: number): void {
+    start: number, end: number, bound: number, tpl?: FixedTemplate): void {
     if (bound > this.enc.free) this.ensure(bound);
     if (start === start) { // timed (not NaN)
-      this.enc.fixedCall(imp, args, result, writes, mem, toTraceNs(start - this.lastEnd), toTraceNs(end - start));
+      const gap = toTraceNs(start - this.lastEnd);
+      const dur = toTraceNs(end - start);
+      this.enc.fixedCall(imp, args, result, writes, mem, gap, dur, tpl);
       this.lastEnd = end;
+      this.time = this.time + gap + dur;
     } else {
-      this.enc.fixedCall(imp, args, result, writes, mem, -1, -1);
+      this.enc.fixedCall(imp, args, result, writes, mem, -1, -1, tpl);
     }
-    this.counts[imp]!++;
-    this.calls++;
-    this.publish();
+    this.called(imp);
   }
 
   /** Hands the current chunk to the sink, if it holds any event. */
@@ -116,9 +127,18 @@ export class Recorder {
     this.enc.reset(next);
   }
 
+  /** After a call event of import `imp`: counts it and publishes. */
+  private called(imp: number): void {
+    this.counts[imp]!++;
+    this.calls++;
+    this.pieces = 0;
+    if (this.fdImports[imp]) this.marked++;
+    this.publish();
+  }
+
   private publish(): void {
     const p = this.progress;
-    if (p !== undefined) publishProgress(p, this.enc.pos, this.enc.count, this.calls);
+    if (p !== undefined) publishProgress(p, this.enc.pos, this.enc.count, this.calls, this.marked, this.pieces, this.time);
   }
 
   private ensure(bytes: number): void {
@@ -130,6 +150,7 @@ export class Recorder {
     for (const piece of blobPieces(bytes)) {
       this.ensure(blobBound(piece));
       this.enc.blobPiece(piece);
+      this.pieces++;
       this.publish();
     }
   }
@@ -150,13 +171,14 @@ export class Recorder {
     }
     this.ensure(callBound(args, result, writes, inputs));
     if (start === start) { // timed (not NaN)
-      this.enc.call(imp, args, result, writes, mem, inputs, toTraceNs(start - this.lastEnd), toTraceNs(end - start));
+      const gap = toTraceNs(start - this.lastEnd);
+      const dur = toTraceNs(end - start);
+      this.enc.call(imp, args, result, writes, mem, inputs, gap, dur);
       this.lastEnd = end;
+      this.time = this.time + gap + dur;
     } else {
       this.enc.call(imp, args, result, writes, mem, inputs, -1, -1);
     }
-    this.counts[imp]!++;
-    this.calls++;
-    this.publish();
+    this.called(imp);
   }
 }

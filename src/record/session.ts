@@ -10,6 +10,7 @@ import { importsFor, instantiate, type GuestOptions } from '../run.js';
 import { GuestMemory } from '../runtime/memory.js';
 import { endFrom, type RunEnd } from '../runtime/runtime.js';
 import type { ImportEntry, RecordedEnd, RunSummary, TraceHeader } from '../trace/header.js';
+import { fdImportMarks } from '../trace/events.js';
 import { TOOL_VERSION } from '../version.js';
 import { recordingImports } from './proxy.js';
 import { Recorder, type ChunkSink, type RecordingSettings } from './recorder.js';
@@ -19,8 +20,12 @@ export function guestArgv(loaded: LoadedModule, options: GuestOptions): { argv: 
   return { argv: [loaded.name, ...(options.args ?? [])], env: options.env ?? [] };
 }
 
-/** The trace header of a recording (FORMAT.md, "Header fields"). */
-export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: ImportEntry[]): TraceHeader {
+/**
+ * The trace header of a recording (FORMAT.md, "Header fields"). `sha256`: the module's, when the caller has it
+ * (default: loaded.sha256, computed on first use); the guest thread passes '' for the writer's thread to fill in
+ * (pipeline.ts), so that hashing a large module is not on the guest's way to its start.
+ */
+export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: ImportEntry[], sha256 = loaded.sha256): TraceHeader {
   const { argv, env } = guestArgv(loaded, options);
   return {
     tool: 'wasi-trace',
@@ -33,7 +38,7 @@ export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: 
       : { guest: p.guestPath, memory: true as const, ...(p.hostPath ? { copiedFrom: p.hostPath } : {}) })),
     runtime: options.runtime ?? 'builtin',
     imports: table,
-    module: { name: loaded.name, size: loaded.bytes.length, sha256: loaded.sha256 },
+    module: { name: loaded.name, size: loaded.bytes.length, sha256 },
     startedAt: new Date().toISOString(),
     timeUnit: 'ns',
     ...(options.chaos && { chaos: { seed: options.chaos.seed, knobs: [...options.chaos.knobs] } }),
@@ -58,6 +63,8 @@ export interface RecordingRun {
   run(onInstance?: (instance: WebAssembly.Instance) => void): Promise<RunEnd>;
   /** The footer fields of the run, once it ended (see runSummary). */
   summary(end: RunEnd): RunSummary;
+  /** Bytes of guest memory now (what summary() hashes). */
+  readonly memorySize: number;
 }
 
 /**
@@ -67,7 +74,7 @@ export interface RecordingRun {
 export function prepareRecording(loaded: LoadedModule, provider: Provider, options: GuestOptions,
   sink: ChunkSink, chunk: Uint8Array, progress?: Int32Array, settings: RecordingSettings = {}): RecordingRun {
   const table = importTable(loaded.module);
-  const recorder = new Recorder(sink, chunk, table.length, performance.now(), progress, settings);
+  const recorder = new Recorder(sink, chunk, table.length, performance.now(), progress, settings, fdImportMarks(table));
   const mem = new GuestMemory();
   const { argv, env } = guestArgv(loaded, options);
   const imports = recordingImports(table, importsFor(loaded, provider.wasi, options.imports), recorder, mem, stringLists(argv, env), settings.timing);
@@ -85,5 +92,6 @@ export function prepareRecording(loaded: LoadedModule, provider: Provider, optio
       }
     },
     summary: (end) => runSummary(end, recorder.calls, { table, counts: recorder.counts, memory: mem.bytes }),
+    get memorySize() { return mem.bytes.length; },
   };
 }

@@ -16,6 +16,8 @@
 //   checkpoint:  [-2, after, size, hash] (version 3) — guest memory when the guest made the call after call event
 //                #after: its size in bytes and the first CHECKPOINT_HASH_BYTES of its sha1 (calls/hash.ts).
 
+import { FD_EFFECT_FUNCTIONS, FUNCTIONS } from '../abi/index.js';
+
 /** Byte strings longer than this travel as blob events, so no event needs more than one frame. */
 export const BLOB_THRESHOLD = 256 * 1024;
 /** Size of each blob piece. */
@@ -63,6 +65,9 @@ export class EventEncoder {
   view: DataView;
   pos = 0;
   count = 0;
+  /** Guest memory as fixedCall last saw it, and a view of it (fromTemplate). */
+  private memory: Uint8Array | undefined;
+  private memoryView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
   constructor(buf: Uint8Array) {
     this.buf = buf;
@@ -189,35 +194,69 @@ export class EventEncoder {
   /**
    * The same event as `call` for the recorder's fast path: fewer than 16 args, a numeric result, no inputs, and
    * `writes` of at most 7 ranges shorter than 256 bytes (fixed-size out-params), so every header is one byte.
+   * `tpl` (one per import) keeps the last such event of the import: a call with the same arguments and result
+   * (a loop that reads the clock) then copies it, with only the out-params' bytes read anew from `mem`.
+   * The caller made sure that the event and 4 bytes more fit.
    */
-  fixedCall(imp: number, args: ArrayLike<unknown>, result: number, writes: readonly number[], mem: Uint8Array, gap: number, dur: number): void {
+  fixedCall(imp: number, args: ArrayLike<unknown>, result: number, writes: readonly number[], mem: Uint8Array, gap: number, dur: number,
+    tpl?: FixedTemplate): void {
     const b = this.buf;
     const timed = gap >= 0;
     b[this.pos++] = timed ? 0x97 : 0x95;
-    this.number(imp);
-    b[this.pos++] = 0x90 | args.length;
-    for (let i = 0; i < args.length; i++) {
-      const v = args[i];
-      if (typeof v === 'number') this.number(v); else this.bigint(v as bigint);
+    const start = this.pos;
+    if (tpl !== undefined && tpl.length > 0 && tpl.result === result && tpl.sameArgs(args)) {
+      this.fromTemplate(tpl, writes, mem);
+    } else {
+      this.number(imp);
+      b[this.pos++] = 0x90 | args.length;
+      for (let i = 0; i < args.length; i++) {
+        const v = args[i];
+        if (typeof v === 'number') this.number(v); else this.bigint(v as bigint);
+      }
+      this.number(result);
+      b[this.pos++] = 0x90 | writes.length;
+      for (let i = 0; i < writes.length; i += 2) {
+        const addr = writes[i]!;
+        const len = writes[i + 1]!;
+        this.number(addr);
+        let at = this.pos;
+        b[at++] = 0xc4;
+        b[at++] = len;
+        if (tpl !== undefined) tpl.holes[i >> 1] = at - start;
+        for (let j = 0; j < len; j++) b[at++] = mem[addr + j]!;
+        this.pos = at;
+      }
+      b[this.pos++] = 0xc0;
+      if (tpl !== undefined) tpl.keep(b.subarray(start, this.pos), args, result);
     }
-    this.number(result);
-    b[this.pos++] = 0x90 | writes.length;
-    for (let i = 0; i < writes.length; i += 2) {
-      const addr = writes[i]!;
-      const len = writes[i + 1]!;
-      this.number(addr);
-      let at = this.pos;
-      b[at++] = 0xc4;
-      b[at++] = len;
-      for (let j = 0; j < len; j++) b[at++] = mem[addr + j]!;
-      this.pos = at;
-    }
-    b[this.pos++] = 0xc0;
     if (timed) {
       this.number(gap);
       this.number(dur);
     }
     this.count++;
+  }
+
+  /** The event body kept in `tpl`, with the bytes of its `writes` from `mem` (fixedCall). */
+  private fromTemplate(tpl: FixedTemplate, writes: readonly number[], mem: Uint8Array): void {
+    const v = this.view;
+    const t = tpl.view;
+    const start = this.pos;
+    // Four bytes at a time (up to 3 bytes past the event: free space, overwritten by what follows).
+    for (let k = 0; k < tpl.length; k += 4) v.setUint32(start + k, t.getUint32(k, true), true);
+    if (mem !== this.memory) {
+      this.memory = mem;
+      this.memoryView = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+    }
+    const m = this.memoryView;
+    for (let i = 0; i < writes.length; i += 2) {
+      const addr = writes[i]!;
+      const len = writes[i + 1]!;
+      const at = start + tpl.holes[i >> 1]!;
+      let j = 0;
+      for (; j + 4 <= len; j += 4) v.setUint32(at + j, m.getUint32(addr + j, true), true);
+      for (; j < len; j++) this.buf[at + j] = mem[addr + j]!;
+    }
+    this.pos = start + tpl.length;
   }
 
   /** One checkpoint event `[-2, after, size, hash]` (fits in CHECKPOINT_BOUND). */
@@ -244,6 +283,43 @@ export class EventEncoder {
     else if (typeof r === 'bigint') { this.buf[this.pos] = 0xd3; this.view.setBigInt64(this.pos + 1, BigInt.asIntN(64, r)); this.pos += 9; } // always int64: an i64 result
     else if ('exit' in r) { this.mapHeader(1); this.str('exit'); this.number(r.exit); }
     else { this.mapHeader(1); this.str('throw'); this.str(r.throw); }
+  }
+}
+
+/** The longest event body a FixedTemplate keeps (longer ones are encoded afresh every time). */
+const TEMPLATE_BYTES = 96;
+
+/**
+ * The last event of one import on the recorder's fast path (EventEncoder.fixedCall), without its array header and
+ * times: its bytes, the arguments and result it was encoded from, and where each out-param's bytes are in it.
+ */
+export class FixedTemplate {
+  /** The event body; 4 bytes more, so that it can be copied 4 bytes at a time. */
+  readonly bytes = new Uint8Array(TEMPLATE_BYTES + 4);
+  readonly view = new DataView(this.bytes.buffer);
+  /** Bytes of the body kept; 0 while none is. */
+  length = 0;
+  result = NaN;
+  /** Offset in the body of each out-param's bytes (after its bin header), in order. */
+  readonly holes: number[] = [];
+  private readonly args: unknown[] = [];
+
+  /** Whether `args` are the ones the kept body was encoded from (0 and -0 encode alike; NaN never matches). */
+  sameArgs(args: ArrayLike<unknown>): boolean {
+    const a = this.args;
+    if (a.length !== args.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== args[i]) return false;
+    return true;
+  }
+
+  /** Keeps `body`, encoded from `args` and `result` (the holes were set while encoding it); nothing when too long. */
+  keep(body: Uint8Array, args: ArrayLike<unknown>, result: number): void {
+    if (body.length > TEMPLATE_BYTES) { this.length = 0; return; }
+    this.bytes.set(body);
+    this.length = body.length;
+    this.result = result;
+    this.args.length = args.length;
+    for (let i = 0; i < args.length; i++) this.args[i] = args[i];
   }
 }
 
@@ -797,6 +873,22 @@ function timeAt(p: Uint8Array, i: number, end: { at: number }): number | undefin
     default: return undefined;
   }
   return end.at <= p.length && isTime(v) ? v : undefined;
+}
+
+/**
+ * Nonzero at the indices of an import table (the header's `imports`) whose preview1 function may change the fd
+ * table: the calls a frame's `seek` entry counts in fdCalls (a recorder counts them too, see TraceWriter.appendEvents).
+ */
+export function fdImportMarks(imports: unknown): Uint8Array {
+  // An index past the table (an event of a malformed trace) reads as undefined: not an fd call.
+  const out = new Uint8Array(Array.isArray(imports) ? imports.length : 0);
+  if (!Array.isArray(imports)) return out;
+  imports.forEach((e: unknown, i) => {
+    const wasi = (e as { wasi?: unknown } | null)?.wasi;
+    const name = typeof wasi === 'number' ? FUNCTIONS[wasi]?.name : undefined;
+    if (name !== undefined && FD_EFFECT_FUNCTIONS.has(name)) out[i] = 1;
+  });
+  return out;
 }
 
 /** Where the frames walked so far leave a run (walkCalls moves it on; the writer's seek index is made of it). */

@@ -29,12 +29,12 @@ import {
   TRACE_ID_BYTES,
   encodePreamble,
   encodeTrailer,
+  readBlockHeader,
   writeBlockHeader,
   writeFramePrefix,
 } from './format.js';
 import { packMap } from './msgpack.js';
-import { FD_EFFECT_FUNCTIONS, FUNCTIONS } from '../abi/index.js';
-import { walkCalls, type WalkState } from './events.js';
+import { fdImportMarks, walkCalls, type WalkState } from './events.js';
 import type { FrameStart, RunSummary, TraceHeader } from './header.js';
 import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, compress, initZstd, zstdCompressBound } from './zstd.js';
 
@@ -55,22 +55,30 @@ export class EncodedModule {
 
   /**
    * The MODULE blocks of a module compressed elsewhere (the module cache): `frames` are the stored payloads, one zstd
-   * frame per 1 MiB chunk of the `size`-byte module, in order (each records its content size). RangeError when the
-   * frames cannot be the chunks of such a module (their count, or a frame larger than its chunk can compress to).
+   * frame per 1 MiB chunk of the `size`-byte module, in order (each records its content size). `crcs`: the CRC-32
+   * of each frame when the caller kept them (`crcs` of these blocks, from a source it verified), else computed
+   * here. RangeError when the frames cannot be the chunks of such a module (their count, or a frame larger than
+   * its chunk can compress to).
    */
-  static fromZstdFrames(frames: readonly Uint8Array[], size: number): EncodedModule {
+  static fromZstdFrames(frames: readonly Uint8Array[], size: number, crcs?: readonly number[]): EncodedModule {
     const chunks = Math.ceil(size / MAX_FRAME_BYTES);
     if (frames.length !== chunks) throw new RangeError(`${frames.length} zstd frames cannot hold a module of ${size} bytes in ${chunks} chunks`);
+    const known = crcs !== undefined && crcs.length === frames.length && crcs.every((c) => Number.isInteger(c) && c >= 0 && c < 2 ** 32);
     return new EncodedModule(frames.map((stored, chunk) => {
       const raw = Math.min(MAX_FRAME_BYTES, size - chunk * MAX_FRAME_BYTES);
       if (stored.length > zstdCompressBound(raw)) throw new RangeError(`module chunk ${chunk}: ${stored.length} compressed bytes are too many for ${raw} bytes`);
-      return storedBlock(BLOCK_MODULE, CODEC_ZSTD, stored, raw, chunk);
+      return storedBlock(BLOCK_MODULE, CODEC_ZSTD, stored, raw, chunk, known ? crcs[chunk] : undefined);
     }));
   }
 
   /** The stored payloads (for a cache of them). */
   get payloads(): Uint8Array[] {
     return this.blocks.map((b) => b.subarray(BLOCK_HEADER_SIZE));
+  }
+
+  /** The CRC-32 of each stored payload, as its block header holds it (for a cache of them). */
+  get crcs(): number[] {
+    return this.blocks.map((b) => readBlockHeader(b).crc);
   }
 }
 
@@ -106,6 +114,13 @@ export class TraceWriter {
   private seek: FrameStart[] | undefined = [];
   /** Where the frames written so far leave the run: calls, ns, blob pieces after the last call. */
   private readonly seekState: WalkState = { calls: 0, time: 0, pieces: 0, marked: 0 };
+  /**
+   * Where the run is after the events pending, as the caller of appendEvents said (its `marked` counting every fd
+   * call so far); undefined when a batch of them came without it (the frame is walked then).
+   */
+  private pendingAfter: WalkState | undefined;
+  /** The caller's count of fd calls at the end of the frames written so far; undefined once a frame was walked. */
+  private markedSoFar: number | undefined = 0;
   /** Nonzero at the import indices of the calls that may change the fd table (from the header's import table). */
   private readonly fdImports: Uint8Array;
 
@@ -218,8 +233,12 @@ export class TraceWriter {
    * buffered; the pending frame is written first when they would not fit in it. A batch larger
    * than `frameBytes` gets a frame of its own; a batch is never split, so it must not exceed
    * 1 MiB. The bytes are copied, so the caller may reuse `encoded`.
+   * `after`: where the run is after these events, from a caller that knows (the recorder): its calls, the sum of
+   * their gaps and durations, the blob pieces after the last call, and `marked`, the calls so far whose import
+   * may change the fd table (fdImportMarks in events.ts). The footer's seek index is made of these without walking the
+   * frames' events; a frame with a batch that came without them is walked (walkCalls).
    */
-  appendEvents(encoded: Uint8Array, count: number): void {
+  appendEvents(encoded: Uint8Array, count: number, after?: WalkState): void {
     this.assertOpen('appendEvents');
     if (!Number.isInteger(count) || count < 0) {
       throw new RangeError(`appendEvents: event count ${count} is not a non-negative integer`);
@@ -243,11 +262,12 @@ export class TraceWriter {
     if (encoded.length > this.frameBytes) {
       const raw = new Uint8Array(FRAME_PREFIX_SIZE + encoded.length);
       raw.set(encoded, FRAME_PREFIX_SIZE);
-      this.guard(() => this.writeFrame(raw, count));
+      this.guard(() => this.writeFrame(raw, count, after));
       this.events += count;
       return;
     }
     this.pending.set(encoded, FRAME_PREFIX_SIZE + this.pendingLength);
+    this.pendingAfter = this.pendingCount === 0 || this.pendingAfter !== undefined ? after : undefined;
     this.pendingLength += encoded.length;
     this.pendingCount += count;
     this.events += count;
@@ -258,7 +278,7 @@ export class TraceWriter {
   flush(): void {
     this.assertOpen('flush');
     if (this.pendingCount === 0) return;
-    this.guard(() => this.writeFrame(this.pending.subarray(0, FRAME_PREFIX_SIZE + this.pendingLength), this.pendingCount));
+    this.guard(() => this.writeFrame(this.pending.subarray(0, FRAME_PREFIX_SIZE + this.pendingLength), this.pendingCount, this.pendingAfter));
     this.pendingLength = 0;
     this.pendingCount = 0;
   }
@@ -337,26 +357,37 @@ export class TraceWriter {
   }
 
   /** Writes one EVENTS block: `raw` is FRAME_PREFIX_SIZE free bytes (filled here) and then the events. */
-  private writeFrame(raw: Uint8Array, count: number): void {
+  private writeFrame(raw: Uint8Array, count: number, after: WalkState | undefined): void {
     const offset = this.position;
     writeFramePrefix(raw, 0, this.traceIdRaw, this.index.length);
     const block = encodeBlock(BLOCK_EVENTS, raw, count, this.level);
     this.write(block);
     this.index.push(offset);
-    this.noteFrame(raw.subarray(FRAME_PREFIX_SIZE), count);
+    this.noteFrame(raw.subarray(FRAME_PREFIX_SIZE), count, after);
     this.rawBytes += raw.length;
     this.storedBytes += block.length - BLOCK_HEADER_SIZE;
   }
 
   /**
    * The `seek` entry of a frame just written: where the frames before it left the run, and the calls in it that
-   * may change the fd table; then moves that state past its events (counting calls, not blob pieces).
+   * may change the fd table; then moves that state past its events (counting calls, not blob pieces): to `after`
+   * when the caller said where the run is after them (appendEvents), else by walking them.
    */
-  private noteFrame(events: Uint8Array, count: number): void {
+  private noteFrame(events: Uint8Array, count: number, after: WalkState | undefined): void {
     const seek = this.seek;
     if (!seek) return;
     const st = this.seekState;
     const entry: FrameStart = { calls: st.calls, time: st.time, fdCalls: 0, carried: st.pieces };
+    if (after !== undefined && this.markedSoFar !== undefined) {
+      entry.fdCalls = after.marked - this.markedSoFar;
+      this.markedSoFar = after.marked;
+      st.calls = after.calls;
+      st.time = after.time;
+      st.pieces = after.pieces;
+      seek.push(entry);
+      return;
+    }
+    this.markedSoFar = undefined;
     st.marked = 0;
     if (!walkCalls(events, count, st, this.fdImports)) { this.seek = undefined; return; }
     entry.fdCalls = st.marked;
@@ -372,16 +403,7 @@ export class TraceWriter {
 
 /** Nonzero at the import indices of the header's import table whose preview1 function may change the fd table. */
 function fdImportsOf(header: TraceHeader | Record<string, unknown>): Uint8Array {
-  const imports = (header as { imports?: unknown }).imports;
-  // An index past the table (an event of a malformed trace) reads as undefined: not an fd call.
-  const out = new Uint8Array(Array.isArray(imports) ? imports.length : 0);
-  if (!Array.isArray(imports)) return out;
-  imports.forEach((e: unknown, i) => {
-    const wasi = (e as { wasi?: unknown } | null)?.wasi;
-    const name = typeof wasi === 'number' ? FUNCTIONS[wasi]?.name : undefined;
-    if (name !== undefined && FD_EFFECT_FUNCTIONS.has(name)) out[i] = 1;
-  });
-  return out;
+  return fdImportMarks((header as { imports?: unknown }).imports);
 }
 
 /** The header map as stored: the caller's fields and the trace id (which replaces any `traceId` given). */
@@ -405,10 +427,13 @@ function encodeBlock(type: number, raw: Uint8Array, count: number, level: number
   return storedBlock(type, CODEC_ZSTD, compress(raw, level), raw.length, count);
 }
 
-/** A block header and `stored` (its payload as stored, `rawLength` bytes once decoded), in one buffer. */
-function storedBlock(type: number, codec: number, stored: Uint8Array, rawLength: number, count: number): Uint8Array {
+/**
+ * A block header and `stored` (its payload as stored, `rawLength` bytes once decoded), in one buffer; `crc`: the
+ * payload's CRC-32 when the caller knows it (computed here otherwise).
+ */
+function storedBlock(type: number, codec: number, stored: Uint8Array, rawLength: number, count: number, crc = crc32(stored)): Uint8Array {
   const out = new Uint8Array(BLOCK_HEADER_SIZE + stored.length);
-  writeBlockHeader(out, 0, { type, codec, reserved: 0, storedLength: stored.length, rawLength, crc: crc32(stored), count });
+  writeBlockHeader(out, 0, { type, codec, reserved: 0, storedLength: stored.length, rawLength, crc, count });
   out.set(stored, BLOCK_HEADER_SIZE);
   return out;
 }

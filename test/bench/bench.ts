@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { checkpointOverhead } from './checkpoints.js';
 import { diffSpeed } from './diff.js';
 import { moduleFigures } from './modules.js';
-import { formatTable, spawnSeconds, type BenchContext, type BenchRow, type Measurement } from './table.js';
+import { esbuildProject as projectIn, formatTable, spawnSeconds, type BenchContext, type BenchRow, type Measurement } from './table.js';
 
 /** Rows from other measurement files: add yours here (see test/bench/table.ts). */
 const MEASUREMENTS: Measurement[] = [checkpointRows, diffRow, moduleRows];
@@ -28,6 +28,7 @@ const LONG = Math.max(1, Math.ceil(REPEAT / 2));
 const work = mkdtempSync(join(tmpdir(), 'wasi-trace-bench-'));
 const wasiTrace = (args: readonly string[]): number => spawnSeconds([process.execPath, cli, ...args], `wasi-trace ${args.join(' ')}`);
 const ctx: BenchContext = { repeat: REPEAT, root, cli, work, wasiTrace };
+const esbuildProject = (files: number): string => projectIn(work, files);
 
 /** `REPEAT` rounds of every variant, interleaved; the seconds of each variant, one per round. */
 function rounds<K extends string>(variants: Record<K, () => number>, repeat = REPEAT): Record<K, number[]> {
@@ -50,20 +51,6 @@ function recordReplay(name: string, runArgs: string[], repeat = REPEAT): { recor
     replay: () => wasiTrace(['replay', '-q', trace]),
   }, repeat);
   return { record: ratios(t.record, t.run), replay: ratios(t.replay, t.run), bytes };
-}
-
-/** A project of `files` modules for esbuild to bundle. */
-function esbuildProject(files: number): string {
-  const dir = join(work, `project${files}`);
-  mkdirSync(join(dir, 'src'), { recursive: true });
-  const imports: string[] = [];
-  for (let i = 0; i < files; i++) {
-    writeFileSync(join(dir, 'src', `m${i}.js`), `export function f${i}(x) { return x * ${i} + ${'"'}${'abc'.repeat(i % 7)}${'"'}.length; }\n` +
-      `export const table${i} = [${Array.from({ length: 50 }, (_, j) => j * i).join(', ')}];\n`);
-    imports.push(`import { f${i}, table${i} } from './m${i}.js';`);
-  }
-  writeFileSync(join(dir, 'src', 'index.js'), `${imports.join('\n')}\nconsole.log(${Array.from({ length: files }, (_, i) => `f${i}(table${i}[3])`).join(' + ')});\n`);
-  return dir;
 }
 
 /** The bare node:wasi script `wasi-trace run` is compared with: the fewest lines that run a guest. */

@@ -39,14 +39,14 @@ export interface ModuleBenchOptions {
 const uleb = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
 
 /** esbuild.wasm with a custom section of `pad` of its own bytes (from offset 4 MiB on) appended. */
-function paddedEsbuild(pad: number): Buffer {
+export function paddedEsbuild(pad: number): Buffer {
   const es = readFileSync(ESBUILD);
   const name = Buffer.from('wasi-trace-bench-pad');
   const body = Buffer.concat([Buffer.from(uleb(name.length)), name, es.subarray(4 << 20, (4 << 20) + pad)]);
   return Buffer.concat([es, Buffer.from([0, ...uleb(body.length)]), body]);
 }
 
-function project(dir: string, files: number): string {
+export function project(dir: string, files: number): string {
   mkdirSync(join(dir, 'src'), { recursive: true });
   const imports: string[] = [];
   for (let i = 0; i < files; i++) {

@@ -4,6 +4,8 @@
 // To add a row from another measurement, write test/bench/<name>.ts exporting a Measurement (a function that gets
 // the BenchContext and returns its rows) and add it to MEASUREMENTS in test/bench/bench.ts.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface BenchRow {
   /** What is measured, as the issue's table names it ("storm 1M record/run"). */
@@ -58,4 +60,18 @@ export function formatTable(rows: readonly BenchRow[]): string {
     lines.push(`| ${r.figure} | ${f(s[0]!)}–${f(median(s))}–${f(s[s.length - 1]!)}${unit} | ${r.kind === 'max' ? '≤' : '≥'} ${r.target}${unit} | ${meets(r) ? 'ok' : 'SHORT'} |`);
   }
   return lines.join('\n');
+}
+
+/** A project of `files` modules (and an index.js importing them all) for esbuild to bundle, in `work`/project<files>. */
+export function esbuildProject(work: string, files: number): string {
+  const dir = join(work, `project${files}`);
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  const imports: string[] = [];
+  for (let i = 0; i < files; i++) {
+    writeFileSync(join(dir, 'src', `m${i}.js`), `export function f${i}(x) { return x * ${i} + ${'"'}${'abc'.repeat(i % 7)}${'"'}.length; }\n` +
+      `export const table${i} = [${Array.from({ length: 50 }, (_, j) => j * i).join(', ')}];\n`);
+    imports.push(`import { f${i}, table${i} } from './m${i}.js';`);
+  }
+  writeFileSync(join(dir, 'src', 'index.js'), `${imports.join('\n')}\nconsole.log(${Array.from({ length: files }, (_, i) => `f${i}(table${i}[3])`).join(' + ')});\n`);
+  return dir;
 }

@@ -1,8 +1,18 @@
 // The chunk protocol between the guest thread and the trace writer (src/record/chunks.ts), driven from one thread
 // so that every interleaving below is exact: the writer side takes the completed events of the chunk being
 // filled (takeFilling) and later only the rest of it, and every byte goes out once, in order.
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FUNCTIONS_BY_NAME, MODULE_NAME } from '../../src/abi/index.js';
 import { ChunkConsumer, ChunkProducer, createChunkPool, publishProgress } from '../../src/record/chunks.js';
+import { Recorder } from '../../src/record/recorder.js';
+import { fdImportMarks, type WalkState } from '../../src/trace/events.js';
+import { TraceReader } from '../../src/trace/reader.js';
+import { TraceWriter } from '../../src/trace/writer.js';
+import { initZstd } from '../../src/trace/zstd.js';
+import { tempDir } from '../trace/helpers.js';
+
+const wasi = (name: string) => ({ module: MODULE_NAME, name, wasi: FUNCTIONS_BY_NAME.get(name)!.index });
 
 /** A producer that "encodes" events of one byte each (the event's number, mod 256) the way the recorder does. */
 function setup(chunks = 2, bytes = 8) {
@@ -101,5 +111,53 @@ describe('chunks: drain with a limit', () => {
     expect(s.all()).toEqual(upTo(8));
     s.consumer.drain(s.take);
     expect(s.all()).toEqual(upTo(12)); // the chunk being filled is not full: not drained
+  });
+});
+
+describe('chunks: where the run is, for the seek index', () => {
+  // The recorder publishes where the run is after each event (calls, fd calls, blob pieces, time); the writer
+  // makes its seek index from that instead of walking the frames. Both ways must give the very same index.
+  it('the seek index from the published state is the one walking the frames gives (timed, untimed, blobs, fd calls, checkpoints, partial takes)', async () => {
+    await initZstd();
+    const dir = tempDir();
+    const imports = [wasi('clock_time_get'), wasi('path_open'), wasi('fd_write'), wasi('fd_close')];
+    const CHUNK = 300 * 1024;
+    const pool = createChunkPool(3, CHUNK);
+    const producer = new ChunkProducer(pool, () => {});
+    const consumer = new ChunkConsumer(pool);
+    const told = await TraceWriter.create(join(dir, 'told.bin'), { imports }, new Uint8Array(0), { level: 1, frameBytes: CHUNK });
+    const walked = await TraceWriter.create(join(dir, 'walked.bin'), { imports }, new Uint8Array(0), { level: 1, frameBytes: CHUNK });
+    const take = (b: Uint8Array, n: number, after: WalkState) => { told.appendEvents(b, n, after); walked.appendEvents(b, n); };
+    const rec = new Recorder((b, n) => { const next = producer.full(b.length, n); consumer.drain(take); return next; },
+      producer.first(), imports.length, 0, producer.progress, { checkpoints: 500 }, fdImportMarks(imports));
+    const mem = new Uint8Array(700 * 1024);
+    let t = 0;
+    const call = (imp: number, args: number[], inputs: Uint8Array | null, timed: boolean) => {
+      if (rec.calls >= rec.nextCheckpoint) rec.checkpoint(mem);
+      const start = timed ? (t += 3.3e-3) : NaN;
+      rec.call(imp, args, 0, [16, 8], mem, inputs, start, timed ? (t += 1.7e-3) : NaN);
+    };
+    for (let k = 0; k < 30_000; k++) {
+      call(0, [1, 1, 16], null, k % 3 === 0);
+      if (k % 997 === 0) call(1, [3, 0, 0, 5, 0, 0, 0, 0, 16], new TextEncoder().encode('a.txt'), true);
+      if (k % 4001 === 0) call(2, [1, 0, 1, 16], new Uint8Array(k % 8002 ? 600 * 1024 : 1000).fill(k & 0xff), true);
+      if (k % 5003 === 0) call(3, [4], null, false);
+      // The pipeline's timer: the completed events of the chunk being filled, and a frame of what is pending.
+      if (k % 1500 === 0) { consumer.takeFilling(take); told.flush(); walked.flush(); }
+    }
+    rec.flush();
+    consumer.salvage(take);
+    for (const w of [told, walked]) w.finish({ end: { kind: 'exit', code: 0 }, calls: rec.calls });
+    const seekOf = async (name: string) => {
+      const r = await TraceReader.open(join(dir, name));
+      const s = r.seekIndex;
+      r.close();
+      return s;
+    };
+    const walkedSeek = await seekOf('walked.bin');
+    expect(walkedSeek!.length).toBeGreaterThan(10);
+    expect(walkedSeek!.some((f) => f.carried > 0)).toBe(true);
+    expect(walkedSeek!.some((f) => f.fdCalls > 1)).toBe(true);
+    expect(await seekOf('told.bin')).toEqual(walkedSeek);
   });
 });

@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs';
 import { CACHE_MIN_BYTES, encodedModuleFor, moduleCacheDir } from '../../src/record/module-cache.js';
 import { record } from '../../src/record/record.js';
 import { replay } from '../../src/replay/replay.js';
+import { crc32 } from '../../src/trace/crc32.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { TraceWriter } from '../../src/trace/writer.js';
 import { decompress, initZstd } from '../../src/trace/zstd.js';
@@ -81,9 +82,32 @@ describe('module cache', () => {
     expect(entry.readUInt32LE(0)).toBe(0x184d2a57); // a zstd skippable frame (RFC 8878 §3.1.2)
     const head = 8 + entry.readUInt32LE(4);
     const meta = JSON.parse(entry.subarray(40, head).toString()) as Record<string, unknown>;
-    expect(meta).toEqual({ wasiTraceModuleCache: 1, sha256: sha(bytes), size: bytes.length, level: 3, chunk: MiB, frames: encoded.payloads.map((p) => p.length) });
+    expect(meta).toEqual({
+      wasiTraceModuleCache: 1, sha256: sha(bytes), size: bytes.length, level: 3, chunk: MiB, frames: encoded.payloads.map((p) => p.length),
+      crcs: encoded.payloads.map((p) => crc32(p)),
+    });
     expect(entry.subarray(head).equals(Buffer.concat(encoded.payloads))).toBe(true);
     expect(entry.readUInt32LE(head)).toBe(0xfd2fb528); // the first chunk's zstd frame magic
+  });
+
+  it('an entry without CRCs (written before they were kept) serves the same blocks, with the CRCs computed', async () => {
+    await initZstd();
+    const cache = freshDir();
+    const { encoded } = encodedModuleFor(bytes, undefined, { dir: cache });
+    const path = join(cache, `${sha(bytes)}.zst`);
+    const entry = readFileSync(path);
+    const meta = JSON.parse(entry.subarray(40, 8 + entry.readUInt32LE(4)).toString()) as Record<string, unknown>;
+    delete meta.crcs;
+    const json = Buffer.from(JSON.stringify(meta));
+    const frames = entry.subarray(8 + entry.readUInt32LE(4));
+    const head = Buffer.alloc(40);
+    head.writeUInt32LE(0x184d2a57, 0);
+    head.writeUInt32LE(32 + json.length, 4);
+    createHash('sha256').update(json).update(frames).digest().copy(head, 8);
+    writeFileSync(path, Buffer.concat([head, json, frames]));
+    const again = encodedModuleFor(bytes, sha(bytes), { dir: cache });
+    expect(again.outcome).toBe('hit');
+    expect(Buffer.concat(again.encoded.blocks).equals(Buffer.concat(encoded.blocks))).toBe(true);
   });
 
   it('never uses a damaged, cut or foreign entry: compresses afresh and replaces it', async () => {

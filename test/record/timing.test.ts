@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, wasmParams } from '../../src/abi/index.js';
 import { callPlan, fixedOutParams, fixedWrites, stringLists } from '../../src/calls/capture.js';
-import { EventDecoder, EventEncoder, type CallEvent } from '../../src/trace/events.js';
+import { EventDecoder, EventEncoder, FixedTemplate, type CallEvent } from '../../src/trace/events.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { guestPath, wt } from '../helpers.js';
 import { tempDir } from '../trace/helpers.js';
@@ -82,6 +82,36 @@ describe('the fast path of calls whose writes are fixed-size out-params', () => 
       expect([...b.buf.subarray(0, b.pos)]).toEqual([...a.buf.subarray(0, a.pos)]);
       expect(b.count).toBe(1);
     }
+  });
+
+  it('a call repeating the last one of its import copies its event with the out-params read anew: the general encoder\'s bytes', () => {
+    const mem = new Uint8Array(4096);
+    // [args, result, writes, gap, dur, memory byte]: repeats, then a changed argument, result, i64 and timing.
+    const calls: [unknown[], number, number[], number, number, number][] = [
+      [[1, 1n, 1000], 0, [1000, 8], -1, -1, 1],
+      [[1, 1n, 1000], 0, [1000, 8], -1, -1, 2],
+      [[1, 1n, 1000], 0, [1000, 8], 64, 16, 3],
+      [[1, 1n, 1001], 0, [1001, 8], -1, -1, 4],
+      [[1, 1n, 1001], 8, [1001, 8], -1, -1, 5],
+      [[1, 2n, 1001], 8, [1001, 8], -1, -1, 6],
+      [[1, 2n, 1001], 8, [1001, 8], 4096, 70000, 7],
+      [[0, 2n, 1001], 8, [1001, 8], -1, -1, 8],
+      [[-0, 2n, 1001], 8, [1001, 8], -1, -1, 9], // encodes as 0 does
+      // two out-params of 4 and 7 bytes (not a multiple of 4)
+      [[3, 200, 300], 0, [200, 4, 300, 7], -1, -1, 9],
+      [[3, 200, 300], 0, [200, 4, 300, 7], -1, -1, 10],
+    ];
+    const general = new EventEncoder(new Uint8Array(1024));
+    const fast = new EventEncoder(new Uint8Array(1024));
+    const tpl = new FixedTemplate();
+    for (const [args, result, writes, gap, dur, fill] of calls) {
+      for (let i = 0; i < writes.length; i += 2) for (let j = 0; j < writes[i + 1]!; j++) mem[writes[i]! + j] = fill * 16 + j;
+      general.call(5, args, result, writes, mem, null, gap, dur);
+      fast.fixedCall(5, args, result, writes, mem, gap, dur, tpl);
+      expect(fast.pos).toBe(general.pos);
+    }
+    expect([...fast.buf.subarray(0, fast.pos)]).toEqual([...general.buf.subarray(0, general.pos)]);
+    expect(fast.count).toBe(calls.length);
   });
 
   it('writes what CallPlan.writes gives, for every such function, on success and failure and at the end of memory', () => {
