@@ -57,7 +57,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
     const unit = r.unit ?? 'x';
     const f = (v: number) => v.toFixed(r.digits ?? 2);
     const s = sorted(r.samples);
-    lines.push(`| ${r.figure} | ${f(s[0]!)}–${f(median(s))}–${f(s[s.length - 1]!)}${unit} | ${r.kind === 'max' ? '≤' : '≥'} ${r.target}${unit} | ${meets(r) ? 'ok' : 'SHORT'} |`);
+    lines.push(`| ${r.figure} | ${f(s[0]!)}–${f(median(s))}–${f(s[s.length - 1]!)}${unit} | ${r.kind === 'max' ? '≤' : '≥'} ${Number(r.target.toFixed(r.digits ?? 2))}${unit} | ${meets(r) ? 'ok' : 'SHORT'} |`);
   }
   return lines.join('\n');
 }
