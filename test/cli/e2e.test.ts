@@ -156,8 +156,7 @@ async function holdsAFrame(path: string): Promise<boolean> {
 }
 
 describe('recordings cut short', () => {
-  // SIGINT stops a call storm; SIGTERM a guest asleep in poll_oneoff (a storm takes seconds to stop on a loaded
-  // machine, so only one signal is tried on one)
+  // SIGINT stops a call storm (the writer always busy), SIGTERM a guest asleep in poll_oneoff: each kind of run once
   for (const [signal, code, guest] of [['SIGINT', 130, 'storm'], ['SIGTERM', 143, 'sleeper']] as const) {
     it(`${signal} finishes a valid trace that says how the run ended (${guest})`, async () => {
       const r = await interruptedRecording(signal, guest);
