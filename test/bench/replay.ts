@@ -4,11 +4,11 @@
 // as its own process, as bench.ts measures them), so a loaded machine slows both alike; each round gives one ratio.
 // Also prints the CPU seconds (all threads) of each, from the child's resource usage, which load disturbs less.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatTable, median, type BenchRow } from './table.js';
+import { esbuildProject, formatTable, median, type BenchRow } from './table.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
@@ -55,20 +55,6 @@ function replayFigure(name: string, runArgs: string[], repeat: number): Figure {
   return f;
 }
 
-/** A project of `files` modules for esbuild to bundle (as bench.ts makes it). */
-function esbuildProject(files: number): string {
-  const dir = join(work, `project${files}`);
-  mkdirSync(join(dir, 'src'), { recursive: true });
-  const imports: string[] = [];
-  for (let i = 0; i < files; i++) {
-    writeFileSync(join(dir, 'src', `m${i}.js`), `export function f${i}(x) { return x * ${i} + ${'"'}${'abc'.repeat(i % 7)}${'"'}.length; }\n` +
-      `export const table${i} = [${Array.from({ length: 50 }, (_, j) => j * i).join(', ')}];\n`);
-    imports.push(`import { f${i}, table${i} } from './m${i}.js';`);
-  }
-  writeFileSync(join(dir, 'src', 'index.js'), `${imports.join('\n')}\nconsole.log(${Array.from({ length: files }, (_, i) => `f${i}(table${i}[3])`).join(' + ')});\n`);
-  return dir;
-}
-
 try {
   const load = () => (process.platform === 'linux' ? spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim().split(' ').slice(0, 3).join(' ') : '?');
   console.log(`replay bench: ${REPEAT} rounds, node ${process.versions.node}, load average ${load()}`);
@@ -84,7 +70,7 @@ try {
   };
   figure('storm 1M replay/run', 0.9, replayFigure('storm1m', [storm], REPEAT));
   figure('storm 10M replay/run', 0.7, replayFigure('storm10m', [storm, '10000000'], Math.max(1, Math.ceil(REPEAT / 2))));
-  const project = esbuildProject(300);
+  const project = esbuildProject(work, 300);
   figure('esbuild-300 replay/run', 0.8, replayFigure('esbuild', ['--dir', `${project}::/`, esbuild, '--bundle', '/src/index.js', '--outfile=/out.js', '--log-level=warning'], REPEAT));
   console.log(`\n${formatTable(rows)}\n\n${formatTable(cpuRows)}\n\nload average after: ${load()}; medians: ${rows.map((r) => median(r.samples).toFixed(2)).join(', ')}`);
 } finally {
