@@ -201,10 +201,11 @@ export function readAhead(path: string): Promise<void> {
   ahead = (async () => {
     const { initZstd } = await import('../trace/zstd.js');
     const { readModuleChunks } = await import('../trace/module-chunks.js');
+    const { TRACE_OPEN_FLAGS } = await import('../trace/read-at.js');
     await initZstd();
     // Non-blocking, so that a FIFO (or a device) guessed as the trace does not hold this thread, and the process
     // with it, in open() until a writer comes: it is not a regular file, so it is not read.
-    const fd = fs.openSync(path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    const fd = fs.openSync(path, TRACE_OPEN_FLAGS);
     try {
       const st = fs.fstatSync(fd);
       const module = st.isFile() ? readModuleChunks(fd, st.size) : undefined;

@@ -1,5 +1,11 @@
 import * as fs from 'node:fs';
 
+/**
+ * How a trace is opened for reading: non-blocking, so that opening a FIFO or a device does not wait for a writer
+ * (anything but a regular file is refused after fstat).
+ */
+export const TRACE_OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+
 /** Up to `length` bytes of the file `fd` at `position`; fewer only at the end of the file. */
 export function readAt(fd: number, length: number, position: number): Uint8Array {
   const buf = Buffer.allocUnsafe(length);

@@ -36,7 +36,7 @@ import {
   traceIdBytes,
 } from './format.js';
 import { newUnpackr } from './msgpack.js';
-import { readAt } from './read-at.js';
+import { readAt, TRACE_OPEN_FLAGS } from './read-at.js';
 import {
   parseFooter, parseFooterContainer, parseHeader, parseHeaderContainer, type FooterContainer, type FrameStart, type TraceFooter,
   type TraceHeader,
@@ -71,8 +71,6 @@ const unclosed = new FinalizationRegistry<number>((fd) => {
   try { fs.closeSync(fd); } catch { /* already closed */ }
 });
 
-/** Opening a FIFO or a device for reading must not block: anything but a regular file is refused after fstat. */
-const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 
 /** Where reading starts for a seek (TraceReader.framesFrom): frame `frame`, and where the run stands there. */
 export interface SeekStart extends FrameStart {
@@ -263,7 +261,7 @@ export class TraceReader {
     const zstdFor = async (step: Step) => { if (step.kind === 'block' && step.header.codec === CODEC_ZSTD && !zstdReady()) await initZstd(); };
     const path = typeof source === 'string' ? source : source.path;
     const ownsFd = typeof source === 'string';
-    const fd = typeof source === 'string' ? fs.openSync(source, OPEN_FLAGS) : source.fd;
+    const fd = typeof source === 'string' ? fs.openSync(source, TRACE_OPEN_FLAGS) : source.fd;
     let opened = false;
     try {
       const st = fs.fstatSync(fd);
