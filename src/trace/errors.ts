@@ -15,7 +15,7 @@ export class TraceError extends Error {
   }
 }
 
-/** A short text for anything thrown: zstd-codec throws plain strings. */
+/** A short text for anything thrown, Errors or not. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (typeof error === 'string') return error;

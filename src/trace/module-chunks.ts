@@ -50,7 +50,8 @@ export function readModuleChunks(fd: number, size: number): Uint8Array | undefin
     const piece = stored.subarray(at - start, at - start + h.storedLength);
     if (crc32(piece) !== h.crc) return undefined;
     try {
-      module.set(h.codec === CODEC_RAW ? piece : decompress(piece, h.rawLength), out);
+      if (h.codec === CODEC_RAW) module.set(piece, out);
+      else decompress(piece, h.rawLength, module.subarray(out));
     } catch {
       return undefined;
     }

@@ -1,22 +1,20 @@
 /**
- * zstd through zstd-codec (emscripten), wrapped so that every failure is a thrown Error with
- * a clear message.
+ * zstd, from wasi-trace's own build of zstd 1.5.7 (third_party/zstd/zstd.wasm: a module with no imports, built
+ * by third_party/zstd/build.sh), wrapped so that every failure is a thrown Error with a clear message.
  *
- * zstd-codec's quirks, all handled here:
- * - `ZstdCodec.run` is asynchronous; `initZstd()` runs it once and caches the instance, after
- *   which `compress` and `decompress` are synchronous.
- * - Its heap is a fixed 16 MiB. Running out throws a plain string ("abort(OOM)...") and prints
- *   "OOM" to stdout and stderr, which would corrupt a replayed guest's output. So inputs are
- *   limited to 1 MiB, levels to 1–9 (level 10 and above run out of memory on 1 MiB), and
- *   `decompress` checks the frame's declared content size and the compressed length before
- *   handing anything to zstd-codec.
- * - Other failures return null instead of throwing.
- * - `Simple.decompress` returns null for frames without a content size, and for a content
- *   size of 0 (so empty content is handled here without calling it).
- * - Frames carry no checksum (zstd-codec does not enable one): corrupt input may decompress
- *   "successfully" to garbage. The trace format's CRC-32 over the stored bytes covers that.
+ * - `initZstd()` compiles and instantiates the module once per thread; `compress` and `decompress` are synchronous
+ *   after it. Compile it before any guest: V8 fixes a module's tiers when it compiles it, and a guest compiled for
+ *   the baseline tier sets a process-wide flag (src/engine.ts).
+ * - Frames are one-shot, at most 1 MiB of content (the trace format's limit), record their content size and carry
+ *   no checksum: corrupt input may decompress "successfully" to garbage. The trace format's CRC-32 over the stored
+ *   bytes covers that.
+ * - `decompress` checks the frame's declared content size and the compressed length before calling zstd, and zstd
+ *   writes into a buffer of exactly the expected size, so corrupt input can neither allocate nor overrun anything.
+ * - Levels 1–9: the CLI's `--level` range (zstd itself goes to 22; higher levels compress a trace's events little
+ *   better and far slower).
  */
-import zstdCodec from 'zstd-codec';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describeError } from './errors.js';
 import { MAX_ZSTD_RAW_BYTES } from './format.js';
 
@@ -26,41 +24,81 @@ export const ZSTD_MIN_LEVEL = 1;
 export const ZSTD_MAX_LEVEL = 9;
 export const ZSTD_DEFAULT_LEVEL = 3;
 
-let simple: zstdCodec.Simple | undefined;
+/** What third_party/zstd/zstd-exports.c exports (pointers and sizes are byte offsets and lengths in `memory`). */
+interface ZstdExports {
+  readonly memory: WebAssembly.Memory;
+  _initialize(): void;
+  buffer_new(size: number): number;
+  cctx_new(): number;
+  dctx_new(): number;
+  compress(cctx: number, dst: number, capacity: number, src: number, size: number, level: number): number;
+  decompress(dctx: number, dst: number, capacity: number, src: number, size: number): number;
+  is_error(code: number): number;
+  error_name(code: number): number;
+}
+
+/** One instance per thread: its contexts and two buffers big enough for any frame, reused for every call. */
+interface Zstd {
+  readonly exports: ZstdExports;
+  readonly cctx: number;
+  readonly dctx: number;
+  /** Input of compress, output of decompress: ZSTD_MAX_INPUT bytes. */
+  readonly raw: number;
+  /** Output of compress, input of decompress: zstdCompressBound(ZSTD_MAX_INPUT) bytes. */
+  readonly packed: number;
+}
+
+let zstd: Zstd | undefined;
 let starting: Promise<void> | undefined;
 
-/** Starts zstd-codec once; later calls return the same promise. */
+/** zstd.wasm from the source tree (src/trace/ → ../../) or from the build (dist/src/trace/ → ../../../). */
+function wasmFile(): string {
+  const candidates = ['../../third_party/zstd/zstd.wasm', '../../../third_party/zstd/zstd.wasm'];
+  const files = candidates.map((c) => fileURLToPath(new URL(c, import.meta.url)));
+  return files.find((f) => existsSync(f)) ?? files[0]!;
+}
+
+function start(): Zstd {
+  const module = new WebAssembly.Module(readFileSync(wasmFile()));
+  const exports = new WebAssembly.Instance(module, {}).exports as unknown as ZstdExports;
+  exports._initialize();
+  const cctx = exports.cctx_new();
+  const dctx = exports.dctx_new();
+  const raw = exports.buffer_new(ZSTD_MAX_INPUT);
+  const packed = exports.buffer_new(zstdCompressBound(ZSTD_MAX_INPUT));
+  if (cctx === 0 || dctx === 0 || raw === 0 || packed === 0) throw new Error('out of memory');
+  return { exports, cctx, dctx, raw, packed };
+}
+
+/** Starts zstd once in this thread; later calls return the same promise. Rejects with "zstd failed to start: …". */
 export function initZstd(): Promise<void> {
   if (starting === undefined) {
-    starting = new Promise<void>((resolve, reject) => {
-      try {
-        zstdCodec.ZstdCodec.run((zstd) => {
-          try {
-            simple = new zstd.Simple();
-            resolve();
-          } catch (error) {
-            reject(new Error(`zstd-codec failed to start: ${describeError(error)}`));
-          }
-        });
-      } catch (error) {
-        reject(new Error(`zstd-codec failed to start: ${describeError(error)}`));
-      }
-    });
-    starting.catch(() => {
-      starting = undefined; // let a later call try again
-    });
+    try {
+      zstd = start();
+      starting = Promise.resolve();
+    } catch (error) {
+      return Promise.reject(new Error(`zstd failed to start: ${describeError(error)}`)); // a later call tries again
+    }
   }
   return starting;
 }
 
 /** True once `initZstd()` has completed. */
 export function zstdReady(): boolean {
-  return simple !== undefined;
+  return zstd !== undefined;
 }
 
-function codec(): zstdCodec.Simple {
-  if (simple === undefined) throw new Error('zstd is not initialized: await initZstd() first');
-  return simple;
+function instance(): Zstd {
+  if (zstd === undefined) throw new Error('zstd is not initialized: await initZstd() first');
+  return zstd;
+}
+
+/** zstd's description of an error code (e.g. "Data corruption detected"). */
+function errorName(z: Zstd, code: number): string {
+  const memory = new Uint8Array(z.exports.memory.buffer);
+  const at = z.exports.error_name(code);
+  const end = memory.indexOf(0, at);
+  return Buffer.from(memory.subarray(at, end < 0 ? at : end)).toString('latin1');
 }
 
 /** ZSTD_COMPRESSBOUND: the most bytes zstd's one-shot compression can produce for n bytes. */
@@ -71,25 +109,21 @@ export function zstdCompressBound(n: number): number {
 /** Compresses `bytes` (at most 1 MiB) into one zstd frame that records its content size. */
 export function compress(bytes: Uint8Array, level: number = ZSTD_DEFAULT_LEVEL): Uint8Array {
   if (!Number.isInteger(level) || level < ZSTD_MIN_LEVEL || level > ZSTD_MAX_LEVEL) {
-    throw new RangeError(
-      `zstd level ${level} is not supported: use ${ZSTD_MIN_LEVEL} to ${ZSTD_MAX_LEVEL} ` +
-        '(zstd-codec runs out of its fixed 16 MiB heap at level 10 and above)',
-    );
+    throw new RangeError(`zstd level ${level} is not supported: use ${ZSTD_MIN_LEVEL} to ${ZSTD_MAX_LEVEL}`);
   }
   if (bytes.length > ZSTD_MAX_INPUT) {
-    throw new RangeError(
-      `cannot compress ${bytes.length} bytes at once: zstd-codec is limited to ${ZSTD_MAX_INPUT} bytes per frame`,
-    );
+    throw new RangeError(`cannot compress ${bytes.length} bytes at once: frames are limited to ${ZSTD_MAX_INPUT} bytes`);
   }
-  const zstd = codec();
-  let out: Uint8Array | null;
+  const z = instance();
+  new Uint8Array(z.exports.memory.buffer, z.raw, bytes.length).set(bytes);
+  let size: number;
   try {
-    out = zstd.compress(bytes, level);
+    size = z.exports.compress(z.cctx, z.packed, zstdCompressBound(ZSTD_MAX_INPUT), z.raw, bytes.length, level);
   } catch (error) {
     throw new Error(`zstd compression of ${bytes.length} bytes failed: ${describeError(error)}`);
   }
-  if (out == null) throw new Error(`zstd compression of ${bytes.length} bytes failed (zstd-codec returned no data)`);
-  return out;
+  if (z.exports.is_error(size)) throw new Error(`zstd compression of ${bytes.length} bytes failed: ${errorName(z, size)}`);
+  return new Uint8Array(z.exports.memory.buffer, z.packed, size).slice(); // the memory may grow later: copy out
 }
 
 /**
@@ -125,13 +159,13 @@ export function zstdContentSize(bytes: Uint8Array): number {
 }
 
 /**
- * Decompresses one zstd frame that must hold exactly `rawLength` bytes (at most 1 MiB).
- * Checks the declared size before decompressing, so corrupt input never makes zstd-codec
- * allocate beyond its heap.
+ * Decompresses one zstd frame that must hold exactly `rawLength` bytes (at most 1 MiB) into `into` (a fresh array
+ * by default; else at least `rawLength` bytes long, of which the first `rawLength` are written) and returns the
+ * decompressed bytes. Checks the declared size before decompressing.
  */
-export function decompress(bytes: Uint8Array, rawLength: number): Uint8Array {
+export function decompress(bytes: Uint8Array, rawLength: number, into?: Uint8Array): Uint8Array {
   if (!Number.isInteger(rawLength) || rawLength < 0 || rawLength > ZSTD_MAX_INPUT) {
-    throw new RangeError(`cannot decompress to ${rawLength} bytes: zstd-codec is limited to ${ZSTD_MAX_INPUT} bytes per frame`);
+    throw new RangeError(`cannot decompress to ${rawLength} bytes: frames are limited to ${ZSTD_MAX_INPUT} bytes`);
   }
   if (bytes.length > zstdCompressBound(rawLength)) {
     throw new Error(`${bytes.length} bytes of zstd data are too many for ${rawLength} bytes of content`);
@@ -140,17 +174,19 @@ export function decompress(bytes: Uint8Array, rawLength: number): Uint8Array {
   if (declared !== rawLength) {
     throw new Error(`zstd frame holds ${declared} bytes, expected ${rawLength}`);
   }
-  const zstd = codec();
-  if (rawLength === 0) return new Uint8Array(0);
-  let out: Uint8Array | null;
+  const z = instance();
+  const out = into === undefined ? new Uint8Array(rawLength) : into.subarray(0, rawLength);
+  if (out.length !== rawLength) throw new RangeError(`cannot decompress ${rawLength} bytes into ${into!.length}`);
+  if (rawLength === 0) return out;
+  new Uint8Array(z.exports.memory.buffer, z.packed, bytes.length).set(bytes);
+  let size: number;
   try {
-    out = zstd.decompress(bytes);
+    size = z.exports.decompress(z.dctx, z.raw, rawLength, z.packed, bytes.length);
   } catch (error) {
     throw new Error(`zstd decompression failed: ${describeError(error)}`);
   }
-  if (out == null) throw new Error('zstd data is corrupt or incomplete (zstd-codec could not decompress it)');
-  if (out.length !== rawLength) {
-    throw new Error(`zstd frame decompressed to ${out.length} bytes, expected ${rawLength}`);
-  }
+  if (z.exports.is_error(size)) throw new Error(`zstd data is corrupt or incomplete (${errorName(z, size)})`);
+  if (size !== rawLength) throw new Error(`zstd frame decompressed to ${size} bytes, expected ${rawLength}`);
+  out.set(new Uint8Array(z.exports.memory.buffer, z.raw, rawLength));
   return out;
 }

@@ -37,6 +37,17 @@ test('subarray views and empty input', () => {
   expect(sameBytes(decompress(empty, 0), new Uint8Array(0))).toBe(true);
 });
 
+test('decompress into a given array writes its first rawLength bytes only', () => {
+  const data = randomish(70_000, 6);
+  const into = new Uint8Array(new SharedArrayBuffer(80_000)).fill(7);
+  const out = decompress(compress(data), data.length, into.subarray(5_000));
+  expect(out.buffer).toBe(into.buffer);
+  expect(sameBytes(into.subarray(5_000, 75_000), data)).toBe(true);
+  expect(into[4_999]).toBe(7);
+  expect(into[75_000]).toBe(7);
+  expect(() => decompress(compress(data), data.length, new Uint8Array(69_999))).toThrow(/into 69999/);
+});
+
 test('content size field sizes (1, 2, 4 bytes)', () => {
   for (const n of [1, 255, 256, 300, 65_791, 65_792, 70_000, 1 << 20]) {
     const data = randomish(n, n);
@@ -46,7 +57,7 @@ test('content size field sizes (1, 2, 4 bytes)', () => {
   }
 });
 
-test('bad levels and oversized input throw before reaching zstd-codec', () => {
+test('bad levels and oversized input throw before reaching zstd', () => {
   const data = new Uint8Array(100);
   for (const level of [0, 10, 19, -1, 2.5, NaN]) expect(() => compress(data, level)).toThrow(/zstd level/);
   // 1 MiB, and the 20 bytes of a version 2 frame's prefix.
@@ -60,6 +71,9 @@ test('decompress failures are thrown Errors with clear messages', () => {
   expect(() => decompress(c, data.length - 1)).toThrow(/holds 50000 bytes, expected 49999/);
   expect(() => decompress(c, (1 << 20) + 21)).toThrow(/limited to 1048596/);
   expect(() => decompress(c.subarray(0, c.length - 3), data.length)).toThrow(/corrupt or incomplete/);
+  const flipped = c.slice();
+  for (let i = 20; i < flipped.length; i += 7) flipped[i] ^= 0x5a; // a valid header over a damaged body
+  expect(() => decompress(flipped, data.length)).toThrow(/corrupt or incomplete \(.+\)/);
   expect(() => decompress(new Uint8Array([1, 2, 3, 4, 5, 6]), 6)).toThrow(/not a zstd frame/);
   expect(() => decompress(new Uint8Array(0), 0)).toThrow(/not a zstd frame/);
   const tooLong = new Uint8Array(zstdCompressBound(10) + 1);
