@@ -23,8 +23,11 @@ export const note = (io: CliIo, message: string): void => writeStderr(io, `wasi-
 /** The command's stdout as buffered text (flush it when done: withOutput does). */
 export const stdoutText = (io: CliIo): Output => new Output(io.stdout ?? fdSink(1));
 
-/** The bytes of the module at `path`; "-" is stdin (UserError when it cannot be read). */
-export function readGuestModule(path: string, io: CliIo): { name: string; bytes: Uint8Array } {
+/**
+ * The bytes of the module at `path`; "-" is stdin (UserError when it cannot be read). `shared`: read into a
+ * SharedArrayBuffer, for a worker thread to take without a copy (recording).
+ */
+export function readGuestModule(path: string, io: CliIo, options: { shared?: boolean } = {}): { name: string; bytes: Uint8Array } {
   // the name readModuleBytes gives a module read from stdin
-  return path === '-' && io.stdin !== undefined ? { name: '<stdin>', bytes: io.stdin } : readModuleBytes(path);
+  return path === '-' && io.stdin !== undefined ? { name: '<stdin>', bytes: io.stdin } : readModuleBytes(path, options);
 }

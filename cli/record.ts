@@ -54,7 +54,7 @@ export const recordCommand = {
     let module;
     let setup;
     try {
-      module = readGuestModule(flags.module, io);
+      module = readGuestModule(flags.module, io, { shared: true }); // the guest thread takes it as it is
       // An in-process caller's stdio (io) is forwarded from the guest thread; by default the guest writes fd 1 and 2.
       const stdio = { ...(io.stdout && { stdout: io.stdout }), ...(io.stderr && { stderr: io.stderr }), ...(io.stdin && { stdin: io.stdin }) };
       setup = guestSetup({ ...guestOptions(flags), ...stdio, ...(chaos && { chaos }) });

@@ -24,13 +24,14 @@ const tooLarge = (name: string) => new UserError(`${name} is larger than 1 GiB, 
 /**
  * Reads module bytes from a path, or from stdin for "-". UserError when they cannot be read, do not start with the
  * wasm magic (checked on the first bytes, so `/dev/zero` or a wrong file is refused at once), or exceed
- * MAX_MODULE_BYTES.
+ * MAX_MODULE_BYTES. `shared`: the bytes are in a SharedArrayBuffer (for a worker thread to take without a copy).
  */
-export function readModuleBytes(path: string): { name: string; bytes: Uint8Array } {
+export function readModuleBytes(path: string, options: { shared?: boolean } = {}): { name: string; bytes: Uint8Array } {
+  const shared = options.shared ?? false;
   if (path === '-') {
     let bytes: Uint8Array;
     try {
-      bytes = readModuleFd(0, '<stdin>');
+      bytes = readModuleFd(0, '<stdin>', 0, shared);
     } catch (e) {
       if (e instanceof UserError) throw e;
       throw new UserError(`cannot read the module from stdin: ${(e as Error).message}`);
@@ -44,7 +45,7 @@ export function readModuleBytes(path: string): { name: string; bytes: Uint8Array
     if (st.isFile() && st.size > MAX_MODULE_BYTES) throw tooLarge(path);
     // Read by streaming, so pipes and /dev/fd/N (whose size is unknown) work like files.
     fd = fs.openSync(path, 'r');
-    return { name: path, bytes: readModuleFd(fd, path) };
+    return { name: path, bytes: readModuleFd(fd, path, st.isFile() ? st.size : 0, shared) };
   } catch (e) {
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
@@ -55,15 +56,22 @@ export function readModuleBytes(path: string): { name: string; bytes: Uint8Array
   }
 }
 
-/** Reads a module from `fd` to its end: refused as soon as its first bytes are not the magic, or it grows too large. */
-function readModuleFd(fd: number, name: string): Uint8Array {
-  const chunks: Buffer[] = [];
+/**
+ * Reads a module from `fd` to its end: refused as soon as its first bytes are not the magic, or it grows too large.
+ * With `expected` (a regular file's size), read straight into one array of that size, with no copy when the file
+ * has exactly that size; anything else (a pipe, a file that grows meanwhile) is read into an array that grows.
+ * `shared`: the array is in a SharedArrayBuffer (for a worker thread to take without a copy).
+ */
+function readModuleFd(fd: number, name: string, expected = 0, shared = false): Uint8Array {
+  const allocate = (n: number) => (shared ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n));
+  let bytes = allocate(expected > 0 ? expected : 1 << 20);
   let total = 0;
-  const chunk = Buffer.allocUnsafe(1 << 20);
+  let probe: Uint8Array | undefined; // where to read once the array is full: is there more?
   for (;;) {
+    const into = total < bytes.length ? bytes.subarray(total) : (probe ??= new Uint8Array(1 << 16));
     let n: number;
     try {
-      n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      n = fs.readSync(fd, into, 0, into.length, null);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; }
@@ -72,16 +80,18 @@ function readModuleFd(fd: number, name: string): Uint8Array {
     }
     if (n === 0) break;
     const before = total;
-    total += n;
-    if (total > MAX_MODULE_BYTES) throw tooLarge(name);
-    chunks.push(Buffer.from(chunk.subarray(0, n)));
-    // The magic, as soon as its 4 bytes are in (they may come in pieces from a pipe).
-    if (before < WASM_MAGIC.length && total >= WASM_MAGIC.length) {
-      const head = Buffer.concat(chunks).subarray(0, WASM_MAGIC.length);
-      if (WASM_MAGIC.some((b, i) => head[i] !== b)) throw notAModule(name);
+    if (total + n > MAX_MODULE_BYTES) throw tooLarge(name);
+    if (into === probe) { // more than the array holds: grow it
+      const grown = allocate(Math.min(Math.max(bytes.length * 2, total + n), MAX_MODULE_BYTES));
+      grown.set(bytes);
+      grown.set(probe.subarray(0, n), total);
+      bytes = grown;
     }
+    total += n;
+    // The magic, as soon as its 4 bytes are in (they may come in pieces from a pipe).
+    if (before < WASM_MAGIC.length && total >= WASM_MAGIC.length && WASM_MAGIC.some((b, i) => bytes[i] !== b)) throw notAModule(name);
   }
-  return new Uint8Array(Buffer.concat(chunks));
+  return total === bytes.length ? bytes : bytes.subarray(0, total);
 }
 
 /**

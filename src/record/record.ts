@@ -66,7 +66,7 @@ export async function record(options: RecordOptions): Promise<RecordResult> {
   if (typeof setup === 'string') return recordInThread(options, level);
   await initZstd();
   const module = typeof options.module === 'string'
-    ? readModuleBytes(options.module)
+    ? readModuleBytes(options.module, { shared: true }) // the guest thread takes it as it is
     : { name: options.moduleName ?? '<memory>', bytes: options.module };
   const forward = { stdout: options.stdout, stderr: options.stderr } as Record<'stdout' | 'stderr', ((b: Uint8Array) => void) | undefined>;
   const r = await recordOnThread({
