@@ -10,11 +10,18 @@ import { FRAME_PREFIX_SIZE } from '../trace/format.js';
 import { TraceError } from '../trace/errors.js';
 // Types only: the reader (and msgpack with it) is loaded when the frames are wanted, not while the module is read.
 import type { OpenTraceFile, TraceEnding, TraceFrame } from '../trace/reader.js';
+import { decompressNextChunk, moduleOf, readModuleWork, unclaimedChunks, type ModuleWork } from '../trace/module-chunks.js';
+import { initZstdNow } from '../trace/zstd.js';
 import { flatBuffers, flatten, spare, type FlatFrame } from './flat.js';
 
 const AHEAD = 8;
 /** Without a frame or word from the reader for this long, it is taken to have died. */
 const STALL_MS = 60_000;
+/**
+ * The replaying thread helps decompress a module the reader thread is still decompressing when at least this many
+ * chunks (1 MiB each) are left: fewer are done before this thread would have started zstd.
+ */
+const HELP_MIN_CHUNKS = 3;
 
 /**
  * The worker's start message. `file`: the open trace (the replay keeps the descriptor open until the worker is
@@ -23,6 +30,7 @@ const STALL_MS = 60_000;
  */
 export interface PrefetchStart { file: OpenTraceFile; traceId: string | undefined; module: boolean; port: MessagePort; control: SharedArrayBuffer }
 export type PrefetchMessage =
+  | { moduleWork: ModuleWork }
   | { module: Uint8Array }
   | { moduleSha256: string }
   | { frame: TraceFrame & { flat: FlatFrame | null } }
@@ -74,7 +82,18 @@ export class PrefetchedFrames {
    */
   module(): Uint8Array {
     if (!this.withModule) throw new Error('the trace reader thread was not asked for the module');
-    const m = this.take();
+    let m = this.take();
+    if ('moduleWork' in m) { // the reader thread is still decompressing it: take chunks too, rather than wait
+      if (unclaimedChunks(m.moduleWork) >= HELP_MIN_CHUNKS) {
+        try {
+          initZstdNow();
+          while (decompressNextChunk(m.moduleWork));
+        } catch {
+          // zstd cannot start here: the reader thread decompresses it all
+        }
+      }
+      m = this.take();
+    }
     if ('module' in m) return m.module;
     if ('error' in m) throw new TraceError(m.error, m.offset);
     throw new Error('the trace reader thread sent frames before the module');
@@ -93,7 +112,7 @@ export class PrefetchedFrames {
     for (;;) {
       const m = this.take();
       if ('frame' in m) { yield m.frame; continue; }
-      if ('module' in m || 'moduleSha256' in m) continue; // when module() was never asked for it
+      if ('moduleWork' in m || 'module' in m || 'moduleSha256' in m) continue; // when module() was never asked for it
       if ('ending' in m) { this.ending = m.ending; return; }
       throw new TraceError(m.error, m.offset);
     }
@@ -155,7 +174,7 @@ export async function servePrefetch({ file, traceId, module, port, control }: Pr
     await initZstd();
     // The module this thread read ahead (readAhead) when it is the very file of the descriptor: sent before the
     // reader (and msgpack) is even loaded, and hashed once sent, while the replay compiles it.
-    const early = module ? await earlyModule(file) : undefined;
+    const early = module ? await earlyModule(file, (work) => post({ moduleWork: work })) : undefined;
     if (early) {
       post({ module: early });
       post({ moduleSha256: await sha256(early) });
@@ -188,44 +207,61 @@ export async function servePrefetch({ file, traceId, module, port, control }: Pr
 /** node:crypto is loaded here only (the replaying thread never hashes the module when it has a reader thread). */
 const sha256 = async (bytes: Uint8Array): Promise<string> => (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
 
+/** Which file a read-ahead read: device, inode, size and modification time. */
+interface FileIdentity { dev: number; ino: number; size: number; mtimeMs: number }
+const identity = (st: FileIdentity): FileIdentity => ({ dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
+const sameFile = (a: FileIdentity, b: FileIdentity) => a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+
 /** What readAhead found: the module of the trace at a path, and which file that was. */
-let ahead: Promise<{ dev: number; ino: number; size: number; mtimeMs: number; module: Uint8Array } | undefined> | undefined;
+let ahead: Promise<(FileIdentity & { module: Uint8Array }) | undefined> | undefined;
+/** The module readAhead is decompressing right now, and which file it is from. */
+let inProgress: (FileIdentity & { work: ModuleWork }) | undefined;
 
 /**
  * Runs in the worker, before its start message, on a guess of the trace the replay will open (the CLI's command
- * line, before it is parsed): reads and decompresses that trace's module meanwhile (readModuleChunks: no msgpack
+ * line, before it is parsed): reads and decompresses that trace's module meanwhile (readModuleWork: no msgpack
  * is loaded for it), so that the replay has it sooner. A wrong guess (not a trace, a damaged one) costs only the
- * time; nothing is reported. Settles when done.
+ * time; nothing is reported. Settles when done. It lets messages in between chunks: a start message that comes
+ * meanwhile can share the rest of the work with the replaying thread (earlyModule).
  */
 export function readAhead(path: string): Promise<void> {
   ahead = (async () => {
     const { initZstd } = await import('../trace/zstd.js');
-    const { readModuleChunks } = await import('../trace/module-chunks.js');
     const { TRACE_OPEN_FLAGS } = await import('../trace/read-at.js');
     await initZstd();
     // Non-blocking, so that a FIFO (or a device) guessed as the trace does not hold this thread, and the process
     // with it, in open() until a writer comes: it is not a regular file, so it is not read.
     const fd = fs.openSync(path, TRACE_OPEN_FLAGS);
+    let read: FileIdentity & { work: ModuleWork };
     try {
       const st = fs.fstatSync(fd);
-      const module = st.isFile() ? readModuleChunks(fd, st.size) : undefined;
-      return module && { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, module };
+      const work = st.isFile() ? readModuleWork(fd, st.size) : undefined;
+      if (work === undefined) return undefined;
+      read = { ...identity(st), work };
     } finally {
       fs.closeSync(fd);
     }
+    inProgress = read;
+    try {
+      while (decompressNextChunk(read.work)) await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      inProgress = undefined;
+    }
+    const module = moduleOf(read.work);
+    return module && { ...identity(read), module };
   })().catch(() => undefined);
   return ahead.then(() => {});
 }
 
 /**
  * The module readAhead read, when `file` is the same file (device, inode, size and modification time); the replay
- * still checks it against the header's sha256.
+ * still checks it against the header's sha256. While readAhead is still decompressing that file's module, the
+ * work is first handed to `share` (for the replaying thread to take chunks too).
  */
-async function earlyModule(file: OpenTraceFile): Promise<Uint8Array | undefined> {
+async function earlyModule(file: OpenTraceFile, share: (work: ModuleWork) => void): Promise<Uint8Array | undefined> {
+  const st = identity(fs.fstatSync(file.fd));
+  if (inProgress && sameFile(inProgress, st)) share(inProgress.work);
   const found = await ahead;
   ahead = undefined;
-  if (!found) return undefined;
-  const st = fs.fstatSync(file.fd);
-  const same = st.dev === found.dev && st.ino === found.ino && st.size === found.size && st.mtimeMs === found.mtimeMs;
-  return same ? found.module : undefined;
+  return found && sameFile(found, st) ? found.module : undefined;
 }

@@ -11,6 +11,26 @@ import {
 import { readAt } from './read-at.js';
 import { decompress, zstdCompressBound } from './zstd.js';
 
+/** One MODULE chunk of a ModuleWork: where its stored bytes are in `stored`, where its content goes in `module`. */
+export interface ModuleChunk { readonly from: number; readonly storedLength: number; readonly to: number; readonly rawLength: number; readonly crc: number; readonly codec: number }
+
+/**
+ * A trace's module being decompressed, chunk by chunk, by one thread or several: everything is in shared memory and
+ * structured-clones (postMessage) as such, so another thread can claim chunks too (decompressNextChunk).
+ */
+export interface ModuleWork {
+  /** The chunks' stored bytes, as read (SharedArrayBuffer). */
+  readonly stored: Uint8Array;
+  /** The module, filled in as chunks are done (SharedArrayBuffer). */
+  readonly module: Uint8Array;
+  readonly chunks: readonly ModuleChunk[];
+  /** [NEXT] the next chunk to claim, [DONE] chunks finished, [FAILED] 1 once a chunk failed its CRC or zstd. */
+  readonly state: Int32Array;
+}
+const NEXT = 0;
+const DONE = 1;
+const FAILED = 2;
+
 /**
  * The module held by the MODULE chunks of the trace open at `fd` (`size` bytes long), decompressed into a
  * SharedArrayBuffer (so that the thread which read it can still hash it after handing it to another), or undefined
@@ -19,6 +39,17 @@ import { decompress, zstdCompressBound } from './zstd.js';
  * initialised (initZstd()).
  */
 export function readModuleChunks(fd: number, size: number): Uint8Array | undefined {
+  const work = readModuleWork(fd, size);
+  if (work === undefined) return undefined;
+  while (decompressNextChunk(work));
+  return moduleOf(work);
+}
+
+/**
+ * The MODULE chunks of the trace open at `fd`, read (stored bytes, each chunk's header checked) but not yet
+ * checked by CRC nor decompressed; undefined when the file does not read as a trace with a whole module.
+ */
+export function readModuleWork(fd: number, size: number): ModuleWork | undefined {
   const pre = readAt(fd, PREAMBLE_SIZE, 0);
   if (pre.length < PREAMBLE_SIZE || !hasBytes(pre, 0, MAGIC)) return undefined;
   const version = new DataView(pre.buffer, pre.byteOffset, PREAMBLE_SIZE).getUint16(8, true);
@@ -27,37 +58,72 @@ export function readModuleChunks(fd: number, size: number): Uint8Array | undefin
   if (first === undefined || first.type !== BLOCK_HEADER) return undefined;
 
   // The chunks' headers first: they give the module's size and where the stored bytes run.
-  const chunks: { header: BlockHeader; at: number }[] = [];
+  const found: { header: BlockHeader; at: number }[] = [];
   let total = 0;
   let pos = PREAMBLE_SIZE + BLOCK_HEADER_SIZE + first.storedLength;
   for (let h = blockAt(fd, pos, size); h?.type === BLOCK_MODULE; h = blockAt(fd, pos, size)) {
-    const sound = h.count === chunks.length && h.reserved === 0 && h.rawLength > 0 && h.rawLength <= MAX_FRAME_BYTES &&
+    const sound = h.count === found.length && h.reserved === 0 && h.rawLength > 0 && h.rawLength <= MAX_FRAME_BYTES &&
       (h.codec === CODEC_RAW ? h.storedLength === h.rawLength : h.codec === CODEC_ZSTD && h.storedLength <= zstdCompressBound(h.rawLength));
     total += h.rawLength;
     if (!sound || total > MAX_MODULE_BYTES) return undefined;
-    chunks.push({ header: h, at: pos + BLOCK_HEADER_SIZE });
+    found.push({ header: h, at: pos + BLOCK_HEADER_SIZE });
     pos += BLOCK_HEADER_SIZE + h.storedLength;
   }
-  if (chunks.length === 0) return undefined;
+  if (found.length === 0) return undefined;
 
-  // Then all the stored bytes in one read, each chunk checked and decompressed into its place.
-  const start = chunks[0]!.at - BLOCK_HEADER_SIZE;
-  const stored = readAt(fd, pos - start, start);
+  // Then all the stored bytes in one read.
+  const start = found[0]!.at - BLOCK_HEADER_SIZE;
+  const stored = readAt(fd, pos - start, start, true);
   if (stored.length < pos - start) return undefined;
-  const module = new Uint8Array(new SharedArrayBuffer(total));
-  let out = 0;
-  for (const { header: h, at } of chunks) {
-    const piece = stored.subarray(at - start, at - start + h.storedLength);
-    if (crc32(piece) !== h.crc) return undefined;
+  let to = 0;
+  const chunks = found.map(({ header: h, at }) => {
+    const chunk = { from: at - start, storedLength: h.storedLength, to, rawLength: h.rawLength, crc: h.crc, codec: h.codec };
+    to += h.rawLength;
+    return chunk;
+  });
+  return { stored, module: new Uint8Array(new SharedArrayBuffer(total)), chunks, state: new Int32Array(new SharedArrayBuffer(12)) };
+}
+
+/**
+ * Claims the next chunk of `work` nobody claimed yet, checks its CRC and decompresses it into its place (zstd must
+ * be initialised in this thread). False when every chunk was claimed already (by this thread or another).
+ */
+export function decompressNextChunk(work: ModuleWork): boolean {
+  const i = Atomics.add(work.state, NEXT, 1);
+  const c = work.chunks[i];
+  if (c === undefined) return false;
+  let sound = !Atomics.load(work.state, FAILED);
+  if (sound) {
+    const piece = work.stored.subarray(c.from, c.from + c.storedLength);
     try {
-      if (h.codec === CODEC_RAW) module.set(piece, out);
-      else decompress(piece, h.rawLength, module.subarray(out));
+      if (crc32(piece) !== c.crc) sound = false;
+      else if (c.codec === CODEC_RAW) work.module.set(piece, c.to);
+      else decompress(piece, c.rawLength, work.module.subarray(c.to));
     } catch {
-      return undefined;
+      sound = false;
     }
-    out += h.rawLength;
   }
-  return module;
+  if (!sound) Atomics.store(work.state, FAILED, 1);
+  Atomics.add(work.state, DONE, 1);
+  Atomics.notify(work.state, DONE);
+  return true;
+}
+
+/** How many chunks of `work` are not claimed yet. */
+export function unclaimedChunks(work: ModuleWork): number {
+  return Math.max(0, work.chunks.length - Atomics.load(work.state, NEXT));
+}
+
+/**
+ * Once every chunk of `work` was claimed: waits (blocking this thread) until the other threads finished theirs, and
+ * returns the module; undefined when a chunk failed, or when no chunk was finished for `stallMs` (a thread that
+ * claimed one is gone).
+ */
+export function moduleOf(work: ModuleWork, stallMs = 60_000): Uint8Array | undefined {
+  for (let done = Atomics.load(work.state, DONE); done < work.chunks.length; done = Atomics.load(work.state, DONE)) {
+    if (Atomics.wait(work.state, DONE, done, stallMs) === 'timed-out') return undefined;
+  }
+  return Atomics.load(work.state, FAILED) ? undefined : work.module;
 }
 
 /** The block header at `at` when a whole one is there (its payload may still run past the end). */

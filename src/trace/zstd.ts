@@ -2,8 +2,8 @@
  * zstd, from wasi-trace's own build of zstd 1.5.7 (third_party/zstd/zstd.wasm: a module with no imports, built
  * by third_party/zstd/build.sh), wrapped so that every failure is a thrown Error with a clear message.
  *
- * - `initZstd()` compiles and instantiates the module once per thread; `compress` and `decompress` are synchronous
- *   after it. Compile it before any guest: V8 fixes a module's tiers when it compiles it, and a guest compiled for
+ * - `initZstd()` (or `initZstdNow()`) compiles and instantiates the module once per thread; `compress` and
+ *   `decompress` are synchronous after it. Compile it before any guest: V8 fixes a module's tiers when it compiles it, and a guest compiled for
  *   the baseline tier sets a process-wide flag (src/engine.ts).
  * - Frames are one-shot, at most 1 MiB of content (the trace format's limit), record their content size and carry
  *   no checksum: corrupt input may decompress "successfully" to garbage. The trace format's CRC-32 over the stored
@@ -49,7 +49,6 @@ interface Zstd {
 }
 
 let zstd: Zstd | undefined;
-let starting: Promise<void> | undefined;
 
 /** zstd.wasm from the source tree (src/trace/ → ../../) or from the build (dist/src/trace/ → ../../../). */
 function wasmFile(): string {
@@ -70,20 +69,29 @@ function start(): Zstd {
   return { exports, cctx, dctx, raw, packed };
 }
 
-/** Starts zstd once in this thread; later calls return the same promise. Rejects with "zstd failed to start: …". */
-export function initZstd(): Promise<void> {
-  if (starting === undefined) {
-    try {
-      zstd = start();
-      starting = Promise.resolve();
-    } catch (error) {
-      return Promise.reject(new Error(`zstd failed to start: ${describeError(error)}`)); // a later call tries again
-    }
+/** Starts zstd in this thread at once, if not started yet. Throws "zstd failed to start: …" (a later call tries again). */
+export function initZstdNow(): void {
+  if (zstd !== undefined) return;
+  try {
+    zstd = start();
+  } catch (error) {
+    throw new Error(`zstd failed to start: ${describeError(error)}`);
   }
-  return starting;
 }
 
-/** True once `initZstd()` has completed. */
+const started = Promise.resolve();
+
+/** Starts zstd once in this thread (initZstdNow); later calls return the same promise. Rejects when it cannot start. */
+export function initZstd(): Promise<void> {
+  try {
+    initZstdNow();
+    return started;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** True once zstd has started in this thread. */
 export function zstdReady(): boolean {
   return zstd !== undefined;
 }

@@ -14,6 +14,9 @@ import type { CallEvent } from '../../src/trace/events.js';
 import { TraceError, TraceReader } from '../../src/trace/reader.js';
 import { guestPath } from '../helpers.js';
 import { assemble, randomish, tempDir, traceParts, walkBlocks } from '../trace/helpers.js';
+import { moduleOf, readModuleWork, unclaimedChunks } from '../../src/trace/module-chunks.js';
+import { EventEmitter } from 'node:events';
+import type { PrefetchStart } from '../../src/replay/prefetch.js';
 import { writeTrace } from './helpers.js';
 
 const dir = tempDir();
@@ -136,5 +139,32 @@ describe('the module on the reader thread', () => {
     const r = await replay({ trace, prefetch: readerThread(), stdout: (b) => again.push(Buffer.from(b)), stderr: () => {}, verify: true });
     expect(r).toMatchObject({ complete: true, verified: true, prefetched: true });
     expect(Buffer.concat(again).toString()).toBe(Buffer.concat(out).toString());
+  });
+
+  it('while the reader thread still decompresses the module, the replaying thread takes chunks too', async () => {
+    const bytes = randomish(5 * (1 << 20), 23);
+    const path = await traceWithModule('help.bin', bytes, 20);
+    const fd = openSync(path, 'r');
+    const work = readModuleWork(fd, statSync(path).size)!;
+    closeSync(fd);
+    // A stand-in for the reader thread: it shares the work, then sends the module once all its chunks are done.
+    let start: PrefetchStart | undefined;
+    const fake = Object.assign(new EventEmitter(), {
+      ref() {}, unref() {}, terminate: async () => 0,
+      postMessage(m: PrefetchStart) { start = m; setImmediate(() => fake.emit('message', 'ready')); },
+    });
+    const reader = await TraceReader.open(path, { module: 'skip' });
+    const p = await PrefetchedFrames.start(reader.file, reader.traceId, fake as unknown as Worker, true);
+    const send = (m: PrefetchMessage) => { start!.port.postMessage(m); Atomics.add(new Int32Array(start!.control), 0, 1); };
+    send({ moduleWork: work });
+    send({ module: work.module });
+    expect(unclaimedChunks(work)).toBe(5);
+    const got = p.module();
+    expect(unclaimedChunks(work)).toBe(0); // this thread decompressed them all: the stand-in did none
+    expect(Buffer.from(moduleOf(work)!).equals(Buffer.from(bytes))).toBe(true);
+    expect(Buffer.from(got).equals(Buffer.from(bytes))).toBe(true); // the same shared memory
+    start!.port.close();
+    await p.close();
+    reader.close();
   });
 });

@@ -4,7 +4,8 @@ import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initZstd } from '../../src/trace/zstd.js';
-import { readModuleChunks } from '../../src/trace/module-chunks.js';
+import { Worker } from 'node:worker_threads';
+import { decompressNextChunk, moduleOf, readModuleChunks, readModuleWork, unclaimedChunks, type ModuleWork } from '../../src/trace/module-chunks.js';
 import { TraceWriter } from '../../src/trace/writer.js';
 import { randomish, tempDir, walkBlocks } from './helpers.js';
 
@@ -24,6 +25,15 @@ function read(path: string): Uint8Array | undefined {
   const fd = openSync(path, 'r');
   try {
     return readModuleChunks(fd, fstatSync(fd).size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function work(path: string): ModuleWork | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    return readModuleWork(fd, fstatSync(fd).size);
   } finally {
     closeSync(fd);
   }
@@ -62,5 +72,43 @@ describe('readModuleChunks', () => {
       wrongIndex: altered(good, 'index.bin', (b) => { b.writeUInt32LE(5, chunks[1]!.offset + 16); return b; }),
     };
     for (const [what, path] of Object.entries(cases)) expect([what, read(path)]).toEqual([what, undefined]);
+  });
+
+  it('shares the decompression between threads: each chunk is claimed once, the module is whole once all are done', async () => {
+    await initZstd();
+    const w = work(await trace('shared.bin'))!;
+    expect(w.stored.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(unclaimedChunks(w)).toBe(3);
+    expect(decompressNextChunk(w)).toBe(true); // chunk 0 here, the rest on another thread
+    const url = new URL('../../dist/src/trace/module-chunks.js', import.meta.url).href;
+    const zstdUrl = new URL('../../dist/src/trace/zstd.js', import.meta.url).href;
+    const helper = new Worker(`
+      const { parentPort, workerData } = require('node:worker_threads');
+      (async () => {
+        (await import(${JSON.stringify(zstdUrl)})).initZstdNow();
+        const { decompressNextChunk } = await import(${JSON.stringify(url)});
+        let n = 0;
+        while (decompressNextChunk(workerData)) n++;
+        parentPort.postMessage(n);
+      })();`, { eval: true, workerData: w });
+    const theirs = await new Promise((resolve, reject) => { helper.once('message', resolve); helper.once('error', reject); });
+    await helper.terminate();
+    expect(theirs).toBe(2);
+    expect(unclaimedChunks(w)).toBe(0);
+    expect(decompressNextChunk(w)).toBe(false);
+    expect(Buffer.from(moduleOf(w)!).equals(Buffer.from(module))).toBe(true);
+  });
+
+  it('gives no module when a chunk fails its CRC, or when a claimed chunk is never finished', async () => {
+    await initZstd();
+    const good = await trace('shared-good.bin');
+    const second = walkBlocks(readFileSync(good)).filter((b) => b.type === 2)[1]!;
+    const damaged = work(altered(good, 'shared-damaged.bin', (b) => { b[second.offset + 20 + 100]! ^= 0x01; return b; }))!;
+    while (decompressNextChunk(damaged));
+    expect(moduleOf(damaged)).toBeUndefined();
+    const abandoned = work(good)!;
+    Atomics.add(abandoned.state, 0, 1); // chunk 0 claimed by a thread that is gone
+    while (decompressNextChunk(abandoned));
+    expect(moduleOf(abandoned, 20)).toBeUndefined();
   });
 });
