@@ -75,6 +75,7 @@ describe('the bundles', () => {
       ['info'],
       ['frobnicate'],
       ['--help'],
+      ['--version'],
     ]) {
       expect(await viaBundle(args), args.join(' ')).toEqual(await wt(args));
     }
@@ -245,6 +246,26 @@ describe('the bundles', () => {
       const message = await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
       await worker.terminate();
       expect(message).toEqual({ answer: 42, url: pathToFileURL(join(dir, 'src/w.js')).href });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('drops comments and writes ASCII, keeping what the code means (regular expressions, strings, templates, semicolons)', async () => {
+    const dir = fakeDist({
+      'cli/app.js': "// a comment naming import.meta and import('./nowhere.js'), which are not read\n/**\n * A doc comment.\n */\n" +
+        'export function main() {\n    const re = /\\/\\/ not a comment/; // trailing comment\n' +
+        "    const s = '/* not a comment */ \u2014 \u00fcn\u00efcode \u{1F600}';\n    const t = `// nor this ${1 + /* inline */ 1}`;\n" +
+        '    const f = () => { return /*\n    */ 42; };\n' +
+        "    return [re.test('// not a comment'), s, t, f(), 'x' /* a */ + /* b */ 'y'];\n}\n",
+    });
+    try {
+      await buildBundle(dir);
+      const text = fs.readFileSync(join(dir, BUNDLE), 'utf8');
+      expect(text).not.toMatch(/nowhere|doc comment|trailing comment|inline|\/\* [ab] \*\//);
+      expect(text).not.toMatch(/[^\x00-\x7f]/);
+      const { main } = await import(pathToFileURL(join(dir, BUNDLE)).href) as { main: () => unknown[] };
+      expect(main()).toEqual([true, '/* not a comment */ \u2014 \u00fcn\u00efcode \u{1F600}', '// nor this 2', undefined, 'xy']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
