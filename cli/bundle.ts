@@ -239,7 +239,8 @@ interface Piece { readonly file: string; readonly source: string; readonly modul
  * The files of the bundle of `entry` (`modules`: collect's order): the bundle itself, `file`, which holds the loader,
  * the modules the entry imports statically and runs the entry; and one part per dynamic import target with the
  * modules that target needs beyond those (a module several targets need is in each of their parts; it still runs
- * once). A dynamic import loads its target's part, unless a part loaded before defined the target. So `run` reads
+ * once), which exports them as `bodies`: [module index, body][]. A dynamic import loads its target's part, unless a
+ * part loaded before gave the target. So `run` reads
  * two files, and no command compiles the modules only other commands use. The main bundle exports main (the
  * entry's) and bundleState; a worker bundle only runs its entry.
  */
@@ -267,9 +268,7 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
   }
   const body = (m: Module): string => {
     const i = at(m.file);
-    // `(function`: V8 compiles it with its file instead of pre-parsing it, then parsing it again when it runs (a file
-    // is loaded when its modules are about to run).
-    const lines: string[] = [`// ---- ${m.file}`, `__body[${i}] ??= (function () {`];
+    const lines: string[] = []; // the body of its function (see below)
     const deps = m.deps.filter((d, k) => m.deps.indexOf(d) === k);
     if (deps.length) lines.push(deps.map((d) => `__run(${at(d)});`).join(' '));
     if (m.usesMetaUrl) lines.push(`const __meta_url = new URL(${JSON.stringify(path.posix.relative('cli', m.file))}, import.meta.url).href;`);
@@ -298,7 +297,7 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
     lines.push(m.body.trim()
       .replace(/__IMPORT\(("[^"]+")\)/g, (_all, target: string) => `__import(${at(JSON.parse(target) as string)})`)
       .replace(/__IMPORT_EXTERNAL\(("[^"]+")\)/g, (_all, spec: string) => `__importExternal(${external(JSON.parse(spec) as string)})`)
-      .replace(/__WORKER_URL\(("[^"]+")\)/g, (_all, worker: string) => `new URL(${JSON.stringify(`./${path.posix.basename(bundleOf(JSON.parse(worker) as string))}`)}, import.meta.url)`), `});`);
+      .replace(/__WORKER_URL\(("[^"]+")\)/g, (_all, worker: string) => `new URL(${JSON.stringify(`./${path.posix.basename(bundleOf(JSON.parse(worker) as string))}`)}, import.meta.url)`));
     return lines.join('\n');
   };
   const bodies = new Map(modules.map((m) => [m.file, body(m)])); // before the loader: they name externals too
@@ -321,7 +320,7 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
     `  if (__state[i] === 2 || __state[i] === 1) return;`,
     `  if (__state[i] === 3) throw __thrown[i];`,
     `  __state[i] = 1;`,
-    `  try { (0, __body[i])(); __state[i] = 2; } catch (e) { __state[i] = 3; __thrown[i] = e; throw e; }`,
+    `  try { (0, __body[i])(__ns, __ext, __run, __import, __importExternal); __state[i] = 2; } catch (e) { __state[i] = 3; __thrown[i] = e; throw e; }`,
     `}`,
     '/** What the bundle loads with import(): packages, node: builtins and unbundled files; their namespaces once loaded. */',
     `const __extSpec = ${JSON.stringify(externals)}, __ext = [], __extLoad = [];`,
@@ -332,11 +331,15 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
     `const __needs = ${JSON.stringify(modules.map((m) => [...needs.get(m.file)!].sort((a, b) => a - b)))};`,
     '/** Per dynamic import target, the part that defines the modules it needs beyond this file\'s. */',
     `const __parts = { ${parts.map((p) => `${at(p.target)}: ${JSON.stringify(`./${path.posix.basename(p.file)}`)}`).join(', ')} };`,
-    `const __define = (i) => (__body[i] !== undefined || __parts[i] === undefined ? undefined : import(__url(__parts[i])).then((p) => p.define(__body, __ns, __ext, __run, __import, __importExternal)));`,
+    `const __define = (i) => (__body[i] !== undefined || __parts[i] === undefined ? undefined : import(__url(__parts[i])).then((p) => { for (const [j, body] of p.bodies) __body[j] ??= body; }));`,
     '/** A dynamic import of module i: its part and externals loaded, then it runs; its one namespace object. */',
     `const __import = (i) => Promise.all([__define(i), ...__needs[i].map(__loadExt)]).then(() => { __run(i); return __ns[i]; });`,
   ];
-  const main = [...loader, ...modules.filter((m) => inMain.has(m.file)).map((m) => bodies.get(m.file)!), `const __entry = await __import(${at(entry)});`];
+  // Each module's body is a function in parentheses: V8 compiles it with its file instead of pre-parsing it, then
+  // parsing it again when it runs (a file is loaded when its modules are about to run). A part's take the loader's
+  // names as parameters.
+  const main = [...loader, ...modules.filter((m) => inMain.has(m.file)).map((m) => `// ---- ${m.file}\n__body[${at(m.file)}] = (function () {\n${bodies.get(m.file)!}\n});`),
+    `const __entry = await __import(${at(entry)});`];
   if (isMain) {
     main.push(
       `export const main = __entry.main;`,
@@ -351,9 +354,9 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
       modules: p.modules.length,
       source: [
         `// Generated by cli/bundle.ts (npm run build): the part of ${path.posix.basename(file)} that ${p.target} needs beyond it; do not edit.`,
-        `export function define(__body, __ns, __ext, __run, __import, __importExternal) {`,
-        ...p.modules.map((m) => bodies.get(m.file)!),
-        `}`,
+        `export const bodies = [`,
+        ...p.modules.map((m) => `// ---- ${m.file}\n[${at(m.file)}, (function (__ns, __ext, __run, __import, __importExternal) {\n${bodies.get(m.file)!}\n})],`),
+        `];`,
         '',
       ].join('\n'),
     })),
@@ -402,8 +405,8 @@ export async function buildBundle(dist: string = DIST): Promise<{ bundles: { fil
         if (check.status !== 0) throw new Error(`${p.file} does not compile: ${check.stderr.trim()}`);
         continue;
       }
-      const loaded = await import(pathToFileURL(tmp).href) as { main?: unknown; define?: unknown };
-      if (typeof loaded[p.kind === 'main' ? 'main' : 'define'] !== 'function') throw new Error(`${p.file} does not export ${p.kind === 'main' ? 'main' : 'define'}`);
+      const loaded = await import(pathToFileURL(tmp).href) as { main?: unknown; bodies?: unknown };
+      if (p.kind === 'main' ? typeof loaded.main !== 'function' : !Array.isArray(loaded.bodies)) throw new Error(`${p.file} does not export ${p.kind === 'main' ? 'main' : 'its bodies'}`);
       fs.writeFileSync(tmp, p.source); // the main bundle names its parts by their final names
     }
     for (const p of pieces) fs.renameSync(tmpOf(p.file), path.join(dist, p.file));
