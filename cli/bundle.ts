@@ -1,5 +1,5 @@
 // `npm run build`'s second step (node dist/cli/bundle.js): joins tsc's modules into a few files per thread, so that
-// a command starts by loading two or three files instead of up to ~140 (Node resolves, stats, reads and compiles each
+// a command starts by loading one to three files instead of up to ~140 (Node resolves, stats, reads and compiles each
 // module file separately, 1–5 ms each): dist/cli/app-bundle.js for the command line (every command), and one bundle
 // per worker script a bundled module starts through workerUrl() (the guest thread of a recording, the frame reader of
 // a replay). cli/main.ts takes the bundles while they are fresh (freshBundle: no input changed after they were made,
@@ -8,10 +8,11 @@
 // Each module becomes a function that runs once, on first need, after the modules it imports (ES modules' order), and
 // fills a namespace object with getters (so exports stay live). A static import is "run that module now"; a dynamic
 // `import('./x.js')` of a bundled module is "load x's part and the packages its modules import, then run x now" and
-// gives x's one namespace object. A bundle file holds the loader and the modules its entry imports statically; each
-// dynamic import target has a part (<bundle>.<target>.js) with the modules it needs beyond those. So a bundle runs
-// exactly the modules the separate files would (yargs and the inspect commands only for the command lines that need
-// them), compiles only the parts a command line uses, and no module is ever loaded twice: classes keep their identity
+// gives x's one namespace object. A bundle file holds the loader and the modules its entry imports statically (and
+// the command line's, those of `run`: IN_MAIN); each other dynamic import target has a part (<bundle>.<target>.js)
+// with the modules it needs beyond those. So a bundle runs exactly the modules the separate files would (yargs and
+// the inspect commands only for the command lines that need them), `run` reads one file, another command two, and
+// no module is ever loaded twice: classes keep their identity
 // (instanceof UserError). Packages, node: builtins and the few files main.ts loads before the bundle (UNBUNDLED) stay
 // outside, loaded with import() before a module that imports them runs. `import.meta.url` becomes the original
 // file's URL, computed from the bundle's own; workerUrl('./x.js', import.meta.url) becomes x's bundle.
@@ -37,6 +38,12 @@ const DIST = path.basename(ABOVE) === 'dist' ? ABOVE : path.join(ABOVE, 'dist');
  * workers). A bundled module that imports one loads the file.
  */
 const UNBUNDLED = new Set(['cli/prewarm.js', 'cli/fresh-bundle.js']);
+/**
+ * Dynamic import targets whose modules the command line's bundle holds itself rather than in a part: `run`, whose
+ * start matters most (one file less to load: ~8% of what loading and running hello costs in the process); record and
+ * replay use nearly all of its modules too. Only their bodies are there: they still run only when imported.
+ */
+const IN_MAIN = ['cli/run.js'];
 /** The worker-url module, whose workerUrl() calls the bundler rewrites to point at worker bundles. */
 const WORKER_URL = 'src/worker-url.js';
 
@@ -237,12 +244,11 @@ interface Piece { readonly file: string; readonly source: string; readonly modul
 
 /**
  * The files of the bundle of `entry` (`modules`: collect's order): the bundle itself, `file`, which holds the loader,
- * the modules the entry imports statically and runs the entry; and one part per dynamic import target with the
- * modules that target needs beyond those (a module several targets need is in each of their parts; it still runs
- * once), which exports them as `bodies`: [module index, body][]. A dynamic import loads its target's part, unless a
- * part loaded before gave the target. So `run` reads
- * two files, and no command compiles the modules only other commands use. The main bundle exports main (the
- * entry's) and bundleState; a worker bundle only runs its entry.
+ * the modules the entry imports statically (for the main bundle, IN_MAIN's too) and runs the entry; and one part per
+ * other dynamic import target with the modules that target needs beyond those (a module several targets need is in
+ * each of their parts; it still runs once), which exports them as `bodies`: [module index, body][]. A dynamic import
+ * loads its target's part, unless a part loaded before gave the target. The main bundle exports main (the entry's)
+ * and bundleState; a worker bundle only runs its entry.
  */
 function generate(modules: Module[], entry: string, file: string, isMain: boolean): Piece[] {
   const index = new Map(modules.map((m, i) => [m.file, i]));
@@ -301,7 +307,7 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
     return lines.join('\n');
   };
   const bodies = new Map(modules.map((m) => [m.file, body(m)])); // before the loader: they name externals too
-  const inMain = closure.get(entry)!;
+  const inMain = new Set([entry, ...(isMain ? IN_MAIN.filter((f) => closure.has(f)) : [])].flatMap((f) => [...closure.get(f)!]));
   const targets = modules.filter((m) => modules.some((n) => n.dynamic.has(m.file))).map((m) => m.file);
   const parts = targets.filter((t) => [...closure.get(t)!].some((f) => !inMain.has(f))).map((t) => ({
     target: t,
