@@ -177,10 +177,17 @@ async function cleaner(): Promise<(text: string) => string> {
   }
   return (text) => {
     const source = ts.createSourceFile('module.js', text, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+    // A node's pos and end are where trivia (whitespace, comments) between two tokens begins: every comment found
+    // from there is one. (The few in trivia no node starts or ends at, such as in an empty block, stay.)
     const comments = new Map<number, number>(); // start → end
+    const from = (pos: number): void => {
+      for (const r of ts.getLeadingCommentRanges(text, pos) ?? []) comments.set(r.pos, r.end);
+      for (const r of ts.getTrailingCommentRanges(text, pos) ?? []) comments.set(r.pos, r.end);
+    };
     const visit = (node: import('typescript').Node): void => {
-      for (const r of [...ts.getLeadingCommentRanges(text, node.pos) ?? [], ...ts.getTrailingCommentRanges(text, node.pos) ?? []]) comments.set(r.pos, r.end);
-      for (const child of node.getChildren(source)) visit(child);
+      from(node.pos);
+      from(node.end);
+      ts.forEachChild(node, visit);
     };
     visit(source);
     let out = '';
