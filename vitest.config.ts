@@ -13,6 +13,9 @@ export default defineConfig({
     // a file that mocks a module loads its subjects after vi.resetModules() (test/trace/memory.test.ts).
     isolate: false,
     globalSetup: ['test/global-setup.ts'],
+    // the bundles of dist/ (cli/bundle.ts) load as Node loads them, not through vitest's transform (slow on files
+    // of hundreds of KiB, and not what the CLI runs)
+    server: { deps: { external: [/\/cli\/[\w-]+-bundle(\.[\w-]+)?\.js(\?.*)?$/] } },
     // vitest's default on a 2-core machine is one worker; the suite is half waiting on child processes
     maxWorkers: Math.max(2, availableParallelism()),
     // generous: a loaded CI machine may be slow, and no test here depends on how long anything takes

@@ -1,43 +1,80 @@
-// `npm run build`'s second step (node dist/cli/bundle.js): joins the modules `wasi-trace run` loads into one file,
-// dist/cli/run-bundle.js. Node loads each ES module file separately (resolve, stat, read, compile): for the ~50 files
-// of the run path that is ~40 ms of every `run`, more than a small guest's whole run. cli/main.ts takes the bundle
-// for `run` command lines while it is fresh (freshBundle: no input changed after it was made, so a plain `tsc` build
-// is never shadowed by an older bundle) and the separate files otherwise.
+// `npm run build`'s second step (node dist/cli/bundle.js): joins tsc's modules into a few files per thread, so that
+// a command starts by loading one to three files instead of up to ~140 (Node resolves, stats, reads and compiles each
+// module file separately, 1–5 ms each): dist/cli/app-bundle.js for the command line (every command), and one bundle
+// per worker script a bundled module starts through workerUrl() (the guest thread of a recording, the frame reader of
+// a replay). cli/main.ts takes the bundles while they are fresh (freshBundle: no input changed after they were made,
+// so a plain `tsc` build is never shadowed by older bundles) and the separate files otherwise.
 //
-// It works on tsc's output of this repository, not on any JavaScript: each module becomes a function run once, in
-// dependency order, that fills a namespace object with getters (so exports stay live). It refuses (throws) what it
-// does not follow rather than guess: import cycles, `export default`, exported let/var bindings (an importer reads
-// each binding once, after its module ran; TypeScript's enums are the one var allowed), import.meta, computed dynamic
-// imports, and any module whose exports differ from what Node itself sees when it imports the file.
+// Each module becomes a function that runs once, on first need, after the modules it imports (ES modules' order), and
+// fills a namespace object with getters (so exports stay live). A static import is "run that module now"; a dynamic
+// `import('./x.js')` of a bundled module is "load x's part and the packages its modules import, then run x now" and
+// gives x's one namespace object. A bundle file holds the loader and the modules its entry imports statically (and
+// the command line's, those of `run`: IN_MAIN); each other dynamic import target has a part (<bundle>.<target>.js)
+// with the modules it needs beyond those. So a bundle runs exactly the modules the separate files would (yargs and
+// the inspect commands only for the command lines that need them), `run` reads one file, another command two, and
+// no module is ever loaded twice: classes keep their identity
+// (instanceof UserError). Packages, node: builtins and the few files main.ts loads before the bundle (UNBUNDLED) stay
+// outside, loaded with import() before a module that imports them runs. `import.meta.url` becomes the original
+// file's URL, computed from the bundle's own; workerUrl('./x.js', import.meta.url) becomes x's bundle.
+//
+// It works on tsc's output of this repository, not on any JavaScript: it refuses (throws) what it does not follow
+// rather than guess: static import cycles, `export default`, exported let/var bindings (an importer reads each
+// binding once, after its module ran; TypeScript's enums are the one var allowed), import.meta other than
+// import.meta.url, computed dynamic imports, workerUrl() with other than a string and import.meta.url, top-level
+// await, and any module whose exports differ from what Node itself sees when it imports the file.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleOf, ENTRY, MANIFEST, type Manifest } from './fresh-bundle.js';
+
+export { BUNDLE, bundleOf, freshBundle, MANIFEST } from './fresh-bundle.js';
 
 /** dist/, where tsc wrote the modules (this file is dist/cli/bundle.js, or cli/bundle.ts beside dist/ in tests). */
 const ABOVE = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.basename(ABOVE) === 'dist' ? ABOVE : path.join(ABOVE, 'dist');
-/** The modules `run` starts from: the command line (cli/app.js, which main.js imports) and the run command. */
-const ENTRIES = ['cli/app.js', 'cli/run.js'];
-export const BUNDLE = 'cli/run-bundle.js';
-/** The inputs of the bundle with their sizes. */
-export const MANIFEST = 'cli/run-bundle.json';
+/**
+ * Files cli/main.ts loads itself, before the bundle: a bundled copy of one would be a second one (prewarm's started
+ * workers). A bundled module that imports one loads the file.
+ */
+const UNBUNDLED = new Set(['cli/prewarm.js', 'cli/fresh-bundle.js']);
+/**
+ * Dynamic import targets whose modules the command line's bundle holds itself rather than in a part: `run`, whose
+ * start matters most (one file less to load: ~8% of what loading and running hello costs in the process); record and
+ * replay use nearly all of its modules too. Only their bodies are there: they still run only when imported.
+ */
+const IN_MAIN = ['cli/run.js'];
+/** The worker-url module, whose workerUrl() calls the bundler rewrites to point at worker bundles. */
+const WORKER_URL = 'src/worker-url.js';
 
-interface Manifest { readonly inputs: [file: string, size: number][] }
+interface Import { readonly from: string; readonly bundled: boolean; readonly clause: string }
 
 interface Module {
   readonly file: string; // relative to dist/
-  readonly index: number;
-  /** Static imports: modules of dist/ by file (local), or external specifiers (node:..., packages). */
-  readonly imports: { from: string; local: boolean; clause: string }[];
+  /** Static imports in source order: modules of dist/ by file when bundled, else the file or package specifier. */
+  readonly imports: Import[];
+  /** Every static dependency (imports and re-exports), in source order: what runs before this module. */
+  readonly deps: string[];
   /** Local exports: exported name → local name. */
   readonly exports: Map<string, string>;
   /** `export { a as b } from` and `export * from`: [exported name or '*', source file, imported name]. */
   readonly reexports: [string, string, string][];
-  body: string;
+  /** Bundled modules this one imports dynamically. */
+  readonly dynamic: Set<string>;
+  /** Worker scripts this one starts through workerUrl() (each gets its own bundle). */
+  readonly workers: Set<string>;
+  /** The body, with placeholders for dynamic imports and worker URLs (see generate). */
+  readonly body: string;
+  readonly usesMetaUrl: boolean;
 }
 
 const isRelative = (s: string): boolean => s.startsWith('./') || s.startsWith('../');
 const resolveFrom = (file: string, spec: string): string => path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
+/** `file` (relative to dist/) as a specifier from the bundles' folder (cli/). */
+function relativeToBundle(file: string): string {
+  const rel = path.posix.relative('cli', file);
+  return rel.startsWith('.') ? rel : `./${rel}`;
+}
 
 /** Splits `a, b as c` into [imported, local] pairs. */
 function specifiers(list: string): [string, string][] {
@@ -48,26 +85,35 @@ function specifiers(list: string): [string, string][] {
   });
 }
 
-function parse(dist: string, file: string, index: number): Module {
-  let text = fs.readFileSync(path.join(dist, file), 'utf8').replace(/^\/\/# sourceMappingURL=.*$/m, '');
+/** Reads one module of dist/: its imports, exports and body. Throws on what the bundler does not follow. */
+function parse(dist: string, file: string, clean: (text: string) => string): Module {
+  let text = clean(fs.readFileSync(path.join(dist, file), 'utf8').replace(/^\/\/# sourceMappingURL=.*$/m, ''));
   const fail = (what: string): never => { throw new Error(`${file}: ${what}: cannot bundle it`); };
-  if (/\bimport\.meta\b/.test(text)) fail('uses import.meta');
-  const imports: Module['imports'] = [];
+  const deps: string[] = [];
+  for (const m of text.matchAll(/^(?:import\s+[^'";]*?|export\s+(?:\*|\{[^}]*\}))\s+from\s+'([^']+)';[ \t]*$/gm)) {
+    if (isRelative(m[1]!) && !UNBUNDLED.has(resolveFrom(file, m[1]!))) deps.push(resolveFrom(file, m[1]!));
+  }
+  const imports: Import[] = [];
   const exports = new Map<string, string>();
   const reexports: Module['reexports'] = [];
   text = text.replace(/^import\s+([^'";]*?)\s+from\s+'([^']+)';[ \t]*$/gm, (_all, clause: string, from: string) => {
-    imports.push(isRelative(from) ? { from: resolveFrom(file, from), local: true, clause } : { from, local: false, clause });
+    const local = isRelative(from) ? resolveFrom(file, from) : undefined;
+    if (local !== undefined && !UNBUNDLED.has(local)) imports.push({ from: local, bundled: true, clause });
+    else imports.push({ from: local === undefined ? from : relativeToBundle(local), bundled: false, clause });
     return '';
   });
   if (/^import\s/m.test(text)) fail('has an import statement of a form the bundler does not read');
-  text = text.replace(/^export\s+\*\s+from\s+'([^']+)';[ \t]*$/gm, (_all, from: string) => {
+  const reexportFrom = (from: string): string => {
     if (!isRelative(from)) fail(`re-exports the package ${from}`);
-    reexports.push(['*', resolveFrom(file, from), '*']);
+    if (UNBUNDLED.has(resolveFrom(file, from))) fail(`re-exports ${from}, which is not bundled`);
+    return resolveFrom(file, from);
+  };
+  text = text.replace(/^export\s+\*\s+from\s+'([^']+)';[ \t]*$/gm, (_all, from: string) => {
+    reexports.push(['*', reexportFrom(from), '*']);
     return '';
   });
   text = text.replace(/^export\s+\{([^}]*)\}\s+from\s+'([^']+)';[ \t]*$/gm, (_all, list: string, from: string) => {
-    if (!isRelative(from)) fail(`re-exports the package ${from}`);
-    for (const [imported, exported] of specifiers(list)) reexports.push([exported, resolveFrom(file, from), imported]);
+    for (const [imported, exported] of specifiers(list)) reexports.push([exported, reexportFrom(from), imported]);
     return '';
   });
   text = text.replace(/^export\s+\{([^}]*)\};[ \t]*$/gm, (_all, list: string) => {
@@ -87,92 +133,107 @@ function parse(dist: string, file: string, index: number): Module {
       fail(`exports ${exported}, a var binding that is not an enum (it may change after the module ran)`);
     }
   }
-  // Dynamic imports: string literals only. A bundled module's becomes its namespace; others are made relative to the bundle.
+  // The body runs inside a function: top-level await cannot (tsc's output has top-level statements at column 0).
+  if (/^(?:(?:const|let|var)\s[^\n]*?=\s*)?await\s/m.test(text) || /^for\s+await\b/m.test(text)) fail('uses top-level await');
+  // Worker scripts started from workerUrl('./x.js', import.meta.url): that worker's bundle in the bundle.
+  const workers = new Set<string>();
+  text = text.replace(/\bworkerUrl\(\s*'([^']+)'\s*,\s*import\.meta\.url\s*\)/g, (_all, spec: string) => {
+    if (!isRelative(spec)) fail(`starts the worker ${spec}, which is not a file of dist/`);
+    const worker = resolveFrom(file, spec);
+    workers.add(worker);
+    return `__WORKER_URL(${JSON.stringify(worker)})`;
+  });
+  if (file !== WORKER_URL && /(?<!function\s+)\bworkerUrl\s*\(/.test(text)) fail("calls workerUrl() with other than a string and import.meta.url");
+  const usesMetaUrl = /\bimport\.meta\.url\b/.test(text);
+  text = text.replace(/\bimport\.meta\.url\b/g, '__meta_url');
+  if (/\bimport\.meta\b/.test(text)) fail('uses import.meta other than import.meta.url');
+  // Dynamic imports: string literals only. A bundled module's becomes "run it now"; others load their file or package.
+  const dynamic = new Set<string>();
   text = text.replace(/\bimport\(\s*(['"])([^'"]+)\1\s*\)/g, (_all, _q: string, spec: string) => {
-    if (!isRelative(spec)) return `import(${JSON.stringify(spec)})`;
-    return `import(${JSON.stringify(relativeToBundle(resolveFrom(file, spec)))})`;
+    if (!isRelative(spec)) return `__IMPORT_EXTERNAL(${JSON.stringify(spec)})`;
+    const target = resolveFrom(file, spec);
+    if (UNBUNDLED.has(target)) return `__IMPORT_EXTERNAL(${JSON.stringify(relativeToBundle(target))})`;
+    dynamic.add(target);
+    return `__IMPORT(${JSON.stringify(target)})`;
   });
   if (/\bimport\(\s*[^'"\s]/.test(text)) fail('has a dynamic import of a computed specifier');
-  return { file, index, imports, exports, reexports, body: text };
+  return { file, imports, deps, exports, reexports, dynamic, workers, body: text, usesMetaUrl };
 }
 
-/** `file` (relative to dist/) as a specifier from the bundle's folder. */
-function relativeToBundle(file: string): string {
-  const rel = path.posix.relative(path.posix.dirname(BUNDLE), file);
-  return rel.startsWith('.') ? rel : `./${rel}`;
-}
-
-/** The modules reachable from the entries by static imports, dependencies first; throws on a cycle. */
-function collect(dist: string): Module[] {
-  const order: Module[] = [];
-  const state = new Map<string, 'visiting' | Module>();
-  const visit = (file: string, from: string): Module => {
-    const seen = state.get(file);
-    if (seen === 'visiting') throw new Error(`import cycle through ${file} (from ${from}): cannot bundle it`);
-    if (seen) return seen;
-    state.set(file, 'visiting');
-    const m = parse(dist, file, -1);
-    for (const dep of [...m.imports.filter((i) => i.local).map((i) => i.from), ...m.reexports.map((r) => r[1])]) visit(dep, file);
-    const done = { ...m, index: order.length };
-    order.push(done);
-    state.set(file, done);
-    return done;
-  };
-  for (const e of ENTRIES) visit(e, 'the entries');
-  return order;
-}
-
-/** The bundle's source: external imports, then one namespace and one init per module, in dependency order. */
-function generate(modules: Module[]): string {
-  const byFile = new Map(modules.map((m) => [m.file, m]));
-  const ns = (file: string): string => `__ns${byFile.get(file)!.index}`;
-  const externals = new Map<string, string>(); // "kind spec" → local name
-  const external = (kind: 'ns' | 'default', spec: string): string => {
-    const key = `${kind} ${spec}`;
-    if (!externals.has(key)) externals.set(key, `__ext${externals.size}`);
-    return externals.get(key)!;
-  };
-  const inits = modules.map((m) => {
-    const lines: string[] = [`// ---- ${m.file}`, `(() => {`];
-    for (const { from, local: bundled, clause } of m.imports) {
-      const c = /^(?:([\w$]+)\s*,?\s*)?(?:\*\s+as\s+([\w$]+)|\{([^}]*)\})?$/.exec(clause.trim());
-      if (!c || (c[1] === undefined && c[2] === undefined && c[3] === undefined)) throw new Error(`${m.file}: cannot read the import clause "${clause}"`);
-      const [, def, star, named] = c;
-      const source = bundled ? ns(from) : external('ns', from);
-      if (def !== undefined) lines.push(`const ${def} = ${bundled ? `${source}.default` : external('default', from)};`);
-      if (star !== undefined) lines.push(`const ${star} = ${source};`);
-      if (named !== undefined) {
-        const pairs = specifiers(named);
-        if (bundled) for (const [imported] of pairs) if (!exportsOf(byFile.get(from)!, byFile).has(imported)) throw new Error(`${m.file} imports ${imported}, which ${from} does not export`);
-        if (pairs.length) lines.push(`const { ${pairs.map(([i, l]) => (i === l ? i : `${i}: ${l}`)).join(', ')} } = ${source};`);
+/**
+ * What the bundles hold of a module's text: its code without comments (a quarter of tsc's output here) and in ASCII,
+ * which Node and V8 read and compile measurably faster (~6% of a part's load time). The comments are found by
+ * TypeScript's parser (a devDependency, there when `npm run build` runs; without it the text is kept as it is);
+ * each becomes a space, or a newline when it spans lines (so automatic semicolons stay as they were), and a line
+ * that held only a comment goes. Every other character above ASCII, which can then only be in a string, template or
+ * regular expression literal or an identifier, becomes its \uXXXX escape, which means the same there.
+ */
+async function cleaner(): Promise<(text: string) => string> {
+  let ts: typeof import('typescript');
+  try {
+    ts = (await import('typescript')).default;
+  } catch {
+    return (text) => text;
+  }
+  return (text) => {
+    const source = ts.createSourceFile('module.js', text, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+    // A node's pos and end are where trivia (whitespace, comments) between two tokens begins: every comment found
+    // from there is one. (The few in trivia no node starts or ends at, such as in an empty block, stay.)
+    const comments = new Map<number, number>(); // start → end
+    const from = (pos: number): void => {
+      for (const r of ts.getLeadingCommentRanges(text, pos) ?? []) comments.set(r.pos, r.end);
+      for (const r of ts.getTrailingCommentRanges(text, pos) ?? []) comments.set(r.pos, r.end);
+    };
+    const visit = (node: import('typescript').Node): void => {
+      from(node.pos);
+      from(node.end);
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    let out = '';
+    let at = 0;
+    for (const [start, end] of [...comments].sort((a, b) => a[0] - b[0])) {
+      if (start < at) continue;
+      const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+      const wholeLine = /^[ \t]*$/.test(text.slice(lineStart, start)) && (end === text.length || text[end] === '\n');
+      if (wholeLine && lineStart >= at) {
+        out += text.slice(at, lineStart);
+        at = Math.min(end + 1, text.length);
+      } else {
+        out += text.slice(at, start) + (text.slice(start, end).includes('\n') ? '\n' : ' ');
+        at = end;
       }
     }
-    const getters = [...m.exports].map(([exported, local]) => `${JSON.stringify(exported)}: { get: () => ${local}, enumerable: true }`);
-    for (const [exported, from, imported] of m.reexports) {
-      if (exported === '*') continue;
-      getters.push(`${JSON.stringify(exported)}: { get: () => ${ns(from)}.${imported}, enumerable: true }`);
-    }
-    if (getters.length) lines.push(`Object.defineProperties(${ns(m.file)}, { ${getters.join(', ')} });`);
-    for (const [exported, from] of m.reexports) {
-      if (exported !== '*') continue;
-      lines.push(`for (const k of Object.keys(${ns(from)})) if (k !== 'default' && !Object.hasOwn(${ns(m.file)}, k)) Object.defineProperty(${ns(m.file)}, k, { get: () => ${ns(from)}[k], enumerable: true });`);
-    }
-    lines.push(m.body.trim().replace(/\bimport\("(\.[^"]+)"\)/g, (all, spec: string) => {
-      const target = path.posix.normalize(path.posix.join(path.posix.dirname(BUNDLE), spec));
-      return byFile.has(target) ? `Promise.resolve(${ns(target)})` : all;
-    }), `})();`);
-    return lines.join('\n');
-  });
-  const header = [
-    `// Generated by cli/bundle.ts (npm run build) from ${modules.length} modules of dist/: do not edit.`,
-    ...[...externals].map(([key, local]) => {
-      const [kind, spec] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1)];
-      return kind === 'ns' ? `import * as ${local} from ${JSON.stringify(spec)};` : `import ${local} from ${JSON.stringify(spec)};`;
-    }),
-    `const ${modules.map((m) => `__ns${m.index} = {}`).join(', ')};`,
-  ];
-  const entry = ns(ENTRIES[0]!);
-  return [...header, ...inits, `export const { main } = ${entry};`, ''].join('\n');
+    out += text.slice(at);
+    return out.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  };
+}
+
+/**
+ * The modules of the bundle of `entry`: everything reachable by static and dynamic imports, dependencies first
+ * (each module's index is its place in this order). Throws on a static import cycle.
+ */
+function collect(dist: string, entry: string, cache: Map<string, Module>, clean: (text: string) => string): Module[] {
+  const order: Module[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const pending = [entry];
+  const visit = (file: string, from: string): void => {
+    const seen = state.get(file);
+    if (seen === 'visiting') throw new Error(`import cycle through ${file} (from ${from}): cannot bundle it`);
+    if (seen) return;
+    state.set(file, 'visiting');
+    let m = cache.get(file);
+    if (m === undefined) cache.set(file, m = parse(dist, file, clean));
+    for (const dep of m.deps) visit(dep, file);
+    order.push(m);
+    state.set(file, 'done');
+    pending.push(...m.dynamic);
+  };
+  while (pending.length) {
+    const file = pending.shift()!;
+    if (!state.has(file)) visit(file, file === entry ? 'the entry' : 'a dynamic import');
+  }
+  return order;
 }
 
 /** Every name `m` exports, its star re-exports included. */
@@ -185,57 +246,197 @@ function exportsOf(m: Module, byFile: Map<string, Module>): Set<string> {
   return names;
 }
 
-/** Builds dist/cli/run-bundle.js and its manifest (each written to a temporary name, then renamed into place). */
-export async function buildBundle(dist: string = DIST): Promise<{ modules: number; bytes: number }> {
-  const modules = collect(dist);
+/** One file of a bundle: its name (relative to dist/), its source, and how many modules it defines. */
+interface Piece { readonly file: string; readonly source: string; readonly modules: number }
+
+/**
+ * The files of the bundle of `entry` (`modules`: collect's order): the bundle itself, `file`, which holds the loader,
+ * the modules the entry imports statically (for the main bundle, IN_MAIN's too) and runs the entry; and one part per
+ * other dynamic import target with the modules that target needs beyond those (a module several targets need is in
+ * each of their parts; it still runs once), which exports them as `bodies`: [module index, body][]. A dynamic import
+ * loads its target's part, unless a part loaded before gave the target. The main bundle exports main (the entry's)
+ * and bundleState; a worker bundle only runs its entry.
+ */
+function generate(modules: Module[], entry: string, file: string, isMain: boolean): Piece[] {
+  const index = new Map(modules.map((m, i) => [m.file, i]));
   const byFile = new Map(modules.map((m) => [m.file, m]));
-  // What Node sees must be what the bundle gives: the same export names for every module.
+  const at = (f: string): number => index.get(f)!;
+  const externals: string[] = []; // specifiers (packages, node: builtins, unbundled files relative to cli/)
+  const external = (spec: string): number => {
+    if (!externals.includes(spec)) externals.push(spec);
+    return externals.indexOf(spec);
+  };
+  // Per module, the modules it needs run first (itself included) and the externals they import.
+  const closure = new Map<string, Set<string>>();
+  const needs = new Map<string, Set<number>>();
   for (const m of modules) {
-    const real = Object.keys(await import(pathToFileURL(path.join(dist, m.file)).href)).sort();
-    const ours = [...exportsOf(m, byFile)].sort();
-    if (real.join() !== ours.join()) throw new Error(`${m.file}: exports ${real.join(', ')}, the bundler read ${ours.join(', ')}`);
+    const mods = new Set([m.file]);
+    const ext = new Set(m.imports.filter((i) => !i.bundled).map((i) => external(i.from)));
+    for (const dep of m.deps) {
+      for (const d of closure.get(dep)!) mods.add(d);
+      for (const e of needs.get(dep)!) ext.add(e);
+    }
+    closure.set(m.file, mods);
+    needs.set(m.file, ext);
   }
-  const source = generate(modules);
-  const manifest: Manifest = { inputs: modules.map((m) => [m.file, fs.statSync(path.join(dist, m.file)).size]) };
-  // Written beside its final name (its dynamic imports are relative to it), loaded once to prove that it evaluates
-  // and exports main, then renamed into place; the manifest last.
-  const tmp = path.join(dist, BUNDLE.replace(/\.js$/, `.${process.pid}.tmp.js`));
-  fs.writeFileSync(tmp, source);
-  try {
-    const loaded = await import(pathToFileURL(tmp).href) as { main?: unknown };
-    if (typeof loaded.main !== 'function') throw new Error('the bundle does not export main');
-    fs.renameSync(tmp, path.join(dist, BUNDLE));
-  } finally {
-    fs.rmSync(tmp, { force: true });
+  const body = (m: Module): string => {
+    const i = at(m.file);
+    const lines: string[] = []; // the body of its function (see below)
+    const deps = m.deps.filter((d, k) => m.deps.indexOf(d) === k);
+    if (deps.length) lines.push(deps.map((d) => `__run(${at(d)});`).join(' '));
+    if (m.usesMetaUrl) lines.push(`const __meta_url = new URL(${JSON.stringify(path.posix.relative('cli', m.file))}, import.meta.url).href;`);
+    for (const { from, bundled, clause } of m.imports) {
+      const c = /^(?:([\w$]+)\s*,?\s*)?(?:\*\s+as\s+([\w$]+)|\{([^}]*)\})?$/.exec(clause.trim());
+      if (!c || (c[1] === undefined && c[2] === undefined && c[3] === undefined)) throw new Error(`${m.file}: cannot read the import clause "${clause}"`);
+      const [, def, star, named] = c;
+      const source = bundled ? `__ns[${at(from)}]` : `__ext[${external(from)}]`;
+      if (def !== undefined) lines.push(`const ${def} = ${source}.default;`);
+      if (star !== undefined) lines.push(`const ${star} = ${source};`);
+      if (named !== undefined) {
+        const pairs = specifiers(named);
+        if (bundled) for (const [imported] of pairs) if (!exportsOf(byFile.get(from)!, byFile).has(imported)) throw new Error(`${m.file} imports ${imported}, which ${from} does not export`);
+        if (pairs.length) lines.push(`const { ${pairs.map(([a, b]) => (a === b ? a : `${a}: ${b}`)).join(', ')} } = ${source};`);
+      }
+    }
+    const getters = [...m.exports].map(([exported, local]) => `${JSON.stringify(exported)}: { get: () => ${local}, enumerable: true }`);
+    for (const [exported, from, imported] of m.reexports) {
+      if (exported !== '*') getters.push(`${JSON.stringify(exported)}: { get: () => __ns[${at(from)}].${imported}, enumerable: true }`);
+    }
+    if (getters.length) lines.push(`Object.defineProperties(__ns[${i}], { ${getters.join(', ')} });`);
+    for (const [exported, from] of m.reexports) {
+      if (exported !== '*') continue;
+      lines.push(`for (const k of Object.keys(__ns[${at(from)}])) if (k !== 'default' && !Object.hasOwn(__ns[${i}], k)) Object.defineProperty(__ns[${i}], k, { get: () => __ns[${at(from)}][k], enumerable: true });`);
+    }
+    lines.push(m.body.trim()
+      .replace(/__IMPORT\(("[^"]+")\)/g, (_all, target: string) => `__import(${at(JSON.parse(target) as string)})`)
+      .replace(/__IMPORT_EXTERNAL\(("[^"]+")\)/g, (_all, spec: string) => `__importExternal(${external(JSON.parse(spec) as string)})`)
+      .replace(/__WORKER_URL\(("[^"]+")\)/g, (_all, worker: string) => `new URL(${JSON.stringify(`./${path.posix.basename(bundleOf(JSON.parse(worker) as string))}`)}, import.meta.url)`));
+    return lines.join('\n');
+  };
+  const bodies = new Map(modules.map((m) => [m.file, body(m)])); // before the loader: they name externals too
+  const inMain = new Set([entry, ...(isMain ? IN_MAIN.filter((f) => closure.has(f)) : [])].flatMap((f) => [...closure.get(f)!]));
+  const targets = modules.filter((m) => modules.some((n) => n.dynamic.has(m.file))).map((m) => m.file);
+  const parts = targets.filter((t) => [...closure.get(t)!].some((f) => !inMain.has(f))).map((t) => ({
+    target: t,
+    file: file.replace(/\.js$/, `.${t.replace(/\.js$/, '').replace(/\//g, '-')}.js`),
+    modules: modules.filter((m) => closure.get(t)!.has(m.file) && !inMain.has(m.file)),
+  }));
+  const loader = [
+    `// Generated by cli/bundle.ts (npm run build) from the modules of dist/, entry ${entry}: do not edit.`,
+    `const __files = ${JSON.stringify(modules.map((m) => m.file))};`,
+    '/** Each module\'s namespace: a plain object its body fills with getters. */',
+    `const __ns = __files.map(() => ({}));`,
+    '/** Each module\'s body (defined by this file or by a part), its state (0 not run, 1 running, 2 ran, 3 threw), what it threw. */',
+    `const __body = [], __state = new Uint8Array(__files.length), __thrown = [];`,
+    '/** Runs module i\'s body once (it runs the modules it imports first); throws what it threw, each time. */',
+    `function __run(i) {`,
+    `  if (__state[i] === 2 || __state[i] === 1) return;`,
+    `  if (__state[i] === 3) throw __thrown[i];`,
+    `  __state[i] = 1;`,
+    `  try { (0, __body[i])(__ns, __ext, __run, __import, __importExternal); __state[i] = 2; } catch (e) { __state[i] = 3; __thrown[i] = e; throw e; }`,
+    `}`,
+    '/** What the bundle loads with import(): packages, node: builtins and unbundled files; their namespaces once loaded. */',
+    `const __extSpec = ${JSON.stringify(externals)}, __ext = [], __extLoad = [];`,
+    `const __url = (spec) => (spec.startsWith('.') ? new URL(spec, import.meta.url).href : spec); // relative to this file, however it is loaded`,
+    `const __loadExt = (e) => (__extLoad[e] ??= import(__url(__extSpec[e])).then((ns) => { __ext[e] = ns; }));`,
+    `const __importExternal = (e) => __loadExt(e).then(() => __ext[e]);`,
+    '/** Per module, the externals that must be loaded before it runs (its own and those of the modules it imports). */',
+    `const __needs = ${JSON.stringify(modules.map((m) => [...needs.get(m.file)!].sort((a, b) => a - b)))};`,
+    '/** Per dynamic import target, the part that defines the modules it needs beyond this file\'s. */',
+    `const __parts = { ${parts.map((p) => `${at(p.target)}: ${JSON.stringify(`./${path.posix.basename(p.file)}`)}`).join(', ')} };`,
+    `const __define = (i) => (__body[i] !== undefined || __parts[i] === undefined ? undefined : import(__url(__parts[i])).then((p) => { for (const [j, body] of p.bodies) __body[j] ??= body; }));`,
+    '/** A dynamic import of module i: its part and externals loaded, then it runs; its one namespace object. */',
+    `const __import = (i) => Promise.all([__define(i), ...__needs[i].map(__loadExt)]).then(() => { __run(i); return __ns[i]; });`,
+  ];
+  // Each module's body is a function in parentheses: V8 compiles it with its file instead of pre-parsing it, then
+  // parsing it again when it runs (a file is loaded when its modules are about to run). A part's take the loader's
+  // names as parameters.
+  const main = [...loader, ...modules.filter((m) => inMain.has(m.file)).map((m) => `// ---- ${m.file}\n__body[${at(m.file)}] = (function () {\n${bodies.get(m.file)!}\n});`),
+    `const __entry = await __import(${at(entry)});`];
+  if (isMain) {
+    main.push(
+      `export const main = __entry.main;`,
+      '/** For tests: the modules that ran and the externals that were loaded, so far. */',
+      `export const bundleState = () => ({ ran: __files.filter((_, i) => __state[i] === 2), loaded: __extSpec.filter((_, e) => __ext[e] !== undefined) });`,
+    );
   }
-  const manifestTmp = path.join(dist, `${MANIFEST}.${process.pid}.tmp`);
-  fs.writeFileSync(manifestTmp, `${JSON.stringify(manifest)}\n`);
-  fs.renameSync(manifestTmp, path.join(dist, MANIFEST));
-  return { modules: modules.length, bytes: Buffer.byteLength(source) };
+  return [
+    { file, source: [...main, ''].join('\n'), modules: inMain.size },
+    ...parts.map((p) => ({
+      file: p.file,
+      modules: p.modules.length,
+      source: [
+        `// Generated by cli/bundle.ts (npm run build): the part of ${path.posix.basename(file)} that ${p.target} needs beyond it; do not edit.`,
+        `export const bodies = [`,
+        ...p.modules.map((m) => `// ---- ${m.file}\n[${at(m.file)}, (function (__ns, __ext, __run, __import, __importExternal) {\n${bodies.get(m.file)!}\n})],`),
+        `];`,
+        '',
+      ].join('\n'),
+    })),
+  ];
 }
 
 /**
- * True when the bundle in `dist` and its manifest exist and every input is as it was when the bundle was made from
- * it: the same size and not modified after the bundle (a later tsc run rewrites them all; an npm install gives every
- * file the same mtime). What cli/main.ts checks before it takes the bundle: one stat per input.
+ * Builds the bundles of dist/ and their manifest: the command line's bundle (entry cli/app.js) and one per worker
+ * script any bundle starts, each with its parts. Each file is written to a temporary name and checked (the main
+ * bundle and the parts are loaded, a worker bundle's syntax checked), then all are renamed into place, the
+ * manifest last.
  */
-export function freshBundle(dist: string = DIST): boolean {
-  try {
-    const manifest = JSON.parse(fs.readFileSync(path.join(dist, MANIFEST), 'utf8')) as Manifest;
-    const built = fs.statSync(path.join(dist, BUNDLE)).mtimeMs;
-    return manifest.inputs.every(([file, size]) => {
-      const s = fs.statSync(path.join(dist, file), { throwIfNoEntry: false });
-      return s !== undefined && s.size === size && s.mtimeMs <= built;
-    });
-  } catch {
-    return false;
+export async function buildBundle(dist: string = DIST): Promise<{ bundles: { file: string; modules: number; bytes: number }[] }> {
+  const clean = await cleaner();
+  const cache = new Map<string, Module>();
+  const made: { entry: string; modules: Module[] }[] = [];
+  const entries = [ENTRY];
+  while (made.length < entries.length) {
+    const entry = entries[made.length]!;
+    const modules = collect(dist, entry, cache, clean);
+    made.push({ entry, modules });
+    for (const m of modules) for (const w of m.workers) if (!entries.includes(w)) entries.push(w);
   }
+  // What Node sees must be what the bundle gives: the same export names for every module. (A worker script runs
+  // its thread's work as it loads, so it is not imported here; nothing imports its exports.)
+  const workerEntries = new Set(entries.slice(1));
+  for (const m of cache.values()) {
+    if (workerEntries.has(m.file)) continue;
+    const real = Object.keys(await import(pathToFileURL(path.join(dist, m.file)).href)).sort();
+    const ours = [...exportsOf(m, cache)].sort();
+    if (real.join() !== ours.join()) throw new Error(`${m.file}: exports ${real.join(', ')}, the bundler read ${ours.join(', ')}`);
+  }
+  const pieces = made.flatMap((b, k) => generate(b.modules, b.entry, bundleOf(b.entry), k === 0).map((p, n) => ({ ...p, kind: n > 0 ? 'part' : k === 0 ? 'main' : 'worker' })));
+  const names = pieces.map((p) => p.file);
+  const clash = names.find((n, i) => names.indexOf(n) !== i);
+  if (clash !== undefined) throw new Error(`two entries would share the bundle file ${clash}: cannot bundle them`);
+  // Each written beside its final name (import.meta.url and the dynamic imports are taken relative to it) under a
+  // temporary name, the main bundle last (it may load its parts as it runs), then renamed into place.
+  const tmpOf = (file: string): string => path.join(dist, file.replace(/\.js$/, `.${process.pid}.tmp.js`));
+  try {
+    for (const p of [...pieces.filter((q) => q.kind !== 'main'), ...pieces.filter((q) => q.kind === 'main')]) {
+      const tmp = tmpOf(p.file);
+      fs.writeFileSync(tmp, p.kind === 'main' ? p.source.replace(/(__parts = \{[^\n]*)/, (line) => line.replace(/\.js"/g, `.${process.pid}.tmp.js"`)) : p.source);
+      if (p.kind === 'worker') {
+        const check = spawnSync(process.execPath, ['--check', tmp], { encoding: 'utf8' });
+        if (check.status !== 0) throw new Error(`${p.file} does not compile: ${check.stderr.trim()}`);
+        continue;
+      }
+      const loaded = await import(pathToFileURL(tmp).href) as { main?: unknown; bodies?: unknown };
+      if (p.kind === 'main' ? typeof loaded.main !== 'function' : !Array.isArray(loaded.bodies)) throw new Error(`${p.file} does not export ${p.kind === 'main' ? 'main' : 'its bodies'}`);
+      fs.writeFileSync(tmp, p.source); // the main bundle names its parts by their final names
+    }
+    for (const p of pieces) fs.renameSync(tmpOf(p.file), path.join(dist, p.file));
+  } finally {
+    for (const p of pieces) fs.rmSync(tmpOf(p.file), { force: true });
+  }
+  const inputs = [...new Set(made.flatMap((b) => b.modules.map((m) => m.file)))].sort();
+  const manifest: Manifest = { bundles: names, inputs: inputs.map((f) => [f, fs.statSync(path.join(dist, f)).size]) };
+  const manifestTmp = path.join(dist, `${MANIFEST}.${process.pid}.tmp`);
+  fs.writeFileSync(manifestTmp, `${JSON.stringify(manifest)}\n`);
+  fs.renameSync(manifestTmp, path.join(dist, MANIFEST));
+  return { bundles: pieces.map((p) => ({ file: p.file, modules: p.modules, bytes: Buffer.byteLength(p.source) })) };
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    const { modules, bytes } = await buildBundle();
-    process.stdout.write(`${BUNDLE}: ${modules} modules, ${(bytes / 1024).toFixed(0)} KiB\n`);
+    for (const b of (await buildBundle()).bundles) process.stdout.write(`${b.file}: ${b.modules} modules, ${(b.bytes / 1024).toFixed(0)} KiB\n`);
   } catch (e) {
     process.stderr.write(`bundle: ${(e as Error).message}\n`);
     process.exitCode = 1;

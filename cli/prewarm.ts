@@ -1,13 +1,14 @@
 // Worker threads started before the command line is parsed, because they take a while to boot: the guest
 // thread of `record`, the frame reader of `replay`. Only node:worker_threads is imported here, so starting one
-// costs the main thread nothing.
+// costs the main thread nothing (cli/fresh-bundle.js, which main.js has loaded, names the workers' bundles).
 import { Worker } from 'node:worker_threads';
+import { bundleOf } from './fresh-bundle.js';
 
-const URLS = {
-  record: new URL('../src/record/guest-thread.js', import.meta.url),
-  replay: new URL('../src/replay/prefetch-worker.js', import.meta.url),
-};
-export type Prewarmable = keyof typeof URLS;
+const SCRIPTS = { record: 'src/record/guest-thread.js', replay: 'src/replay/prefetch-worker.js' };
+export type Prewarmable = keyof typeof SCRIPTS;
+/** Whether the workers load from their bundles (main.js found the bundles fresh): set by prewarm(). */
+let bundled = false;
+const urlOf = (kind: Prewarmable): URL => new URL(`../${bundled ? bundleOf(SCRIPTS[kind]) : SCRIPTS[kind]}`, import.meta.url);
 
 const prewarmed = new Map<Prewarmable, Worker>();
 /** Run from the TypeScript sources (in-process tests) there are no built worker files, so no workers. */
@@ -16,11 +17,13 @@ const BUILT = import.meta.url.endsWith('.js');
 /**
  * Starts the worker `command` will want (record, replay), if it is one of those. For replay, the last argument of
  * `argv` that is not a flag is most likely the trace: the worker starts reading its module at once (a wrong guess
- * costs only that thread's time; see readAhead in src/replay/prefetch.ts).
+ * costs only that thread's time; see readAhead in src/replay/prefetch.ts). `fromBundles`: the workers (this one and
+ * any takeWorker starts) load from their bundles (cli/bundle.ts).
  */
-export function prewarm(command: string | undefined, argv: readonly string[] = []): void {
+export function prewarm(command: string | undefined, argv: readonly string[] = [], fromBundles = false): void {
+  bundled = fromBundles;
   if ((command !== 'record' && command !== 'replay') || !BUILT) return;
-  const w = new Worker(URLS[command]);
+  const w = new Worker(urlOf(command));
   w.unref(); // a worker that is never used must not keep the process alive
   prewarmed.set(command, w);
   const guess = command === 'replay' ? argv.slice(argv.indexOf(command) + 1).filter((a) => !a.startsWith('-')).at(-1) : undefined;
@@ -33,7 +36,7 @@ export function prewarm(command: string | undefined, argv: readonly string[] = [
  */
 export function takeWorker(kind: Prewarmable): Worker | undefined {
   if (!BUILT) return undefined;
-  const w = prewarmed.get(kind) ?? new Worker(URLS[kind]);
+  const w = prewarmed.get(kind) ?? new Worker(urlOf(kind));
   prewarmed.delete(kind);
   return w;
 }

@@ -1,5 +1,5 @@
 // Runs once before the tests: makes sure dist/ (the built CLI and workers, which some tests start) is not older
-// than the sources it is built from, building it when it is, and that the run bundle is made from that build
+// than the sources it is built from, building it when it is, and that the bundles are made from that build
 // (cli/bundle.ts). `npm test` builds first, so then this only checks.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -44,7 +44,7 @@ export default function setup(): () => void {
   }
   if (!freshBundle(join(root, 'dist'))) {
     const bundle = spawnSync(process.execPath, [join(root, 'dist/cli/bundle.js')], { cwd: root, encoding: 'utf8' });
-    if (bundle.status !== 0) throw new Error(`the run bundle could not be built:\n${bundle.stdout}${bundle.stderr}`);
+    if (bundle.status !== 0) throw new Error(`the bundles could not be built:\n${bundle.stdout}${bundle.stderr}`);
   }
   return teardown;
 }
