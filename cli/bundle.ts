@@ -437,6 +437,9 @@ export async function buildBundle(dist: string = DIST): Promise<{ bundles: { fil
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     for (const b of (await buildBundle()).bundles) process.stdout.write(`${b.file}: ${b.modules} modules, ${(b.bytes / 1024).toFixed(0)} KiB\n`);
+    // The package's bin: tsc writes it without the execute bit, and `npx wasi-trace` in a clone runs it as it is
+    // when npx has linked it before (a clone made again in the same place).
+    fs.chmodSync(path.join(DIST, 'cli/main.js'), 0o755);
   } catch (e) {
     process.stderr.write(`bundle: ${(e as Error).message}\n`);
     process.exitCode = 1;
