@@ -194,6 +194,8 @@ let calls = 0;
 let nv = 0;
 /** Where the blob pieces and checkpoints since the last call start (-1: none). */
 let pre = -1;
+/** Events read in the frame so far. */
+let events = 0;
 const EMPTY = new Uint8Array(0);
 
 function growI(a: Int32Array, need: number): Int32Array {
@@ -233,13 +235,16 @@ export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
   calls = 0;
   nv = 0;
   pre = -1;
-  let events = 0;
+  events = 0;
+  const limit = count ?? Infinity;
   let ok = true;
   try {
     while (ok && pos < end) {
-      if (count !== undefined && events === count) { ok = false; break; } // more events than declared
+      commonCalls(limit);
+      if (pos >= end) break;
+      if (events === limit) { ok = false; break; } // more events than declared
       events++;
-      ok = commonCall() || event();
+      ok = event();
     }
   } catch {
     ok = false; // whatever went wrong, the generic decoder reads the frame and says what is wrong with it
@@ -287,96 +292,119 @@ function intAt(q: Uint8Array, i: number): number {
 }
 
 /**
- * The common call event, the way the recorder writes it (fixarrays, int32 args and result, bins of at most 64 KiB,
- * nil inputs or a bin): read with locals only. False, having counted nothing, for anything else: event() reads it.
+ * Reads the common call events at pos, the way the recorder writes them (fixarrays, int32 args and result, bins of
+ * at most 64 KiB, nil inputs or a bin), one after the other, until `limit` events were counted or an event is not
+ * one of them (event() then reads it). Its state is kept in locals and stored once when it stops: this loop is the
+ * reader thread's hot path.
  */
-function commonCall(): boolean {
+function commonCalls(limit: number): void {
   const q = p;
-  const start = pos;
-  const head = q[start];
-  if (head !== 0x97 && head !== 0x95) return false;
-  const imp = intAt(q, start + 1);
-  if (!(imp >= 0 && imp <= 0x7fffffff)) return false;
-  let i = next;
-  const ab = q[i]!;
-  if ((ab & 0xf0) !== 0x90) return false;
-  const argc = ab & 0x0f;
-  i++;
-  // at most: header 3, args 15, result 1, 7 writes of 4, inputs 2
-  if (r.length < nr + 64) r = growI(r, nr + 64);
-  const rr = r;
-  const k0 = nr;
-  let k = k0 + 2 + (pre >= 0 ? 1 : 0);
-  for (let a = 0; a < argc; a++) {
-    const b = q[i]!;
-    if (b < 0x80) { rr[k++] = b; i++; continue; } // a positive fixint, the most common arg
-    const v = intAt(q, i);
-    if ((v | 0) !== v) return false; // not an int32 (or not an int): event() keeps it as a double
-    rr[k++] = v;
-    i = next;
+  const e = end;
+  let i = pos;
+  let k = nr;
+  let c = calls;
+  let ev = events;
+  let pr = pre;
+  let rr = r;
+  const aa = at;
+  // The committed state: where the event being read starts, and where its record starts.
+  let start = i;
+  let k0 = k;
+  let whole = true; // the loop ran out (end or limit), not stopped by an event it does not take
+  for (; i < e && ev < limit; ev++) {
+    start = i;
+    k0 = k;
+    whole = false;
+    const head = q[i]!;
+    if (head !== 0x97 && head !== 0x95) break;
+    let imp = q[i + 1]!;
+    if (imp < 0x80) i += 2;
+    else { imp = intAt(q, i + 1); if (!(imp >= 0 && imp <= 0x7fffffff)) break; i = next; }
+    const ab = q[i]!;
+    if ((ab & 0xf0) !== 0x90) break;
+    const argc = ab & 0x0f;
+    i++;
+    // at most: header 3, args 15, result 1, 7 writes of 4, inputs 2
+    if (rr.length < k + 64) rr = r = growI(rr, k + 64);
+    k += pr >= 0 ? 3 : 2;
+    let ok = true;
+    for (let a = 0; a < argc; a++) {
+      const b = q[i]!;
+      if (b < 0x80) { rr[k++] = b; i++; continue; } // a positive fixint, the most common arg
+      const v = intAt(q, i);
+      if ((v | 0) !== v) { ok = false; break; } // not an int32 (or not an int): event() keeps it as a double
+      rr[k++] = v;
+      i = next;
+    }
+    if (!ok) break;
+    let flags = pr >= 0 ? F_PRE : 0;
+    const rb = q[i]!;
+    if (rb < 0x80) { rr[k++] = rb; i++; }
+    else if (rb === 0xc0) { flags |= R_NIL; i++; }
+    else {
+      const v = intAt(q, i);
+      if ((v | 0) !== v) break;
+      rr[k++] = v;
+      i = next;
+    }
+    const wb = q[i]!;
+    if ((wb & 0xf0) !== 0x90 || wb & 1) break;
+    const writes = (wb & 0x0f) >> 1;
+    i++;
+    for (let n = 0; n < writes; n++) {
+      const addr = intAt(q, i);
+      if (!(addr >= 0)) { ok = false; break; }
+      i = next;
+      const bb = q[i];
+      let len: number;
+      if (bb === 0xc4) { len = q[i + 1]!; i += 2; }
+      else if (bb === 0xc5) { len = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
+      else { ok = false; break; }
+      rr[k] = addr | 0;
+      rr[k + 1] = len;
+      if (len === 8) { // a timestamp, a filesize: inline
+        rr[k + 2] = q[i]! | (q[i + 1]! << 8) | (q[i + 2]! << 16) | (q[i + 3]! << 24);
+        rr[k + 3] = q[i + 4]! | (q[i + 5]! << 8) | (q[i + 6]! << 16) | (q[i + 7]! << 24);
+        k += 4;
+      } else if (len <= 8) { inline8(q, i, len, rr, k + 2); k += 4; }
+      else { rr[k + 2] = i; k += 3; }
+      i += len;
+    }
+    if (!ok) break;
+    const ib = q[i];
+    if (ib === 0xc0) i++;
+    else {
+      let len: number;
+      if (ib === 0xc4) { len = q[i + 1]!; i += 2; }
+      else if (ib === 0xc5) { len = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
+      else break;
+      flags |= F_INPUTS;
+      rr[k] = i;
+      rr[k + 1] = len;
+      k += 2;
+      i += len;
+    }
+    if (head === 0x97) {
+      const gap = intAt(q, i);
+      if (!(gap >= 0)) break;
+      const dur = intAt(q, next);
+      if (!(dur >= 0)) break;
+      i = next;
+    }
+    if (i > e) break;
+    rr[k0] = imp;
+    rr[k0 + 1] = argc | (writes << 8) | (flags << 16);
+    if (pr >= 0) { rr[k0 + 2] = pr; pr = -1; }
+    aa[c++] = start; // flatten() made room for every call
+    whole = true;
   }
-  let flags = pre >= 0 ? F_PRE : 0;
-  const rb = q[i]!;
-  if (rb === 0xc0) { flags |= R_NIL; i++; }
-  else if (rb < 0x80) { rr[k++] = rb; i++; }
-  else {
-    const v = intAt(q, i);
-    if ((v | 0) !== v) return false;
-    rr[k++] = v;
-    i = next;
-  }
-  const wb = q[i]!;
-  if ((wb & 0xf0) !== 0x90 || wb & 1) return false;
-  const writes = (wb & 0x0f) >> 1;
-  i++;
-  for (let n = 0; n < writes; n++) {
-    const addr = intAt(q, i);
-    if (!(addr >= 0)) return false;
-    i = next;
-    const bb = q[i];
-    let len: number;
-    if (bb === 0xc4) { len = q[i + 1]!; i += 2; }
-    else if (bb === 0xc5) { len = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
-    else return false;
-    rr[k] = addr | 0;
-    rr[k + 1] = len;
-    if (len === 8) { // a timestamp, a filesize: inline
-      rr[k + 2] = q[i]! | (q[i + 1]! << 8) | (q[i + 2]! << 16) | (q[i + 3]! << 24);
-      rr[k + 3] = q[i + 4]! | (q[i + 5]! << 8) | (q[i + 6]! << 16) | (q[i + 7]! << 24);
-      k += 4;
-    } else if (len <= 8) { inline8(q, i, len, rr, k + 2); k += 4; }
-    else { rr[k + 2] = i; k += 3; }
-    i += len;
-  }
-  const ib = q[i];
-  if (ib === 0xc0) i++;
-  else {
-    let len: number;
-    if (ib === 0xc4) { len = q[i + 1]!; i += 2; }
-    else if (ib === 0xc5) { len = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
-    else return false;
-    flags |= F_INPUTS;
-    rr[k] = i;
-    rr[k + 1] = len;
-    k += 2;
-    i += len;
-  }
-  if (head === 0x97) {
-    const gap = intAt(q, i);
-    if (!(gap >= 0)) return false;
-    const dur = intAt(q, next);
-    if (!(dur >= 0)) return false;
-    i = next;
-  }
-  if (i > end) return false;
-  rr[k0] = imp;
-  rr[k0 + 1] = argc | (writes << 8) | (flags << 16);
-  if (pre >= 0) rr[k0 + 2] = pre;
-  nr = k;
-  at[calls++] = start; // flatten() made room for every call
-  pre = -1;
-  pos = i;
-  return true;
+  // Stopped by an event this loop does not take: its start is pos, the records before it end at nr.
+  pos = whole ? i : start;
+  nr = whole ? k : k0;
+  calls = c;
+  events = ev;
+  pre = pr;
+  r = rr;
 }
 
 /** Scratch for the args of a call event() reads. */
