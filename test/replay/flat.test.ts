@@ -2,7 +2,7 @@
 // decoder's (the cursor reads a frame given with `flat: null` the generic way), for calls that match and for each
 // way a call can differ; damaged frames have no flat form.
 import { describe, expect, it } from 'vitest';
-import { EventCursor, type CursorFrame } from '../../src/replay/cursor.js';
+import { EventCursor, flatImport, type CursorFrame } from '../../src/replay/cursor.js';
 import { flatten, recordEnd, R_MASK, R_SLOW } from '../../src/replay/flat.js';
 import { BLOB_THRESHOLD, EventEncoder, type CallEvent, type Checkpoint } from '../../src/trace/events.js';
 import { encodeEvents } from './helpers.js';
@@ -155,5 +155,69 @@ describe('EventCursor on flat frames', () => {
     }
     const expected = ['call 1', 'call 2', 'checkpoint 0', 'checkpoint 1', 'end false'];
     expect(seen).toEqual([...expected, ...expected]); // flat, then generic
+  });
+});
+
+describe('flatImport', () => {
+  /** An import function per event's import and arg kinds (i64 for a bigint arg), on `cursor`; `slow` counts its calls. */
+  const importsFor = (cursor: EventCursor, mem: { bytes: Uint8Array }, slowCalls: number[]) =>
+    (e: { imp: number; args: readonly (number | bigint)[] }) => flatImport(cursor, e.imp, `f${e.imp}`,
+      e.args.map((x) => (typeof x === 'bigint' ? 'i64' : 'i32')), mem,
+      (args) => { slowCalls.push(e.imp); return cursor.step(e.imp, args, null, mem.bytes); });
+
+  it('answers and writes as step() does, taking the common calls itself and leaving every other one to step()', () => {
+    // Without inputs: flatImport is for imports that read none.
+    const events = EVENTS.filter((e) => !e.inputs);
+    const { flat } = frames(events);
+    const a = new EventCursor(flat[Symbol.iterator]());
+    const b = new EventCursor(flat[Symbol.iterator]());
+    const ma = { bytes: memory() };
+    const mb = memory();
+    const slow: number[] = [];
+    const fn = importsFor(a, ma, slow);
+    for (const e of events) {
+      const ra = fn(e)(...e.args);
+      expect(ra).toEqual(b.step(e.imp, e.args, null, mb));
+      expect(ra).toEqual(e.result);
+      expect(Buffer.compare(ma.bytes, mb)).toBe(0);
+      expect(a.index).toBe(b.index);
+    }
+    // the int32 calls with int results went straight; the first one (no frame read yet), floats, 64-bit values and
+    // result maps went to step()
+    expect(slow).toEqual([0, 3, 3, 4, 5, 9, 10]);
+    expect(a.recentEvents()).toEqual(b.recentEvents());
+  });
+
+  it('gives step() every call that differs, which reports it as it always did', () => {
+    const events = EVENTS.filter((e) => !e.inputs);
+    const { flat } = frames(events);
+    events.forEach((e, at) => {
+      const variants: [(number | bigint)[], Uint8Array][] = [[e.args, new Uint8Array(16)]]; // writes past memory
+      e.args.forEach((x, i) => {
+        const other = [...e.args];
+        other[i] = typeof x === 'bigint' ? x + 1n : x + 1;
+        variants.push([other, memory()]);
+        const retyped = [...e.args];
+        retyped[i] = typeof x === 'bigint' ? Number(x) : Number.isInteger(x) ? BigInt(x) : x;
+        variants.push([retyped, memory()]);
+      });
+      for (const [args, small] of variants) {
+        const a = new EventCursor(flat[Symbol.iterator]());
+        const b = new EventCursor(flat[Symbol.iterator]());
+        const ma = { bytes: memory() };
+        const mb = memory();
+        const fa = importsFor(a, ma, []);
+        for (const before of events.slice(0, at)) {
+          fa(before)(...before.args);
+          b.step(before.imp, before.args, null, mb);
+        }
+        ma.bytes = small.length < mb.length ? small : ma.bytes;
+        const ra = fa(e)(...args); // its kinds are the recorded call's: a retyped arg is what a differing guest passes
+        const rb = b.step(e.imp, args, null, small.length < mb.length ? Uint8Array.from(small) : mb);
+        expect([at, ra]).toEqual([at, rb]);
+        expect(a.index).toBe(b.index);
+        expect(a.recentEvents()).toEqual(b.recentEvents());
+      }
+    });
   });
 });
