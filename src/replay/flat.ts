@@ -196,6 +196,23 @@ let nv = 0;
 let pre = -1;
 /** Events read in the frame so far. */
 let events = 0;
+/** The payload as a DataView (sameBytes). */
+let qv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+/**
+ * The template commonCalls compares each event with: the frame's last call it read in full that has at most one
+ * write, of at most 8 bytes, and nil inputs. Its body (after the array header) from `from`, `n` bytes up to its
+ * write's bytes (`w` of them; `write`: whether it has a write) or, without one, up to its nil inputs; its record at
+ * `k` in r, `r` int32s. n 0: none yet.
+ */
+const tmpl = { from: 0, n: 0, w: 0, write: false, k: 0, r: 0 };
+
+/** Whether the n bytes of the payload at a and at b are the same (4 at a time; both ranges inside it). */
+function sameBytes(v: DataView<ArrayBufferLike>, a: number, b: number, n: number): boolean {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) if (v.getInt32(a + j) !== v.getInt32(b + j)) return false;
+  for (; j < n; j++) if (v.getUint8(a + j) !== v.getUint8(b + j)) return false;
+  return true;
+}
 const EMPTY = new Uint8Array(0);
 
 function growI(a: Int32Array, need: number): Int32Array {
@@ -236,6 +253,8 @@ export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
   nv = 0;
   pre = -1;
   events = 0;
+  qv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  tmpl.n = 0;
   const limit = count ?? Infinity;
   let ok = true;
   try {
@@ -250,6 +269,7 @@ export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
     ok = false; // whatever went wrong, the generic decoder reads the frame and says what is wrong with it
   }
   p = EMPTY;
+  qv = new DataView(EMPTY.buffer);
   if (!ok || pos !== end || bad || (count !== undefined && events !== count)) return null;
   return { calls, r: r.subarray(0, nr), at: at.subarray(0, calls), vals: vals.subarray(0, nv), tail: pre };
 }
@@ -307,6 +327,13 @@ function commonCalls(limit: number): void {
   let pr = pre;
   let rr = r;
   const aa = at;
+  const v = qv;
+  let tFrom = tmpl.from;
+  let tn = tmpl.n;
+  let tw = tmpl.w;
+  let tWrite = tmpl.write;
+  let tk = tmpl.k;
+  let tr = tmpl.r;
   // The committed state: where the event being read starts, and where its record starts.
   let start = i;
   let k0 = k;
@@ -317,6 +344,30 @@ function commonCalls(limit: number): void {
     whole = false;
     const head = q[i]!;
     if (head !== 0x97 && head !== 0x95) break;
+    // A repeat of the template (below): the same bytes up to its write's data make the same record, which is copied;
+    // only the write's bytes and the times are read.
+    if (tn > 0 && pr < 0) {
+      const hole = i + 1 + tn; // where the write's bytes (or, without a write, the nil inputs) are
+      const after = hole + tw; // the nil inputs
+      if (after < e && q[after] === 0xc0 && sameBytes(v, i + 1, tFrom, tn)) {
+        let j = after + 1;
+        let timed = true;
+        if (head === 0x97) {
+          timed = intAt(q, j) >= 0 && intAt(q, next) >= 0;
+          j = next;
+        }
+        if (timed && j <= e) {
+          if (rr.length < k + 64) rr = r = growI(rr, k + 64);
+          for (let n = 0; n < tr; n++) rr[k + n] = rr[tk + n]!;
+          if (tWrite) inline8(q, hole, tw, rr, k + tr - 2);
+          aa[c++] = start;
+          k += tr;
+          i = j;
+          whole = true;
+          continue;
+        }
+      }
+    }
     let imp = q[i + 1]!;
     if (imp < 0x80) i += 2;
     else { imp = intAt(q, i + 1); if (!(imp >= 0 && imp <= 0x7fffffff)) break; i = next; }
@@ -351,6 +402,8 @@ function commonCalls(limit: number): void {
     if ((wb & 0xf0) !== 0x90 || wb & 1) break;
     const writes = (wb & 0x0f) >> 1;
     i++;
+    let hole = i; // the last write's bytes, or (no writes) the inputs
+    let holeLen = 0;
     for (let n = 0; n < writes; n++) {
       const addr = intAt(q, i);
       if (!(addr >= 0)) { ok = false; break; }
@@ -368,9 +421,12 @@ function commonCalls(limit: number): void {
         k += 4;
       } else if (len <= 8) { inline8(q, i, len, rr, k + 2); k += 4; }
       else { rr[k + 2] = i; k += 3; }
+      hole = i;
+      holeLen = len;
       i += len;
     }
     if (!ok) break;
+    if (writes === 0) hole = i;
     const ib = q[i];
     if (ib === 0xc0) i++;
     else {
@@ -394,6 +450,15 @@ function commonCalls(limit: number): void {
     if (i > e) break;
     rr[k0] = imp;
     rr[k0 + 1] = argc | (writes << 8) | (flags << 16);
+    // The template for the events after it: a call with at most one write, of at most 8 bytes (inline), and nil inputs.
+    if (pr < 0 && writes <= 1 && holeLen <= 8 && (flags & F_INPUTS) === 0) {
+      tFrom = start + 1;
+      tn = hole - tFrom;
+      tw = holeLen;
+      tWrite = writes === 1;
+      tk = k0;
+      tr = k - k0;
+    }
     if (pr >= 0) { rr[k0 + 2] = pr; pr = -1; }
     aa[c++] = start; // flatten() made room for every call
     whole = true;
@@ -405,6 +470,12 @@ function commonCalls(limit: number): void {
   events = ev;
   pre = pr;
   r = rr;
+  tmpl.from = tFrom;
+  tmpl.n = tn;
+  tmpl.w = tw;
+  tmpl.write = tWrite;
+  tmpl.k = tk;
+  tmpl.r = tr;
 }
 
 /** Scratch for the args of a call event() reads. */

@@ -221,3 +221,57 @@ describe('flatImport', () => {
     });
   });
 });
+
+describe('repeated calls in the flat form', () => {
+  it('reads calls that repeat the one before them but for their written bytes or times as the generic decoder does', () => {
+    const enc = new EventEncoder(new Uint8Array(1 << 16));
+    const mem = new Uint8Array(256);
+    const calls: { imp: number; args: (number | bigint)[] }[] = [];
+    const call = (imp: number, args: (number | bigint)[], result: number, writes: number[], gap = -1, dur = 0) => {
+      for (let i = 0; i < writes.length; i += 2) for (let j = 0; j < writes[i + 1]!; j++) mem[writes[i]! + j] = (calls.length * 7 + j) & 0xff;
+      enc.call(imp, args, result, writes, mem, null, gap, dur);
+      calls.push({ imp, args });
+    };
+    for (let n = 0; n < 3; n++) call(0, [1, 1n, 16], 0, [16, 8]); // the clock, untimed: new bytes each time
+    call(0, [1, 1n, 16], 0, [16, 8], 5, 7); // timed
+    call(0, [1, 1n, 16], 0, [16, 8], 300, 70000);
+    call(0, [1, 1n, 24], 0, [24, 8]); // another address
+    call(0, [1, 2n, 24], 0, [24, 8]); // another arg
+    call(0, [1, 2n, 24], 8, [24, 8]); // another result
+    call(0, [1, 2n, 24], 8, [24, 4]); // a shorter write
+    call(0, [1, 2n, 24], 8, [24, 4]);
+    call(1, [3, 40], 0, [40, 3]); // 3 bytes
+    call(1, [3, 40], 0, [40, 3]);
+    enc.checkpoint(10, 256, bytes(16, 2)); // the call after a checkpoint is read in full
+    call(1, [3, 40], 0, [40, 3]);
+    call(2, [], 0, []); // no writes
+    call(2, [], 0, []);
+    call(2, [], 0, [], 1, 1);
+    call(3, [5], 0, [48, 4, 56, 8]); // two writes: never a template
+    call(3, [5], 0, [48, 4, 56, 8]);
+    call(4, [5], 0, [64, 20]); // a longer write: never a template
+    call(4, [5], 0, [64, 20]);
+    call(0, [1, 2n, 24], 8, [24, 4]);
+    const payload = enc.buf.slice(0, enc.pos);
+    const flat = flatten(payload, enc.count)!;
+    expect(flat.calls).toBe(calls.length);
+    const both = [{ offset: 10, count: enc.count, payload }, { offset: 10, count: enc.count, payload, flat: null }];
+    const [a, b] = both.map((f) => new EventCursor([f][Symbol.iterator]()));
+    const [ma, mb] = [new Uint8Array(256), new Uint8Array(256)];
+    for (const c of calls) {
+      const ra = a!.step(c.imp, c.args, null, ma);
+      expect(ra).toEqual(b!.step(c.imp, c.args, null, mb));
+      expect(typeof ra).toBe('number');
+      expect(Buffer.compare(ma, mb)).toBe(0);
+    }
+    expect(a!.recentEvents()).toEqual(b!.recentEvents());
+    // each differing call, in its place, is reported as the generic decoder reports it
+    calls.forEach((c, at) => {
+      const [x, y] = both.map((f) => new EventCursor([f][Symbol.iterator]()));
+      for (const before of calls.slice(0, at)) { x!.step(before.imp, before.args, null, ma); y!.step(before.imp, before.args, null, mb); }
+      const other = c.args.length ? [...c.args.slice(0, -1), 99] : [1];
+      expect([at, x!.step(c.imp, other, null, ma)]).toEqual([at, y!.step(c.imp, other, null, mb)]);
+      expect(x!.recentEvents()).toEqual(y!.recentEvents());
+    });
+  });
+});
