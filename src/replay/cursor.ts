@@ -405,6 +405,8 @@ export function flatImport(cursor: EventCursor, imp: number, name: string, param
   const fname = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : 'replayed';
   const source = [
     ...setup,
+    '/** The guest memory the last 8-byte write went to, and a DataView of it. */',
+    'let bytes = null, view = null;',
     `return function ${fname}(${ps.join(', ')}) {`,
     '  const c = cursor;',
     '  match: if (c.at < c.calls) {',
@@ -416,7 +418,17 @@ export function flatImport(cursor: EventCursor, imp: number, name: string, param
     ...checks.map((l) => `    ${l}`),
     `    let e = k + ${n + 3};`,
     '    const wn = (h >>> 8) & 0xff;',
-    '    if (wn !== 0 && (e = c.writeFlat(e, wn, mem.bytes)) < 0) break match;',
+    '    if (wn !== 0) {',
+    '      const m = mem.bytes;',
+    '      const a = r[e] >>> 0;',
+    // one write of 8 bytes (a timestamp, a size), the most common: here; any other writes: writeFlat
+    '      if (wn === 1 && r[e + 1] === 8 && a + 8 <= m.length) {',
+    '        if (m !== bytes) { bytes = m; view = new DataView(m.buffer, m.byteOffset, m.byteLength); }',
+    '        view.setInt32(a, r[e + 2], true);',
+    '        view.setInt32(a + 4, r[e + 3], true);',
+    '        e += 4;',
+    '      } else if ((e = c.writeFlat(e, wn, m)) < 0) break match;',
+    '    }',
     '    c.rp = e;',
     '    c.at++;',
     '    c.index++;',
