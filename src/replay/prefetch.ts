@@ -13,8 +13,13 @@ import type { OpenTraceFile, TraceEnding, TraceFrame } from '../trace/reader.js'
 import { flatBuffers, flatten, spare, type FlatFrame } from './flat.js';
 
 const AHEAD = 8;
-/** Frames go without their flat form while fewer than this many wait to be taken (servePrefetch). */
+/**
+ * Frames go without their flat form while fewer than SHARE_BELOW wait to be taken, from frame SHARE_FROM on
+ * (servePrefetch): sooner, the replaying thread's own decoder would still be cold (not yet optimized by V8), which
+ * costs a short replay more than sharing gains it.
+ */
 const SHARE_BELOW = 1;
+const SHARE_FROM = 32;
 /** Without a frame or word from the reader for this long, it is taken to have died. */
 const STALL_MS = 60_000;
 
@@ -179,11 +184,11 @@ export async function servePrefetch({ file, traceId, module, port, control }: Pr
       // Transferred without a copy when its buffer holds nothing else than the frame (and its version 2 prefix).
       const own = f.payload.buffer.byteLength <= f.payload.byteLength + FRAME_PREFIX_SIZE ? f.payload : f.payload.slice();
       // Decoded here into its flat form, so that the replaying thread only compares and copies; into the arrays of
-      // frames the replay handed back when there are (PrefetchedFrames.spare). Unless the replay is about to run out
-      // of frames (this thread is the slower one): the frame then goes as it is and the replaying thread decodes it
-      // (EventCursor), so that the two threads share the work.
+      // frames the replay handed back when there are (PrefetchedFrames.spare). Unless, in a long trace, the replay is
+      // about to run out of frames (this thread is the slower one): the frame then goes as it is and the replaying
+      // thread decodes it (EventCursor), so that the two threads share the work.
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) spare((m.message as { spare: FlatFrame }).spare);
-      if (Atomics.load(pending, 0) < SHARE_BELOW) {
+      if (f.seq >= SHARE_FROM && Atomics.load(pending, 0) < SHARE_BELOW) {
         post({ frame: { ...f, payload: own } }, [own.buffer as ArrayBuffer]);
         continue;
       }

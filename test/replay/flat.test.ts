@@ -3,8 +3,8 @@
 // way a call can differ; damaged frames have no flat form.
 import { describe, expect, it } from 'vitest';
 import { EventCursor, flatImport, type CursorFrame } from '../../src/replay/cursor.js';
-import { flatten, recordEnd, R_MASK, R_SLOW } from '../../src/replay/flat.js';
-import { BLOB_THRESHOLD, EventEncoder, type CallEvent, type Checkpoint } from '../../src/trace/events.js';
+import { flatten, recordEnd, R_MASK, R_SLOW, sampleFrame } from '../../src/replay/flat.js';
+import { BLOB_THRESHOLD, EventDecoder, EventEncoder, type CallEvent, type Checkpoint } from '../../src/trace/events.js';
 import { encodeEvents } from './helpers.js';
 
 const ev = (imp: number, args: (number | bigint)[], result: CallEvent['result'], writes: CallEvent['writes'] = [], inputs: Uint8Array | null = null): CallEvent =>
@@ -273,5 +273,23 @@ describe('repeated calls in the flat form', () => {
       expect([at, x!.step(c.imp, other, null, ma)]).toEqual([at, y!.step(c.imp, other, null, mb)]);
       expect(x!.recentEvents()).toEqual(y!.recentEvents());
     });
+  });
+});
+
+describe('the sample frame the decoder warms up on', () => {
+  it('is a well-formed frame, read in the flat form as the generic decoder reads it', () => {
+    const { bytes: payload, count } = sampleFrame();
+    const events = new EventDecoder().decodeFrame(payload);
+    expect(events.length).toBe(count);
+    expect(flatten(payload, count)?.calls).toBe(count);
+    const both = [{ offset: 10, count, payload }, { offset: 10, count, payload, flat: null }];
+    const [a, b] = both.map((f) => new EventCursor([f][Symbol.iterator]()));
+    const [ma, mb] = [new Uint8Array(1 << 17), new Uint8Array(1 << 17)];
+    for (const e of events) {
+      const ra = a!.step(e.imp, e.args, e.inputs && Uint8Array.from(e.inputs), ma);
+      expect(ra).toEqual(b!.step(e.imp, e.args, e.inputs && Uint8Array.from(e.inputs), mb));
+      expect(ra).toEqual(e.result);
+    }
+    expect(Buffer.compare(ma, mb)).toBe(0);
   });
 });
