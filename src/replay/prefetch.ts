@@ -13,13 +13,6 @@ import type { OpenTraceFile, TraceEnding, TraceFrame } from '../trace/reader.js'
 import { flatBuffers, flatten, spare, type FlatFrame } from './flat.js';
 
 const AHEAD = 8;
-/**
- * Frames go without their flat form while fewer than SHARE_BELOW wait to be taken, from frame SHARE_FROM on
- * (servePrefetch): sooner, the replaying thread's own decoder would still be cold (not yet optimized by V8), which
- * costs a short replay more than sharing gains it.
- */
-const SHARE_BELOW = 1;
-const SHARE_FROM = 32;
 /** Without a frame or word from the reader for this long, it is taken to have died. */
 const STALL_MS = 60_000;
 
@@ -32,7 +25,7 @@ export interface PrefetchStart { file: OpenTraceFile; traceId: string | undefine
 export type PrefetchMessage =
   | { module: Uint8Array }
   | { moduleSha256: string }
-  | { frame: TraceFrame & { flat?: FlatFrame | null } }
+  | { frame: TraceFrame & { flat: FlatFrame | null } }
   | { ending: TraceEnding }
   | { error: string; offset?: number };
 
@@ -95,11 +88,8 @@ export class PrefetchedFrames {
     throw new Error("the trace reader thread did not send the module's sha256 after the module");
   }
 
-  /**
-   * The frames, each with its flat form (flat.ts) made on the reader thread (null when it has none), or without one
-   * (`flat` absent: the replay makes it; see servePrefetch).
-   */
-  *frames(): Generator<TraceFrame & { flat?: FlatFrame | null }> {
+  /** The frames, each with its flat form (flat.ts) made on the reader thread, null when it has none. */
+  *frames(): Generator<TraceFrame & { flat: FlatFrame | null }> {
     for (;;) {
       const m = this.take();
       if ('frame' in m) { yield m.frame; continue; }
@@ -184,14 +174,8 @@ export async function servePrefetch({ file, traceId, module, port, control }: Pr
       // Transferred without a copy when its buffer holds nothing else than the frame (and its version 2 prefix).
       const own = f.payload.buffer.byteLength <= f.payload.byteLength + FRAME_PREFIX_SIZE ? f.payload : f.payload.slice();
       // Decoded here into its flat form, so that the replaying thread only compares and copies; into the arrays of
-      // frames the replay handed back when there are (PrefetchedFrames.spare). Unless, in a long trace, the replay is
-      // about to run out of frames (this thread is the slower one): the frame then goes as it is and the replaying
-      // thread decodes it (EventCursor), so that the two threads share the work.
+      // frames the replay handed back when there are (PrefetchedFrames.spare).
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) spare((m.message as { spare: FlatFrame }).spare);
-      if (f.seq >= SHARE_FROM && Atomics.load(pending, 0) < SHARE_BELOW) {
-        post({ frame: { ...f, payload: own } }, [own.buffer as ArrayBuffer]);
-        continue;
-      }
       const flat = flatten(own, f.count);
       post({ frame: { ...f, payload: own, flat } }, [own.buffer as ArrayBuffer, ...(flat ? flatBuffers(flat) : [])]);
     }
