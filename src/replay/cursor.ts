@@ -31,13 +31,14 @@ export class EventCursor {
   private frameOffset = 0;
   /** The current frame's flat form; null while the generic decoder reads the frame. */
   private flat: FlatFrame | null = null;
-  // The flat form's records and doubles, and its call count (0 without one): read on every call.
-  private r: Int32Array = NO_RECORDS;
+  // The flat form's records and doubles, and its call count (0 without one): read on every call (and by the
+  // functions flatImport makes, which move `at`, `rp` and `index` past a call as matchFlat does).
+  /** @internal */ r: Int32Array = NO_RECORDS;
   private vals: Float64Array = new Float64Array(0);
-  private calls = 0;
+  /** @internal */ calls = 0;
   /** The flat frame's next call, and where its record starts. */
-  private at = 0;
-  private rp = 0;
+  /** @internal */ at = 0;
+  /** @internal */ rp = 0;
   /** The flat frame's call whose preceding blob pieces and checkpoints were read (advance); -1 for none yet. */
   private prepared = -1;
   /** Whether the flat frame's events after its last call were read. */
@@ -230,29 +231,12 @@ export class EventCursor {
     }
     const kind = flags & R_MASK;
     const result = kind === R_NIL ? 0 : r[k++]!;
-    const p = this.payload;
-    for (let wn = (h >>> 8) & 0xff; wn > 0; wn--) {
-      const addr = r[k]! >>> 0;
-      const len = r[k + 1]!;
-      if (addr + len > mem.length) return this.mismatch(k0, 'memory');
-      if (len === 8 || len === 4) {
-        // the common out-params (a timestamp, a size, an fd): their bytes came inline
-        const dv = mem === this.memBytes ? this.memView : this.viewOf(mem);
-        dv.setInt32(addr, r[k + 2]!, true);
-        if (len === 8) dv.setInt32(addr + 4, r[k + 3]!, true);
-        k += 4;
-      } else if (len < 8) {
-        const lo = r[k + 2]!;
-        const hi = r[k + 3]!;
-        for (let j = 0; j < len; j++) mem[addr + j] = (j < 4 ? lo >>> (8 * j) : hi >>> (8 * (j - 4))) & 0xff;
-        k += 4;
-      } else {
-        const from = r[k + 2]!;
-        if (len <= 32) for (let j = 0; j < len; j++) mem[addr + j] = p[from + j]!;
-        else mem.set(p.subarray(from, from + len), addr);
-        k += 3;
-      }
+    const wn = (h >>> 8) & 0xff;
+    if (wn !== 0) {
+      k = this.writeFlat(k, wn, mem);
+      if (k < 0) return this.mismatch(k0, 'memory');
     }
+    const p = this.payload;
     if (flags & F_INPUTS) {
       if (inputs === null) return this.mismatch(k0, 'inputs');
       const from = r[k]!;
@@ -266,6 +250,39 @@ export class EventCursor {
     }
     this.rp = k;
     return kind === R_INT ? result : kind === R_NIL ? null : this.vals[result]!;
+  }
+
+  /**
+   * Writes the `n` writes of the record whose writes start at `k` into `mem`, in order; the index after them, or -1
+   * when one does not fit in `mem` (the writes before it are made, as matchFlat has always made them).
+   * @internal for flatImport's functions
+   */
+  writeFlat(k: number, n: number, mem: Uint8Array): number {
+    const r = this.r;
+    for (; n > 0; n--) {
+      const addr = r[k]! >>> 0;
+      const len = r[k + 1]!;
+      if (addr + len > mem.length) return -1;
+      if (len === 8 || len === 4) {
+        // the common out-params (a timestamp, a size, an fd): their bytes came inline
+        const dv = mem === this.memBytes ? this.memView : this.viewOf(mem);
+        dv.setInt32(addr, r[k + 2]!, true);
+        if (len === 8) dv.setInt32(addr + 4, r[k + 3]!, true);
+        k += 4;
+      } else if (len < 8) {
+        const lo = r[k + 2]!;
+        const hi = r[k + 3]!;
+        for (let j = 0; j < len; j++) mem[addr + j] = (j < 4 ? lo >>> (8 * j) : hi >>> (8 * (j - 4))) & 0xff;
+        k += 4;
+      } else {
+        const p = this.payload;
+        const from = r[k + 2]!;
+        if (len <= 32) for (let j = 0; j < len; j++) mem[addr + j] = p[from + j]!;
+        else mem.set(p.subarray(from, from + len), addr);
+        k += 3;
+      }
+    }
+    return k;
   }
 
   /** Recorded args that are not all int32s (in vals from `from`) against a call's, as the generic decoder compares. */
@@ -356,4 +373,69 @@ export class EventCursor {
     }
     return out;
   }
+}
+
+/** What flatImport's functions read guest memory through (GuestMemory: its current bytes). */
+export interface MemoryBytes { readonly bytes: Uint8Array }
+
+/**
+ * The replay's import function for the calls of import `imp` (named `name`) whose wasm params are `params` (an i32
+ * comes as a number, an i64 as a bigint): generated as a straight-line function of exactly those params, so that
+ * the common call costs no args array and no walk over them. When the cursor's next event is a flat call (flat.ts)
+ * of this import after nothing else (no blob pieces or checkpoints before it), with these very args, an int result
+ * and no inputs, it makes the call's writes into `mem.bytes` and returns its result, moving the cursor past it as
+ * step() does. Any other case (another frame, a SLOW or WIDE record, an arg that differs, inputs, a write past the
+ * end of memory) goes to `slow` with the args as an array, which does all of step()'s work from that same event
+ * (this function moves nothing before the whole call matched; a write it made is made again there): every answer
+ * and report stays step()'s. For imports whose calls read no inputs and need nothing done on success but returning
+ * the result (replay.ts decides which).
+ */
+export function flatImport(cursor: EventCursor, imp: number, name: string, params: readonly ('i32' | 'i64')[],
+  mem: MemoryBytes, slow: (args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  const n = params.length;
+  const ps = params.map((_, i) => `p${i}`);
+  const setup: string[] = [];
+  const checks: string[] = [];
+  params.forEach((kind, i) => {
+    if (kind === 'i32') { checks.push(`if (r[k + ${2 + i}] !== p${i}) break match;`); return; }
+    // an i64 arg: compared with the bigint of the int32 recorded (kept while the recorded value stays the same)
+    setup.push(`let rec${i} = NaN, big${i} = 0n;`);
+    checks.push(`if (r[k + ${2 + i}] !== rec${i}) { rec${i} = r[k + ${2 + i}]; big${i} = BigInt(rec${i}); }`, `if (p${i} !== big${i}) break match;`);
+  });
+  const fname = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : 'replayed';
+  const source = [
+    ...setup,
+    '/** The guest memory the last 8-byte write went to, and a DataView of it. */',
+    'let bytes = null, view = null;',
+    `return function ${fname}(${ps.join(', ')}) {`,
+    '  const c = cursor;',
+    '  match: if (c.at < c.calls) {',
+    '    const r = c.r;',
+    '    const k = c.rp;',
+    '    const h = r[k + 1];',
+    // the import, this arg count, flags 0: an int result, no inputs, nothing before it, not SLOW or WIDE
+    `    if (r[k] !== ${imp} || (h & ${~0xff00}) !== ${n}) break match;`,
+    ...checks.map((l) => `    ${l}`),
+    `    let e = k + ${n + 3};`,
+    '    const wn = (h >>> 8) & 0xff;',
+    '    if (wn !== 0) {',
+    '      const m = mem.bytes;',
+    '      const a = r[e] >>> 0;',
+    // one write of 8 bytes (a timestamp, a size), the most common: here; any other writes: writeFlat
+    '      if (wn === 1 && r[e + 1] === 8 && a + 8 <= m.length) {',
+    '        if (m !== bytes) { bytes = m; view = new DataView(m.buffer, m.byteOffset, m.byteLength); }',
+    '        view.setInt32(a, r[e + 2], true);',
+    '        view.setInt32(a + 4, r[e + 3], true);',
+    '        e += 4;',
+    '      } else if ((e = c.writeFlat(e, wn, m)) < 0) break match;',
+    '    }',
+    '    c.rp = e;',
+    '    c.at++;',
+    '    c.index++;',
+    `    return r[k + ${n + 2}];`,
+    '  }',
+    `  return slow([${ps.join(', ')}]);`,
+    '};',
+  ].join('\n');
+  return new Function('cursor', 'mem', 'slow', source)(cursor, mem, slow) as (...args: unknown[]) => unknown;
 }

@@ -194,6 +194,25 @@ let calls = 0;
 let nv = 0;
 /** Where the blob pieces and checkpoints since the last call start (-1: none). */
 let pre = -1;
+/** Events read in the frame so far. */
+let events = 0;
+/** The payload as a DataView (sameBytes). */
+let qv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+/**
+ * The template commonCalls compares each event with: the frame's last call it read in full that has at most one
+ * write, of at most 8 bytes, and nil inputs. Its body (after the array header) from `from`, `n` bytes up to its
+ * write's bytes (`w` of them; `write`: whether it has a write) or, without one, up to its nil inputs; its record at
+ * `k` in r, `r` int32s. n 0: none yet.
+ */
+const tmpl = { from: 0, n: 0, w: 0, write: false, k: 0, r: 0 };
+
+/** Whether the n bytes of the payload at a and at b are the same (4 at a time; both ranges inside it). */
+function sameBytes(v: DataView<ArrayBufferLike>, a: number, b: number, n: number): boolean {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) if (v.getInt32(a + j) !== v.getInt32(b + j)) return false;
+  for (; j < n; j++) if (v.getUint8(a + j) !== v.getUint8(b + j)) return false;
+  return true;
+}
 const EMPTY = new Uint8Array(0);
 
 function growI(a: Int32Array, need: number): Int32Array {
@@ -233,18 +252,24 @@ export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
   calls = 0;
   nv = 0;
   pre = -1;
-  let events = 0;
+  events = 0;
+  qv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  tmpl.n = 0;
+  const limit = count ?? Infinity;
   let ok = true;
   try {
     while (ok && pos < end) {
-      if (count !== undefined && events === count) { ok = false; break; } // more events than declared
+      commonCalls(limit);
+      if (pos >= end) break;
+      if (events === limit) { ok = false; break; } // more events than declared
       events++;
-      ok = commonCall() || event();
+      ok = event();
     }
   } catch {
     ok = false; // whatever went wrong, the generic decoder reads the frame and says what is wrong with it
   }
   p = EMPTY;
+  qv = new DataView(EMPTY.buffer);
   if (!ok || pos !== end || bad || (count !== undefined && events !== count)) return null;
   return { calls, r: r.subarray(0, nr), at: at.subarray(0, calls), vals: vals.subarray(0, nv), tail: pre };
 }
@@ -287,96 +312,170 @@ function intAt(q: Uint8Array, i: number): number {
 }
 
 /**
- * The common call event, the way the recorder writes it (fixarrays, int32 args and result, bins of at most 64 KiB,
- * nil inputs or a bin): read with locals only. False, having counted nothing, for anything else: event() reads it.
+ * Reads the common call events at pos, the way the recorder writes them (fixarrays, int32 args and result, bins of
+ * at most 64 KiB, nil inputs or a bin), one after the other, until `limit` events were counted or an event is not
+ * one of them (event() then reads it). Its state is kept in locals and stored once when it stops: this loop is the
+ * reader thread's hot path.
  */
-function commonCall(): boolean {
+function commonCalls(limit: number): void {
   const q = p;
-  const start = pos;
-  const head = q[start];
-  if (head !== 0x97 && head !== 0x95) return false;
-  const imp = intAt(q, start + 1);
-  if (!(imp >= 0 && imp <= 0x7fffffff)) return false;
-  let i = next;
-  const ab = q[i]!;
-  if ((ab & 0xf0) !== 0x90) return false;
-  const argc = ab & 0x0f;
-  i++;
-  // at most: header 3, args 15, result 1, 7 writes of 4, inputs 2
-  if (r.length < nr + 64) r = growI(r, nr + 64);
-  const rr = r;
-  const k0 = nr;
-  let k = k0 + 2 + (pre >= 0 ? 1 : 0);
-  for (let a = 0; a < argc; a++) {
-    const b = q[i]!;
-    if (b < 0x80) { rr[k++] = b; i++; continue; } // a positive fixint, the most common arg
-    const v = intAt(q, i);
-    if ((v | 0) !== v) return false; // not an int32 (or not an int): event() keeps it as a double
-    rr[k++] = v;
-    i = next;
+  const e = end;
+  let i = pos;
+  let k = nr;
+  let c = calls;
+  let ev = events;
+  let pr = pre;
+  let rr = r;
+  const aa = at;
+  const v = qv;
+  let tFrom = tmpl.from;
+  let tn = tmpl.n;
+  let tw = tmpl.w;
+  let tWrite = tmpl.write;
+  let tk = tmpl.k;
+  let tr = tmpl.r;
+  // The committed state: where the event being read starts, and where its record starts.
+  let start = i;
+  let k0 = k;
+  let whole = true; // the loop ran out (end or limit), not stopped by an event it does not take
+  for (; i < e && ev < limit; ev++) {
+    start = i;
+    k0 = k;
+    whole = false;
+    const head = q[i]!;
+    if (head !== 0x97 && head !== 0x95) break;
+    // A repeat of the template (below): the same bytes up to its write's data make the same record, which is copied;
+    // only the write's bytes and the times are read.
+    if (tn > 0 && pr < 0) {
+      const hole = i + 1 + tn; // where the write's bytes (or, without a write, the nil inputs) are
+      const after = hole + tw; // the nil inputs
+      if (after < e && q[after] === 0xc0 && sameBytes(v, i + 1, tFrom, tn)) {
+        let j = after + 1;
+        let timed = true;
+        if (head === 0x97) {
+          timed = intAt(q, j) >= 0 && intAt(q, next) >= 0;
+          j = next;
+        }
+        if (timed && j <= e) {
+          if (rr.length < k + 64) rr = r = growI(rr, k + 64);
+          for (let n = 0; n < tr; n++) rr[k + n] = rr[tk + n]!;
+          if (tWrite) inline8(q, hole, tw, rr, k + tr - 2);
+          aa[c++] = start;
+          k += tr;
+          i = j;
+          whole = true;
+          continue;
+        }
+      }
+    }
+    let imp = q[i + 1]!;
+    if (imp < 0x80) i += 2;
+    else { imp = intAt(q, i + 1); if (!(imp >= 0 && imp <= 0x7fffffff)) break; i = next; }
+    const ab = q[i]!;
+    if ((ab & 0xf0) !== 0x90) break;
+    const argc = ab & 0x0f;
+    i++;
+    // at most: header 3, args 15, result 1, 7 writes of 4, inputs 2
+    if (rr.length < k + 64) rr = r = growI(rr, k + 64);
+    k += pr >= 0 ? 3 : 2;
+    let ok = true;
+    for (let a = 0; a < argc; a++) {
+      const b = q[i]!;
+      if (b < 0x80) { rr[k++] = b; i++; continue; } // a positive fixint, the most common arg
+      const v = intAt(q, i);
+      if ((v | 0) !== v) { ok = false; break; } // not an int32 (or not an int): event() keeps it as a double
+      rr[k++] = v;
+      i = next;
+    }
+    if (!ok) break;
+    let flags = pr >= 0 ? F_PRE : 0;
+    const rb = q[i]!;
+    if (rb < 0x80) { rr[k++] = rb; i++; }
+    else if (rb === 0xc0) { flags |= R_NIL; i++; }
+    else {
+      const v = intAt(q, i);
+      if ((v | 0) !== v) break;
+      rr[k++] = v;
+      i = next;
+    }
+    const wb = q[i]!;
+    if ((wb & 0xf0) !== 0x90 || wb & 1) break;
+    const writes = (wb & 0x0f) >> 1;
+    i++;
+    let hole = i; // the last write's bytes, or (no writes) the inputs
+    let holeLen = 0;
+    for (let n = 0; n < writes; n++) {
+      const addr = intAt(q, i);
+      if (!(addr >= 0)) { ok = false; break; }
+      i = next;
+      const bb = q[i];
+      let len: number;
+      if (bb === 0xc4) { len = q[i + 1]!; i += 2; }
+      else if (bb === 0xc5) { len = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
+      else { ok = false; break; }
+      rr[k] = addr | 0;
+      rr[k + 1] = len;
+      if (len === 8) { // a timestamp, a filesize: inline
+        rr[k + 2] = q[i]! | (q[i + 1]! << 8) | (q[i + 2]! << 16) | (q[i + 3]! << 24);
+        rr[k + 3] = q[i + 4]! | (q[i + 5]! << 8) | (q[i + 6]! << 16) | (q[i + 7]! << 24);
+        k += 4;
+      } else if (len <= 8) { inline8(q, i, len, rr, k + 2); k += 4; }
+      else { rr[k + 2] = i; k += 3; }
+      hole = i;
+      holeLen = len;
+      i += len;
+    }
+    if (!ok) break;
+    if (writes === 0) hole = i;
+    const ib = q[i];
+    if (ib === 0xc0) i++;
+    else {
+      let len: number;
+      if (ib === 0xc4) { len = q[i + 1]!; i += 2; }
+      else if (ib === 0xc5) { len = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
+      else break;
+      flags |= F_INPUTS;
+      rr[k] = i;
+      rr[k + 1] = len;
+      k += 2;
+      i += len;
+    }
+    if (head === 0x97) {
+      const gap = intAt(q, i);
+      if (!(gap >= 0)) break;
+      const dur = intAt(q, next);
+      if (!(dur >= 0)) break;
+      i = next;
+    }
+    if (i > e) break;
+    rr[k0] = imp;
+    rr[k0 + 1] = argc | (writes << 8) | (flags << 16);
+    // The template for the events after it: a call with at most one write, of at most 8 bytes (inline), and nil inputs.
+    if (pr < 0 && writes <= 1 && holeLen <= 8 && (flags & F_INPUTS) === 0) {
+      tFrom = start + 1;
+      tn = hole - tFrom;
+      tw = holeLen;
+      tWrite = writes === 1;
+      tk = k0;
+      tr = k - k0;
+    }
+    if (pr >= 0) { rr[k0 + 2] = pr; pr = -1; }
+    aa[c++] = start; // flatten() made room for every call
+    whole = true;
   }
-  let flags = pre >= 0 ? F_PRE : 0;
-  const rb = q[i]!;
-  if (rb === 0xc0) { flags |= R_NIL; i++; }
-  else if (rb < 0x80) { rr[k++] = rb; i++; }
-  else {
-    const v = intAt(q, i);
-    if ((v | 0) !== v) return false;
-    rr[k++] = v;
-    i = next;
-  }
-  const wb = q[i]!;
-  if ((wb & 0xf0) !== 0x90 || wb & 1) return false;
-  const writes = (wb & 0x0f) >> 1;
-  i++;
-  for (let n = 0; n < writes; n++) {
-    const addr = intAt(q, i);
-    if (!(addr >= 0)) return false;
-    i = next;
-    const bb = q[i];
-    let len: number;
-    if (bb === 0xc4) { len = q[i + 1]!; i += 2; }
-    else if (bb === 0xc5) { len = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
-    else return false;
-    rr[k] = addr | 0;
-    rr[k + 1] = len;
-    if (len === 8) { // a timestamp, a filesize: inline
-      rr[k + 2] = q[i]! | (q[i + 1]! << 8) | (q[i + 2]! << 16) | (q[i + 3]! << 24);
-      rr[k + 3] = q[i + 4]! | (q[i + 5]! << 8) | (q[i + 6]! << 16) | (q[i + 7]! << 24);
-      k += 4;
-    } else if (len <= 8) { inline8(q, i, len, rr, k + 2); k += 4; }
-    else { rr[k + 2] = i; k += 3; }
-    i += len;
-  }
-  const ib = q[i];
-  if (ib === 0xc0) i++;
-  else {
-    let len: number;
-    if (ib === 0xc4) { len = q[i + 1]!; i += 2; }
-    else if (ib === 0xc5) { len = (q[i + 1]! << 8) | q[i + 2]!; i += 3; }
-    else return false;
-    flags |= F_INPUTS;
-    rr[k] = i;
-    rr[k + 1] = len;
-    k += 2;
-    i += len;
-  }
-  if (head === 0x97) {
-    const gap = intAt(q, i);
-    if (!(gap >= 0)) return false;
-    const dur = intAt(q, next);
-    if (!(dur >= 0)) return false;
-    i = next;
-  }
-  if (i > end) return false;
-  rr[k0] = imp;
-  rr[k0 + 1] = argc | (writes << 8) | (flags << 16);
-  if (pre >= 0) rr[k0 + 2] = pre;
-  nr = k;
-  at[calls++] = start; // flatten() made room for every call
-  pre = -1;
-  pos = i;
-  return true;
+  // Stopped by an event this loop does not take: its start is pos, the records before it end at nr.
+  pos = whole ? i : start;
+  nr = whole ? k : k0;
+  calls = c;
+  events = ev;
+  pre = pr;
+  r = rr;
+  tmpl.from = tFrom;
+  tmpl.n = tn;
+  tmpl.w = tw;
+  tmpl.write = tWrite;
+  tmpl.k = tk;
+  tmpl.r = tr;
 }
 
 /** Scratch for the args of a call event() reads. */
@@ -522,3 +621,48 @@ function resultMapOk(): boolean {
   }
   return false;
 }
+
+/**
+ * A frame with a call event of each shape the recorder writes (and a few that event() reads): int encodings of every
+ * width, results that are negative or nil, writes of 3, 4, 8 and 24 bytes, one and two of them or none, inputs, times,
+ * calls that repeat the one before them. For warm().
+ */
+export function sampleFrame(): { bytes: Uint8Array; count: number } {
+  const u32 = (v: number) => [0xce, (v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
+  const run = (n: number, from: number) => Array.from({ length: n }, (_, i) => (from + i) & 0xff);
+  const clock = (addr: number, head = 0x95) => [head, 0x02, 0x93, 0x01, 0x01, ...u32(addr), 0x00, 0x92, ...u32(addr), 0xc4, 8, ...run(8, addr)];
+  const events = [
+    [...clock(0x11580), 0xc0],
+    [...clock(0x11580), 0xc0], // a repeat
+    [...clock(0x11580, 0x97), 0xc0, 0x00, 0xcd, 0x01, 0x00], // a repeat with times
+    [...clock(0x11588), 0xc0],
+    [0x95, 0x03, 0x92, 0xcc, 0xc8, 0xd0, 0x80, 0xff, 0x92, 0x10, 0xc4, 4, ...run(4, 1), 0xc0],
+    [0x95, 0x03, 0x92, 0xcd, 0x01, 0x00, 0xd1, 0xff, 0x00, 0x00, 0x92, 0x20, 0xc4, 3, ...run(3, 2), 0xc0],
+    [0x95, 0x03, 0x92, 0xcd, 0x01, 0x00, 0xd1, 0xff, 0x00, 0x00, 0x92, 0x20, 0xc4, 3, ...run(3, 5), 0xc0],
+    [0x95, 0x04, 0x91, 0xd2, 0xff, 0xff, 0xff, 0x00, 0x00, 0x92, 0x30, 0xc4, 24, ...run(24, 3), 0xc0],
+    [0x95, 0x05, 0x91, 0x01, 0xc0, 0x94, 0x40, 0xc4, 4, ...run(4, 4), 0x48, 0xc4, 8, ...run(8, 5), 0xc0],
+    [0x97, 0x06, 0x94, 0x01, 0x10, 0x01, 0x50, 0x00, 0x92, 0x50, 0xc4, 4, 5, 0, 0, 0, 0xc4, 5, ...run(5, 104), 0x01, 0x02],
+    [0x95, 0x07, 0x90, 0x00, 0x90, 0xc0],
+    [0x95, 0x07, 0x90, 0x00, 0x90, 0xc0], // a repeat without writes
+    [0x95, 0x08, 0x91, 0x01, 0x00, 0x92, 0x60, 0xc5, 0x00, 0x0a, ...run(10, 6), 0xc0],
+    [0x95, 0x09, 0x91, 0x01, 0x00, 0x90, 0xc5, 0x00, 0x03, ...run(3, 7)],
+    [0x95, 0xcc, 0x80, 0x90, 0x00, 0x90, 0xc0], // import #128
+    [0x95, 0x02, 0x91, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0x00, 0x90, 0xc0], // an arg of 1.5: event()
+    [...clock(0x11580), 0xc0],
+  ];
+  return { bytes: Uint8Array.from(events.flat()), count: events.length };
+}
+
+/**
+ * Runs the decoder over sampleFrame() at load: each of its branches then has type feedback, so the optimized code
+ * V8 makes once real frames make it hot covers the shapes a frame has now and then (an fd_write's 4-byte count after a
+ * million clock calls) instead of being thrown away, and made again, at the first of them.
+ */
+function warm(): void {
+  const { bytes, count } = sampleFrame();
+  // As a Uint8Array and as a Buffer (frames come as either); V8 gives a function the vector its feedback goes to only
+  // after its first few calls: a dozen, to be sure.
+  const buffer = Buffer.from(bytes);
+  for (let i = 0; i < 12; i++) flatten(i & 1 ? buffer : bytes, count);
+}
+warm();

@@ -22,7 +22,7 @@ import { describeEnd, sameEnd, type ImportEntry, type RecordedEnd, type TraceHea
 import { TraceError, TraceReader, type TraceEnding } from '../trace/reader.js';
 import { PREAMBLE_SIZE } from '../trace/format.js';
 import { initZstd } from '../trace/zstd.js';
-import { EventCursor, type Mismatch } from './cursor.js';
+import { EventCursor, flatImport, type Mismatch } from './cursor.js';
 import { exactMatcher, inputsDiffer, semanticMatcher, type SemanticMatch, type SemanticMatcher } from './semantic.js';
 import { PrefetchedFrames } from './prefetch.js';
 
@@ -409,9 +409,7 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
   function fastCall(imp: number): (args: unknown[]) => unknown {
     const plan = plans[imp];
     const readsInputs = plan?.readsInputs === true;
-    const e = table[imp]!;
-    /** A call whose success changes nothing here: not fd_write (stdout/stderr), not one that opens, closes or moves fds. */
-    const plain = e.wasi === undefined || (e.wasi !== FD_WRITE.index && !FD_EFFECT_FUNCTIONS.has(e.name));
+    const plain = plainCall(table[imp]!);
     return (args) => {
       const m = mem.bytes;
       const inputs = readsInputs ? plan!.inputs(m, args) : null;
@@ -508,9 +506,13 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
   const imports: Record<string, Record<string, (...a: unknown[]) => unknown>> = {};
   table.forEach((e, imp) => {
     const call = callOf(imp);
-    (imports[e.module] ??= {})[e.name] = e.wasi !== undefined
-      ? withReusedArgs(wasmParams(FUNCTIONS[e.wasi]!).length, call)
-      : (...args: unknown[]) => call(args);
+    const params = e.wasi !== undefined ? wasmParams(FUNCTIONS[e.wasi]!).map((p) => p.wasm) : undefined;
+    // The common replay's WASI calls that read no inputs and need nothing but their result (clock, random, fd_read,
+    // stat...): matched straight from the flat form by a function of exactly their params (cursor.ts flatImport).
+    const direct = params !== undefined && !semantic && !hooked && plans[imp]?.readsInputs !== true && plainCall(e);
+    (imports[e.module] ??= {})[e.name] = params === undefined ? (...args: unknown[]) => call(args)
+      : direct ? flatImport(cursor, imp, e.name, params, mem, call)
+      : withReusedArgs(params.length, call);
   });
   /**
    * The result once the trace has no more events for a guest that goes on: a recording that failed (a host
@@ -580,6 +582,9 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
     await prefetched?.close(); // before the descriptor it reads through is closed
   }
 }
+
+/** A call whose success changes nothing in the replay: not fd_write (stdout/stderr), not one that opens, closes or moves fds. */
+const plainCall = (e: ImportEntry): boolean => e.wasi === undefined || (e.wasi !== FD_WRITE.index && !FD_EFFECT_FUNCTIONS.has(e.name));
 
 /** The one line for a stopAt the trace does not reach. */
 const pastEnd = (stopAt: number, total: number): string =>

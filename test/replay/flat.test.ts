@@ -2,9 +2,9 @@
 // decoder's (the cursor reads a frame given with `flat: null` the generic way), for calls that match and for each
 // way a call can differ; damaged frames have no flat form.
 import { describe, expect, it } from 'vitest';
-import { EventCursor, type CursorFrame } from '../../src/replay/cursor.js';
-import { flatten, recordEnd, R_MASK, R_SLOW } from '../../src/replay/flat.js';
-import { BLOB_THRESHOLD, EventEncoder, type CallEvent, type Checkpoint } from '../../src/trace/events.js';
+import { EventCursor, flatImport, type CursorFrame } from '../../src/replay/cursor.js';
+import { flatten, recordEnd, R_MASK, R_SLOW, sampleFrame } from '../../src/replay/flat.js';
+import { BLOB_THRESHOLD, EventDecoder, EventEncoder, type CallEvent, type Checkpoint } from '../../src/trace/events.js';
 import { encodeEvents } from './helpers.js';
 
 const ev = (imp: number, args: (number | bigint)[], result: CallEvent['result'], writes: CallEvent['writes'] = [], inputs: Uint8Array | null = null): CallEvent =>
@@ -155,5 +155,141 @@ describe('EventCursor on flat frames', () => {
     }
     const expected = ['call 1', 'call 2', 'checkpoint 0', 'checkpoint 1', 'end false'];
     expect(seen).toEqual([...expected, ...expected]); // flat, then generic
+  });
+});
+
+describe('flatImport', () => {
+  /** An import function per event's import and arg kinds (i64 for a bigint arg), on `cursor`; `slow` counts its calls. */
+  const importsFor = (cursor: EventCursor, mem: { bytes: Uint8Array }, slowCalls: number[]) =>
+    (e: { imp: number; args: readonly (number | bigint)[] }) => flatImport(cursor, e.imp, `f${e.imp}`,
+      e.args.map((x) => (typeof x === 'bigint' ? 'i64' : 'i32')), mem,
+      (args) => { slowCalls.push(e.imp); return cursor.step(e.imp, args, null, mem.bytes); });
+
+  it('answers and writes as step() does, taking the common calls itself and leaving every other one to step()', () => {
+    // Without inputs: flatImport is for imports that read none.
+    const events = EVENTS.filter((e) => !e.inputs);
+    const { flat } = frames(events);
+    const a = new EventCursor(flat[Symbol.iterator]());
+    const b = new EventCursor(flat[Symbol.iterator]());
+    const ma = { bytes: memory() };
+    const mb = memory();
+    const slow: number[] = [];
+    const fn = importsFor(a, ma, slow);
+    for (const e of events) {
+      const ra = fn(e)(...e.args);
+      expect(ra).toEqual(b.step(e.imp, e.args, null, mb));
+      expect(ra).toEqual(e.result);
+      expect(Buffer.compare(ma.bytes, mb)).toBe(0);
+      expect(a.index).toBe(b.index);
+    }
+    // the int32 calls with int results went straight; the first one (no frame read yet), floats, 64-bit values and
+    // result maps went to step()
+    expect(slow).toEqual([0, 3, 3, 4, 5, 9, 10]);
+    expect(a.recentEvents()).toEqual(b.recentEvents());
+  });
+
+  it('gives step() every call that differs, which reports it as it always did', () => {
+    const events = EVENTS.filter((e) => !e.inputs);
+    const { flat } = frames(events);
+    events.forEach((e, at) => {
+      const variants: [(number | bigint)[], Uint8Array][] = [[e.args, new Uint8Array(16)]]; // writes past memory
+      e.args.forEach((x, i) => {
+        const other = [...e.args];
+        other[i] = typeof x === 'bigint' ? x + 1n : x + 1;
+        variants.push([other, memory()]);
+        const retyped = [...e.args];
+        retyped[i] = typeof x === 'bigint' ? Number(x) : Number.isInteger(x) ? BigInt(x) : x;
+        variants.push([retyped, memory()]);
+      });
+      for (const [args, small] of variants) {
+        const a = new EventCursor(flat[Symbol.iterator]());
+        const b = new EventCursor(flat[Symbol.iterator]());
+        const ma = { bytes: memory() };
+        const mb = memory();
+        const fa = importsFor(a, ma, []);
+        for (const before of events.slice(0, at)) {
+          fa(before)(...before.args);
+          b.step(before.imp, before.args, null, mb);
+        }
+        ma.bytes = small.length < mb.length ? small : ma.bytes;
+        const ra = fa(e)(...args); // its kinds are the recorded call's: a retyped arg is what a differing guest passes
+        const rb = b.step(e.imp, args, null, small.length < mb.length ? Uint8Array.from(small) : mb);
+        expect([at, ra]).toEqual([at, rb]);
+        expect(a.index).toBe(b.index);
+        expect(a.recentEvents()).toEqual(b.recentEvents());
+      }
+    });
+  });
+});
+
+describe('repeated calls in the flat form', () => {
+  it('reads calls that repeat the one before them but for their written bytes or times as the generic decoder does', () => {
+    const enc = new EventEncoder(new Uint8Array(1 << 16));
+    const mem = new Uint8Array(256);
+    const calls: { imp: number; args: (number | bigint)[] }[] = [];
+    const call = (imp: number, args: (number | bigint)[], result: number, writes: number[], gap = -1, dur = 0) => {
+      for (let i = 0; i < writes.length; i += 2) for (let j = 0; j < writes[i + 1]!; j++) mem[writes[i]! + j] = (calls.length * 7 + j) & 0xff;
+      enc.call(imp, args, result, writes, mem, null, gap, dur);
+      calls.push({ imp, args });
+    };
+    for (let n = 0; n < 3; n++) call(0, [1, 1n, 16], 0, [16, 8]); // the clock, untimed: new bytes each time
+    call(0, [1, 1n, 16], 0, [16, 8], 5, 7); // timed
+    call(0, [1, 1n, 16], 0, [16, 8], 300, 70000);
+    call(0, [1, 1n, 24], 0, [24, 8]); // another address
+    call(0, [1, 2n, 24], 0, [24, 8]); // another arg
+    call(0, [1, 2n, 24], 8, [24, 8]); // another result
+    call(0, [1, 2n, 24], 8, [24, 4]); // a shorter write
+    call(0, [1, 2n, 24], 8, [24, 4]);
+    call(1, [3, 40], 0, [40, 3]); // 3 bytes
+    call(1, [3, 40], 0, [40, 3]);
+    enc.checkpoint(10, 256, bytes(16, 2)); // the call after a checkpoint is read in full
+    call(1, [3, 40], 0, [40, 3]);
+    call(2, [], 0, []); // no writes
+    call(2, [], 0, []);
+    call(2, [], 0, [], 1, 1);
+    call(3, [5], 0, [48, 4, 56, 8]); // two writes: never a template
+    call(3, [5], 0, [48, 4, 56, 8]);
+    call(4, [5], 0, [64, 20]); // a longer write: never a template
+    call(4, [5], 0, [64, 20]);
+    call(0, [1, 2n, 24], 8, [24, 4]);
+    const payload = enc.buf.slice(0, enc.pos);
+    const flat = flatten(payload, enc.count)!;
+    expect(flat.calls).toBe(calls.length);
+    const both = [{ offset: 10, count: enc.count, payload }, { offset: 10, count: enc.count, payload, flat: null }];
+    const [a, b] = both.map((f) => new EventCursor([f][Symbol.iterator]()));
+    const [ma, mb] = [new Uint8Array(256), new Uint8Array(256)];
+    for (const c of calls) {
+      const ra = a!.step(c.imp, c.args, null, ma);
+      expect(ra).toEqual(b!.step(c.imp, c.args, null, mb));
+      expect(typeof ra).toBe('number');
+      expect(Buffer.compare(ma, mb)).toBe(0);
+    }
+    expect(a!.recentEvents()).toEqual(b!.recentEvents());
+    // each differing call, in its place, is reported as the generic decoder reports it
+    calls.forEach((c, at) => {
+      const [x, y] = both.map((f) => new EventCursor([f][Symbol.iterator]()));
+      for (const before of calls.slice(0, at)) { x!.step(before.imp, before.args, null, ma); y!.step(before.imp, before.args, null, mb); }
+      const other = c.args.length ? [...c.args.slice(0, -1), 99] : [1];
+      expect([at, x!.step(c.imp, other, null, ma)]).toEqual([at, y!.step(c.imp, other, null, mb)]);
+      expect(x!.recentEvents()).toEqual(y!.recentEvents());
+    });
+  });
+});
+
+describe('the sample frame the decoder warms up on', () => {
+  it('is a well-formed frame, read in the flat form as the generic decoder reads it', () => {
+    const { bytes: payload, count } = sampleFrame();
+    const events = new EventDecoder().decodeFrame(payload);
+    expect(events.length).toBe(count);
+    expect(flatten(payload, count)?.calls).toBe(count);
+    const both = [{ offset: 10, count, payload }, { offset: 10, count, payload, flat: null }];
+    const [a, b] = both.map((f) => new EventCursor([f][Symbol.iterator]()));
+    const [ma, mb] = [new Uint8Array(1 << 17), new Uint8Array(1 << 17)];
+    for (const e of events) {
+      const ra = a!.step(e.imp, e.args, e.inputs && Uint8Array.from(e.inputs), ma);
+      expect(ra).toEqual(b!.step(e.imp, e.args, e.inputs && Uint8Array.from(e.inputs), mb));
+      expect(ra).toEqual(e.result);
+    }
+    expect(Buffer.compare(ma, mb)).toBe(0);
   });
 });
