@@ -17,6 +17,7 @@
 //                #after: its size in bytes and the first CHECKPOINT_HASH_BYTES of its sha1 (calls/hash.ts).
 
 import { FD_EFFECT_FUNCTIONS, FUNCTIONS } from '../abi/index.js';
+import { copyInto } from './copy.js';
 
 /** Byte strings longer than this travel as blob events, so no event needs more than one frame. */
 export const BLOB_THRESHOLD = 256 * 1024;
@@ -136,7 +137,7 @@ export class EventEncoder {
     if (n < 0x100) { this.buf[this.pos] = 0xc4; this.buf[this.pos + 1] = n; this.pos += 2; }
     else if (n < 0x10000) { this.buf[this.pos] = 0xc5; this.view.setUint16(this.pos + 1, n); this.pos += 3; }
     else { this.buf[this.pos] = 0xc6; this.view.setUint32(this.pos + 1, n); this.pos += 5; }
-    this.buf.set(bytes, this.pos);
+    copyInto(this.buf, this.pos, bytes); // the recorder's chunks are shared memory
     this.pos += n;
   }
 
