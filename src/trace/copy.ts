@@ -13,15 +13,20 @@ const STAGE_FROM = 256;
  * shared copy is aligned and the other one is a plain memmove.
  */
 export function copyInto(to: Uint8Array, at: number, from: Uint8Array): void {
+  // Small copies first, before anything reads `from.buffer`: that would move a small array's bytes off V8's heap.
+  if (from.length < STAGE_FROM) {
+    to.set(from, at);
+    return;
+  }
+  const fromShared = from.buffer instanceof SharedArrayBuffer;
   const fromSkew = from.byteOffset & 7;
   const toSkew = (to.byteOffset + at) & 7;
-  const shared = from.buffer instanceof SharedArrayBuffer || to.buffer instanceof SharedArrayBuffer;
-  if (!shared || fromSkew === toSkew || from.length < STAGE_FROM) {
+  if (fromSkew === toSkew || !(fromShared || to.buffer instanceof SharedArrayBuffer)) {
     to.set(from, at);
     return;
   }
   // Aligned like the shared side (both shared: like the source; the second copy is then the unaligned one).
-  const skew = from.buffer instanceof SharedArrayBuffer ? fromSkew : toSkew;
+  const skew = fromShared ? fromSkew : toSkew;
   if (staging.length < from.length + 8) staging = new Uint8Array(from.length + 8);
   staging.set(from, skew);
   to.set(staging.subarray(skew, skew + from.length), at);
