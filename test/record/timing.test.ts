@@ -154,6 +154,28 @@ describe('the fast path of calls whose writes are fixed-size out-params', () => 
     expect(timed.every((e) => e.untimed === undefined && e.gap >= 0 && e.dur >= 0)).toBe(true);
   });
 
+  it('every function on the fast path records through its generated import, timed and untimed', () => {
+    const fixed = FUNCTIONS.filter((f) => fixedOutParams(f) !== undefined && f.result !== 'none');
+    expect(fixed.map((f) => wasmParams(f).length)).toEqual(expect.arrayContaining([0, 1, 2, 3, 4]));
+    const table = fixed.map((f) => ({ module: 'wasi_snapshot_preview1', name: f.name, wasi: f.index }));
+    const argsOf = (f: (typeof fixed)[number]) => wasmParams(f).map((w, i) => (w.wasm === 'i64' ? BigInt(i) : 100 + 16 * i));
+    for (const timing of ['io', 'all'] as const) {
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const targets = Object.fromEntries(fixed.map((f) => [f.name, (...a: unknown[]) => (a.length === wasmParams(f).length ? 0 : 28)]));
+      let got = new Uint8Array(0);
+      const rec = new Recorder((b) => { got = b.slice(); return b; }, new Uint8Array(1 << 16), table.length, performance.now(), undefined, { checkpoints: 0 });
+      const wrapped = recordingImports(table, { wasi_snapshot_preview1: targets }, rec, new GuestMemory(memory), stringLists([], []), timing)
+        .wasi_snapshot_preview1 as Record<string, (...a: unknown[]) => unknown>;
+      // Each twice: encoded afresh, then copied.
+      for (const f of [...fixed, ...fixed]) expect(wrapped[f.name]!(...argsOf(f)), f.name).toBe(0);
+      rec.flush();
+      const events = new EventDecoder().decodeFrame(got, 2 * fixed.length);
+      // (Small i64 values decode as numbers.)
+      expect(events.map((e) => [table[e.imp]!.name, e.args, e.result])).toEqual([...fixed, ...fixed].map((f) => [f.name, argsOf(f).map(Number), 0]));
+      expect(events.every((e) => (e.untimed === true) === (timing === 'io' && !['fd', 'path', 'poll', 'sock'].includes(FUNCTIONS[table[e.imp]!.wasi]!.family)))).toBe(true);
+    }
+  });
+
   it('writes what CallPlan.writes gives, for every such function, on success and failure and at the end of memory', () => {
     const lists = stringLists(['a'], []);
     const fixed = FUNCTIONS.filter((f) => fixedOutParams(f) !== undefined);
