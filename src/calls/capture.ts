@@ -39,12 +39,32 @@ const IOVEC = STRUCTS.iovec.size;
 const IOV_BUF = STRUCTS.iovec.fields.find((f) => f.name === 'buf')!.offset;
 const IOV_LEN = STRUCTS.iovec.fields.find((f) => f.name === 'buf_len')!.offset;
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
+/** Ranges of guest memory as addr, len pairs, in an array reused from call to call (it never shrinks). */
+class Ranges {
+  private readonly at: number[] = [];
+  /** Numbers in use (twice the ranges). */
+  private used = 0;
+
+  clear(): void { this.used = 0; }
+
+  add(addr: number, len: number): void {
+    this.at[this.used++] = addr;
+    this.at[this.used++] = len;
+  }
+
+  /** The bytes of the ranges (inside `mem`) concatenated, in a new array. */
+  gather(mem: Uint8Array): Uint8Array {
+    const r = this.at;
+    if (this.used === 2) return mem.slice(r[0]!, r[0]! + r[1]!);
+    let total = 0;
+    for (let i = 1; i < this.used; i += 2) total += r[i]!;
+    const out = new Uint8Array(total);
+    for (let i = 0, to = 0; i < this.used; i += 2) {
+      out.set(mem.subarray(r[i]!, r[i]! + r[i + 1]!), to);
+      to += r[i + 1]!;
+    }
+    return out;
+  }
 }
 
 /** Builds the plan of one preview1 function. */
@@ -55,7 +75,8 @@ export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
   const valueIndex = (name: string): number => lowered.findIndex((w) => w.param.name === name);
   const outParam = (name: string): Param | undefined => def.params.find((p) => p.name === name && p.role === 'out');
 
-  type InputOp = (mem: Uint8Array, args: ArrayLike<unknown>, parts: Uint8Array[]) => void;
+  /** Adds the ranges of guest memory the call reads (ranges, not views: a recorded call allocates less). */
+  type InputOp = (mem: Uint8Array, args: ArrayLike<unknown>, ranges: Ranges) => void;
   type WriteOp = (mem: Uint8Array, args: ArrayLike<unknown>, out: number[], ok: boolean) => void;
   const inputOps: InputOp[] = [];
   const writeOps: WriteOp[] = [];
@@ -66,19 +87,19 @@ export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
     const len = argIndex(p.name, 'len');
     switch (p.role) {
       case 'string':
-        inputOps.push((mem, args, parts) => {
+        inputOps.push((mem, args, ranges) => {
           const a = ptrArg(args, ptr); const n = ptrArg(args, len);
-          if (inBounds(mem, a, n)) parts.push(mem.subarray(a, a + n));
+          if (inBounds(mem, a, n)) ranges.add(a, n);
         });
         break;
       case 'iovecs':
         if (p.dir === 'in') {
-          inputOps.push((mem, args, parts) => {
+          inputOps.push((mem, args, ranges) => {
             const a = ptrArg(args, ptr); const n = ptrArg(args, len);
             if (!inBounds(mem, a, n * IOVEC)) return;
             for (let i = 0; i < n; i++) {
               const buf = u32(mem, a + i * IOVEC + IOV_BUF)!; const bl = u32(mem, a + i * IOVEC + IOV_LEN)!;
-              if (inBounds(mem, buf, bl)) parts.push(mem.subarray(buf, buf + bl));
+              if (inBounds(mem, buf, bl)) ranges.add(buf, bl);
             }
           });
         } else {
@@ -123,9 +144,9 @@ export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
         const count = (mem: Uint8Array, args: ArrayLike<unknown>): number =>
           countParam ? u32(mem, ptrArg(args, countIdx)) ?? 0 : ptrArg(args, countIdx);
         if (p.dir === 'in') {
-          inputOps.push((mem, args, parts) => {
+          inputOps.push((mem, args, ranges) => {
             const a = ptrArg(args, ptr); const n = count(mem, args) * size;
-            if (inBounds(mem, a, n)) parts.push(mem.subarray(a, a + n));
+            if (inBounds(mem, a, n)) ranges.add(a, n);
           });
         } else {
           writeOps.push((mem, args, out, ok) => {
@@ -150,13 +171,15 @@ export function callPlan(def: FunctionDef, lists: StringLists): CallPlan {
     }
   }
 
+  /** The ranges of the call being captured (inputs() copies their bytes out at once). */
+  const ranges = new Ranges();
   return {
     readsInputs: inputOps.length > 0,
     inputs(mem, args) {
       if (inputOps.length === 0) return null;
-      const parts: Uint8Array[] = [];
-      for (const op of inputOps) op(mem, args, parts);
-      return parts.length === 0 ? new Uint8Array(0) : concat(parts);
+      ranges.clear();
+      for (let i = 0; i < inputOps.length; i++) inputOps[i]!(mem, args, ranges);
+      return ranges.gather(mem);
     },
     writes(mem, args, result) {
       const written: number[] = [];

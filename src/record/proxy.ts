@@ -7,6 +7,7 @@ import { callPlan, diffMemory, fixedOutParams, fixedWrites, type StringLists } f
 import { ProcExit } from '../runtime/errors.js';
 import type { GuestMemory } from '../runtime/memory.js';
 import { callBound, FixedTemplate, type CallResult } from '../trace/events.js';
+import { fixedPath } from './fixed-path.js';
 import type { ImportEntry } from '../trace/header.js';
 import type { Recorder, Timing } from './recorder.js';
 
@@ -49,24 +50,39 @@ export function recordingImports(
 /**
  * A preview1 import that records. Before the call: a checkpoint when one is due (memory as the guest left it),
  * the input bytes; around it: two clock reads when the call is timed, none otherwise. Functions whose writes are
- * all fixed-size out-params (clock_time_get, fd_seek, ...) take a fast path: their writes go into one reused
- * list, their event's size bound is known in advance, and a call that repeats the last one's arguments and
- * result copies its event (FixedTemplate).
+ * all fixed-size out-params (clock_time_get, fd_seek, ...) take the fast path of fixed-path.ts: their writes go
+ * into one reused list, their event's size bound is known in advance, and a call that repeats the last one's
+ * arguments and result copies its event (FixedTemplate, Recorder.repeat).
  */
 function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => unknown, rec: Recorder,
   mem: GuestMemory, lists: StringLists, timing: Timing): (...args: unknown[]) => unknown {
   const def = FUNCTIONS[entry.wasi!]!;
   const plan = callPlan(def, lists);
-  const readsInputs = plan.readsInputs;
   const timed = isTimed(def, timing);
   const arity = wasmParams(def).length;
   const outs = fixedOutParams(def);
-  const written: number[] = outs ? outs.slice() : [];
+  if (outs !== undefined) {
+    // Only scalars and out-params: the call reads no input bytes.
+    const threw = (args: unknown[], e: unknown, start: number) =>
+      rec.call(imp, args, thrownResult(entry, args, e), [], mem.bytes, null, start, timed ? performance.now() : NaN);
+    const written = outs.slice();
+    const bound = callBound(new Array<number>(arity).fill(0), 0, outs.map((v, i) => (i % 2 ? v : 0)), null);
+    const tpl = new FixedTemplate();
+    return fixedPath(arity, {
+      rec, mem, target, imp, tpl, bound, timed, threw,
+      miss(args, result, start, end) {
+        const m = mem.bytes;
+        if (typeof result === 'number' && fixedWrites(m, args, outs, written)) {
+          rec.fixedCall(imp, args, result, written, m, start, end, bound, tpl);
+          return tpl.result === result;
+        }
+        rec.call(imp, args, resultOf(result), plan.writes(m, args, result), m, null, start, end);
+        return false;
+      },
+    });
+  }
+  const readsInputs = plan.readsInputs;
   const invoke = invokerOf(arity);
-  // A bound of the fast path's events: every out-param written, a numeric result (callBound leaves room to spare
-  // for the 4 bytes more that EventEncoder.fixedCall may write).
-  const bound = outs && callBound(new Array<number>(arity).fill(0), 0, outs.map((v, i) => (i % 2 ? v : 0)), null);
-  const tpl = outs && new FixedTemplate();
   return withReusedArgs(arity, (args) => {
     if (rec.calls >= rec.nextCheckpoint) rec.checkpoint(mem.bytes);
     const inputs = readsInputs ? plan.inputs(mem.bytes, args) : null;
@@ -81,8 +97,7 @@ function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => 
     }
     const end = timed ? performance.now() : NaN;
     const m = mem.bytes;
-    if (outs !== undefined && typeof result === 'number' && fixedWrites(m, args, outs, written)) rec.fixedCall(imp, args, result, written, m, start, end, bound!, tpl);
-    else rec.call(imp, args, resultOf(result), plan.writes(m, args, result), m, inputs, start, end);
+    rec.call(imp, args, resultOf(result), plan.writes(m, args, result), m, inputs, start, end);
     return result;
   });
 }

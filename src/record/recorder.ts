@@ -102,8 +102,8 @@ export class Recorder {
 
   /**
    * Records a call of the proxy's fast path (calls/capture.ts fixedOutParams): a numeric result, no inputs, every
-   * write a fixed-size out-param; `bound` bounds its event's size (and 4 bytes more); `tpl`: the import's
-   * FixedTemplate (EventEncoder.fixedCall). Times as for call().
+   * write a fixed-size out-param; `bound` bounds its event's size; `tpl`: the import's FixedTemplate, which keeps
+   * this event for repeat(). Times as for call().
    */
   fixedCall(imp: number, args: ArrayLike<unknown>, result: number, writes: readonly number[], mem: Uint8Array,
     start: number, end: number, bound: number, tpl?: FixedTemplate): void {
@@ -116,6 +116,24 @@ export class Recorder {
       this.time = this.time + gap + dur;
     } else {
       this.enc.fixedCall(imp, args, result, writes, mem, -1, -1, tpl);
+    }
+    this.called(imp);
+  }
+
+  /**
+   * Records a call of the fast path that FixedTemplate.matches: `tpl`'s event again, with its out-params' bytes as
+   * they are in `mem` now; `bound` as for the fixedCall that made `tpl`. Times as for call().
+   */
+  repeat(imp: number, tpl: FixedTemplate, mem: Uint8Array, start: number, end: number, bound: number): void {
+    if (bound > this.enc.free) this.ensure(bound);
+    if (start === start) { // timed (not NaN)
+      const gap = toTraceNs(start - this.lastEnd);
+      const dur = toTraceNs(end - start);
+      this.enc.repeat(tpl, mem, gap, dur);
+      this.lastEnd = end;
+      this.time = this.time + gap + dur;
+    } else {
+      this.enc.repeat(tpl, mem, -1, -1);
     }
     this.called(imp);
   }

@@ -17,6 +17,7 @@
 //                #after: its size in bytes and the first CHECKPOINT_HASH_BYTES of its sha1 (calls/hash.ts).
 
 import { FD_EFFECT_FUNCTIONS, FUNCTIONS } from '../abi/index.js';
+import { copyInto } from './copy.js';
 
 /** Byte strings longer than this travel as blob events, so no event needs more than one frame. */
 export const BLOB_THRESHOLD = 256 * 1024;
@@ -65,7 +66,7 @@ export class EventEncoder {
   view: DataView;
   pos = 0;
   count = 0;
-  /** Guest memory as fixedCall last saw it, and a view of it (fromTemplate). */
+  /** Guest memory as repeat() last saw it, and a view of it. */
   private memory: Uint8Array | undefined;
   private memoryView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
@@ -136,7 +137,7 @@ export class EventEncoder {
     if (n < 0x100) { this.buf[this.pos] = 0xc4; this.buf[this.pos + 1] = n; this.pos += 2; }
     else if (n < 0x10000) { this.buf[this.pos] = 0xc5; this.view.setUint16(this.pos + 1, n); this.pos += 3; }
     else { this.buf[this.pos] = 0xc6; this.view.setUint32(this.pos + 1, n); this.pos += 5; }
-    this.buf.set(bytes, this.pos);
+    copyInto(this.buf, this.pos, bytes); // the recorder's chunks are shared memory
     this.pos += n;
   }
 
@@ -194,69 +195,75 @@ export class EventEncoder {
   /**
    * The same event as `call` for the recorder's fast path: fewer than 16 args, a numeric result, no inputs, and
    * `writes` of at most 7 ranges shorter than 256 bytes (fixed-size out-params), so every header is one byte.
-   * `tpl` (one per import) keeps the last such event of the import: a call with the same arguments and result
-   * (a loop that reads the clock) then copies it, with only the out-params' bytes read anew from `mem`.
-   * The caller made sure that the event and 4 bytes more fit.
+   * `tpl` (one per import), when given, keeps the event for `repeat`. The caller made sure that the event fits.
    */
   fixedCall(imp: number, args: ArrayLike<unknown>, result: number, writes: readonly number[], mem: Uint8Array, gap: number, dur: number,
     tpl?: FixedTemplate): void {
     const b = this.buf;
-    const timed = gap >= 0;
-    b[this.pos++] = timed ? 0x97 : 0x95;
+    b[this.pos++] = gap >= 0 ? 0x97 : 0x95;
     const start = this.pos;
-    if (tpl !== undefined && tpl.length > 0 && tpl.result === result && tpl.sameArgs(args)) {
-      this.fromTemplate(tpl, writes, mem);
-    } else {
-      this.number(imp);
-      b[this.pos++] = 0x90 | args.length;
-      for (let i = 0; i < args.length; i++) {
-        const v = args[i];
-        if (typeof v === 'number') this.number(v); else this.bigint(v as bigint);
-      }
-      this.number(result);
-      b[this.pos++] = 0x90 | writes.length;
-      for (let i = 0; i < writes.length; i += 2) {
-        const addr = writes[i]!;
-        const len = writes[i + 1]!;
-        this.number(addr);
-        let at = this.pos;
-        b[at++] = 0xc4;
-        b[at++] = len;
-        if (tpl !== undefined) tpl.holes[i >> 1] = at - start;
-        for (let j = 0; j < len; j++) b[at++] = mem[addr + j]!;
-        this.pos = at;
-      }
-      b[this.pos++] = 0xc0;
-      if (tpl !== undefined) tpl.keep(b.subarray(start, this.pos), args, result);
+    tpl?.clear();
+    this.number(imp);
+    b[this.pos++] = 0x90 | args.length;
+    for (let i = 0; i < args.length; i++) {
+      const v = args[i];
+      if (typeof v === 'number') this.number(v); else this.bigint(v as bigint);
     }
-    if (timed) {
-      this.number(gap);
-      this.number(dur);
+    this.number(result);
+    b[this.pos++] = 0x90 | writes.length;
+    for (let i = 0; i < writes.length; i += 2) {
+      const addr = writes[i]!;
+      const len = writes[i + 1]!;
+      this.number(addr);
+      let at = this.pos;
+      b[at++] = 0xc4;
+      b[at++] = len;
+      tpl?.hole(addr, len, at - start);
+      for (let j = 0; j < len; j++) b[at++] = mem[addr + j]!;
+      this.pos = at;
     }
+    b[this.pos++] = 0xc0;
+    tpl?.keep(b, start, this.pos, result);
+    this.times(gap, dur);
     this.count++;
   }
 
-  /** The event body kept in `tpl`, with the bytes of its `writes` from `mem` (fixedCall). */
-  private fromTemplate(tpl: FixedTemplate, writes: readonly number[], mem: Uint8Array): void {
+  /**
+   * The event `tpl` keeps again (for a call with the arguments and result of the one it keeps), with the bytes of its
+   * out-params read anew from `mem`, and `gap`/`dur` as for fixedCall. The caller made sure that it and 3 bytes more
+   * fit (the bound of the fixedCall that made the template: callBound leaves that much to spare).
+   */
+  repeat(tpl: FixedTemplate, mem: Uint8Array, gap: number, dur: number): void {
+    this.buf[this.pos++] = gap >= 0 ? 0x97 : 0x95;
     const v = this.view;
-    const t = tpl.view;
     const start = this.pos;
-    // Four bytes at a time (up to 3 bytes past the event: free space, overwritten by what follows).
+    // Four bytes at a time: up to 3 bytes past the body (free space, overwritten by what follows; the bound has room).
+    const t = tpl.view;
     for (let k = 0; k < tpl.length; k += 4) v.setUint32(start + k, t.getUint32(k, true), true);
     if (mem !== this.memory) {
       this.memory = mem;
       this.memoryView = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
     }
     const m = this.memoryView;
-    for (let i = 0; i < writes.length; i += 2) {
-      const addr = writes[i]!;
-      const len = writes[i + 1]!;
-      const at = start + tpl.holes[i >> 1]!;
+    const w = tpl.writes;
+    for (let i = 0; i < w.length; i += 3) {
+      const addr = w[i]!;
+      const len = w[i + 1]!;
+      const at = start + w[i + 2]!;
       let j = 0;
       for (; j + 4 <= len; j += 4) v.setUint32(at + j, m.getUint32(addr + j, true), true);
       for (; j < len; j++) this.buf[at + j] = mem[addr + j]!;
     }
     this.pos = start + tpl.length;
+    this.times(gap, dur);
+    this.count++;
+  }
+
+  /** A call event's gap and duration, when it was timed (gap not negative). */
+  private times(gap: number, dur: number): void {
+    if (gap < 0) return;
+    this.number(gap);
+    this.number(dur);
   }
 
   /** One checkpoint event `[-2, after, size, hash]` (fits in CHECKPOINT_BOUND). */
@@ -286,40 +293,44 @@ export class EventEncoder {
   }
 }
 
-/** The longest event body a FixedTemplate keeps (longer ones are encoded afresh every time). */
+/** The longest event body a FixedTemplate keeps (an import with longer ones is encoded afresh every time). */
 const TEMPLATE_BYTES = 96;
 
 /**
  * The last event of one import on the recorder's fast path (EventEncoder.fixedCall), without its array header and
- * times: its bytes, the arguments and result it was encoded from, and where each out-param's bytes are in it.
+ * times: its bytes, its result, and where each out-param's bytes are in it. The caller (record/fixed-path.ts) keeps
+ * the arguments it was encoded from: a call with the same arguments writes the same ranges (the out-params'
+ * addresses are arguments), still inside memory (wasm memory never shrinks), so EventEncoder.repeat only copies.
  */
 export class FixedTemplate {
-  /** The event body; 4 bytes more, so that it can be copied 4 bytes at a time. */
+  /** The body; 4 bytes more, so that it can be copied 4 bytes at a time. */
   readonly bytes = new Uint8Array(TEMPLATE_BYTES + 4);
   readonly view = new DataView(this.bytes.buffer);
   /** Bytes of the body kept; 0 while none is. */
   length = 0;
+  /** The result of the call kept; NaN while none is (so that no result equals it). */
   result = NaN;
-  /** Offset in the body of each out-param's bytes (after its bin header), in order. */
-  readonly holes: number[] = [];
-  private readonly args: unknown[] = [];
+  /** Per out-param: its address in guest memory, its size, and the offset of its bytes in the body. */
+  readonly writes: number[] = [];
 
-  /** Whether `args` are the ones the kept body was encoded from (0 and -0 encode alike; NaN never matches). */
-  sameArgs(args: ArrayLike<unknown>): boolean {
-    const a = this.args;
-    if (a.length !== args.length) return false;
-    for (let i = 0; i < a.length; i++) if (a[i] !== args[i]) return false;
-    return true;
+  /** Starts keeping a new body: keeps none until keep(). */
+  clear(): void {
+    this.length = 0;
+    this.result = NaN;
+    this.writes.length = 0;
   }
 
-  /** Keeps `body`, encoded from `args` and `result` (the holes were set while encoding it); nothing when too long. */
-  keep(body: Uint8Array, args: ArrayLike<unknown>, result: number): void {
-    if (body.length > TEMPLATE_BYTES) { this.length = 0; return; }
-    this.bytes.set(body);
-    this.length = body.length;
+  /** Notes an out-param of the body being encoded: `len` bytes at `addr` in memory, at `offset` in the body. */
+  hole(addr: number, len: number, offset: number): void {
+    this.writes.push(addr, len, offset);
+  }
+
+  /** Keeps the body `buf[start, end)` of a call that returned `result`; none when it is too long. */
+  keep(buf: Uint8Array, start: number, end: number, result: number): void {
+    if (end - start > TEMPLATE_BYTES) return;
+    this.bytes.set(buf.subarray(start, end));
+    this.length = end - start;
     this.result = result;
-    this.args.length = args.length;
-    for (let i = 0; i < args.length; i++) this.args[i] = args[i];
   }
 }
 

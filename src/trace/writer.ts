@@ -33,6 +33,7 @@ import {
   writeBlockHeader,
   writeFramePrefix,
 } from './format.js';
+import { copyInto } from './copy.js';
 import { packMap } from './msgpack.js';
 import { fdImportMarks, walkCalls, type WalkState } from './events.js';
 import type { FrameStart, RunSummary, TraceHeader } from './header.js';
@@ -261,12 +262,12 @@ export class TraceWriter {
     if (this.pendingLength + encoded.length > this.frameBytes) this.flush();
     if (encoded.length > this.frameBytes) {
       const raw = new Uint8Array(FRAME_PREFIX_SIZE + encoded.length);
-      raw.set(encoded, FRAME_PREFIX_SIZE);
+      copyInto(raw, FRAME_PREFIX_SIZE, encoded);
       this.guard(() => this.writeFrame(raw, count, after));
       this.events += count;
       return;
     }
-    this.pending.set(encoded, FRAME_PREFIX_SIZE + this.pendingLength);
+    copyInto(this.pending, FRAME_PREFIX_SIZE + this.pendingLength, encoded);
     this.pendingAfter = this.pendingCount === 0 || this.pendingAfter !== undefined ? after : undefined;
     this.pendingLength += encoded.length;
     this.pendingCount += count;

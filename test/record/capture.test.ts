@@ -31,6 +31,11 @@ describe('callPlan', () => {
     const args = [1, 100, 2, 200]; // fd, iovs, iovs_len, nwritten
     expect(p.readsInputs).toBe(true);
     expect(text(p.inputs(m.mem, args))).toBe('abcde');
+    // A copy, never a view: the call that follows may overwrite its buffers (one iovec here, then two again).
+    const one = p.inputs(m.mem, [1, 100, 1, 200])!;
+    m.text(300, 'xyz');
+    expect(text(one)).toBe('abc');
+    expect(text(p.inputs(m.mem, args))).toBe('xyzde');
     expect(p.writes(m.mem, args, 0)).toEqual([200, 4]);
     expect(p.writes(m.mem, args, 8)).toEqual([200, 4]); // a fixed-size out-param is reported whatever the errno
   });

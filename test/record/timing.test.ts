@@ -3,9 +3,12 @@
 // recorder's fast path for calls whose writes are fixed-size out-params records what the general path does.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FUNCTIONS, wasmParams } from '../../src/abi/index.js';
+import { FUNCTIONS, FUNCTIONS_BY_NAME, wasmParams } from '../../src/abi/index.js';
 import { callPlan, fixedOutParams, fixedWrites, stringLists } from '../../src/calls/capture.js';
-import { EventDecoder, EventEncoder, FixedTemplate, type CallEvent } from '../../src/trace/events.js';
+import { recordingImports } from '../../src/record/proxy.js';
+import { Recorder } from '../../src/record/recorder.js';
+import { GuestMemory } from '../../src/runtime/memory.js';
+import { EventDecoder, EventEncoder, type CallEvent } from '../../src/trace/events.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { guestPath, wt } from '../helpers.js';
 import { tempDir } from '../trace/helpers.js';
@@ -84,34 +87,93 @@ describe('the fast path of calls whose writes are fixed-size out-params', () => 
     }
   });
 
-  it('a call repeating the last one of its import copies its event with the out-params read anew: the general encoder\'s bytes', () => {
-    const mem = new Uint8Array(4096);
-    // [args, result, writes, gap, dur, memory byte]: repeats, then a changed argument, result, i64 and timing.
-    const calls: [unknown[], number, number[], number, number, number][] = [
-      [[1, 1n, 1000], 0, [1000, 8], -1, -1, 1],
-      [[1, 1n, 1000], 0, [1000, 8], -1, -1, 2],
-      [[1, 1n, 1000], 0, [1000, 8], 64, 16, 3],
-      [[1, 1n, 1001], 0, [1001, 8], -1, -1, 4],
-      [[1, 1n, 1001], 8, [1001, 8], -1, -1, 5],
-      [[1, 2n, 1001], 8, [1001, 8], -1, -1, 6],
-      [[1, 2n, 1001], 8, [1001, 8], 4096, 70000, 7],
-      [[0, 2n, 1001], 8, [1001, 8], -1, -1, 8],
-      [[-0, 2n, 1001], 8, [1001, 8], -1, -1, 9], // encodes as 0 does
-      // two out-params of 4 and 7 bytes (not a multiple of 4)
-      [[3, 200, 300], 0, [200, 4, 300, 7], -1, -1, 9],
-      [[3, 200, 300], 0, [200, 4, 300, 7], -1, -1, 10],
+  it('through the proxy: a call repeating the last one copies its event with the out-params read anew, byte for byte the general encoder\'s', () => {
+    // clock_time_get(id, precision, time_ptr) and args_sizes_get(argc_ptr, size_ptr), both on the fast path.
+    const clock = FUNCTIONS_BY_NAME.get('clock_time_get')!;
+    const sizes = FUNCTIONS_BY_NAME.get('args_sizes_get')!;
+    const table = [clock, sizes].map((f) => ({ module: 'wasi_snapshot_preview1', name: f.name, wasi: f.index }));
+    const lists = stringLists(['a'], []);
+    // What each call returns, writes and whether it throws, in order: [import, args, result, value written].
+    const script: [number, unknown[], number | 'throw', number][] = [
+      [0, [1, 1n, 100], 0, 1],
+      [0, [1, 1n, 100], 0, 2], // repeats: copied
+      [0, [1, 1n, 100], 0, 3],
+      [0, [1, 1n, 108], 0, 4], // another address
+      [0, [1, 1n, 108], 28, 5], // another result (the out-param is still recorded)
+      [0, [1, 1n, 108], 28, 6],
+      [0, [1, 2n, 108], 28, 7], // another i64
+      [1, [200, 300], 0, 8], // another import in between
+      [0, [1, 2n, 108], 28, 9], // still copied
+      [0, [1, 1n, 65532], 21, 10], // the out-param is not inside memory: the general path
+      [0, [1, 2n, 108], 28, 11],
+      [0, [1, 2n, 108], 'throw', 12],
+      [0, [1, 2n, 108], 28, 13],
+      [1, [200, 300], 0, 14],
+      [1, [200, 300], 0, 15],
+      [1, [300, 200], 0, 16],
     ];
-    const general = new EventEncoder(new Uint8Array(1024));
-    const fast = new EventEncoder(new Uint8Array(1024));
-    const tpl = new FixedTemplate();
-    for (const [args, result, writes, gap, dur, fill] of calls) {
-      for (let i = 0; i < writes.length; i += 2) for (let j = 0; j < writes[i + 1]!; j++) mem[writes[i]! + j] = fill * 16 + j;
-      general.call(5, args, result, writes, mem, null, gap, dur);
-      fast.fixedCall(5, args, result, writes, mem, gap, dur, tpl);
-      expect(fast.pos).toBe(general.pos);
+    const record = (timing: 'io' | 'all') => {
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const view = new DataView(memory.buffer);
+      let step = 0;
+      const fake = (...args: unknown[]) => {
+        const [, , result, value] = script[step++]!;
+        if (result === 'throw') throw new Error('boom');
+        const outs = args.filter((a) => typeof a === 'number' && a >= 100) as number[];
+        for (const at of outs) if (at + 8 <= memory.buffer.byteLength) view.setBigUint64(at, BigInt(value) * 0x0101010101n, true);
+        return result;
+      };
+      const imports = { wasi_snapshot_preview1: { clock_time_get: fake, args_sizes_get: fake } };
+      let got = new Uint8Array(0);
+      const rec = new Recorder((b) => { got = b.slice(); return b; }, new Uint8Array(1 << 16), 2, performance.now(), undefined, { checkpoints: 0 });
+      const mem = new GuestMemory(memory);
+      const wrapped = recordingImports(table, imports, rec, mem, lists, timing).wasi_snapshot_preview1 as Record<string, (...a: unknown[]) => unknown>;
+      // The general encoder, given the same calls and memory.
+      const general = new EventEncoder(new Uint8Array(1 << 16));
+      for (const [imp, args, result] of script) {
+        const name = table[imp]!.name;
+        const m = new Uint8Array(memory.buffer);
+        if (result === 'throw') {
+          expect(() => wrapped[name]!(...args)).toThrow('boom');
+          general.call(imp, args, { throw: 'boom' }, [], m, null, -1, -1);
+        } else {
+          expect(wrapped[name]!(...args)).toBe(result);
+          general.call(imp, args, result, callPlan(FUNCTIONS[table[imp]!.wasi]!, lists).writes(m, args, result), m, null, -1, -1);
+        }
+      }
+      rec.flush();
+      return { got, expected: general.buf.slice(0, general.pos) };
+    };
+    const untimed = record('io');
+    expect(untimed.got.length).toBeGreaterThan(script.length * 10);
+    expect([...untimed.got]).toEqual([...untimed.expected]);
+    // --timing all: the same calls, each with a gap and a duration.
+    const timed = new EventDecoder().decodeFrame(record('all').got, script.length);
+    const plain = new EventDecoder().decodeFrame(untimed.got, script.length);
+    expect(timed.map((e) => ({ ...e, gap: 0, dur: 0 }))).toEqual(plain.map(({ untimed: _, ...e }) => e));
+    expect(timed.every((e) => e.untimed === undefined && e.gap >= 0 && e.dur >= 0)).toBe(true);
+  });
+
+  it('every function on the fast path records through its generated import, timed and untimed', () => {
+    const fixed = FUNCTIONS.filter((f) => fixedOutParams(f) !== undefined && f.result !== 'none');
+    expect(fixed.map((f) => wasmParams(f).length)).toEqual(expect.arrayContaining([0, 1, 2, 3, 4]));
+    const table = fixed.map((f) => ({ module: 'wasi_snapshot_preview1', name: f.name, wasi: f.index }));
+    const argsOf = (f: (typeof fixed)[number]) => wasmParams(f).map((w, i) => (w.wasm === 'i64' ? BigInt(i) : 100 + 16 * i));
+    for (const timing of ['io', 'all'] as const) {
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const targets = Object.fromEntries(fixed.map((f) => [f.name, (...a: unknown[]) => (a.length === wasmParams(f).length ? 0 : 28)]));
+      let got = new Uint8Array(0);
+      const rec = new Recorder((b) => { got = b.slice(); return b; }, new Uint8Array(1 << 16), table.length, performance.now(), undefined, { checkpoints: 0 });
+      const wrapped = recordingImports(table, { wasi_snapshot_preview1: targets }, rec, new GuestMemory(memory), stringLists([], []), timing)
+        .wasi_snapshot_preview1 as Record<string, (...a: unknown[]) => unknown>;
+      // Each twice: encoded afresh, then copied.
+      for (const f of [...fixed, ...fixed]) expect(wrapped[f.name]!(...argsOf(f)), f.name).toBe(0);
+      rec.flush();
+      const events = new EventDecoder().decodeFrame(got, 2 * fixed.length);
+      // (Small i64 values decode as numbers.)
+      expect(events.map((e) => [table[e.imp]!.name, e.args, e.result])).toEqual([...fixed, ...fixed].map((f) => [f.name, argsOf(f).map(Number), 0]));
+      expect(events.every((e) => (e.untimed === true) === (timing === 'io' && !['fd', 'path', 'poll', 'sock'].includes(FUNCTIONS[table[e.imp]!.wasi]!.family)))).toBe(true);
     }
-    expect([...fast.buf.subarray(0, fast.pos)]).toEqual([...general.buf.subarray(0, general.pos)]);
-    expect(fast.count).toBe(calls.length);
   });
 
   it('writes what CallPlan.writes gives, for every such function, on success and failure and at the end of memory', () => {

@@ -1,0 +1,83 @@
+// The proxy's fast path for the preview1 functions whose writes are all fixed-size out-params (clock_time_get,
+// fd_seek, fd_fdstat_get, sched_yield, ...; calls/capture.ts fixedOutParams). The import is a function generated
+// for its arity (like the runtime's bindings, runtime/bind.ts): it takes the guest's arguments as named parameters
+// and calls the provider's function with them directly, and a call whose arguments and result are the last call's
+// (a loop reading the clock) compares them with the kept ones in local variables and has its event copied
+// (Recorder.repeat: the kept event with the out-params' bytes read anew). Every other call goes to `miss`, which
+// encodes the event afresh and says whether the FixedTemplate now keeps it; a call that throws goes to `threw`.
+import type { FixedTemplate } from '../trace/events.js';
+import type { Recorder } from './recorder.js';
+import type { GuestMemory } from '../runtime/memory.js';
+
+/** The arguments of a call in a reused array (valid until the next call of the import: copy to keep). */
+type Args = unknown[];
+
+export interface FixedPathParts {
+  rec: Recorder;
+  mem: GuestMemory;
+  /** The provider's function. */
+  target: (...a: unknown[]) => unknown;
+  /** The import's index in the trace's import table. */
+  imp: number;
+  tpl: FixedTemplate;
+  /** Bound of the import's events (EventEncoder.fixedCall); Recorder.repeat makes room for it. */
+  bound: number;
+  /** Whether calls get host times (performance.now() before and after). */
+  timed: boolean;
+  /**
+   * Records a call that did not repeat the template (`start`/`end` NaN when untimed); returns whether `tpl` now
+   * keeps this call's event (its result is then `tpl.result`).
+   */
+  miss(args: Args, result: unknown, start: number, end: number): boolean;
+  /** Records a call whose provider function threw `e` (then rethrown to the guest). */
+  threw(args: Args, e: unknown, start: number): void;
+}
+
+type Factory = (p: FixedPathParts, args: Args, none: object) => (...a: unknown[]) => unknown;
+const factories = new Map<string, Factory>();
+
+/** The generated source of the fast path's import for `arity` parameters (for tests and for reading it). */
+export function fixedPathSource(arity: number, timed: boolean): string {
+  const ps = Array.from({ length: arity }, (_, i) => `p${i}`);
+  const kept = ps.map((_, i) => `t${i}`);
+  const fill = ps.map((p, i) => `args[${i}] = ${p};`).join(' ');
+  const now = timed ? 'performance.now()' : 'NaN';
+  return [
+    '"use strict";',
+    'const { rec, mem, target, imp, tpl, bound, miss, threw } = p;',
+    // The kept event's arguments; `none` equals no argument, so nothing repeats before an event is kept.
+    ...(arity ? [`let ${kept.map((t) => `${t} = none`).join(', ')};`] : []),
+    `return function recordedFixed(${ps.join(', ')}) {`,
+    '  if (rec.calls >= rec.nextCheckpoint) rec.checkpoint(mem.bytes);',
+    `  const start = ${now};`,
+    '  let r;',
+    '  try {',
+    `    r = target(${ps.join(', ')});`,
+    '  } catch (e) {',
+    `    ${fill}`,
+    '    threw(args, e, start);',
+    '    throw e;',
+    '  }',
+    `  const end = ${now};`,
+    // tpl.result is NaN while no event is kept: no result equals it.
+    `  if (r === tpl.result${ps.map((p, i) => ` && ${p} === ${kept[i]}`).join('')}) {`,
+    '    rec.repeat(imp, tpl, mem.bytes, start, end, bound);',
+    '    return r;',
+    '  }',
+    `  ${fill}`,
+    `  if (miss(args, r, start, end)) { ${ps.map((p, i) => `${kept[i]} = ${p};`).join(' ')} }`,
+    '  return r;',
+    '};',
+  ].join('\n');
+}
+
+/** The fast path's import of one function of `arity` wasm parameters, from `parts`. */
+export function fixedPath(arity: number, parts: FixedPathParts): (...a: unknown[]) => unknown {
+  const key = `${arity}/${parts.timed}`;
+  let factory = factories.get(key);
+  if (factory === undefined) {
+    factory = new Function('p', 'args', 'none', fixedPathSource(arity, parts.timed)) as Factory;
+    factories.set(key, factory);
+  }
+  return factory(parts, new Array<unknown>(arity).fill(0), {});
+}
