@@ -2,6 +2,7 @@
 // a separate process, and waits for a condition that events (not polls) look at.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/app.js';
 import { engineFingerprint, setTiering } from '../src/engine.js';
@@ -10,6 +11,16 @@ import { run, type GuestOptions, type RunEnd } from '../src/run.js';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export const guestPath = (name: string): string => fileURLToPath(new URL(`./guests/${name}.wasm`, import.meta.url));
+
+/** Test guest `name` followed by a custom section of `pad` bytes (a counting pattern): a valid module of any size. */
+export function paddedGuest(name: string, pad: number): Uint8Array {
+  const guest = readFileSync(guestPath(name));
+  const size: number[] = [];
+  for (let n = pad + 1; ;) { const b = n & 0x7f; n >>>= 7; if (n) size.push(b | 0x80); else { size.push(b); break; } }
+  const body = new Uint8Array(pad + 1); // name length 0, then the padding
+  for (let i = 1; i < body.length; i++) body[i] = (i * 7 + (i >>> 10)) & 0xff;
+  return Buffer.concat([guest, Uint8Array.of(0, ...size), body]);
+}
 export const cliPath = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 export interface Captured { end: RunEnd; stdout: string; stderr: string }

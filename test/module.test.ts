@@ -1,23 +1,15 @@
 // src/module.ts's reading of module bytes: a regular file straight into one array of its size, anything else
 // (a FIFO) into an array that grows; either in a SharedArrayBuffer when asked.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { readModuleBytes } from '../src/module.js';
-import { guestPath } from './helpers.js';
+import { paddedGuest } from './helpers.js';
 import { tempDir } from './trace/helpers.js';
 
 const dir = tempDir();
-/** hello.wasm followed by a custom section of `pad` bytes: a valid module of any size. */
-function paddedModule(pad: number): Uint8Array {
-  const hello = readFileSync(guestPath('hello'));
-  const size: number[] = [];
-  for (let n = pad + 1; ; ) { const b = n & 0x7f; n >>>= 7; if (n) size.push(b | 0x80); else { size.push(b); break; } }
-  const body = new Uint8Array(pad + 1); // name length 0, then the padding
-  for (let i = 1; i < body.length; i++) body[i] = i & 0xff;
-  return Buffer.concat([hello, Uint8Array.of(0, ...size), body]);
-}
+const paddedModule = (pad: number) => paddedGuest('hello', pad);
 
 it('reads a regular file whole, into shared memory when asked', () => {
   const bytes = paddedModule(3 << 20);

@@ -14,8 +14,8 @@
 // lengths are not what it needs.
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { homedir } from 'node:os';
-import { join, isAbsolute } from 'node:path';
+import { join } from 'node:path';
+import { moduleCacheDir } from '../trace/cache-dir.js';
 import { MAX_FRAME_BYTES, MODULE_LEVEL } from '../trace/format.js';
 import { EncodedModule, TraceWriter } from '../trace/writer.js';
 
@@ -38,17 +38,7 @@ interface EntryMeta {
   crcs?: number[];
 }
 
-/**
- * The cache's directory for `env`: undefined when WASI_TRACE_MODULE_CACHE is `off` or `0`, else
- * `$XDG_CACHE_HOME/wasi-trace/modules`, with `~/.cache` for an XDG_CACHE_HOME that is unset or relative.
- */
-export function moduleCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const switchedOff = (env.WASI_TRACE_MODULE_CACHE ?? '').trim().toLowerCase();
-  if (switchedOff === 'off' || switchedOff === '0') return undefined;
-  const xdg = env.XDG_CACHE_HOME;
-  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.cache');
-  return join(base, 'wasi-trace', 'modules');
-}
+export { moduleCacheDir };
 
 export interface CacheOptions {
   /** The cache's directory; undefined: none (default: moduleCacheDir()). */

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { workerUrl } from '../worker-url.js';
-import { FRAME_PREFIX_SIZE } from '../trace/format.js';
+import { CODEC_RAW, FRAME_PREFIX_SIZE } from '../trace/format.js';
 import { TraceError } from '../trace/errors.js';
 // Types only: the reader (and msgpack with it) is loaded when the frames are wanted, not while the module is read.
 import type { OpenTraceFile, TraceEnding, TraceFrame } from '../trace/reader.js';
@@ -26,12 +26,14 @@ const HELP_MIN_CHUNKS = 3;
 /**
  * The worker's start message. `file`: the open trace (the replay keeps the descriptor open until the worker is
  * gone); `traceId`: the id the replay read there, checked again; `module`: send the module (read from its MODULE
- * chunks, CRC-checked and decompressed) before the frames. control: [0] messages posted and not yet taken.
+ * chunks, CRC-checked and decompressed) before the frames; `moduleSha256`: the header's, for a module decompressed
+ * there to be kept decompressed in the module cache (raw-module-cache.ts) only when it is that module.
+ * control: [0] messages posted and not yet taken.
  */
-export interface PrefetchStart { file: OpenTraceFile; traceId: string | undefined; module: boolean; port: MessagePort; control: SharedArrayBuffer }
+export interface PrefetchStart { file: OpenTraceFile; traceId: string | undefined; module: boolean; moduleSha256?: string; port: MessagePort; control: SharedArrayBuffer }
 export type PrefetchMessage =
   | { moduleWork: ModuleWork }
-  | { module: Uint8Array }
+  | { module: Uint8Array; cacheEntry?: string }
   | { moduleSha256: string }
   | { frame: TraceFrame & { flat: FlatFrame | null } }
   | { ending: TraceEnding }
@@ -45,12 +47,14 @@ export class PrefetchedFrames {
   private readonly control = new Int32Array(new SharedArrayBuffer(4));
   /** How the trace ends, once the reader got there. */
   ending: TraceEnding | undefined;
+  /** The module cache's entry module() gave the module from, if it did (raw-module-cache.ts). */
+  moduleCacheEntry: string | undefined;
 
-  private constructor(file: OpenTraceFile, traceId: string | undefined, private readonly withModule: boolean, private readonly worker: Worker) {
+  private constructor(file: OpenTraceFile, traceId: string | undefined, private readonly withModule: boolean, private readonly worker: Worker, moduleSha256?: string) {
     worker.unref(); // never keeps the process alive; close() ends it
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const start: PrefetchStart = { file, traceId, module: withModule, port: port2, control: this.control.buffer as SharedArrayBuffer };
+    const start: PrefetchStart = { file, traceId, module: withModule, ...(moduleSha256 && { moduleSha256 }), port: port2, control: this.control.buffer as SharedArrayBuffer };
     worker.postMessage(start, [port2]);
   }
 
@@ -58,14 +62,14 @@ export class PrefetchedFrames {
    * Starts reading the open trace `file` (whose trace id is `traceId`) on `worker` (a new one if not given) and
    * waits until that thread answers, so that a reader which cannot start is known before the guest runs. Rejects
    * when it cannot start. The descriptor must stay open until close() has settled. `withModule`: the thread reads
-   * the module first (take it with module(), before frames()).
+   * the module first (take it with module(), before frames()); `moduleSha256`: the header's (see PrefetchStart).
    */
-  static start(file: OpenTraceFile, traceId: string | undefined, worker: Worker = new Worker(prefetchWorkerUrl), withModule = false): Promise<PrefetchedFrames> {
+  static start(file: OpenTraceFile, traceId: string | undefined, worker: Worker = new Worker(prefetchWorkerUrl), withModule = false, moduleSha256?: string): Promise<PrefetchedFrames> {
     return new Promise((resolve, reject) => {
       const failed = (why: string) => { void worker.terminate(); reject(new TraceError(`the trace reader thread could not start: ${why}`)); };
       worker.once('error', (e) => failed(e.message));
       worker.once('exit', () => failed('it exited'));
-      const reader = new PrefetchedFrames(file, traceId, withModule, worker);
+      const reader = new PrefetchedFrames(file, traceId, withModule, worker, moduleSha256);
       worker.ref(); // keep the process alive until it answers (the constructor unref'd it)
       worker.once('message', () => {
         worker.removeAllListeners('error');
@@ -94,7 +98,10 @@ export class PrefetchedFrames {
       }
       m = this.take();
     }
-    if ('module' in m) return m.module;
+    if ('module' in m) {
+      this.moduleCacheEntry = m.cacheEntry;
+      return m.module;
+    }
     if ('error' in m) throw new TraceError(m.error, m.offset);
     throw new Error('the trace reader thread sent frames before the module');
   }
@@ -160,7 +167,7 @@ export class PrefetchedFrames {
  * Runs in the worker: says it is running (to `ready`), then reads the module (when asked) and the frames of `file`
  * and posts them, at most AHEAD at a time.
  */
-export async function servePrefetch({ file, traceId, module, port, control }: PrefetchStart, ready: () => void): Promise<void> {
+export async function servePrefetch({ file, traceId, module, moduleSha256, port, control }: PrefetchStart, ready: () => void): Promise<void> {
   ready();
   const pending = new Int32Array(control);
   const post = (m: PrefetchMessage, transfer: ArrayBuffer[] = []) => {
@@ -176,8 +183,11 @@ export async function servePrefetch({ file, traceId, module, port, control }: Pr
     // reader (and msgpack) is even loaded, and hashed once sent, while the replay compiles it.
     const early = module ? await earlyModule(file, (work) => post({ moduleWork: work })) : undefined;
     if (early) {
-      post({ module: early });
-      post({ moduleSha256: await sha256(early) });
+      post({ module: early.module, ...(early.cacheEntry && { cacheEntry: early.cacheEntry }) });
+      const digest = await sha256(early.module);
+      post({ moduleSha256: digest });
+      // Decompressed here: kept decompressed for the next replay, once known to be the header's module.
+      if (early.keep && digest === moduleSha256) (await import('./raw-module-cache.js')).writeRawEntry(early.keep.dir, early.keep.key, early.module);
     }
     const { TraceReader } = await import('../trace/reader.js');
     const reader = await TraceReader.open(file, { module: module && !early ? 'keep' : 'skip' });
@@ -212,22 +222,29 @@ interface FileIdentity { dev: number; ino: number; size: number; mtimeMs: number
 const identity = (st: FileIdentity): FileIdentity => ({ dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
 const sameFile = (a: FileIdentity, b: FileIdentity) => a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 
-/** What readAhead found: the module of the trace at a path, and which file that was. */
-let ahead: Promise<(FileIdentity & { module: Uint8Array }) | undefined> | undefined;
+/**
+ * What readAhead found: the module of the trace at a path, and which file that was; read from the module cache
+ * (`cacheEntry`), or decompressed and to be kept there (`keep`).
+ */
+interface AheadModule extends FileIdentity { module: Uint8Array; cacheEntry?: string; keep?: { dir: string; key: string } }
+let ahead: Promise<AheadModule | undefined> | undefined;
 /** The module readAhead is decompressing right now, and which file it is from. */
 let inProgress: (FileIdentity & { work: ModuleWork }) | undefined;
 
 /**
  * Runs in the worker, before its start message, on a guess of the trace the replay will open (the CLI's command
- * line, before it is parsed): reads and decompresses that trace's module meanwhile (readModuleWork: no msgpack
- * is loaded for it), so that the replay has it sooner. A wrong guess (not a trace, a damaged one) costs only the
- * time; nothing is reported. Settles when done. It lets messages in between chunks: a start message that comes
+ * line, before it is parsed): reads that trace's module meanwhile (readModuleWork: no msgpack is loaded for it),
+ * from the module cache when it kept that module decompressed (raw-module-cache.ts), else by decompressing its
+ * chunks, so that the replay has it sooner. A wrong guess (not a trace, a damaged one) costs only the time;
+ * nothing is reported. Settles when done. It lets messages in between chunks: a start message that comes
  * meanwhile can share the rest of the work with the replaying thread (earlyModule).
  */
 export function readAhead(path: string): Promise<void> {
-  ahead = (async () => {
+  ahead = (async (): Promise<AheadModule | undefined> => {
     const { initZstd } = await import('../trace/zstd.js');
     const { TRACE_OPEN_FLAGS } = await import('../trace/read-at.js');
+    const { moduleCacheDir } = await import('../trace/cache-dir.js');
+    const cache = await import('./raw-module-cache.js');
     await initZstd();
     // Non-blocking, so that a FIFO (or a device) guessed as the trace does not hold this thread, and the process
     // with it, in open() until a writer comes: it is not a regular file, so it is not read.
@@ -241,6 +258,12 @@ export function readAhead(path: string): Promise<void> {
     } finally {
       fs.closeSync(fd);
     }
+    // Kept for compressed modules that take a while to decompress.
+    const worthKeeping = read.work.module.length >= cache.RAW_CACHE_MIN_BYTES && read.work.chunks.some((c) => c.codec !== CODEC_RAW);
+    const dir = worthKeeping ? moduleCacheDir() : undefined;
+    const keep = dir === undefined ? undefined : { dir, key: cache.rawModuleKey(read.work) };
+    const kept = keep && cache.readRawEntry(keep.dir, keep.key, read.work.module.length);
+    if (kept) return { ...identity(read), module: kept, cacheEntry: cache.rawEntryPath(keep.dir, keep.key) };
     inProgress = read;
     try {
       while (decompressNextChunk(read.work)) await new Promise((resolve) => setImmediate(resolve));
@@ -248,20 +271,20 @@ export function readAhead(path: string): Promise<void> {
       inProgress = undefined;
     }
     const module = moduleOf(read.work);
-    return module && { ...identity(read), module };
+    return module && { ...identity(read), module, ...(keep && { keep }) };
   })().catch(() => undefined);
   return ahead.then(() => {});
 }
 
 /**
- * The module readAhead read, when `file` is the same file (device, inode, size and modification time); the replay
- * still checks it against the header's sha256. While readAhead is still decompressing that file's module, the
- * work is first handed to `share` (for the replaying thread to take chunks too).
+ * What readAhead read, when `file` is the same file (device, inode, size and modification time); the replay
+ * still checks the module against the header's sha256. While readAhead is still decompressing that file's module,
+ * the work is first handed to `share` (for the replaying thread to take chunks too).
  */
-async function earlyModule(file: OpenTraceFile, share: (work: ModuleWork) => void): Promise<Uint8Array | undefined> {
+async function earlyModule(file: OpenTraceFile, share: (work: ModuleWork) => void): Promise<AheadModule | undefined> {
   const st = identity(fs.fstatSync(file.fd));
   if (inProgress && sameFile(inProgress, st)) share(inProgress.work);
   const found = await ahead;
   ahead = undefined;
-  return found && sameFile(found, st) ? found.module : undefined;
+  return found && sameFile(found, st) ? found : undefined;
 }

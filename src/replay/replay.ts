@@ -231,8 +231,11 @@ function traceParts(reader: TraceReader): { header: TraceHeader; recorded: Recor
  * compiles it, when there is one (`sha256` then takes its digest); else read here (a second reader on the same
  * descriptor, which checks and decompresses the MODULE chunks).
  */
-async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | undefined): Promise<{ bytes: Uint8Array; sha256?: () => string }> {
-  if (prefetched) return { bytes: prefetched.module(), sha256: () => prefetched.moduleSha256() };
+async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | undefined): Promise<EmbeddedModule> {
+  if (prefetched) {
+    const bytes = prefetched.module();
+    return { bytes, sha256: () => prefetched.moduleSha256(), cacheEntry: prefetched.moduleCacheEntry };
+  }
   const withModule = await TraceReader.open(reader.file, { module: 'keep' });
   try {
     return { bytes: withModule.module };
@@ -241,10 +244,24 @@ async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | u
   }
 }
 
-async function replayModule(embeddedModule: { bytes: Uint8Array; sha256?: () => string }, header: TraceHeader, options: ReplayOptions, tier: Tiering): Promise<LoadedModule> {
+/** The trace's module as moduleBytes gives it: its bytes, where its sha256 comes from, the cache entry it came from. */
+interface EmbeddedModule { bytes: Uint8Array; sha256?: () => string; cacheEntry?: string }
+
+/**
+ * The module to replay: the trace's (checked against the header's sha256), or options.module. A module the
+ * reader thread took from the module cache that is not the header's is removed from the cache, and the trace's
+ * own chunks are read instead (`fromTrace`).
+ */
+async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader, options: ReplayOptions, tier: Tiering, fromTrace: () => Promise<EmbeddedModule>): Promise<LoadedModule> {
   const embedded = await compileModule(header.module.name, embeddedModule.bytes, tier, embeddedModule.sha256).catch((e: unknown) => {
+    if (embeddedModule.cacheEntry !== undefined) return undefined;
     throw new TraceError(`corrupt trace: the module in its module chunks does not load (${(e as Error).message})`);
   });
+  if (embeddedModule.cacheEntry !== undefined && embedded?.sha256 !== header.module.sha256) {
+    fs.rmSync(embeddedModule.cacheEntry, { force: true });
+    return replayModule(await fromTrace(), header, options, tier, fromTrace);
+  }
+  if (embedded === undefined) throw new Error('unreachable: only a cached module may fail to load here');
   if (embedded.sha256 !== header.module.sha256) {
     throw new TraceError(`corrupt trace: the module chunks do not hold the module the header block at offset ${PREAMBLE_SIZE} describes (its sha256 differs)`, PREAMBLE_SIZE);
   }
@@ -277,7 +294,7 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   const worthPrefetching = options.prefetch instanceof Worker || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
   // Prefetching only speeds things up: a reader thread that cannot start leaves the reading to this thread.
   const prefetched = options.prefetch && worthPrefetching
-    ? await PrefetchedFrames.start(reader.file, reader.traceId, options.prefetch === true ? undefined : options.prefetch, true).catch(() => undefined)
+    ? await PrefetchedFrames.start(reader.file, reader.traceId, options.prefetch === true ? undefined : options.prefetch, true, header.module.sha256).catch(() => undefined)
     : undefined;
   try {
     return await replayWith(reader, header, options, prefetched);
@@ -293,7 +310,7 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
   if (recordedTiering && recordedTiering !== tier) {
     options.onWarning?.(`recorded with the ${recordedTiering} compiler tier, replaying with the ${tier} one: a trap from stack exhaustion may come at another depth`);
   }
-  const loaded = await replayModule(await moduleBytes(reader, prefetched), header, options, tier);
+  const loaded = await replayModule(await moduleBytes(reader, prefetched), header, options, tier, () => moduleBytes(reader, undefined));
   const table = header.imports;
   /** Another build than the recorded one: calls match by meaning (semantic.ts), not by addresses. */
   const semantic = options.module !== undefined && loaded.sha256 !== header.module.sha256;

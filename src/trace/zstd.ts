@@ -15,6 +15,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { copyInto } from './copy.js';
 import { describeError } from './errors.js';
 import { MAX_ZSTD_RAW_BYTES } from './format.js';
 
@@ -123,7 +124,7 @@ export function compress(bytes: Uint8Array, level: number = ZSTD_DEFAULT_LEVEL):
     throw new RangeError(`cannot compress ${bytes.length} bytes at once: frames are limited to ${ZSTD_MAX_INPUT} bytes`);
   }
   const z = instance();
-  new Uint8Array(z.exports.memory.buffer, z.raw, bytes.length).set(bytes);
+  copyInto(new Uint8Array(z.exports.memory.buffer, z.raw, bytes.length), 0, bytes); // bytes may be shared (a chunk)
   let size: number;
   try {
     size = z.exports.compress(z.cctx, z.packed, zstdCompressBound(ZSTD_MAX_INPUT), z.raw, bytes.length, level);
@@ -186,7 +187,7 @@ export function decompress(bytes: Uint8Array, rawLength: number, into?: Uint8Arr
   const out = into === undefined ? new Uint8Array(rawLength) : into.subarray(0, rawLength);
   if (out.length !== rawLength) throw new RangeError(`cannot decompress ${rawLength} bytes into ${into!.length}`);
   if (rawLength === 0) return out;
-  new Uint8Array(z.exports.memory.buffer, z.packed, bytes.length).set(bytes);
+  copyInto(new Uint8Array(z.exports.memory.buffer, z.packed, bytes.length), 0, bytes); // bytes may be shared
   let size: number;
   try {
     size = z.exports.decompress(z.dctx, z.raw, rawLength, z.packed, bytes.length);
@@ -195,6 +196,6 @@ export function decompress(bytes: Uint8Array, rawLength: number, into?: Uint8Arr
   }
   if (z.exports.is_error(size)) throw new Error(`zstd data is corrupt or incomplete (${errorName(z, size)})`);
   if (size !== rawLength) throw new Error(`zstd frame decompressed to ${size} bytes, expected ${rawLength}`);
-  out.set(new Uint8Array(z.exports.memory.buffer, z.raw, rawLength));
+  copyInto(out, 0, new Uint8Array(z.exports.memory.buffer, z.raw, rawLength)); // out may be shared
   return out;
 }

@@ -1,0 +1,93 @@
+// Replay's half of the module cache: a large module decompressed once from a trace's MODULE chunks is kept
+// decompressed, so that the next replay of a trace with the same chunks reads it instead of decompressing it again
+// (20 MB of esbuild take ~70 ms of zstd, a read ~10 ms). Entries are `raw-<key>.wasm` in the module cache's
+// directory (src/trace/cache-dir.ts; WASI_TRACE_MODULE_CACHE=off turns them off too), where <key> is the sha256 of
+// the chunks' descriptors (codec, lengths and CRC of each: known before anything is decompressed). An entry is a
+// small head (magic, its length, JSON {"wasiTraceRawModule":1,"key","size","crcs":[CRC-32 of each MiB]}) and the
+// module; a reader checks every CRC, and the replay still checks the module against the header's sha256.
+// Written by the reader thread under a temporary name, then renamed: safe against concurrent writers. A cache that
+// cannot be read or written is skipped silently.
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from '../trace/crc32.js';
+import type { ModuleWork } from '../trace/module-chunks.js';
+
+/** Modules smaller than this are not kept decompressed: they decompress in a few milliseconds. */
+export const RAW_CACHE_MIN_BYTES = 4 << 20;
+const MAGIC = 0x57545257; // "WRTW" little-endian
+const VERSION = 1;
+const CRC_SPAN = 1 << 20;
+
+interface RawEntryMeta { wasiTraceRawModule: number; key: string; size: number; crcs: number[] }
+
+/** The key of a module's entry: the sha256 of its chunks' descriptors (not of their bytes). */
+export function rawModuleKey(work: ModuleWork): string {
+  const hash = createHash('sha256').update(`wasi-trace raw module ${VERSION}\n`);
+  for (const c of work.chunks) hash.update(`${c.codec} ${c.rawLength} ${c.storedLength} ${c.crc}\n`);
+  return hash.digest('hex');
+}
+
+/** The entry's path for `key` in `dir`. */
+export const rawEntryPath = (dir: string, key: string): string => join(dir, `raw-${key}.wasm`);
+
+function crcs(module: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let at = 0; at < module.length; at += CRC_SPAN) out.push(crc32(module, at, Math.min(at + CRC_SPAN, module.length)));
+  return out;
+}
+
+/**
+ * The module kept for `key` in `dir` (of `size` bytes), in shared memory; undefined when there is none, or it does
+ * not read back whole (its head, its size, any CRC).
+ */
+export function readRawEntry(dir: string, key: string, size: number): Uint8Array | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(rawEntryPath(dir, key), 'r');
+    const total = fs.fstatSync(fd).size;
+    if (total < 8 || total > size + (1 << 16) + 8) return undefined;
+    const file = new Uint8Array(new SharedArrayBuffer(total));
+    for (let done = 0; done < total;) {
+      const n = fs.readSync(fd, file, done, total - done, done);
+      if (n === 0) return undefined;
+      done += n;
+    }
+    const view = new DataView(file.buffer, 0, 8);
+    const headLength = view.getUint32(4, true);
+    if (view.getUint32(0, true) !== MAGIC || 8 + headLength + size !== total) return undefined;
+    const meta = JSON.parse(Buffer.from(file.subarray(8, 8 + headLength)).toString('utf8')) as RawEntryMeta;
+    if (meta.wasiTraceRawModule !== VERSION || meta.key !== key || meta.size !== size || !Array.isArray(meta.crcs)) return undefined;
+    const module = file.subarray(8 + headLength);
+    const found = crcs(module);
+    return found.length === meta.crcs.length && found.every((c, i) => c === meta.crcs[i]) ? module : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Keeps `module` as the entry for `key` in `dir` (temporary name, then rename); false when it cannot be written. */
+export function writeRawEntry(dir: string, key: string, module: Uint8Array): boolean {
+  const meta: RawEntryMeta = { wasiTraceRawModule: VERSION, key, size: module.length, crcs: crcs(module) };
+  const json = Buffer.from(JSON.stringify(meta), 'utf8');
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(MAGIC, 0);
+  head.writeUInt32LE(json.length, 4);
+  const temp = join(dir, `.raw-${key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fd = fs.openSync(temp, 'w', 0o600);
+    for (const part of [head, json, module]) for (let at = 0; at < part.length;) at += fs.writeSync(fd, part, at, part.length - at);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(temp, rawEntryPath(dir, key));
+    return true;
+  } catch {
+    if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already failed */ }
+    try { fs.rmSync(temp, { force: true }); } catch { /* nothing to clean up */ }
+    return false;
+  }
+}

@@ -1,0 +1,112 @@
+// Replay's decompressed modules in the module cache (src/replay/raw-module-cache.ts): an entry reads back only
+// whole; the CLI's read-ahead keeps a large compressed module decompressed and uses it the next time; an entry that
+// is not the trace's module is removed and the trace's own chunks are replayed.
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { readAhead, servePrefetch, type PrefetchMessage } from '../../src/replay/prefetch.js';
+import { RAW_CACHE_MIN_BYTES, rawEntryPath, rawModuleKey, readRawEntry, writeRawEntry } from '../../src/replay/raw-module-cache.js';
+import { replay } from '../../src/replay/replay.js';
+import { moduleCacheDir } from '../../src/trace/cache-dir.js';
+import { readModuleWork } from '../../src/trace/module-chunks.js';
+import { TraceReader } from '../../src/trace/reader.js';
+import { record } from '../../src/record/record.js';
+import { paddedGuest } from '../helpers.js';
+import { randomish, tempDir } from '../trace/helpers.js';
+
+const dir = tempDir();
+const readerThread = () => new Worker(fileURLToPath(new URL('../../dist/src/replay/prefetch-worker.js', import.meta.url)));
+
+/** Records `module` into `trace`; the header's module sha256. */
+async function recordGuest(module: Uint8Array, trace: string, stdout: (b: Uint8Array) => void = () => {}): Promise<{ sha256: string }> {
+  await record({ module, output: trace, stdout, stderr: () => {}, stdin: new Uint8Array(0) });
+  const reader = await TraceReader.open(trace, { module: 'skip' });
+  try {
+    return { sha256: reader.header.module.sha256 };
+  } finally {
+    reader.close();
+  }
+}
+
+function keyOf(trace: string): { key: string; size: number } {
+  const fd = openSync(trace, 'r');
+  try {
+    const work = readModuleWork(fd, fstatSync(fd).size)!;
+    return { key: rawModuleKey(work), size: work.module.length };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What servePrefetch sends first for `trace` after a read-ahead of it, told the header's module sha256 is `sha256`. */
+async function served(trace: string, sha256: string): Promise<Extract<PrefetchMessage, { module: Uint8Array }>> {
+  await readAhead(trace);
+  const { port1, port2 } = new MessageChannel();
+  const reader = await TraceReader.open(trace, { module: 'skip' });
+  await servePrefetch({ file: reader.file, traceId: reader.traceId, module: true, moduleSha256: sha256, port: port2, control: new SharedArrayBuffer(4) }, () => {});
+  reader.close();
+  const first = receiveMessageOnPort(port1)?.message as PrefetchMessage;
+  port1.close();
+  if (!('module' in first)) throw new Error(`not a module: ${JSON.stringify(first).slice(0, 200)}`);
+  return first;
+}
+
+describe('the decompressed modules replay keeps', () => {
+  it('read back whole only: every CRC, the size, the key', () => {
+    const module = randomish(3 * (1 << 20) + 5, 41);
+    const cache = join(dir, 'entries');
+    expect(writeRawEntry(cache, 'k1', module)).toBe(true);
+    const back = readRawEntry(cache, 'k1', module.length)!;
+    expect(back.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Buffer.from(back).equals(Buffer.from(module))).toBe(true);
+    expect(readRawEntry(cache, 'k1', module.length - 1)).toBeUndefined();
+    expect(readRawEntry(cache, 'k2', module.length)).toBeUndefined(); // no such entry
+    const file = Buffer.from(readFileSync(rawEntryPath(cache, 'k1')));
+    writeFileSync(rawEntryPath(cache, 'k3'), file); // the right bytes under another key
+    expect(readRawEntry(cache, 'k3', module.length)).toBeUndefined();
+    file[file.length - 100]! ^= 1;
+    writeFileSync(rawEntryPath(cache, 'k1'), file);
+    expect(readRawEntry(cache, 'k1', module.length)).toBeUndefined();
+    writeFileSync(join(dir, 'a-file'), '');
+    expect(writeRawEntry(join(dir, 'a-file', 'sub'), 'k1', module)).toBe(false); // a cache that cannot be written
+  });
+
+  it('the read-ahead keeps a large compressed module once it is the header\'s, and reads it from there next time', async () => {
+    const trace = join(dir, 'big.bin');
+    const bytes = paddedGuest('hello', RAW_CACHE_MIN_BYTES);
+    const { sha256 } = await recordGuest(bytes, trace);
+    const { key, size } = keyOf(trace);
+    const entry = rawEntryPath(moduleCacheDir()!, key);
+    expect(size).toBe(bytes.length);
+    // Told another sha256 than the module's: decompressed, not kept.
+    expect((await served(trace, '0'.repeat(64))).cacheEntry).toBeUndefined();
+    expect(existsSync(entry)).toBe(false);
+    const first = await served(trace, sha256);
+    expect(first.cacheEntry).toBeUndefined();
+    expect(Buffer.from(first.module).equals(Buffer.from(bytes))).toBe(true);
+    expect(existsSync(entry)).toBe(true);
+    const second = await served(trace, sha256);
+    expect(second.cacheEntry).toBe(entry);
+    expect(Buffer.from(second.module).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('an entry that is not the trace\'s module is removed, and the trace\'s own module is replayed', async () => {
+    const trace = join(dir, 'other.bin');
+    const out: Buffer[] = [];
+    await recordGuest(paddedGuest('hello', RAW_CACHE_MIN_BYTES + 1000), trace, (b) => out.push(Buffer.from(b)));
+    const { key, size } = keyOf(trace);
+    const impostor = paddedGuest('clock_random', size - readFileSync(fileURLToPath(new URL('../guests/clock_random.wasm', import.meta.url))).length - 6);
+    expect(impostor.length).toBe(size);
+    const entry = rawEntryPath(moduleCacheDir()!, key);
+    expect(writeRawEntry(moduleCacheDir()!, key, impostor)).toBe(true);
+    const w = readerThread();
+    w.postMessage({ readAhead: trace });
+    const again: Buffer[] = [];
+    const r = await replay({ trace, prefetch: w, stdout: (b) => again.push(Buffer.from(b)), stderr: () => {} });
+    expect(r).toMatchObject({ complete: true, prefetched: true });
+    expect(Buffer.concat(again).toString()).toBe(Buffer.concat(out).toString());
+    expect(existsSync(entry)).toBe(false);
+  });
+});
