@@ -21,23 +21,17 @@ async function trace(name: string, moduleLevel?: 'raw'): Promise<string> {
   return path;
 }
 
-function read(path: string): Uint8Array | undefined {
+/** `readFrom(fd, size)` on the trace at `path`. */
+function onFile<T>(path: string, readFrom: (fd: number, size: number) => T): T {
   const fd = openSync(path, 'r');
   try {
-    return readModuleChunks(fd, fstatSync(fd).size);
+    return readFrom(fd, fstatSync(fd).size);
   } finally {
     closeSync(fd);
   }
 }
-
-function work(path: string): ModuleWork | undefined {
-  const fd = openSync(path, 'r');
-  try {
-    return readModuleWork(fd, fstatSync(fd).size);
-  } finally {
-    closeSync(fd);
-  }
-}
+const read = (path: string): Uint8Array | undefined => onFile(path, readModuleChunks);
+const work = (path: string): ModuleWork | undefined => onFile(path, readModuleWork);
 
 /** A copy of the trace at `path` with `change` applied to its bytes. */
 function altered(path: string, name: string, change: (b: Buffer) => Buffer): string {
