@@ -18,6 +18,8 @@ export const RAW_CACHE_MIN_BYTES = 4 << 20;
 const MAGIC = 0x57545257; // "WRTW" little-endian
 const VERSION = 1;
 const CRC_SPAN = 1 << 20;
+/** A temporary entry untouched for this long is left over from a writer that was killed (removed by the next one). */
+const STALE_TEMP_MS = 10 * 60_000;
 
 interface RawEntryMeta { wasiTraceRawModule: number; key: string; size: number; crcs: number[] }
 
@@ -68,8 +70,31 @@ export function readRawEntry(dir: string, key: string, size: number): Uint8Array
   }
 }
 
-/** Keeps `module` as the entry for `key` in `dir` (temporary name, then rename); false when it cannot be written. */
-export function writeRawEntry(dir: string, key: string, module: Uint8Array): boolean {
+/** Removes the temporary entries in `dir` that were left over by killed writers (see STALE_TEMP_MS). */
+function removeStaleTemps(dir: string, now: number): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith('.raw-') || !name.endsWith('.tmp')) continue;
+    try {
+      const path = join(dir, name);
+      if (now - fs.statSync(path).mtimeMs > STALE_TEMP_MS) fs.rmSync(path, { force: true });
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+}
+
+/**
+ * Keeps `module` as the entry for `key` in `dir` (temporary name, then rename); false when it cannot be written.
+ * Removes, first, temporary entries left over by writers that were killed before their rename.
+ */
+export function writeRawEntry(dir: string, key: string, module: Uint8Array, now = Date.now()): boolean {
+  removeStaleTemps(dir, now);
   const meta: RawEntryMeta = { wasiTraceRawModule: VERSION, key, size: module.length, crcs: crcs(module) };
   const json = Buffer.from(JSON.stringify(meta), 'utf8');
   const head = Buffer.alloc(8);

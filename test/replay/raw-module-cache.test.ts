@@ -69,6 +69,13 @@ describe('the decompressed modules replay keeps', () => {
     file[file.length - 100]! ^= 1;
     writeFileSync(rawEntryPath(cache, 'k1'), file);
     expect(readRawEntry(cache, 'k1', module.length)).toBeUndefined();
+    // A writer killed before its rename left a temporary entry: the next writer removes it once it is old.
+    const leftover = join(cache, '.raw-k9.123.abcd.tmp');
+    writeFileSync(leftover, 'partial');
+    expect(writeRawEntry(cache, 'k4', module)).toBe(true);
+    expect(existsSync(leftover)).toBe(true); // fresh: maybe still being written
+    expect(writeRawEntry(cache, 'k4', module, Date.now() + 11 * 60_000)).toBe(true);
+    expect(existsSync(leftover)).toBe(false);
     writeFileSync(join(dir, 'a-file'), '');
     expect(writeRawEntry(join(dir, 'a-file', 'sub'), 'k1', module)).toBe(false); // a cache that cannot be written
   });
