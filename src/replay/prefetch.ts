@@ -87,7 +87,9 @@ export class PrefetchedFrames {
   module(): Uint8Array {
     if (!this.withModule) throw new Error('the trace reader thread was not asked for the module');
     let m = this.take();
-    if ('moduleWork' in m) { // the reader thread is still decompressing it: take chunks too, rather than wait
+    // The reader thread is still decompressing it: take chunks too, rather than wait (a read that failed may be
+    // followed by another try).
+    while ('moduleWork' in m) {
       if (unclaimedChunks(m.moduleWork) >= HELP_MIN_CHUNKS) {
         try {
           initZstdNow();
@@ -181,7 +183,9 @@ export async function servePrefetch({ file, traceId, module, moduleSha256, port,
     await initZstd();
     // The module this thread read ahead (readAhead) when it is the very file of the descriptor: sent before the
     // reader (and msgpack) is even loaded, and hashed once sent, while the replay compiles it.
-    const early = module ? await earlyModule(file, (work) => post({ moduleWork: work })) : undefined;
+    // Else read here the same way (not from the guess: an API replay, or another file than the guessed one).
+    const share = (work: ModuleWork) => post({ moduleWork: work });
+    const early = module ? (await earlyModule(file, share)) ?? (await moduleOfFile(file.fd, share).catch(() => undefined)) : undefined;
     if (early) {
       post({ module: early.module, ...(early.cacheEntry && { cacheEntry: early.cacheEntry }) });
       const digest = await sha256(early.module);
@@ -233,47 +237,55 @@ let inProgress: (FileIdentity & { work: ModuleWork }) | undefined;
 
 /**
  * Runs in the worker, before its start message, on a guess of the trace the replay will open (the CLI's command
- * line, before it is parsed): reads that trace's module meanwhile (readModuleWork: no msgpack is loaded for it),
- * from the module cache when it kept that module decompressed (raw-module-cache.ts), else by decompressing its
- * chunks, so that the replay has it sooner. A wrong guess (not a trace, a damaged one) costs only the time;
- * nothing is reported. Settles when done. It lets messages in between chunks: a start message that comes
- * meanwhile can share the rest of the work with the replaying thread (earlyModule).
+ * line, before it is parsed): reads that trace's module meanwhile (moduleOfFile), so that the replay has it
+ * sooner. A wrong guess (not a trace, a damaged one) costs only the time; nothing is reported. Settles when done.
  */
 export function readAhead(path: string): Promise<void> {
   ahead = (async (): Promise<AheadModule | undefined> => {
-    const { initZstd } = await import('../trace/zstd.js');
     const { TRACE_OPEN_FLAGS } = await import('../trace/read-at.js');
-    const { moduleCacheDir } = await import('../trace/cache-dir.js');
-    const cache = await import('./raw-module-cache.js');
-    await initZstd();
     // Non-blocking, so that a FIFO (or a device) guessed as the trace does not hold this thread, and the process
     // with it, in open() until a writer comes: it is not a regular file, so it is not read.
     const fd = fs.openSync(path, TRACE_OPEN_FLAGS);
-    let read: FileIdentity & { work: ModuleWork };
     try {
-      const st = fs.fstatSync(fd);
-      const work = st.isFile() ? readModuleWork(fd, st.size) : undefined;
-      if (work === undefined) return undefined;
-      read = { ...identity(st), work };
+      return await moduleOfFile(fd);
     } finally {
       fs.closeSync(fd);
     }
-    // Kept for compressed modules that take a while to decompress.
-    const worthKeeping = read.work.module.length >= cache.RAW_CACHE_MIN_BYTES && read.work.chunks.some((c) => c.codec !== CODEC_RAW);
-    const dir = worthKeeping ? moduleCacheDir() : undefined;
-    const keep = dir === undefined ? undefined : { dir, key: cache.rawModuleKey(read.work) };
-    const kept = keep && cache.readRawEntry(keep.dir, keep.key, read.work.module.length);
-    if (kept) return { ...identity(read), module: kept, cacheEntry: cache.rawEntryPath(keep.dir, keep.key) };
-    inProgress = read;
-    try {
-      while (decompressNextChunk(read.work)) await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      inProgress = undefined;
-    }
-    const module = moduleOf(read.work);
-    return module && { ...identity(read), module, ...(keep && { keep }) };
   })().catch(() => undefined);
   return ahead.then(() => {});
+}
+
+/**
+ * The module of the trace open at `fd` (a regular file), straight from its MODULE chunks (readModuleWork: no
+ * msgpack is loaded for it): from the module cache when it kept that module decompressed (raw-module-cache.ts),
+ * else decompressed here, handing the work to `share` first when given (for the replaying thread to take chunks
+ * too). Undefined when the file does not read as a trace with a whole module (the usual reader then says why).
+ * Lets messages in between chunks: a start message that comes meanwhile can share the rest (earlyModule).
+ */
+async function moduleOfFile(fd: number, share?: (work: ModuleWork) => void): Promise<AheadModule | undefined> {
+  const { initZstd } = await import('../trace/zstd.js');
+  const { moduleCacheDir } = await import('../trace/cache-dir.js');
+  const cache = await import('./raw-module-cache.js');
+  await initZstd();
+  const st = fs.fstatSync(fd);
+  const work = st.isFile() ? readModuleWork(fd, st.size) : undefined;
+  if (work === undefined) return undefined;
+  const read = { ...identity(st), work };
+  // Kept for compressed modules that take a while to decompress.
+  const worthKeeping = work.module.length >= cache.RAW_CACHE_MIN_BYTES && work.chunks.some((c) => c.codec !== CODEC_RAW);
+  const dir = worthKeeping ? moduleCacheDir() : undefined;
+  const keep = dir === undefined ? undefined : { dir, key: cache.rawModuleKey(work) };
+  const kept = keep && cache.readRawEntry(keep.dir, keep.key, work.module.length);
+  if (kept) return { ...identity(read), module: kept, cacheEntry: cache.rawEntryPath(keep.dir, keep.key) };
+  share?.(work);
+  inProgress = read;
+  try {
+    while (decompressNextChunk(work)) await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    inProgress = undefined;
+  }
+  const module = moduleOf(work);
+  return module && { ...identity(read), module, ...(keep && { keep }) };
 }
 
 /**

@@ -55,7 +55,8 @@ async function servedModule(path: string): Promise<Buffer | string> {
   const reader = await TraceReader.open(path, { module: 'skip' });
   await servePrefetch({ file: reader.file, traceId: reader.traceId, module: true, port: port2, control: new SharedArrayBuffer(4) }, () => {});
   reader.close();
-  const first = receiveMessageOnPort(port1)?.message as PrefetchMessage;
+  let first = receiveMessageOnPort(port1)?.message as PrefetchMessage;
+  while ('moduleWork' in first) first = receiveMessageOnPort(port1)?.message as PrefetchMessage; // work shared, all done there
   const second = receiveMessageOnPort(port1)?.message as PrefetchMessage | undefined;
   port1.close();
   if (!('module' in first)) return 'error' in first ? first.error : 'frames first';

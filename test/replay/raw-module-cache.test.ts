@@ -40,14 +40,18 @@ function keyOf(trace: string): { key: string; size: number } {
   }
 }
 
-/** What servePrefetch sends first for `trace` after a read-ahead of it, told the header's module sha256 is `sha256`. */
-async function served(trace: string, sha256: string): Promise<Extract<PrefetchMessage, { module: Uint8Array }>> {
-  await readAhead(trace);
+/**
+ * What servePrefetch sends first for `trace` (after a read-ahead of it, or none: as for the API's replay), told the
+ * header's module sha256 is `sha256`.
+ */
+async function served(trace: string, sha256: string, ahead = true): Promise<Extract<PrefetchMessage, { module: Uint8Array }>> {
+  if (ahead) await readAhead(trace);
   const { port1, port2 } = new MessageChannel();
   const reader = await TraceReader.open(trace, { module: 'skip' });
   await servePrefetch({ file: reader.file, traceId: reader.traceId, module: true, moduleSha256: sha256, port: port2, control: new SharedArrayBuffer(4) }, () => {});
   reader.close();
-  const first = receiveMessageOnPort(port1)?.message as PrefetchMessage;
+  let first = receiveMessageOnPort(port1)?.message as PrefetchMessage;
+  while ('moduleWork' in first) first = receiveMessageOnPort(port1)?.message as PrefetchMessage; // work shared, all done there
   port1.close();
   if (!('module' in first)) throw new Error(`not a module: ${JSON.stringify(first).slice(0, 200)}`);
   return first;
@@ -97,6 +101,18 @@ describe('the decompressed modules replay keeps', () => {
     const second = await served(trace, sha256);
     expect(second.cacheEntry).toBe(entry);
     expect(Buffer.from(second.module).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('without a read-ahead (the API\'s replay on a reader thread), the module is kept and read from there the same way', async () => {
+    const trace = join(dir, 'api.bin');
+    const bytes = paddedGuest('hello', RAW_CACHE_MIN_BYTES + 2000);
+    const { sha256 } = await recordGuest(bytes, trace);
+    const entry = rawEntryPath(moduleCacheDir()!, keyOf(trace).key);
+    expect((await served(trace, sha256, false)).cacheEntry).toBeUndefined();
+    expect(existsSync(entry)).toBe(true);
+    const again = await served(trace, sha256, false);
+    expect(again.cacheEntry).toBe(entry);
+    expect(Buffer.from(again.module).equals(Buffer.from(bytes))).toBe(true);
   });
 
   it('an entry that is not the trace\'s module is removed, and the trace\'s own module is replayed', async () => {
