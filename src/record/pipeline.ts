@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../worker-url.js';
 import { UserError } from '../errors.js';
 import { engineFingerprint } from '../engine.js';
+import { compileModule } from '../module.js';
 import { OutputError, OutputFile } from '../files.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
@@ -131,18 +132,27 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   worker.ref();
   const start: GuestThreadStart = {
     setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering,
-    ...(r.compiled && { compiled: r.compiled }), ...(r.settings && { settings: r.settings }),
+    ...(r.settings && { settings: r.settings }),
   };
-  // zstd's own wasm is compiled before the guest thread compiles the guest: compiling for V8's baseline tier only
-  // (the CLI's default) sets a process-wide V8 flag, and a zstd compiled meanwhile would keep baseline code, which
-  // compresses 2-3x slower, for the whole recording. A caller that compiled the module itself owns that order.
-  const started = r.compiled ? Promise.resolve() : initZstd();
-  // Prepared on this thread while the guest thread compiles (from the module cache, or compressed and cached), so
-  // that only the small header is left once the guest runs.
-  // The module's sha256 is computed here too (once): the guest thread's header leaves it to this thread.
+  // The guest is compiled here, while the guest thread boots (which takes longer than reading the module did), and
+  // hashed meanwhile (once: the guest thread's header leaves the sha256 to this thread); the guest thread gets it
+  // compiled. zstd's own wasm is compiled first: compiling for V8's baseline tier only (the CLI's default) sets a
+  // process-wide V8 flag, and a zstd compiled meanwhile would keep baseline code, which compresses 2-3x slower, for
+  // the whole recording. A caller that compiled the module itself owns that order. UserError for a module that
+  // does not load.
+  const compiling = r.compiled ? undefined : initZstd().then(() => {
+    const loading = compileModule(r.module.name, bytes);
+    return { loading, sha256: createHash('sha256').update(bytes).digest('hex') };
+  });
+  const compiled: Promise<{ module: WebAssembly.Module; sha256: string }> = compiling
+    ? compiling.then(async ({ loading, sha256 }) => ({ module: (await loading).module, sha256 }))
+    : Promise.resolve(r.compiled!);
+  const sha256 = compiling ? compiling.then((c) => c.sha256) : Promise.resolve(r.compiled!.sha256);
+  // Prepared on this thread while the guest is compiled (from the module cache, or compressed and cached), so that
+  // only the small header is left once the guest runs.
   const encodedModule: Promise<{ encoded: EncodedModule; sha256: string }> = r.encodedModule
-    ? Promise.resolve({ encoded: r.encodedModule, sha256: r.compiled?.sha256 ?? createHash('sha256').update(bytes).digest('hex') })
-    : initZstd().then(() => encodedModuleFor(bytes, r.compiled?.sha256));
+    ? sha256.then((hash) => ({ encoded: r.encodedModule!, sha256: hash }))
+    : sha256.then((hash) => encodedModuleFor(bytes, hash));
   let writer: TraceWriter | undefined;
   /** Settles once the header and module are written (the guest runs meanwhile). */
   let writerReady: Promise<unknown> = Promise.resolve();
@@ -230,7 +240,10 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     };
     if (r.signal?.aborted) { void onAbort(); return; }
     r.signal?.addEventListener('abort', onAbort, { once: true });
-    started.then(() => { if (!stopping && !settled) worker.postMessage(start); }, (e: unknown) => void cutShort({ kind: 'error', message: (e as Error)?.message ?? String(e) }));
+    compiled.then((c) => { if (!stopping && !settled) worker.postMessage({ ...start, compiled: c }); }, (e: unknown) => {
+      if (e instanceof UserError) onMessage({ type: 'fail', message: e.message, user: true });
+      else void cutShort({ kind: 'error', message: (e as Error)?.message ?? String(e) });
+    });
 
     const onMessage = (m: GuestThreadMessage) => {
       switch (m.type) {
