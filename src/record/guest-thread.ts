@@ -9,7 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import { setTiering, type Tiering } from '../engine.js';
-import { compileModule, type LoadedModule } from '../module.js';
+import type { LoadedModule } from '../module.js';
 import { providerFor } from '../run.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import type { RunSummary, TraceHeader } from '../trace/header.js';
@@ -27,7 +27,7 @@ export interface GuestThreadStart {
   /** The module as read (once) by the caller's thread, in shared memory. */
   module: { name: string; bytes: Uint8Array };
   /** The module compiled by the caller (a WebAssembly.Module crosses threads without recompiling), with its sha256. */
-  compiled?: { module: WebAssembly.Module; sha256: string };
+  compiled: { module: WebAssembly.Module; sha256: string };
   pool: ChunkPool;
   /** The caller's engine setting (V8 flags are shared; this module's record of them is not). */
   tiering: Tiering;
@@ -43,9 +43,8 @@ export type GuestThreadMessage =
   | { type: 'end'; end: RunEnd; summary: RunSummary }
   | { type: 'fail'; message: string; user: boolean };
 
-/** The module compiled by the caller, or compiled here. */
-const loadedModule = (m: GuestThreadStart): Promise<LoadedModule> | LoadedModule =>
-  (m.compiled ? { name: m.module.name, bytes: m.module.bytes, ...m.compiled } : compileModule(m.module.name, m.module.bytes));
+/** The module the caller compiled. */
+const loadedModule = (m: GuestThreadStart): LoadedModule => ({ name: m.module.name, bytes: m.module.bytes, ...m.compiled });
 
 async function run(start: GuestThreadStart): Promise<void> {
   const port = parentPort!;
@@ -58,7 +57,7 @@ async function run(start: GuestThreadStart): Promise<void> {
   const session = prepareRecording(loaded, provider, options, (b, n) => producer.full(b.length, n), producer.first(), producer.progress, start.settings);
   // The caller's thread writes the header and module while the guest already runs; events wait in the chunks.
   // It also fills in the module's sha256 (it hashes the module for the module cache anyway, while this compiles).
-  post({ type: 'header', header: traceHeader(loaded, options, session.table, start.compiled?.sha256 ?? '') });
+  post({ type: 'header', header: traceHeader(loaded, options, session.table) });
   const end = await session.run();
   session.recorder.flush();
   // Hashing a large memory for the footer takes a while: the writer's thread meanwhile writes the events and

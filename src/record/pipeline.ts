@@ -18,7 +18,7 @@ import { compileModule } from '../module.js';
 import { OutputError, OutputFile } from '../files.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
-import type { RecordedEnd, RunSummary, TraceHeader } from '../trace/header.js';
+import type { RecordedEnd, RunSummary } from '../trace/header.js';
 import type { WalkState } from '../trace/events.js';
 import { TraceWriter, type EncodedModule } from '../trace/writer.js';
 import { initZstd } from '../trace/zstd.js';
@@ -130,13 +130,12 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   const consumer = new ChunkConsumer(pool);
   const worker = r.worker ?? new Worker(guestThreadUrl);
   worker.ref();
-  const start: GuestThreadStart = {
+  const start: Omit<GuestThreadStart, 'compiled'> = {
     setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering,
     ...(r.settings && { settings: r.settings }),
   };
   // The guest is compiled here, while the guest thread boots (which takes longer than reading the module did), and
-  // hashed meanwhile (once: the guest thread's header leaves the sha256 to this thread); the guest thread gets it
-  // compiled. zstd's own wasm is compiled first: compiling for V8's baseline tier only (the CLI's default) sets a
+  // hashed meanwhile (once, here); the guest thread gets it compiled, with its sha256. zstd's own wasm is compiled first: compiling for V8's baseline tier only (the CLI's default) sets a
   // process-wide V8 flag, and a zstd compiled meanwhile would keep baseline code, which compresses 2-3x slower, for
   // the whole recording. A caller that compiled the module itself owns that order. UserError for a module that
   // does not load.
@@ -150,9 +149,9 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   const sha256 = compiling ? compiling.then((c) => c.sha256) : Promise.resolve(r.compiled!.sha256);
   // Prepared on this thread while the guest is compiled (from the module cache, or compressed and cached), so that
   // only the small header is left once the guest runs.
-  const encodedModule: Promise<{ encoded: EncodedModule; sha256: string }> = r.encodedModule
-    ? sha256.then((hash) => ({ encoded: r.encodedModule!, sha256: hash }))
-    : sha256.then((hash) => encodedModuleFor(bytes, hash));
+  const encodedModule: Promise<EncodedModule> = r.encodedModule
+    ? Promise.resolve(r.encodedModule)
+    : sha256.then((hash) => encodedModuleFor(bytes, hash).encoded);
   let writer: TraceWriter | undefined;
   /** Settles once the header and module are written (the guest runs meanwhile). */
   let writerReady: Promise<unknown> = Promise.resolve();
@@ -240,7 +239,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     };
     if (r.signal?.aborted) { void onAbort(); return; }
     r.signal?.addEventListener('abort', onAbort, { once: true });
-    compiled.then((c) => { if (!stopping && !settled) worker.postMessage({ ...start, compiled: c }); }, (e: unknown) => {
+    compiled.then((c) => { if (!stopping && !settled) worker.postMessage({ ...start, compiled: c } satisfies GuestThreadStart); }, (e: unknown) => {
       if (e instanceof UserError) onMessage({ type: 'fail', message: e.message, user: true });
       else void cutShort({ kind: 'error', message: (e as Error)?.message ?? String(e) });
     });
@@ -249,7 +248,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
       switch (m.type) {
         case 'header':
           if (r.timeoutMs !== undefined) timeout = setTimeout(() => void cutShort({ kind: 'signal', signal: TIMEOUT_SIGNAL }), r.timeoutMs);
-          writerReady = encodedModule.then(({ encoded, sha256 }) => TraceWriter.create(target, withModuleHash(m.header, sha256), encoded, { level: r.level }))
+          writerReady = encodedModule.then((encoded) => TraceWriter.create(target, m.header, encoded, { level: r.level }))
             .then((w) => {
               writer = w;
               writing(() => {
@@ -317,9 +316,6 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     detach = () => { worker.off('message', onMessage); worker.off('error', onError); worker.off('exit', onExit); };
   });
 }
-
-/** The header with the module's sha256 filled in, when the guest thread left it to this thread (''). */
-const withModuleHash = (h: TraceHeader, sha256: string): TraceHeader => (h.module.sha256 ? h : { ...h, module: { ...h.module, sha256 } });
 
 /** Whether a guest's own end (not a cut) is what `end` is. */
 export const guestEnded = (end: RecordedEnd): end is RunEnd => end.kind === 'exit' || end.kind === 'trap';

@@ -21,11 +21,10 @@ export function guestArgv(loaded: LoadedModule, options: GuestOptions): { argv: 
 }
 
 /**
- * The trace header of a recording (FORMAT.md, "Header fields"). `sha256`: the module's, when the caller has it
- * (default: loaded.sha256, computed on first use); the guest thread passes '' for the writer's thread to fill in
- * (pipeline.ts), so that hashing a large module is not on the guest's way to its start.
+ * The trace header of a recording (FORMAT.md, "Header fields"), with loaded.sha256 (computed on first use when the
+ * module was compiled by compileModule; the recording pipeline hands the guest thread a module it already hashed).
  */
-export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: ImportEntry[], sha256 = loaded.sha256): TraceHeader {
+export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: ImportEntry[]): TraceHeader {
   const { argv, env } = guestArgv(loaded, options);
   return {
     tool: 'wasi-trace',
@@ -38,7 +37,7 @@ export function traceHeader(loaded: LoadedModule, options: GuestOptions, table: 
       : { guest: p.guestPath, memory: true as const, ...(p.hostPath ? { copiedFrom: p.hostPath } : {}) })),
     runtime: options.runtime ?? 'builtin',
     imports: table,
-    module: { name: loaded.name, size: loaded.bytes.length, sha256 },
+    module: { name: loaded.name, size: loaded.bytes.length, sha256: loaded.sha256 },
     startedAt: new Date().toISOString(),
     timeUnit: 'ns',
     ...(options.chaos && { chaos: { seed: options.chaos.seed, knobs: [...options.chaos.knobs] } }),
