@@ -1,7 +1,7 @@
 // The guest thread of a recording (pipeline.ts starts it): builds the guest's run from its setup, runs it through
 // the recording proxy and passes encoded events to the writer's thread in shared chunks (chunks.ts). A thread may
-// run one recording after another (record --until-fail): each start message is one run, and a module compiled
-// once (by the caller, or by this thread for the first run) is instantiated afresh for each.
+// run one recording after another (record --until-fail): each start message is one run, and the module the caller
+// compiled (once, with its sha256) is instantiated afresh for each.
 // Messages out for each run, in this order: header (as the run starts), chunk (a chunk is full; any number),
 // output (forwarded stdout/stderr), ran (the guest ended and every event is in the chunks; only when its memory is
 // large enough for the footer's hash of it to take a while), then end (with the footer fields) or fail (the run
@@ -56,7 +56,6 @@ async function run(start: GuestThreadStart): Promise<void> {
   const producer = new ChunkProducer(start.pool, () => post({ type: 'chunk' }));
   const session = prepareRecording(loaded, provider, options, (b, n) => producer.full(b.length, n), producer.first(), producer.progress, start.settings);
   // The caller's thread writes the header and module while the guest already runs; events wait in the chunks.
-  // It also fills in the module's sha256 (it hashes the module for the module cache anyway, while this compiles).
   post({ type: 'header', header: traceHeader(loaded, options, session.table) });
   const end = await session.run();
   session.recorder.flush();
