@@ -1,6 +1,7 @@
 // Runs once before the tests: makes sure dist/ (the built CLI and workers, which some tests start) is not older
 // than the sources it is built from, building it when it is, and that the bundles are made from that build
-// (cli/bundle.ts). `npm test` builds first, so then this only checks.
+// (cli/bundle.ts). After `npm install` (whose prepare script builds) this only checks. tsc emits nothing while a
+// type error is left (tsconfig.json's noEmitOnError), so a failed build stays stale and fails every run until fixed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
