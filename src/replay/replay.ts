@@ -339,7 +339,7 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
     ? table.map((e, i) => (e.wasi !== undefined ? semanticMatcher(FUNCTIONS[e.wasi]!, plans[i]!, lists) : exactMatcher(`${e.module}.${e.name}`)))
     : [];
   if (!prefetched) await initZstd(); // frames read here; with a reader thread, this thread never needs zstd
-  const cursor = prefetched ? new EventCursor(prefetched.frames(), undefined, (f) => prefetched.spare(f)) : new EventCursor(reader.frames());
+  const cursor = prefetched ? new EventCursor(prefetched.frames(), undefined, (f, payload) => prefetched.spare(f, payload)) : new EventCursor(reader.frames());
   /** How the trace ends: known at once for a complete trace; for a cut one, after its last frame was read. */
   const traceEnding = (): TraceEnding => prefetched?.ending ?? reader.ending;
 

@@ -474,9 +474,11 @@ export class TraceReader {
    * Streams the EVENTS frames, decompressed and CRC-checked, holding one frame at a time; a version 2 frame
    * must carry this trace's id and its own sequence number (a frame of another trace, or frames swapped or
    * duplicated, are a TraceError naming the offset). Stops at the FOOTER block, whose container fields must
-   * agree with the frames. When the file ends early it ends normally and sets `ending`.
+   * agree with the frames. When the file ends early it ends normally and sets `ending`. `into`: asked, for each
+   * compressed frame, for an array to decompress it into (at least as long as the frame's raw bytes, else it is not
+   * used); the frame's payload is then a view of it (default: a fresh array per frame).
    */
-  *frames(): Generator<TraceFrame> {
+  *frames(into?: () => Uint8Array | undefined): Generator<TraceFrame> {
     const fd = this.fd;
     if (fd < 0) throw new Error(`the trace reader of ${this.path} is closed`);
     const st = fs.fstatSync(fd);
@@ -508,7 +510,7 @@ export class TraceReader {
       const h = step.header;
       if (h.type === BLOCK_EVENTS) {
         const seq = offsets.length;
-        const payload = this.events(decodeBlock(step), step.offset, seq);
+        const payload = this.events(decodeBlock(step, h.codec === CODEC_RAW ? undefined : into?.()), step.offset, seq);
         offsets.push(pos);
         totals.events += h.count;
         totals.rawBytes += h.rawLength;
@@ -718,11 +720,12 @@ function zeroTail(fd: number, offset: number, limit: number): boolean {
   return true;
 }
 
-function decodeBlock(step: Extract<Step, { kind: 'block' }>): Uint8Array {
+/** The raw bytes of a block: its stored ones, or them decompressed (into `into` when it is long enough). */
+function decodeBlock(step: Extract<Step, { kind: 'block' }>, into?: Uint8Array): Uint8Array {
   const h = step.header;
   if (h.codec === CODEC_RAW) return step.stored;
   try {
-    const out = decompress(step.stored, h.rawLength);
+    const out = decompress(step.stored, h.rawLength, into !== undefined && into.length >= h.rawLength ? into : undefined);
     // A Buffer view (no copy), so that msgpack binary values decode as Buffers whatever the codec.
     return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   } catch (error) {
