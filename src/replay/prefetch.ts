@@ -12,7 +12,7 @@ import { TraceError } from '../trace/errors.js';
 import type { OpenTraceFile, TraceEnding, TraceFrame } from '../trace/reader.js';
 import { decompressNextChunk, moduleOf, readModuleWork, unclaimedChunks, type ModuleWork } from '../trace/module-chunks.js';
 import { initZstdNow } from '../trace/zstd.js';
-import { flatBuffers, flatten, spare, type FlatFrame } from './flat.js';
+import { flatBuffers, flatten, spare, warmUp, type FlatFrame } from './flat.js';
 
 const AHEAD = 8;
 /** Payload arrays the reader thread keeps for frames to be decompressed into (handed back by spare()). */
@@ -200,6 +200,7 @@ export async function servePrefetch({ file, traceId, module, moduleSha256, port,
       // Decompressed here: kept decompressed for the next replay, once known to be the header's module.
       if (early.keep && digest === moduleSha256) (await import('./raw-module-cache.js')).writeRawEntry(early.keep.dir, early.keep.key, early.module);
     }
+    warmUp(); // while the replay compiles the guest
     const { TraceReader } = await import('../trace/reader.js');
     const reader = await TraceReader.open(file, { module: module && !early ? 'keep' : 'skip' });
     if (reader.traceId !== traceId) throw new TraceError(`${file.path} is no longer the trace the replay opened (its trace id changed)`);
