@@ -222,6 +222,10 @@ function growI(a: Int32Array, need: number): Int32Array {
   return b;
 }
 
+/** A frame of at least this many bytes is worth warm()ing the decoder up for, first; warmed: done. */
+const WARM_FROM = 32 << 10;
+let warmed = false;
+
 /** Arrays handed back (spare), for the next frames: no fresh memory to fault in for every frame. */
 const pool: FlatFrame[] = [];
 
@@ -235,6 +239,10 @@ export function spare(f: FlatFrame): void {
  * `count`: the number of events the frame declares (undefined: not checked). The arrays may be ones given to spare().
  */
 export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
+  if (!warmed && payload.length >= WARM_FROM) {
+    warmed = true;
+    warm();
+  }
   p = payload;
   pos = 0;
   end = payload.length;
@@ -704,9 +712,10 @@ export function warmUp(): void {
 }
 
 /**
- * Runs the decoder over sampleFrame() at load: each of its branches then has type feedback, so the optimized code
- * V8 makes once real frames make it hot covers the shapes a frame has now and then (an fd_write's 4-byte count after a
- * million clock calls) instead of being thrown away, and made again, at the first of them.
+ * Runs the decoder over sampleFrame() before the first frame big enough to make it hot (flatten: WARM_FROM): each of
+ * its branches then has type feedback, so the optimized code V8 makes once real frames make it hot covers the shapes a
+ * frame has now and then (an fd_write's 4-byte count after a million clock calls) instead of being thrown away, and
+ * made again, at the first of them. A replay of a few small frames never pays for it.
  */
 function warm(): void {
   const { bytes, count } = sampleFrame();
@@ -715,4 +724,3 @@ function warm(): void {
   const buffer = Buffer.from(bytes);
   for (let i = 0; i < 12; i++) flatten(i & 1 ? buffer : bytes, count);
 }
-warm();

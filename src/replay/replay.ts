@@ -202,11 +202,14 @@ function traceProblem(path: string, e: unknown): unknown {
   return e;
 }
 
-/** Opens the trace once: everything the replay reads comes through this reader's one descriptor. */
-async function openTrace(path: string): Promise<TraceReader> {
+/**
+ * Opens the trace once: everything the replay reads comes through this reader's one descriptor. `withModule`: read
+ * (and decompress) the module too, for a replay that reads the trace on this thread; else the module chunks are read
+ * where the module is wanted (see moduleBytes).
+ */
+async function openTrace(path: string, withModule: boolean): Promise<TraceReader> {
   try {
-    // The module chunks are read (and decompressed) where the module is wanted: see moduleBytes.
-    return await TraceReader.open(path, { deferZstd: true, module: 'skip' });
+    return await TraceReader.open(path, withModule ? { module: 'keep' } : { deferZstd: true, module: 'skip' });
   } catch (e) {
     if (e instanceof TraceError) throw new UserError(withPath(path, e.message));
     const code = (e as NodeJS.ErrnoException).code;
@@ -236,6 +239,7 @@ async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | u
     const bytes = prefetched.module();
     return { bytes, sha256: () => prefetched.moduleSha256(), cacheEntry: prefetched.moduleCacheEntry };
   }
+  if (reader.moduleSize !== undefined && reader.module.length === reader.moduleSize) return { bytes: reader.module }; // kept at open (openTrace)
   const withModule = await TraceReader.open(reader.file, { module: 'keep' });
   try {
     return { bytes: withModule.module };
@@ -275,7 +279,7 @@ async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader,
 
 /** Replays a trace; throws DivergenceError when the guest departs from it, UserError for a bad trace. */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
-  const reader = await openTrace(options.trace);
+  const reader = await openTrace(options.trace, !options.prefetch);
   try {
     return await replayReader(reader, options);
   } catch (e) {
