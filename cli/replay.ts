@@ -1,7 +1,6 @@
 // wasi-trace replay: reproduces a recorded run from the trace alone.
 import type { Argv } from 'yargs';
 import { UserError } from '../src/errors.js';
-import { eventLines } from '../src/inspect/events.js';
 import { replay, DivergenceError } from '../src/replay/replay.js';
 import { describeEnd, type RecordedEnd } from '../src/trace/header.js';
 import { signalExitCode } from '../src/errors.js';
@@ -97,6 +96,7 @@ export const replayCommand = {
         tiering: flags.optimize ? 'optimizing' : undefined,
       });
       if (r.stoppedAt !== undefined) {
+        const { eventLines } = await import('../src/inspect/events.js'); // only for --stop-at
         const line = (await eventLines(flags.trace, [r.stoppedAt])).get(r.stoppedAt) ?? `#${r.stoppedAt}`;
         note(io, `stopped before ${line}`);
         return EXIT_STOPPED;

@@ -7,7 +7,6 @@ import { Errno, fdEffect, FD_EFFECT_FUNCTIONS, FD_WRITE, FUNCTIONS, wasmParams }
 import { withReusedArgs } from '../calls/arity.js';
 import { callPlan, stringLists, type CallPlan } from '../calls/capture.js';
 import { formatCall } from '../calls/format.js';
-import { checkpointHash, memoryHash } from '../calls/hash.js';
 import { importTable } from '../calls/imports.js';
 import { UserError } from '../errors.js';
 import { ioReason } from '../files.js';
@@ -384,7 +383,9 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
     });
   };
 
-  if (options.verify) verifyCheckpoints(cursor, mem, (reason) => diverge(reason, false));
+  // Memory hashes (and node:crypto with them) only for --verify.
+  const hashes = options.verify ? await import('../calls/hash.js') : undefined;
+  if (hashes) verifyCheckpoints(cursor, mem, hashes.checkpointHash, (reason) => diverge(reason, false));
 
   const u32At = (addr: number) => new DataView(mem.bytes.buffer).getUint32(addr >>> 0, true);
   /** Keeps the stdio map in step with calls that open, close or move fds. */
@@ -595,7 +596,7 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
     if (options.verify) {
       const want = reader.footer?.memoryHash; // the footer was checked by recordedEnd above
       if (typeof want !== 'string') throw new UserError('this trace has no memory hash to verify against');
-      if (memoryHash(mem.bytes) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
+      if (hashes!.memoryHash(mem.bytes) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
       verified = true;
     }
     return { end, calls: cursor.index, complete: true, verified, prefetched: !!prefetched, ...(semantic && { extraWrites }) };
@@ -616,7 +617,8 @@ const pastEnd = (stopAt: number, total: number): string =>
  * recorded size and hash as the guest makes the call after each one; the first that differs stops the replay with
  * the window of calls in which memory diverged (between the last checkpoint that matched and this one).
  */
-function verifyCheckpoints(cursor: EventCursor, mem: GuestMemory, diverge: (reason: string) => never): void {
+function verifyCheckpoints(cursor: EventCursor, mem: GuestMemory, checkpointHash: (m: Uint8Array) => Uint8Array,
+  diverge: (reason: string) => never): void {
   let matched: number | undefined;
   cursor.onCheckpoint = (c) => {
     const m = mem.bytes;
