@@ -17,9 +17,11 @@ const BUILT = import.meta.url.endsWith('.js');
 
 /**
  * A trace file of at most this many bytes is replayed without a frame reader thread: the replaying thread reads its
- * few frames itself sooner than a thread boots (~50 ms of CPU, which a loaded machine makes longer).
+ * frames itself sooner than a thread boots (~50 ms of CPU, which a loaded machine makes longer) and hands them over.
+ * Measured on 2 cores: a storm trace of 300k calls (0.6 MB) replays faster without one, of 1M calls (1.8 MB) a
+ * little faster with one.
  */
-export const SMALL_TRACE_BYTES = 256 * 1024;
+export const SMALL_TRACE_BYTES = 1 << 20;
 
 /** Whether `path` is a regular file of at most SMALL_TRACE_BYTES: `replay` reads it without a reader thread. */
 export function smallTrace(path: string): boolean {
