@@ -1,6 +1,7 @@
 // Worker threads started before the command line is parsed, because they take a while to boot: the guest
-// thread of `record`, the frame reader of `replay`. Only node:worker_threads is imported here, so starting one
-// costs the main thread nothing (cli/fresh-bundle.js, which main.js has loaded, names the workers' bundles).
+// thread of `record`, the frame reader of `replay` (for a trace that is not small: smallTrace). Only node:fs and
+// node:worker_threads are imported here, so starting one costs the main thread nothing (cli/fresh-bundle.js, which
+// main.js has loaded, names the workers' bundles).
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { bundleOf } from './fresh-bundle.js';

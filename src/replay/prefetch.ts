@@ -8,7 +8,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { workerUrl } from '../worker-url.js';
 import { CODEC_RAW, FRAME_PREFIX_SIZE, MAX_ZSTD_RAW_BYTES } from '../trace/format.js';
 import { TraceError } from '../trace/errors.js';
-// Types only: the reader (and msgpack with it) is loaded when the frames are wanted, not while the module is read.
+// Types only: the reader is loaded when the frames are wanted, not while the module is read.
 import type { OpenTraceFile, TraceEnding, TraceFrame } from '../trace/reader.js';
 import { decompressNextChunk, moduleOf, readModuleWork, unclaimedChunks, type ModuleWork } from '../trace/module-chunks.js';
 import { initZstdNow } from '../trace/zstd.js';
