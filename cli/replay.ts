@@ -1,14 +1,13 @@
 // wasi-trace replay: reproduces a recorded run from the trace alone.
 import type { Argv } from 'yargs';
 import { UserError } from '../src/errors.js';
-import { eventLines } from '../src/inspect/events.js';
 import { replay, DivergenceError } from '../src/replay/replay.js';
 import { describeEnd, type RecordedEnd } from '../src/trace/header.js';
 import { signalExitCode } from '../src/errors.js';
 import { exitFor } from './exit.js';
 import { eventNumber } from './flags.js';
 import { note, type CliIo } from './io.js';
-import { takeWorker } from './prewarm.js';
+import { smallTrace, takeWorker } from './prewarm.js';
 
 /** Exit code of a replay that departed from its recording. */
 export const EXIT_DIVERGENCE = 125;
@@ -89,13 +88,15 @@ export const replayCommand = {
       if (inspect) closeInspector = await waitForDebugger(inspect, io);
       const r = await replay({
         trace: flags.trace, module: flags.module, quiet: flags.quiet, verify: flags.verify, tagOutput: flags['tag-output'],
-        stdout: io.stdout, stderr: io.stderr, prefetch: takeWorker('replay') ?? false,
+        // A small trace is read on this thread; a longer one on a reader thread (the one prewarm started, if any).
+        stdout: io.stdout, stderr: io.stderr, prefetch: !smallTrace(flags.trace) && (takeWorker('replay') ?? false),
         onWarning: (m) => note(io, `warning: ${m}`),
         stopAt, pause: inspect !== undefined,
         // The recorded tier unless --optimize asks for V8's optimising one.
         tiering: flags.optimize ? 'optimizing' : undefined,
       });
       if (r.stoppedAt !== undefined) {
+        const { eventLines } = await import('../src/inspect/events.js'); // only for --stop-at
         const line = (await eventLines(flags.trace, [r.stoppedAt])).get(r.stoppedAt) ?? `#${r.stoppedAt}`;
         note(io, `stopped before ${line}`);
         return EXIT_STOPPED;

@@ -53,10 +53,11 @@ export class EventCursor {
 
   /**
    * `frames`: the trace's frames in order (TraceReader.frames(), or prefetched on another thread). `release`: told of
-   * each flat form the cursor is done with (its arrays may then be filled again: flat.ts spare()).
+   * each frame the cursor is done with, its flat form (null for none) and its payload: their arrays may then be
+   * filled again (flat.ts spare(), PrefetchedFrames.spare); nothing the cursor gave out refers to them any more.
    */
   constructor(private readonly frames: Iterator<CursorFrame>, private readonly keepRecent = 6,
-    private readonly release: (f: FlatFrame) => void = spare) {}
+    private readonly release: (f: FlatFrame | null, payload: Uint8Array) => void = (f) => { if (f) spare(f); }) {}
 
   /**
    * Told of each memory checkpoint as the cursor passes it, before the call after it is matched (guest memory is
@@ -103,8 +104,8 @@ export class EventCursor {
     recent.push({ payload: this.payload, frameOffset: this.frameOffset, base: this.index, flat, starts: [] });
     // The oldest frame goes once the one after it starts at or before the first event a report shows.
     while (recent.length > 1 && recent[1]!.base <= this.index - this.keepRecent) {
-      const gone = recent.shift()!.flat;
-      if (gone) this.release(gone);
+      const gone = recent.shift()!;
+      this.release(gone.flat, gone.payload);
     }
     return true;
   }

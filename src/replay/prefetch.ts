@@ -6,15 +6,17 @@
 import * as fs from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { workerUrl } from '../worker-url.js';
-import { CODEC_RAW, FRAME_PREFIX_SIZE } from '../trace/format.js';
+import { CODEC_RAW, FRAME_PREFIX_SIZE, MAX_ZSTD_RAW_BYTES } from '../trace/format.js';
 import { TraceError } from '../trace/errors.js';
-// Types only: the reader (and msgpack with it) is loaded when the frames are wanted, not while the module is read.
+// Types only: the reader is loaded when the frames are wanted, not while the module is read.
 import type { OpenTraceFile, TraceEnding, TraceFrame } from '../trace/reader.js';
 import { decompressNextChunk, moduleOf, readModuleWork, unclaimedChunks, type ModuleWork } from '../trace/module-chunks.js';
 import { initZstdNow } from '../trace/zstd.js';
-import { flatBuffers, flatten, spare, type FlatFrame } from './flat.js';
+import { flatBuffers, flatten, spare, warmUp, type FlatFrame } from './flat.js';
 
 const AHEAD = 8;
+/** Payload arrays the reader thread keeps for frames to be decompressed into (handed back by spare()). */
+const PAYLOAD_POOL = AHEAD + 4;
 /** Without a frame or word from the reader for this long, it is taken to have died. */
 const STALL_MS = 60_000;
 /**
@@ -127,10 +129,15 @@ export class PrefetchedFrames {
     }
   }
 
-  /** Hands the arrays of a flat frame the replay is done with back to the reader thread, to be filled again. */
-  spare(f: FlatFrame): void {
+  /**
+   * Hands a frame the replay is done with back to the reader thread, to be filled again: the arrays of its flat form
+   * (null when it had none) and its payload (which nothing may use after this).
+   */
+  spare(f: FlatFrame | null, payload: Uint8Array): void {
+    const buffers = f ? flatBuffers(f) : [];
+    const own = payload.buffer instanceof ArrayBuffer && payload.buffer.byteLength >= MAX_ZSTD_RAW_BYTES ? payload.buffer : undefined;
     try {
-      this.port.postMessage({ spare: f }, flatBuffers(f));
+      this.port.postMessage({ spare: f, payload: own }, own ? [...buffers, own] : buffers);
     } catch {
       // the reader is gone (closed): nothing to hand back to
     }
@@ -193,6 +200,7 @@ export async function servePrefetch({ file, traceId, module, moduleSha256, port,
       // Decompressed here: kept decompressed for the next replay, once known to be the header's module.
       if (early.keep && digest === moduleSha256) (await import('./raw-module-cache.js')).writeRawEntry(early.keep.dir, early.keep.key, early.module);
     }
+    warmUp(); // while the replay compiles the guest
     const { TraceReader } = await import('../trace/reader.js');
     const reader = await TraceReader.open(file, { module: module && !early ? 'keep' : 'skip' });
     if (reader.traceId !== traceId) throw new TraceError(`${file.path} is no longer the trace the replay opened (its trace id changed)`);
@@ -203,12 +211,26 @@ export async function servePrefetch({ file, traceId, module, moduleSha256, port,
       post({ module: own }, [own.buffer as ArrayBuffer]);
       post({ moduleSha256: digest });
     }
-    for (const f of reader.frames()) {
+    // Frames are decompressed into the payload arrays the replay handed back (PrefetchedFrames.spare), else into
+    // new ones of the largest frame's size: no fresh megabyte to allocate and fault in for every frame.
+    const payloads: ArrayBuffer[] = [];
+    let given: ArrayBuffer | undefined;
+    const into = () => {
+      given = payloads.pop() ?? new ArrayBuffer(MAX_ZSTD_RAW_BYTES);
+      return new Uint8Array(given);
+    };
+    for (const f of reader.frames(into)) {
       // Transferred without a copy when its buffer holds nothing else than the frame (and its version 2 prefix).
-      const own = f.payload.buffer.byteLength <= f.payload.byteLength + FRAME_PREFIX_SIZE ? f.payload : f.payload.slice();
+      const whole = f.payload.buffer === given || f.payload.buffer.byteLength <= f.payload.byteLength + FRAME_PREFIX_SIZE;
+      given = undefined;
+      const own = whole ? f.payload : f.payload.slice();
       // Decoded here into its flat form, so that the replaying thread only compares and copies; into the arrays of
-      // frames the replay handed back when there are (PrefetchedFrames.spare).
-      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) spare((m.message as { spare: FlatFrame }).spare);
+      // frames the replay handed back when there are.
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const back = m.message as { spare: FlatFrame | null; payload?: ArrayBuffer };
+        if (back.spare) spare(back.spare);
+        if (back.payload && payloads.length < PAYLOAD_POOL) payloads.push(back.payload);
+      }
       const flat = flatten(own, f.count);
       post({ frame: { ...f, payload: own, flat } }, [own.buffer as ArrayBuffer, ...(flat ? flatBuffers(flat) : [])]);
     }

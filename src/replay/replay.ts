@@ -7,7 +7,6 @@ import { Errno, fdEffect, FD_EFFECT_FUNCTIONS, FD_WRITE, FUNCTIONS, wasmParams }
 import { withReusedArgs } from '../calls/arity.js';
 import { callPlan, stringLists, type CallPlan } from '../calls/capture.js';
 import { formatCall } from '../calls/format.js';
-import { checkpointHash, memoryHash } from '../calls/hash.js';
 import { importTable } from '../calls/imports.js';
 import { UserError } from '../errors.js';
 import { ioReason } from '../files.js';
@@ -202,11 +201,14 @@ function traceProblem(path: string, e: unknown): unknown {
   return e;
 }
 
-/** Opens the trace once: everything the replay reads comes through this reader's one descriptor. */
-async function openTrace(path: string): Promise<TraceReader> {
+/**
+ * Opens the trace once: everything the replay reads comes through this reader's one descriptor. `withModule`: read
+ * (and decompress) the module too, for a replay that reads the trace on this thread; else the module chunks are read
+ * where the module is wanted (see moduleBytes).
+ */
+async function openTrace(path: string, withModule: boolean): Promise<TraceReader> {
   try {
-    // The module chunks are read (and decompressed) where the module is wanted: see moduleBytes.
-    return await TraceReader.open(path, { deferZstd: true, module: 'skip' });
+    return await TraceReader.open(path, withModule ? { module: 'keep' } : { deferZstd: true, module: 'skip' });
   } catch (e) {
     if (e instanceof TraceError) throw new UserError(withPath(path, e.message));
     const code = (e as NodeJS.ErrnoException).code;
@@ -236,6 +238,7 @@ async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | u
     const bytes = prefetched.module();
     return { bytes, sha256: () => prefetched.moduleSha256(), cacheEntry: prefetched.moduleCacheEntry };
   }
+  if (reader.moduleSize !== undefined && reader.module.length === reader.moduleSize) return { bytes: reader.module }; // kept at open (openTrace)
   const withModule = await TraceReader.open(reader.file, { module: 'keep' });
   try {
     return { bytes: withModule.module };
@@ -275,7 +278,7 @@ async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader,
 
 /** Replays a trace; throws DivergenceError when the guest departs from it, UserError for a bad trace. */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
-  const reader = await openTrace(options.trace);
+  const reader = await openTrace(options.trace, !options.prefetch);
   try {
     return await replayReader(reader, options);
   } catch (e) {
@@ -339,7 +342,7 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
     ? table.map((e, i) => (e.wasi !== undefined ? semanticMatcher(FUNCTIONS[e.wasi]!, plans[i]!, lists) : exactMatcher(`${e.module}.${e.name}`)))
     : [];
   if (!prefetched) await initZstd(); // frames read here; with a reader thread, this thread never needs zstd
-  const cursor = prefetched ? new EventCursor(prefetched.frames(), undefined, (f) => prefetched.spare(f)) : new EventCursor(reader.frames());
+  const cursor = prefetched ? new EventCursor(prefetched.frames(), undefined, (f, payload) => prefetched.spare(f, payload)) : new EventCursor(reader.frames());
   /** How the trace ends: known at once for a complete trace; for a cut one, after its last frame was read. */
   const traceEnding = (): TraceEnding => prefetched?.ending ?? reader.ending;
 
@@ -380,7 +383,9 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
     });
   };
 
-  if (options.verify) verifyCheckpoints(cursor, mem, (reason) => diverge(reason, false));
+  // Memory hashes (and node:crypto with them) only for --verify.
+  const hashes = options.verify ? await import('../calls/hash.js') : undefined;
+  if (hashes) verifyCheckpoints(cursor, mem, hashes.checkpointHash, (reason) => diverge(reason, false));
 
   const u32At = (addr: number) => new DataView(mem.bytes.buffer).getUint32(addr >>> 0, true);
   /** Keeps the stdio map in step with calls that open, close or move fds. */
@@ -591,7 +596,7 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
     if (options.verify) {
       const want = reader.footer?.memoryHash; // the footer was checked by recordedEnd above
       if (typeof want !== 'string') throw new UserError('this trace has no memory hash to verify against');
-      if (memoryHash(mem.bytes) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
+      if (hashes!.memoryHash(mem.bytes) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
       verified = true;
     }
     return { end, calls: cursor.index, complete: true, verified, prefetched: !!prefetched, ...(semantic && { extraWrites }) };
@@ -612,7 +617,8 @@ const pastEnd = (stopAt: number, total: number): string =>
  * recorded size and hash as the guest makes the call after each one; the first that differs stops the replay with
  * the window of calls in which memory diverged (between the last checkpoint that matched and this one).
  */
-function verifyCheckpoints(cursor: EventCursor, mem: GuestMemory, diverge: (reason: string) => never): void {
+function verifyCheckpoints(cursor: EventCursor, mem: GuestMemory, checkpointHash: (m: Uint8Array) => Uint8Array,
+  diverge: (reason: string) => never): void {
   let matched: number | undefined;
   cursor.onCheckpoint = (c) => {
     const m = mem.bytes;

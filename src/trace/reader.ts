@@ -35,7 +35,7 @@ import {
   readBlockHeader,
   traceIdBytes,
 } from './format.js';
-import { newUnpackr } from './msgpack.js';
+import { NOT_PLAIN, unpackPlain } from './plain-unpack.js';
 import { readAt, TRACE_OPEN_FLAGS } from './read-at.js';
 import {
   parseFooter, parseFooterContainer, parseHeader, parseHeaderContainer, type FooterContainer, type FrameStart, type TraceFooter,
@@ -301,6 +301,8 @@ export class TraceReader {
       }
       const limit = footerOffset ?? size;
       const strict = footerOffset !== undefined;
+      // Without a trailer, frames() may find a footer by scanning, and decodes it there without waiting.
+      if (!strict) await loadMsgpack();
 
       // Header block.
       const first = readStep(fd, PREAMBLE_SIZE, limit, strict, version);
@@ -317,11 +319,11 @@ export class TraceReader {
         );
       }
       await zstdFor(first);
-      const header = decodeMap(first);
+      const header = await decodeMap(first);
       const { traceId } = parseHeaderContainer(header, version, PREAMBLE_SIZE);
       if (footerStep?.kind === 'block') {
         await zstdFor(footerStep);
-        footer = decodeMap(footerStep);
+        footer = await decodeMap(footerStep);
         parseFooterContainer(footer, version, traceId, footerOffset);
       }
 
@@ -472,9 +474,11 @@ export class TraceReader {
    * Streams the EVENTS frames, decompressed and CRC-checked, holding one frame at a time; a version 2 frame
    * must carry this trace's id and its own sequence number (a frame of another trace, or frames swapped or
    * duplicated, are a TraceError naming the offset). Stops at the FOOTER block, whose container fields must
-   * agree with the frames. When the file ends early it ends normally and sets `ending`.
+   * agree with the frames. When the file ends early it ends normally and sets `ending`. `into`: asked, for each
+   * compressed frame, for an array to decompress it into (at least as long as the frame's raw bytes, else it is not
+   * used); the frame's payload is then a view of it (default: a fresh array per frame).
    */
-  *frames(): Generator<TraceFrame> {
+  *frames(into?: () => Uint8Array | undefined): Generator<TraceFrame> {
     const fd = this.fd;
     if (fd < 0) throw new Error(`the trace reader of ${this.path} is closed`);
     const st = fs.fstatSync(fd);
@@ -506,7 +510,7 @@ export class TraceReader {
       const h = step.header;
       if (h.type === BLOCK_EVENTS) {
         const seq = offsets.length;
-        const payload = this.events(decodeBlock(step), step.offset, seq);
+        const payload = this.events(decodeBlock(step, h.codec === CODEC_RAW ? undefined : into?.()), step.offset, seq);
         offsets.push(pos);
         totals.events += h.count;
         totals.rawBytes += h.rawLength;
@@ -519,7 +523,7 @@ export class TraceReader {
         throw new TraceError(`corrupt trace: unexpected ${blockName(h.type)} at offset ${pos}`, pos);
       }
       // A FOOTER block found by scanning (the trailer was missing or invalid at open).
-      const footer = decodeMap(step);
+      const footer = decodeMapNow(step);
       this.verifyFooter(footer, pos, offsets, totals);
       this._footer = footer;
       this._footerOffset = pos;
@@ -716,11 +720,12 @@ function zeroTail(fd: number, offset: number, limit: number): boolean {
   return true;
 }
 
-function decodeBlock(step: Extract<Step, { kind: 'block' }>): Uint8Array {
+/** The raw bytes of a block: its stored ones, or them decompressed (into `into` when it is long enough). */
+function decodeBlock(step: Extract<Step, { kind: 'block' }>, into?: Uint8Array): Uint8Array {
   const h = step.header;
   if (h.codec === CODEC_RAW) return step.stored;
   try {
-    const out = decompress(step.stored, h.rawLength);
+    const out = decompress(step.stored, h.rawLength, into !== undefined && into.length >= h.rawLength ? into : undefined);
     // A Buffer view (no copy), so that msgpack binary values decode as Buffers whatever the codec.
     return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   } catch (error) {
@@ -732,12 +737,38 @@ function decodeBlock(step: Extract<Step, { kind: 'block' }>): Uint8Array {
   }
 }
 
-function decodeMap(step: Extract<Step, { kind: 'block' }>): Record<string, unknown> {
+/** msgpack.ts (and msgpackr with it), once loaded: only for a header or footer that is not plain (decodeMap). */
+let msgpack: typeof import('./msgpack.js') | undefined;
+/** Loads msgpack.ts. */
+async function loadMsgpack(): Promise<void> {
+  msgpack ??= await import('./msgpack.js');
+}
+
+/**
+ * The header or footer map of `step`. Decoded without msgpackr when it holds only plain values (plain-unpack.ts),
+ * as every map the writer writes does; else by msgpackr (loadMsgpack first), which decodes it or says what is wrong
+ * with it.
+ */
+async function decodeMap(step: Extract<Step, { kind: 'block' }>): Promise<Record<string, unknown>> {
   const raw = decodeBlock(step);
+  const plain = unpackPlain(raw);
+  if (plain === NOT_PLAIN) await loadMsgpack();
+  return mapOf(step, raw, plain);
+}
+
+/** decodeMap, for a map that is plain or once msgpackr is loaded (an Error if it is needed and is not). */
+function decodeMapNow(step: Extract<Step, { kind: 'block' }>): Record<string, unknown> {
+  const raw = decodeBlock(step);
+  return mapOf(step, raw, unpackPlain(raw));
+}
+
+/** The map of `step`, whose decoded bytes are `raw`: `plain` (unpackPlain's), or msgpackr's when it is NOT_PLAIN. */
+function mapOf(step: Extract<Step, { kind: 'block' }>, raw: Uint8Array, plain: unknown): Record<string, unknown> {
   const name = blockName(step.header.type);
-  let value: unknown;
-  try {
-    value = newUnpackr().unpack(raw);
+  let value = plain;
+  if (value === NOT_PLAIN) try {
+    if (msgpack === undefined) throw new Error('unreachable: msgpackr is not loaded');
+    value = msgpack.newUnpackr().unpack(raw);
   } catch (error) {
     throw new TraceError(
       `corrupt trace: ${name} at offset ${step.offset} does not decode as msgpack: ${describeError(error)}`,
