@@ -313,6 +313,13 @@ describe('the builtin implementations against the schema', () => {
     expect(src).toContain('impl(ctx, p0, a_iovs)');
   });
 
+  it('bindingSource of a binding behind a trampoline: the dropped i64 param is not a param, the implementation gets undefined', () => {
+    const src = bindingSource('clock_time_get', true, false, ['precision']);
+    expect(src).toContain('return function clock_time_get(p0, p2) {');
+    expect(src).toContain('impl(ctx, p0, undefined)');
+    expect(() => bindingSource('clock_time_get', true, false, ['id'])).toThrow(/not an i64/);
+  });
+
 
   it('every preview1 function is implemented, with no more params than the schema hands over', () => {
     for (const def of FUNCTIONS) {
@@ -327,5 +334,7 @@ describe('the builtin implementations against the schema', () => {
     const rt = new WasiRuntime({ args: [], env: [] });
     const fns = rt.imports().wasi_snapshot_preview1!;
     for (const def of FUNCTIONS) expect(fns[def.name]!.length, def.name).toBe(wasmParams(def).length);
+    const direct = rt.imports({ direct: true }).wasi_snapshot_preview1!;
+    for (const def of FUNCTIONS) expect(direct[def.name]!.length, def.name).toBe(wasmParams(def).length);
   });
 });
