@@ -237,7 +237,14 @@ describe('inputs', () => {
     expect(f(1, 100, 2, 40)).toBe(Errno.FAULT);
     expect(f(1, PAGE - 8, 2, 40)).toBe(Errno.FAULT);
     expect(f(1, 100, MAX_IOVECS + 1, 40)).toBe(Errno.INVAL);
-    expect(seen).toHaveLength(2);
+    // the same for one iovec (the short path of Iovecs.load): its buffer past memory, the entry itself past memory
+    iov(100, [[PAGE - 2, 4]]);
+    expect(f(1, 100, 1, 40)).toBe(Errno.FAULT);
+    expect(f(1, PAGE - 4, 1, 40)).toBe(Errno.FAULT);
+    expect(f(1, -8, 1, 40)).toBe(Errno.FAULT);
+    iov(100, [[PAGE - 4, 4]]); // the last buffer that fits
+    expect(f(1, 100, 1, 40)).toBe(Errno.SUCCESS);
+    expect(seen).toHaveLength(3);
   });
 
   it('iovecs are a snapshot: a read that overwrites the iovec array does not change the buffers the call fills', () => {
