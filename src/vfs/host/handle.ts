@@ -22,6 +22,11 @@ export function statFromHost(s: fs.BigIntStats): Stat {
 }
 
 const closedError = (): WasiError => new WasiError(Errno.BADF, 'host file is closed');
+/** A read offset that is not a non-negative number: a bigint within int64 (a number where it fits), else EINVAL. */
+function readPosition(offset: Offset): number | bigint {
+  if (offset < 0 || offset > INT64_MAX) throw new WasiError(Errno.INVAL, 'read offset out of range');
+  return typeof offset === 'bigint' && offset <= MAX_SAFE ? Number(offset) : offset; // readSync takes a bigint; writeSync does not
+}
 const badWriteOffset = (pos: number): WasiError => (pos < 0
   ? new WasiError(Errno.INVAL, 'write offset out of range')
   : new WasiError(Errno.FBIG, 'write offset beyond 2^53'));
@@ -52,20 +57,18 @@ export class HostFileHandle extends FileHandle {
 
   override read(buf: Uint8Array, offset: bigint): number { return this.readRange(buf, 0, buf.length, offset); }
 
+  /** One read system call per call for a regular file (pread at the offset); a FIFO (readNonblocking) out of line. */
   override readRange(dst: Uint8Array, start: number, len: number, offset: Offset): number {
     if (len === 0) return 0;
     let pos: number | bigint | null = null;
-    if (this.seekable) {
-      if (typeof offset === 'number') {
-        if (offset < 0) throw new WasiError(Errno.INVAL, 'read offset out of range');
-        pos = offset;
-      } else {
-        if (offset < 0n || offset > INT64_MAX) throw new WasiError(Errno.INVAL, 'read offset out of range');
-        pos = offset <= MAX_SAFE ? Number(offset) : offset; // readSync takes a bigint position; writeSync does not
-      }
-    }
+    if (this.seekable) pos = typeof offset === 'number' && offset >= 0 ? offset : readPosition(offset);
     if (this.closed) throw closedError();
-    if (!this.nonblocking) return fs.readSync(this.hostFd, dst, start, len, pos);
+    if (this.nonblocking) return this.readNonblocking(dst, start, len, pos);
+    return fs.readSync(this.hostFd, dst, start, len, pos);
+  }
+
+  /** readRange on a FIFO opened non-blocking: waits out EAGAIN, so that it blocks like an ordinary read. */
+  private readNonblocking(dst: Uint8Array, start: number, len: number, pos: number | bigint | null): number {
     for (;;) {
       try {
         return fs.readSync(this.hostFd, dst, start, len, pos);
