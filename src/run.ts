@@ -96,6 +96,6 @@ export async function instantiate(loaded: LoadedModule, imports: WebAssembly.Imp
 export async function run(options: GuestOptions): Promise<RunEnd> {
   const loaded = await loadGuestModule(options);
   const provider = await providerFor(loaded, options);
-  const instance = await instantiate(loaded, importsFor(loaded, provider.wasi, options.imports));
+  const instance = await instantiate(loaded, importsFor(loaded, provider.direct(), options.imports));
   return provider.start(instance);
 }

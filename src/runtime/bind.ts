@@ -21,6 +21,7 @@ import type { Bound, Implementation, RuntimeContext } from './context.js';
 import { errnoFrom, ProcExit } from './errors.js';
 import { Iovecs } from './iovecs.js';
 import type { GuestMemory } from './memory.js';
+import { trampoline } from './trampoline.js';
 
 /** A bound preview1 import, as the guest calls it. */
 export type WasmImport = (...args: any[]) => number | undefined;
@@ -93,13 +94,19 @@ interface Generated {
   readonly arity: number;
 }
 
-/** Generates the import of `def`; see the contracts at the top of this file. */
-function generate(def: FunctionDef, readOnly: boolean, precheck = false): Generated {
+/**
+ * Generates the import of `def`; see the contracts at the top of this file. The scalar params in `dropped` are not
+ * params of the generated function (a trampoline left them out, trampoline.ts): the implementation gets undefined.
+ */
+function generate(def: FunctionDef, readOnly: boolean, precheck = false, dropped: ReadonlySet<string> = new Set()): Generated {
   const wasm = wasmParams(def);
+  for (const d of dropped) {
+    if (wasm.find((w) => w.name === d)?.wasm !== 'i64') throw new Error(`${def.name}: ${d} is not an i64 param`);
+  }
   const arg = (name: string): string => {
     const i = wasm.findIndex((w) => w.name === name);
     if (i < 0) throw new Error(`${def.name} has no wasm param ${name}`);
-    return `p${i}`;
+    return dropped.has(name) ? 'undefined' : `p${i}`;
   };
   const scalarArg = (of: string, name: string): string => {
     if (def.params.find((x) => x.name === name)?.role !== 'scalar') throw new Error(`${def.name}.${of}: ${name} is not a scalar param`);
@@ -194,14 +201,15 @@ function generate(def: FunctionDef, readOnly: boolean, precheck = false): Genera
     body.push(`return ${Errno.SUCCESS};`);
   }
 
+  const own = wasm.flatMap((w, i) => (dropped.has(w.name) ? [] : [`p${i}`])); // the generated function's params
   const legend = wasm.map((w, i) => `p${i} = ${w.name}`).join(', ');
   const source = [
     '"use strict";',
     `const { ${Object.keys(HELPERS).join(', ')} } = helpers;`,
     ...setup,
     `// ${def.name}(${legend})${readOnly ? ', read-only: out-pointers are checked after the call' : ''}` +
-      `${precheck ? ', scalars prechecked' : ''}`,
-    `return function ${def.name}(${wasm.map((_, i) => `p${i}`).join(', ')}) {`,
+      `${precheck ? ', scalars prechecked' : ''}${dropped.size ? `, without ${[...dropped].join(', ')} (a trampoline drops it)` : ''}`,
+    `return function ${def.name}(${own.join(', ')}) {`,
     '  try {',
     ...body.map((l) => `    ${l}`),
     '  } catch (e) {',
@@ -219,8 +227,8 @@ const factories = new Map<string, { factory: Factory; types: readonly StructType
 const normalise = (b: Implementation | Bound): Bound => (typeof b === 'function' ? { impl: b, readOnly: false } : b);
 
 /** The generated source of a function's import (for tests and for reading what a binding does). */
-export function bindingSource(name: string, readOnly = false, precheck = false): string {
-  return generate(fnDef(name), readOnly, precheck).source;
+export function bindingSource(name: string, readOnly = false, precheck = false, dropped: readonly string[] = []): string {
+  return generate(fnDef(name), readOnly, precheck, new Set(dropped)).source;
 }
 
 function fnDef(name: string): FunctionDef {
@@ -232,14 +240,18 @@ function fnDef(name: string): FunctionDef {
 /**
  * The wasm import of preview1 function `name` around `bound`, working on `ctx` (whose `mem` is read at each call,
  * so it may be attached later). Errors that are not WasiErrors or Node system errors are bugs: the guest sees EIO
- * and `onInternalError` is told.
+ * and `onInternalError` is told. `direct`: the guest calls the import itself, with nothing in between; then an
+ * implementation's unused i64 params (Bound.unused) are dropped by a wasm trampoline (trampoline.ts), which makes
+ * the import a wasm function — faster for the guest, slower to call from JavaScript.
  */
-export function bindFunction(name: string, bound: Implementation | Bound, ctx: RuntimeContext, onInternalError?: (e: unknown) => void): WasmImport {
-  const { impl, readOnly, precheck } = normalise(bound);
-  const key = `${name}/${readOnly}/${precheck !== undefined}`;
+export function bindFunction(name: string, bound: Implementation | Bound, ctx: RuntimeContext, onInternalError?: (e: unknown) => void,
+  direct = false): WasmImport {
+  const { impl, readOnly, precheck, unused } = normalise(bound);
+  const dropped = new Set(direct ? unused : []);
+  const key = `${name}/${readOnly}/${precheck !== undefined}/${[...dropped].join(',')}`;
   let f = factories.get(key);
   if (f === undefined) {
-    const g = generate(fnDef(name), readOnly, precheck !== undefined);
+    const g = generate(fnDef(name), readOnly, precheck !== undefined, dropped);
     f = { factory: new Function('ctx', 'impl', 'precheck', 'fail', 'helpers', 'types', g.source) as Factory, types: g.types };
     factories.set(key, f);
   }
@@ -247,7 +259,8 @@ export function bindFunction(name: string, bound: Implementation | Bound, ctx: R
     if (e instanceof ProcExit) throw e;
     return errnoFrom(e, onInternalError);
   };
-  return f.factory(ctx, impl, precheck, fail, HELPERS, f.types);
+  const js = f.factory(ctx, impl, precheck, fail, HELPERS, f.types);
+  return dropped.size === 0 ? js : trampoline(fnDef(name), dropped, js);
 }
 
 /** How many values an implementation of `name` receives after the context (for checking implementations). */

@@ -40,6 +40,13 @@ export interface Bound {
    * Functions whose out sizes depend on the result (args_get, environ_get) must be read-only.
    */
   readonly readOnly: boolean;
+  /**
+   * i64 scalar params the implementation never reads. V8 makes a new BigInt of every i64 that reaches JavaScript,
+   * which costs more than the rest of a cheap call; a guest that calls the import directly
+   * (WasiRuntime.imports({ direct: true })) gets a wasm trampoline that drops them, and the implementation receives
+   * undefined for them. Called any other way, it receives them as usual.
+   */
+  readonly unused?: readonly string[];
 }
 
 /** Marks an implementation read-only (see Bound.readOnly). */

@@ -49,11 +49,14 @@ function seekableFile(ctx: RuntimeContext, fd: number): FileEntry {
  * read. Returns how many it read. Each buffer goes to the handle as a range of guest memory (no view per iovec).
  */
 function readInto(e: FileEntry, iovs: Iovecs, offset: Offset, limit: number): number {
+  if (iovs.count !== 1) return readAll(e, iovs, offset, limit);
+  const len = Math.min(iovs.len(0), limit);
+  return len === 0 ? 0 : e.handle.readRange(iovs.bytes, iovs.addr(0), len, offset);
+}
+
+/** readInto() of any number of iovecs (one a short path of readInto, which V8 inlines). */
+function readAll(e: FileEntry, iovs: Iovecs, offset: Offset, limit: number): number {
   const handle = e.handle;
-  if (iovs.count === 1) { // the common case, without the loop
-    const len = Math.min(iovs.len(0), limit);
-    return len === 0 ? 0 : handle.readRange(iovs.bytes, iovs.addr(0), len, offset);
-  }
   const seekable = handle.seekable;
   let total = 0;
   for (let i = 0; i < iovs.count && total < limit; i++) {
@@ -66,13 +69,19 @@ function readInto(e: FileEntry, iovs: Iovecs, offset: Offset, limit: number): nu
   return total;
 }
 
-/** Writes the iovecs in order at `offset` (ignored by streams), at most `limit` bytes; returns how many it wrote. */
+/**
+ * Writes the iovecs in order at `offset` (ignored by streams), at most `limit` bytes; returns how many it wrote.
+ * One iovec (the common case) is written here, several by writeAll: the hot path stays small enough for V8 to inline.
+ */
 function writeFrom(e: FileEntry, iovs: Iovecs, offset: Offset, limit: number): number {
+  if (iovs.count !== 1) return writeAll(e, iovs, offset, limit);
+  const len = Math.min(iovs.len(0), limit);
+  return len === 0 ? 0 : e.handle.writeRange(iovs.bytes, iovs.addr(0), len, offset);
+}
+
+/** writeFrom() of any number of iovecs. */
+function writeAll(e: FileEntry, iovs: Iovecs, offset: Offset, limit: number): number {
   const handle = e.handle;
-  if (iovs.count === 1) { // the common case, without the loop
-    const len = Math.min(iovs.len(0), limit);
-    return len === 0 ? 0 : handle.writeRange(iovs.bytes, iovs.addr(0), len, offset);
-  }
   const seekable = handle.seekable;
   let total = 0;
   for (let i = 0; i < iovs.count && total < limit; i++) {

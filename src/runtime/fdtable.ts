@@ -40,9 +40,14 @@ export const STREAM_RIGHTS = BigInt(STREAM_RIGHT_BITS);
 export const FILE_RIGHTS = BigInt(FILE_RIGHT_BITS);
 export const DIRECTORY_RIGHTS = BigInt(DIRECTORY_RIGHT_BITS);
 
+// The hot paths (every fd_* call looks its fd up and checks a right) stay small so that V8 inlines all of a call
+// into one optimised function; what only a failing call needs is built out of line, by these.
+const badFd = (): WasiError => new WasiError(Errno.BADF);
+const lacksRight = (right: Rights): WasiError => new WasiError(Errno.NOTCAPABLE, `fd lacks right ${RIGHTS.names[31 - Math.clz32(right)]}`);
+
 /** ENOTCAPABLE unless the fd holds `right`. */
 export function requireRight(e: FdEntry, right: Rights): void {
-  if ((e.rightsBase & right) === 0) throw new WasiError(Errno.NOTCAPABLE, `fd lacks right ${RIGHTS.names[31 - Math.clz32(right)]}`);
+  if ((e.rightsBase & right) === 0) throw lacksRight(right);
 }
 
 /** `pos` + `n` (n ≥ 0) as an fd position: a number while the sum is a safe integer, else a bigint. */
@@ -62,12 +67,17 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 export const MAX_FDS = 1 << 16;
 
 export class FdTable {
-  private readonly entries = new Map<number, FdEntry>();
+  /**
+   * The entry of each open fd at its number (undefined: free). An array, not a Map: every fd_* call looks its fd up,
+   * and an array element is cheaper to find than a hash entry. A guest's fd (a wasm i32: maybe negative) that is not
+   * a valid index simply finds nothing.
+   */
+  private readonly entries: (FdEntry | undefined)[] = [];
 
   /** The entry for `fd`; EBADF when it is not open. */
   get(fd: number): FdEntry {
-    const e = this.entries.get(fd);
-    if (e === undefined) throw new WasiError(Errno.BADF);
+    const e = this.entries[fd];
+    if (e === undefined) throw badFd();
     return e;
   }
 
@@ -85,7 +95,7 @@ export class FdTable {
     return e as DirEntryFd;
   }
 
-  has(fd: number): boolean { return this.entries.has(fd); }
+  has(fd: number): boolean { return this.entries[fd] !== undefined; }
 
   /**
    * Puts `entry` at the lowest free fd number and returns it; EMFILE when the table is full. `pick`, given the
@@ -95,12 +105,12 @@ export class FdTable {
   add(entry: FdEntry, pick?: (lowest: number, isFree: (fd: number) => boolean) => number | undefined): number {
     if (pick) {
       let lowest = 3; // never a stdio number either
-      for (const [fd, e] of this.entries) if (e.preopen !== undefined && fd >= lowest) lowest = fd + 1;
-      const fd = pick(lowest, (n) => n >= lowest && n < MAX_FDS && !this.entries.has(n));
-      if (fd !== undefined) { this.entries.set(fd, entry); return fd; }
+      this.entries.forEach((e, fd) => { if (e?.preopen !== undefined && fd >= lowest) lowest = fd + 1; });
+      const fd = pick(lowest, (n) => n >= lowest && n < MAX_FDS && !this.has(n));
+      if (fd !== undefined) { this.entries[fd] = entry; return fd; }
     }
     for (let fd = 0; fd < MAX_FDS; fd++) {
-      if (!this.entries.has(fd)) { this.entries.set(fd, entry); return fd; }
+      if (!this.has(fd)) { this.entries[fd] = entry; return fd; }
     }
     throw new WasiError(Errno.MFILE);
   }
@@ -109,13 +119,13 @@ export class FdTable {
   set(fd: number, entry: FdEntry): void {
     if (!Number.isInteger(fd) || fd < 0 || fd >= MAX_FDS) throw new RangeError(`fd ${fd} out of range`);
     this.closeIfOpen(fd);
-    this.entries.set(fd, entry);
+    this.entries[fd] = entry;
   }
 
   /** Closes `fd`; EBADF when it is not open. */
   close(fd: number): void {
     const e = this.get(fd);
-    this.entries.delete(fd);
+    this.entries[fd] = undefined;
     this.release(e);
   }
 
@@ -125,23 +135,23 @@ export class FdTable {
     this.get(to);
     if (from === to) return;
     this.close(to);
-    this.entries.delete(from);
-    this.entries.set(to, e);
+    this.entries[from] = undefined;
+    this.entries[to] = e;
   }
 
   /** Every open fd in ascending order. */
-  fds(): number[] { return [...this.entries.keys()].sort((a, b) => a - b); }
+  fds(): number[] { return this.entries.flatMap((e, fd) => (e === undefined ? [] : [fd])); }
 
   /** Closes everything (end of run). */
   closeAll(): void {
     for (const fd of this.fds()) this.close(fd);
   }
 
-  private closeIfOpen(fd: number): void { if (this.entries.has(fd)) this.close(fd); }
+  private closeIfOpen(fd: number): void { if (this.has(fd)) this.close(fd); }
 
   private release(e: FdEntry): void {
     if (e.handle instanceof FileHandle) {
-      for (const other of this.entries.values()) if (other.handle === e.handle) return;
+      for (const other of this.entries) if (other?.handle === e.handle) return;
       e.handle.close();
     }
   }

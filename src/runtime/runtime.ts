@@ -88,8 +88,12 @@ export class WasiRuntime {
    * The import object for `wasi_snapshot_preview1`: every function of the schema; unimplemented ones return ENOSYS.
    * Each function is bound (its binding generated and compiled, bind.ts) when it is first looked up: a guest imports
    * a few of the 46, and binding them all costs several ms of every start.
+   * `direct`: the guest instance calls these functions itself, with nothing in between (a run, not a recording):
+   * some may then be wasm functions that are faster for the guest but slower to call from JavaScript (see
+   * bindFunction). Every function behaves the same either way.
    */
-  imports(): Record<string, Record<string, (...args: any[]) => number>> {
+  imports(options: { direct?: boolean } = {}): Record<string, Record<string, (...args: any[]) => number>> {
+    const direct = options.direct ?? false;
     const table: Record<string, (...args: any[]) => number> = {};
     for (const def of FUNCTIONS) {
       const impl = IMPLEMENTATIONS.get(def.name);
@@ -101,7 +105,7 @@ export class WasiRuntime {
         enumerable: true,
         configurable: true,
         get: () => {
-          const f = bindFunction(def.name, impl, this.ctx, this.options.onInternalError) as (...args: any[]) => number;
+          const f = bindFunction(def.name, impl, this.ctx, this.options.onInternalError, direct) as (...args: any[]) => number;
           Object.defineProperty(table, def.name, { value: f, enumerable: true, configurable: true, writable: true });
           return f;
         },

@@ -1,8 +1,13 @@
-// WasiRuntime.imports(): all 46 preview1 functions as enumerable properties, each bound once, on first lookup.
+// WasiRuntime.imports(): all 46 preview1 functions as enumerable properties, each bound once, on first lookup; and
+// imports({ direct: true }), where clock_time_get is a wasm trampoline (src/runtime/trampoline.ts).
 import { describe, expect, it } from 'vitest';
-import { Errno, FUNCTIONS, MODULE_NAME } from '../../src/abi/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClockId, Errno, FUNCTIONS, MODULE_NAME } from '../../src/abi/index.js';
+import { run } from '../../src/run.js';
 import { WasiRuntime } from '../../src/runtime/runtime.js';
 import { CallbackOutput } from '../../src/vfs/stream.js';
+import { repoRoot } from '../helpers.js';
 
 describe('the import object', () => {
   it('lists every function of the schema, in spec order, and a lookup returns the same function every time', () => {
@@ -27,5 +32,37 @@ describe('the import object', () => {
     // A second runtime's functions are its own.
     const other = new WasiRuntime({ args: ['t'], env: [] }).imports()[MODULE_NAME]!;
     expect(other.fd_write).not.toBe(write);
+  });
+});
+
+describe('the import object for a guest that calls it directly (imports({ direct: true }))', () => {
+  it('clock_time_get is a wasm trampoline that drops the precision, and answers as the plain binding does', () => {
+    const rt = new WasiRuntime({ args: ['t'], env: [] });
+    const direct = rt.imports({ direct: true })[MODULE_NAME]!;
+    const plain = rt.imports()[MODULE_NAME]!;
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    rt.attach(mem);
+    const view = new DataView(mem.buffer);
+    // A wasm function converts its i64 param: only a BigInt will do, where the JavaScript binding takes anything.
+    expect(() => direct.clock_time_get!(ClockId.MONOTONIC, 1, 64)).toThrow(TypeError);
+    expect(plain.clock_time_get!(ClockId.MONOTONIC, 1, 64)).toBe(Errno.SUCCESS);
+    expect(direct.clock_time_get!.length).toBe(3);
+    const before = process.hrtime.bigint();
+    expect(direct.clock_time_get!(ClockId.MONOTONIC, 1n, 64)).toBe(Errno.SUCCESS);
+    const t = view.getBigUint64(64, true);
+    expect(t >= before && t <= process.hrtime.bigint()).toBe(true);
+    expect(direct.clock_time_get!(ClockId.MONOTONIC, 0n, 65536 - 4)).toBe(Errno.FAULT);
+    expect(direct.clock_time_get!(99, 0n, 64)).toBe(Errno.INVAL);
+    expect(plain.clock_time_get!(99, 0n, 64)).toBe(Errno.INVAL);
+    // Functions with nothing to drop are the plain bindings.
+    expect(direct.fd_write!(1, 0, 0, 32)).toBe(Errno.SUCCESS);
+    expect(view.getUint32(32, true)).toBe(0);
+  });
+
+  it('a guest run through run() gets the trampoline and runs as before', async () => {
+    const out: string[] = [];
+    const end = await run({ module: readFileSync(join(repoRoot, 'test/guests/storm.wasm')), args: ['1000'], stdout: (b) => out.push(Buffer.from(b).toString()) });
+    expect(end).toEqual({ kind: 'exit', code: 0 });
+    expect(out.join('')).toBe('calls 1000\n');
   });
 });

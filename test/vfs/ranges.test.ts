@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Errno, WasiError } from '../../src/abi/index.js';
 import { openHostDirectory } from '../../src/vfs/host/index.js';
 import { anonymousFile } from '../../src/vfs/memory/index.js';
 import { CallbackOutput, HostStream } from '../../src/vfs/stream.js';
@@ -45,6 +46,27 @@ describe('seekable files: the range at the offset', () => {
       h.close();
     });
   }
+});
+
+describe('a host file: offsets out of range fail before any system call', () => {
+  it('reads: EINVAL below 0 and beyond int64 (number or bigint); writes: EINVAL below 0, EFBIG beyond 2^53; number offsets work', () => {
+    const h = openHostDirectory(tmp).createFile('offsets.bin').open({ read: true, write: true, truncate: true });
+    const errnoOf = (f: () => unknown): number | undefined => {
+      try { f(); } catch (e) { return (e as WasiError).errno; }
+      return undefined;
+    };
+    const into = new Uint8Array(4);
+    expect(errnoOf(() => h.readRange(into, 0, 1, -1))).toBe(Errno.INVAL);
+    expect(errnoOf(() => h.readRange(into, 0, 1, -1n))).toBe(Errno.INVAL);
+    expect(errnoOf(() => h.readRange(into, 0, 1, 2n ** 63n))).toBe(Errno.INVAL);
+    expect(errnoOf(() => h.writeRange(memory(), 0, 1, -1))).toBe(Errno.INVAL);
+    expect(errnoOf(() => h.writeRange(memory(), 0, 2, Number.MAX_SAFE_INTEGER - 1))).toBe(Errno.FBIG);
+    expect(h.writeRange(memory(), 0, 4, 2)).toBe(4);
+    expect(h.readRange(into, 0, 4, 3)).toBe(3);
+    expect(text(into.subarray(0, 3))).toBe('123');
+    expect(h.readRange(into, 0, 4, 2n ** 62n)).toBe(0); // a bigint within int64: end of file, no error
+    h.close();
+  });
 });
 
 describe('streams: the range, offsets ignored', () => {
