@@ -21,7 +21,7 @@ import { MAX_FRAME_BYTES } from '../trace/format.js';
 import type { RecordedEnd, RunSummary } from '../trace/header.js';
 import type { WalkState } from '../trace/events.js';
 import { TraceWriter, type EncodedModule } from '../trace/writer.js';
-import { initZstd } from '../trace/zstd.js';
+import { compress, initZstd } from '../trace/zstd.js';
 import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
 import { encodedModuleFor } from './module-cache.js';
 import type { GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
@@ -135,23 +135,29 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     ...(r.settings && { settings: r.settings }),
   };
   // The guest is compiled here, while the guest thread boots (which takes longer than reading the module did), and
-  // hashed meanwhile (once, here); the guest thread gets it compiled, with its sha256. zstd's own wasm is compiled first: compiling for V8's baseline tier only (the CLI's default) sets a
-  // process-wide V8 flag, and a zstd compiled meanwhile would keep baseline code, which compresses 2-3x slower, for
-  // the whole recording. A caller that compiled the module itself owns that order. UserError for a module that
-  // does not load.
-  const compiling = r.compiled ? undefined : initZstd().then(() => {
-    const loading = compileModule(r.module.name, bytes);
-    return { loading, sha256: createHash('sha256').update(bytes).digest('hex') };
-  });
-  const compiled: Promise<{ module: WebAssembly.Module; sha256: string }> = compiling
-    ? compiling.then(async ({ loading, sha256 }) => ({ module: (await loading).module, sha256 }))
-    : Promise.resolve(r.compiled!);
-  const sha256 = compiling ? compiling.then((c) => c.sha256) : Promise.resolve(r.compiled!.sha256);
-  // Prepared on this thread while the guest is compiled (from the module cache, or compressed and cached), so that
-  // only the small header is left once the guest runs.
+  // handed to the guest thread as soon as it is compiled. zstd's own wasm is compiled first: compiling for V8's
+  // baseline tier only (the CLI's default) sets a process-wide V8 flag, and a zstd compiled meanwhile would keep
+  // baseline code, which compresses 2-3x slower, for the whole recording. A caller that compiled the module itself
+  // owns that order. UserError for a module that does not load.
+  const compiled: Promise<WebAssembly.Module> = r.compiled
+    ? Promise.resolve(r.compiled.module)
+    : initZstd().then(() => compileModule(r.module.name, bytes)).then((l) => l.module);
+  /** Resolves once the guest thread was sent its start (never, when the run never starts). */
+  let startPosted!: () => void;
+  const posted = new Promise<void>((resolve) => { startPosted = resolve; });
+  // The module's sha256 and its MODULE blocks (from the module cache, or compressed and cached) are made on this
+  // thread once the guest thread has its start, while the guest runs: nothing the guest needs waits for them (the
+  // compile has the cores meanwhile), only the header's write, which completes the header with the sha256.
+  const sha256: Promise<string> = r.compiled
+    ? Promise.resolve(r.compiled.sha256)
+    : posted.then(() => createHash('sha256').update(bytes).digest('hex'));
   const encodedModule: Promise<EncodedModule> = r.encodedModule
     ? Promise.resolve(r.encodedModule)
     : sha256.then((hash) => encodedModuleFor(bytes, hash).encoded);
+  // Then zstd compresses a few bytes at the events' level, while this thread waits for the guest: the first
+  // compression in a process compiles the code it runs (~4 ms), which would otherwise delay the first frame, for a
+  // short run the one written as the trace is finished.
+  void Promise.all([encodedModule, posted]).then(() => { compress(new Uint8Array(64), r.level); }).catch(() => {});
   let writer: TraceWriter | undefined;
   /** Settles once the header and module are written (the guest runs meanwhile). */
   let writerReady: Promise<unknown> = Promise.resolve();
@@ -239,7 +245,11 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     };
     if (r.signal?.aborted) { void onAbort(); return; }
     r.signal?.addEventListener('abort', onAbort, { once: true });
-    compiled.then((c) => { if (!stopping && !settled) worker.postMessage({ ...start, compiled: c } satisfies GuestThreadStart); }, (e: unknown) => {
+    compiled.then((module) => {
+      if (stopping || settled) return;
+      worker.postMessage({ ...start, compiled: { module, ...(r.compiled && { sha256: r.compiled.sha256 }) } } satisfies GuestThreadStart);
+      startPosted();
+    }, (e: unknown) => {
       if (e instanceof UserError) onMessage({ type: 'fail', message: e.message, user: true });
       else void cutShort({ kind: 'error', message: (e as Error)?.message ?? String(e) });
     });
@@ -248,7 +258,8 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
       switch (m.type) {
         case 'header':
           if (r.timeoutMs !== undefined) timeout = setTimeout(() => void cutShort({ kind: 'signal', signal: TIMEOUT_SIGNAL }), r.timeoutMs);
-          writerReady = encodedModule.then((encoded) => TraceWriter.create(target, m.header, encoded, { level: r.level }))
+          writerReady = Promise.all([encodedModule, sha256])
+            .then(([encoded, hash]) => TraceWriter.create(target, { ...m.header, module: { ...m.header.module, sha256: hash } }, encoded, { level: r.level }))
             .then((w) => {
               writer = w;
               writing(() => {
