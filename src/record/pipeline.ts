@@ -298,11 +298,13 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
           return;
         case 'end':
           stopping = true;
+          // Every event is in the chunks (shared memory, which this thread keeps): the guest thread is ended now, so
+          // that its teardown (~10-20 ms) overlaps the trace's finish (footer, fsync, rename) instead of following it.
+          if (r.keepWorker) worker.unref(); else void worker.terminate();
           void writerReady.then(() => {
             if (settled || failing || !writer) return;
             let result: ThreadRecordingResult | undefined;
             if (writing(() => { consumer.drain(append); result = finish(m.summary); })) settle(() => result!);
-            if (r.keepWorker) worker.unref(); else void worker.terminate();
           });
           return;
         case 'fail':
