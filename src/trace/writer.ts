@@ -34,7 +34,7 @@ import {
   writeFramePrefix,
 } from './format.js';
 import { copyInto } from './copy.js';
-import { packMap } from './msgpack.js';
+import type { packMap as PackMap } from './msgpack.js';
 import { fdImportMarks, walkCalls, type WalkState } from './events.js';
 import type { FrameStart, RunSummary, TraceHeader } from './header.js';
 import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, compress, initZstd, zstdCompressBound } from './zstd.js';
@@ -54,6 +54,12 @@ export interface WriterOptions {
 }
 
 type State = 'open' | 'finished' | 'abandoned' | 'failed';
+
+/**
+ * msgpack for the header and footer maps, loaded by the first create(): msgpackr takes ~11 ms to load, which a
+ * recording's thread then spends while the guest already runs rather than before it starts.
+ */
+let packMap: typeof PackMap | undefined;
 
 /** A module's MODULE blocks (each a block header and its stored payload), ready to write (TraceWriter.encodeModule). */
 export class EncodedModule {
@@ -174,6 +180,7 @@ export class TraceWriter {
         throw new TypeError('trace header must be an object');
       }
       await initZstd();
+      packMap ??= (await import('./msgpack.js')).packMap;
       // Everything before the first frame, encoded before the file is created.
       const moduleBlocks = module instanceof EncodedModule ? module : TraceWriter.encodeModule(module, options.moduleLevel);
       // The header and footer are stored raw: small, and readable before (or without) zstd.
@@ -314,7 +321,7 @@ export class TraceWriter {
       if (this.seek) full.seek = this.seek.map((f) => [f.calls, f.time, f.fdCalls, f.carried]);
       else delete full.seek;
       const footerOffset = this.position;
-      const block = encodeRawBlock(BLOCK_FOOTER, packMap(full), 1);
+      const block = encodeRawBlock(BLOCK_FOOTER, packMap!(full), 1);
       this.write(concat([block, encodeTrailer(footerOffset)]));
       this.out.commit();
     });
