@@ -155,15 +155,16 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   /** Resolves once the guest thread was sent its start (never, when the run never starts). */
   let startPosted!: () => void;
   const posted = new Promise<void>((resolve) => { startPosted = resolve; });
-  // The module's sha256 and its MODULE blocks (from the module cache, or compressed and cached) are made on this
-  // thread once the guest thread has its start, while the guest runs: nothing the guest needs waits for them (the
-  // compile has the cores meanwhile), only the header's write, which completes the header with the sha256.
-  const sha256: Promise<string> = r.compiled
-    ? Promise.resolve(r.compiled.sha256)
-    : posted.then(() => createHash('sha256').update(bytes).digest('hex'));
+  // The module's sha256 is computed while it compiles, a slice at a time (so that the start goes out as soon as
+  // the compile is done); its MODULE blocks (from the module cache, or compressed and cached) are made once the
+  // guest thread has its start, while the guest runs. Nothing the guest needs waits for them, only the header's
+  // write, which completes the header with the sha256.
+  /** Set once the recording is settled: a hash still under way stops. */
+  let over = false;
+  const sha256: Promise<string> = r.compiled ? Promise.resolve(r.compiled.sha256) : sliceHash(bytes, () => over);
   const encodedModule: Promise<EncodedModule> = r.encodedModule
     ? Promise.resolve(r.encodedModule)
-    : sha256.then((hash) => encodedModuleFor(bytes, hash).encoded);
+    : Promise.all([sha256, posted]).then(([hash]) => encodedModuleFor(bytes, hash).encoded);
   let writer: TraceWriter | undefined;
   /** Settles once the header and module are written (the guest runs meanwhile). */
   let writerReady: Promise<unknown> = Promise.resolve();
@@ -193,6 +194,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     const settle = (f: () => ThreadRecordingResult) => {
       if (settled) return;
       settled = true;
+      over = true;
       clearInterval(timer);
       if (timeout) clearTimeout(timeout);
       detach();
@@ -333,6 +335,28 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     worker.on('error', onError);
     worker.on('exit', onExit);
     detach = () => { worker.off('message', onMessage); worker.off('error', onError); worker.off('exit', onExit); };
+  });
+}
+
+/** Bytes of the module hashed at a time between turns of the event loop (a few ms each). */
+const HASH_SLICE = 2 << 20;
+
+/**
+ * The hex sha256 of `bytes`, hashed HASH_SLICE bytes per turn of the event loop, from the next turn on; never
+ * settles once `stop()` is true (the recording no longer wants it).
+ */
+function sliceHash(bytes: Uint8Array, stop: () => boolean): Promise<string> {
+  const hash = createHash('sha256');
+  return new Promise((resolve) => {
+    let at = 0;
+    const step = () => {
+      if (stop()) return;
+      const end = Math.min(bytes.length, at + HASH_SLICE);
+      hash.update(bytes.subarray(at, end));
+      at = end;
+      if (at < bytes.length) setImmediate(step); else resolve(hash.digest('hex'));
+    };
+    setImmediate(step);
   });
 }
 
