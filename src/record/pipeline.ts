@@ -257,6 +257,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
       if (stopping || settled) return;
       worker.postMessage({ ...start, compiled: { module, ...(r.compiled && { sha256: r.compiled.sha256 }) } } satisfies GuestThreadStart);
       startPosted();
+      void TraceWriter.prepare().catch(() => {}); // while the guest thread sets up (create() reports a failure)
     }, (e: unknown) => {
       if (e instanceof UserError) onMessage({ type: 'fail', message: e.message, user: true });
       else void cutShort({ kind: 'error', message: (e as Error)?.message ?? String(e) });

@@ -56,8 +56,8 @@ export interface WriterOptions {
 type State = 'open' | 'finished' | 'abandoned' | 'failed';
 
 /**
- * msgpack for the header and footer maps, loaded by the first create(): msgpackr takes ~11 ms to load, which a
- * recording's thread then spends while the guest already runs rather than before it starts.
+ * msgpack for the header and footer maps, loaded by prepare() or the first create(): msgpackr takes ~11 ms to load,
+ * which a recording's thread then spends while it waits for its guest rather than before the guest can start.
  */
 let packMap: typeof PackMap | undefined;
 
@@ -180,11 +180,11 @@ export class TraceWriter {
         throw new TypeError('trace header must be an object');
       }
       await initZstd();
-      packMap ??= (await import('./msgpack.js')).packMap;
+      await TraceWriter.prepare();
       // Everything before the first frame, encoded before the file is created.
       const moduleBlocks = module instanceof EncodedModule ? module : TraceWriter.encodeModule(module, options.moduleLevel);
       // The header and footer are stored raw: small, and readable before (or without) zstd.
-      start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap(withTraceId(header, traceId)), 1), ...moduleBlocks.blocks]);
+      start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap!(withTraceId(header, traceId)), 1), ...moduleBlocks.blocks]);
     } catch (error) {
       discard();
       throw error;
@@ -197,6 +197,14 @@ export class TraceWriter {
       throw error;
     }
     return new TraceWriter(out, level, frameBytes, traceId, fdImportsOf(header), Math.max(0, options.rawEventBytes ?? 0));
+  }
+
+  /**
+   * Loads what create() needs besides zstd (msgpack), ahead of it: a recorder calls it while it waits for its guest
+   * thread, so that the header's write does not wait for it.
+   */
+  static async prepare(): Promise<void> {
+    packMap ??= (await import('./msgpack.js')).packMap;
   }
 
   /**
