@@ -43,11 +43,11 @@ const EARLY_SYNC_BYTES = 1 << 20;
 
 /**
  * A recording's first EVENTS frames are stored raw, up to this many bytes of events (TraceWriter's rawEventBytes):
- * compressing them would cost more time than the few hundred KiB it saves (at most ~380 KiB: events compress about 4x). zstd's first compressions in a process
- * compile its code, and about 16 KiB of them make V8 re-compile its block compressor with the optimising tier:
- * 60-300 ms of a background thread, which the process waits for when it exits (a 30 MB module recorded with
- * 19 KiB of events waited ~110 ms). A recording with more events compresses them from the first frame that does
- * not fit on.
+ * compressing them would cost more time than the few hundred KiB it saves (at most ~380 KiB: events compress about
+ * 4x). zstd's first compressions in a process compile its code, and about 16 KiB of them make V8 re-compile its
+ * block compressor with the optimising tier: 60-300 ms of a background thread, which the process waits for when it
+ * exits (a 30 MB module recorded with 19 KiB of events waited ~110 ms). A recording with more events compresses
+ * them from the first frame that does not fit on.
  */
 export const RAW_EVENT_BYTES = 512 << 10;
 
