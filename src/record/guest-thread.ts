@@ -1,7 +1,7 @@
 // The guest thread of a recording (pipeline.ts starts it): builds the guest's run from its setup, runs it through
 // the recording proxy and passes encoded events to the writer's thread in shared chunks (chunks.ts). A thread may
 // run one recording after another (record --until-fail): each start message is one run, and the module the caller
-// compiled (once, with its sha256) is instantiated afresh for each.
+// compiled (once) is instantiated afresh for each.
 // Messages out for each run, in this order: header (as the run starts), chunk (a chunk is full; any number),
 // output (forwarded stdout/stderr), ran (the guest ended and every event is in the chunks; only when its memory is
 // large enough for the footer's hash of it to take a while), then end (with the footer fields) or fail (the run
@@ -26,8 +26,12 @@ export interface GuestThreadStart {
   setup: GuestSetup;
   /** The module as read (once) by the caller's thread, in shared memory. */
   module: { name: string; bytes: Uint8Array };
-  /** The module compiled by the caller (a WebAssembly.Module crosses threads without recompiling), with its sha256. */
-  compiled: { module: WebAssembly.Module; sha256: string };
+  /**
+   * The module compiled by the caller (a WebAssembly.Module crosses threads without recompiling), with its sha256
+   * when the caller had it already; else the header posted leaves it empty ('') and the caller completes it
+   * (pipeline.ts hashes the module while the guest runs).
+   */
+  compiled: { module: WebAssembly.Module; sha256?: string };
   pool: ChunkPool;
   /** The caller's engine setting (V8 flags are shared; this module's record of them is not). */
   tiering: Tiering;
@@ -44,7 +48,7 @@ export type GuestThreadMessage =
   | { type: 'fail'; message: string; user: boolean };
 
 /** The module the caller compiled. */
-const loadedModule = (m: GuestThreadStart): LoadedModule => ({ name: m.module.name, bytes: m.module.bytes, ...m.compiled });
+const loadedModule = (m: GuestThreadStart): LoadedModule => ({ name: m.module.name, bytes: m.module.bytes, module: m.compiled.module, sha256: m.compiled.sha256 ?? '' });
 
 async function run(start: GuestThreadStart): Promise<void> {
   const port = parentPort!;

@@ -41,6 +41,16 @@ export const TIMEOUT_SIGNAL = 'SIGALRM';
  */
 const EARLY_SYNC_BYTES = 1 << 20;
 
+/**
+ * A recording's first EVENTS frames are stored raw, up to this many bytes of events (TraceWriter's rawEventBytes):
+ * compressing them would cost more time than the few hundred KiB it saves (at most ~380 KiB: events compress about
+ * 4x). zstd's first compressions in a process compile its code, and about 16 KiB of them make V8 re-compile its
+ * block compressor with the optimising tier: 60-300 ms of a background thread, which the process waits for when it
+ * exits (a 30 MB module recorded with 19 KiB of events waited ~110 ms). A recording with more events compresses
+ * them from the first frame that does not fit on.
+ */
+export const RAW_EVENT_BYTES = 512 << 10;
+
 /** Chunks in flight between the guest thread and the writer. */
 const CHUNKS = 4;
 
@@ -135,23 +145,26 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     ...(r.settings && { settings: r.settings }),
   };
   // The guest is compiled here, while the guest thread boots (which takes longer than reading the module did), and
-  // hashed meanwhile (once, here); the guest thread gets it compiled, with its sha256. zstd's own wasm is compiled first: compiling for V8's baseline tier only (the CLI's default) sets a
-  // process-wide V8 flag, and a zstd compiled meanwhile would keep baseline code, which compresses 2-3x slower, for
-  // the whole recording. A caller that compiled the module itself owns that order. UserError for a module that
-  // does not load.
-  const compiling = r.compiled ? undefined : initZstd().then(() => {
-    const loading = compileModule(r.module.name, bytes);
-    return { loading, sha256: createHash('sha256').update(bytes).digest('hex') };
-  });
-  const compiled: Promise<{ module: WebAssembly.Module; sha256: string }> = compiling
-    ? compiling.then(async ({ loading, sha256 }) => ({ module: (await loading).module, sha256 }))
-    : Promise.resolve(r.compiled!);
-  const sha256 = compiling ? compiling.then((c) => c.sha256) : Promise.resolve(r.compiled!.sha256);
-  // Prepared on this thread while the guest is compiled (from the module cache, or compressed and cached), so that
-  // only the small header is left once the guest runs.
+  // handed to the guest thread as soon as it is compiled. zstd's own wasm is compiled first: compiling for V8's
+  // baseline tier only (the CLI's default) sets a process-wide V8 flag, and a zstd compiled meanwhile would keep
+  // baseline code, which compresses 2-3x slower, for the whole recording. A caller that compiled the module itself
+  // owns that order. UserError for a module that does not load.
+  const compiled: Promise<WebAssembly.Module> = r.compiled
+    ? Promise.resolve(r.compiled.module)
+    : initZstd().then(() => compileModule(r.module.name, bytes)).then((l) => l.module);
+  /** Resolves once the guest thread was sent its start (never, when the run never starts). */
+  let startPosted!: () => void;
+  const posted = new Promise<void>((resolve) => { startPosted = resolve; });
+  // The module's sha256 is computed while it compiles, a slice at a time (so that the start goes out as soon as
+  // the compile is done); its MODULE blocks (from the module cache, or compressed and cached) are made once the
+  // guest thread has its start, while the guest runs. Nothing the guest needs waits for them, only the header's
+  // write, which completes the header with the sha256.
+  /** Set once the recording is settled: a hash still under way stops. */
+  let over = false;
+  const sha256: Promise<string> = r.compiled ? Promise.resolve(r.compiled.sha256) : sliceHash(bytes, () => over);
   const encodedModule: Promise<EncodedModule> = r.encodedModule
     ? Promise.resolve(r.encodedModule)
-    : sha256.then((hash) => encodedModuleFor(bytes, hash).encoded);
+    : Promise.all([sha256, posted]).then(([hash]) => encodedModuleFor(bytes, hash).encoded);
   let writer: TraceWriter | undefined;
   /** Settles once the header and module are written (the guest runs meanwhile). */
   let writerReady: Promise<unknown> = Promise.resolve();
@@ -181,6 +194,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     const settle = (f: () => ThreadRecordingResult) => {
       if (settled) return;
       settled = true;
+      over = true;
       clearInterval(timer);
       if (timeout) clearTimeout(timeout);
       detach();
@@ -239,7 +253,12 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     };
     if (r.signal?.aborted) { void onAbort(); return; }
     r.signal?.addEventListener('abort', onAbort, { once: true });
-    compiled.then((c) => { if (!stopping && !settled) worker.postMessage({ ...start, compiled: c } satisfies GuestThreadStart); }, (e: unknown) => {
+    compiled.then((module) => {
+      if (stopping || settled) return;
+      worker.postMessage({ ...start, compiled: { module, ...(r.compiled && { sha256: r.compiled.sha256 }) } } satisfies GuestThreadStart);
+      startPosted();
+      void TraceWriter.prepare().catch(() => {}); // while the guest thread sets up (create() reports a failure)
+    }, (e: unknown) => {
       if (e instanceof UserError) onMessage({ type: 'fail', message: e.message, user: true });
       else void cutShort({ kind: 'error', message: (e as Error)?.message ?? String(e) });
     });
@@ -248,7 +267,8 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
       switch (m.type) {
         case 'header':
           if (r.timeoutMs !== undefined) timeout = setTimeout(() => void cutShort({ kind: 'signal', signal: TIMEOUT_SIGNAL }), r.timeoutMs);
-          writerReady = encodedModule.then((encoded) => TraceWriter.create(target, m.header, encoded, { level: r.level }))
+          writerReady = Promise.all([encodedModule, sha256])
+            .then(([encoded, hash]) => TraceWriter.create(target, { ...m.header, module: { ...m.header.module, sha256: hash } }, encoded, { level: r.level, rawEventBytes: RAW_EVENT_BYTES }))
             .then((w) => {
               writer = w;
               writing(() => {
@@ -287,11 +307,13 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
           return;
         case 'end':
           stopping = true;
+          // Every event is in the chunks (shared memory, which this thread keeps): the guest thread is ended now, so
+          // that its teardown (~10-20 ms) overlaps the trace's finish (footer, fsync, rename) instead of following it.
+          if (r.keepWorker) worker.unref(); else void worker.terminate();
           void writerReady.then(() => {
             if (settled || failing || !writer) return;
             let result: ThreadRecordingResult | undefined;
             if (writing(() => { consumer.drain(append); result = finish(m.summary); })) settle(() => result!);
-            if (r.keepWorker) worker.unref(); else void worker.terminate();
           });
           return;
         case 'fail':
@@ -314,6 +336,28 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     worker.on('error', onError);
     worker.on('exit', onExit);
     detach = () => { worker.off('message', onMessage); worker.off('error', onError); worker.off('exit', onExit); };
+  });
+}
+
+/** Bytes of the module hashed at a time between turns of the event loop (a few ms each). */
+const HASH_SLICE = 2 << 20;
+
+/**
+ * The hex sha256 of `bytes`, hashed HASH_SLICE bytes per turn of the event loop, from the next turn on; never
+ * settles once `stop()` is true (the recording no longer wants it).
+ */
+function sliceHash(bytes: Uint8Array, stop: () => boolean): Promise<string> {
+  const hash = createHash('sha256');
+  return new Promise((resolve) => {
+    let at = 0;
+    const step = () => {
+      if (stop()) return;
+      const end = Math.min(bytes.length, at + HASH_SLICE);
+      hash.update(bytes.subarray(at, end));
+      at = end;
+      if (at < bytes.length) setImmediate(step); else resolve(hash.digest('hex'));
+    };
+    setImmediate(step);
   });
 }
 

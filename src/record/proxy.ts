@@ -31,18 +31,26 @@ function resultOf(v: unknown): CallResult {
   return { throw: `import returned a non-numeric value (${typeof v})` };
 }
 
-/** Returns `imports` with every function in `table` wrapped so that it records into `rec`. */
+/**
+ * Returns `imports` with every function in `table` wrapped so that it records into `rec`. Only the imports the
+ * table names are read: the builtin runtime binds each of its functions when it is first read (runtime/bind.ts
+ * generates its code), so copying a whole module's fields would bind all 46 preview1 functions, ~5–15 ms of every
+ * recording's start, for a guest that imports a handful. The other fields of each module are copied as they are
+ * (getters stay getters).
+ */
 export function recordingImports(
   table: ImportEntry[], imports: WebAssembly.Imports, rec: Recorder, mem: GuestMemory, lists: StringLists,
   timing: Timing = 'io',
 ): WebAssembly.Imports {
   const out: Record<string, Record<string, unknown>> = {};
-  for (const [mod, fields] of Object.entries(imports)) out[mod] = { ...(fields as Record<string, unknown>) };
+  for (const [mod, fields] of Object.entries(imports)) out[mod] = Object.defineProperties({}, Object.getOwnPropertyDescriptors(fields));
   table.forEach((entry, imp) => {
     const target = (imports[entry.module] as Record<string, (...a: unknown[]) => unknown>)[entry.name]!;
-    out[entry.module]![entry.name] = entry.wasi !== undefined
+    const wrapped = entry.wasi !== undefined
       ? wrapWasi(imp, entry, target, rec, mem, lists, timing)
       : wrapOther(imp, entry, target, rec, mem);
+    // Defined, not assigned: the copied field may be a getter.
+    Object.defineProperty(out[entry.module]!, entry.name, { value: wrapped, enumerable: true, configurable: true, writable: true });
   });
   return out as WebAssembly.Imports;
 }

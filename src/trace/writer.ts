@@ -34,7 +34,7 @@ import {
   writeFramePrefix,
 } from './format.js';
 import { copyInto } from './copy.js';
-import { packMap } from './msgpack.js';
+import type { packMap as PackMap } from './msgpack.js';
 import { fdImportMarks, walkCalls, type WalkState } from './events.js';
 import type { FrameStart, RunSummary, TraceHeader } from './header.js';
 import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, compress, initZstd, zstdCompressBound } from './zstd.js';
@@ -46,9 +46,20 @@ export interface WriterOptions {
   frameBytes?: number;
   /** zstd level for the MODULE blocks (default MODULE_LEVEL), or 'raw' to store them uncompressed (see encodeModule). */
   moduleLevel?: number | 'raw';
+  /**
+   * EVENTS frames are stored raw (codec 0) while the events stored so far, the frame's own included, take at most
+   * this many bytes; from the first frame that does not fit on, every frame is compressed. Default 0: all are.
+   */
+  rawEventBytes?: number;
 }
 
 type State = 'open' | 'finished' | 'abandoned' | 'failed';
+
+/**
+ * msgpack for the header and footer maps, loaded by prepare() or the first create(): msgpackr takes ~11 ms to load,
+ * which a recording's thread then spends while it waits for its guest rather than before the guest can start.
+ */
+let packMap: typeof PackMap | undefined;
 
 /** A module's MODULE blocks (each a block header and its stored payload), ready to write (TraceWriter.encodeModule). */
 export class EncodedModule {
@@ -108,6 +119,8 @@ export class TraceWriter {
   private readonly index: number[] = [];
   private rawBytes = 0;
   private storedBytes = 0;
+  /** Bytes of events the next frames may still be stored raw with (WriterOptions.rawEventBytes); 0 once one was compressed. */
+  private rawEventsLeft: number;
   /**
    * The footer's `seek` entries so far, one per frame written (FooterContainer.seek); undefined once a frame did
    * not hold well-formed events (a writer used for other payloads: its footer then has no `seek`).
@@ -125,8 +138,9 @@ export class TraceWriter {
   /** Nonzero at the import indices of the calls that may change the fd table (from the header's import table). */
   private readonly fdImports: Uint8Array;
 
-  private constructor(out: OutputFile, level: number, frameBytes: number, traceId: Uint8Array, fdImports: Uint8Array) {
+  private constructor(out: OutputFile, level: number, frameBytes: number, traceId: Uint8Array, fdImports: Uint8Array, rawEventBytes: number) {
     this.fdImports = fdImports;
+    this.rawEventsLeft = rawEventBytes;
     this.out = out;
     this.path = out.path;
     this.tempPath = out.tempPath ?? out.path;
@@ -166,10 +180,11 @@ export class TraceWriter {
         throw new TypeError('trace header must be an object');
       }
       await initZstd();
+      await TraceWriter.prepare();
       // Everything before the first frame, encoded before the file is created.
       const moduleBlocks = module instanceof EncodedModule ? module : TraceWriter.encodeModule(module, options.moduleLevel);
       // The header and footer are stored raw: small, and readable before (or without) zstd.
-      start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap(withTraceId(header, traceId)), 1), ...moduleBlocks.blocks]);
+      start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap!(withTraceId(header, traceId)), 1), ...moduleBlocks.blocks]);
     } catch (error) {
       discard();
       throw error;
@@ -181,7 +196,15 @@ export class TraceWriter {
       out.discard();
       throw error;
     }
-    return new TraceWriter(out, level, frameBytes, traceId, fdImportsOf(header));
+    return new TraceWriter(out, level, frameBytes, traceId, fdImportsOf(header), Math.max(0, options.rawEventBytes ?? 0));
+  }
+
+  /**
+   * Loads what create() needs besides zstd (msgpack), ahead of it: a recorder calls it while it waits for its guest
+   * thread, so that the header's write does not wait for it.
+   */
+  static async prepare(): Promise<void> {
+    packMap ??= (await import('./msgpack.js')).packMap;
   }
 
   /**
@@ -306,7 +329,7 @@ export class TraceWriter {
       if (this.seek) full.seek = this.seek.map((f) => [f.calls, f.time, f.fdCalls, f.carried]);
       else delete full.seek;
       const footerOffset = this.position;
-      const block = encodeRawBlock(BLOCK_FOOTER, packMap(full), 1);
+      const block = encodeRawBlock(BLOCK_FOOTER, packMap!(full), 1);
       this.write(concat([block, encodeTrailer(footerOffset)]));
       this.out.commit();
     });
@@ -361,7 +384,9 @@ export class TraceWriter {
   private writeFrame(raw: Uint8Array, count: number, after: WalkState | undefined): void {
     const offset = this.position;
     writeFramePrefix(raw, 0, this.traceIdRaw, this.index.length);
-    const block = encodeBlock(BLOCK_EVENTS, raw, count, this.level);
+    const stayRaw = raw.length <= this.rawEventsLeft;
+    this.rawEventsLeft = stayRaw ? this.rawEventsLeft - raw.length : 0;
+    const block = stayRaw ? encodeRawBlock(BLOCK_EVENTS, raw, count) : encodeBlock(BLOCK_EVENTS, raw, count, this.level);
     this.write(block);
     this.index.push(offset);
     this.noteFrame(raw.subarray(FRAME_PREFIX_SIZE), count, after);

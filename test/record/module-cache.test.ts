@@ -131,7 +131,7 @@ describe('module cache', () => {
     }
   });
 
-  it('a cache that cannot be written is skipped; small modules are not cached', async () => {
+  it('a cache that cannot be written is skipped; modules below minBytes are not cached (by default every module is)', async () => {
     await initZstd();
     const blocked = join(dir, 'not-a-dir');
     writeFileSync(blocked, 'a file where the cache directory would go');
@@ -140,15 +140,18 @@ describe('module cache', () => {
     expect(modulesOf(r.encoded.blocks).equals(Buffer.from(bytes))).toBe(true);
     if (process.getuid?.() !== 0) { // root writes anywhere
       const readOnly = freshDir();
-      encodedModuleFor(randomish(CACHE_MIN_BYTES, 3), undefined, { dir: readOnly });
+      encodedModuleFor(randomish(1000, 3), undefined, { dir: readOnly });
       chmodSync(readOnly, 0o500);
       expect(encodedModuleFor(bytes, undefined, { dir: readOnly }).outcome).toBe('uncached');
       chmodSync(readOnly, 0o700);
     }
     const cache = freshDir();
-    const small = randomish(CACHE_MIN_BYTES - 1, 4);
-    expect(encodedModuleFor(small, undefined, { dir: cache }).outcome).toBe('uncached');
+    const small = randomish(1000, 4);
+    expect(encodedModuleFor(small, undefined, { dir: cache, minBytes: 1001 }).outcome).toBe('uncached');
     expect(existsSync(cache)).toBe(false);
+    expect(CACHE_MIN_BYTES).toBe(0);
+    expect(encodedModuleFor(small, undefined, { dir: cache }).outcome).toBe('stored');
+    expect(encodedModuleFor(small, undefined, { dir: cache }).outcome).toBe('hit');
     expect(encodedModuleFor(bytes, undefined, { dir: undefined }).outcome).toBe('uncached');
   });
 
