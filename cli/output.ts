@@ -1,20 +1,20 @@
 // Buffered, synchronous text output to stdout, a file or a callback, in pieces, so a huge listing never sits in
 // memory.
 import * as fs from 'node:fs';
-import { OutputError } from '../src/files.js';
+import { OutputError, readerGone } from '../src/files.js';
 import type { TextWriter } from '../src/inspect/writer.js';
 
 /** The reader of our stdout went away (`dump ... | head`): stop quietly. */
 export class OutputClosed extends Error {}
 
-/** Writes all of `bytes` to `fd`, waiting out EAGAIN; OutputClosed when the reader of a pipe went away (EPIPE), OutputError naming `name` for any other failure. */
+/** Writes all of `bytes` to `fd`, waiting out EAGAIN; OutputClosed when the reader went away (readerGone: EPIPE, ECONNRESET), OutputError naming `name` for any other failure. */
 export const fdSink = (fd: number, name = fd === 1 ? 'stdout' : `fd ${fd}`) => (bytes: Uint8Array): void => {
   for (let at = 0; at < bytes.length;) {
     try {
       at += fs.writeSync(fd, bytes, at);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') throw new OutputClosed();
+      if (readerGone(e)) throw new OutputClosed();
       if (code !== 'EAGAIN') throw OutputError.from(e, name); // a full disk, EIO: one line naming the output
     }
   }

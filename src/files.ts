@@ -32,6 +32,15 @@ const REASONS: Record<string, string> = {
   ENXIO: 'no such device',
 };
 
+/**
+ * Whether a failed write's error says that the reader of the output went away (`... | head`): EPIPE on a pipe,
+ * ECONNRESET on a socket (what a Node parent gives a child as its stdio) whose reader closed with bytes unread.
+ */
+export function readerGone(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'EPIPE' || code === 'ECONNRESET';
+}
+
 /** A short human reason for a failed file operation: the errno's meaning, else the error's message. */
 export function ioReason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | null)?.code;

@@ -9,7 +9,7 @@ import { callPlan, stringLists, type CallPlan } from '../calls/capture.js';
 import { formatCall } from '../calls/format.js';
 import { importTable } from '../calls/imports.js';
 import { UserError } from '../errors.js';
-import { ioReason } from '../files.js';
+import { ioReason, readerGone } from '../files.js';
 import { engineFingerprint, type Tiering } from '../engine.js';
 import { compileModule, type LoadedModule } from '../module.js';
 import { loadGuestModule, instantiate } from '../run.js';
@@ -152,8 +152,8 @@ function pauseBeforeEvent(index: number): void {
 
 /**
  * Writes the guest's output to this process's `fd` until the fd fails: then drops the rest of it (the replay goes
- * on; the guest's results come from the trace) and tells `onFailure`, except for EPIPE (a reader that stopped
- * early, `replay | head`, which needs no word).
+ * on; the guest's results come from the trace) and tells `onFailure`, except when the reader stopped early
+ * (`replay | head`, readerGone), which needs no word.
  */
 function guestOutput(fd: number, onFailure: (e: unknown) => void): (b: Uint8Array) => void {
   let open = true;
@@ -165,7 +165,7 @@ function guestOutput(fd: number, onFailure: (e: unknown) => void): (b: Uint8Arra
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; }
         open = false;
-        if (code !== 'EPIPE') onFailure(e);
+        if (!readerGone(e)) onFailure(e);
       }
     }
   };
