@@ -122,3 +122,23 @@ export async function compileModule(name: string, bytes: Uint8Array, tier?: Tier
   const hash = sha256Of ?? (() => (preloaded ?? process.getBuiltinModule('node:crypto')).createHash('sha256').update(bytes).digest('hex'));
   return { name, bytes, module, get sha256() { return (sha256 ??= hash()); } };
 }
+
+/**
+ * Reads (once) and compiles the module of `options`: a path ("-" reads stdin) or bytes named `moduleName` (default
+ * "<memory>"), with `tier` (default the tiering set).
+ */
+export async function loadGuestModule(options: { module: string | Uint8Array; moduleName?: string }, tier?: Tiering): Promise<LoadedModule> {
+  const { name, bytes } = typeof options.module === 'string'
+    ? readModuleBytes(options.module)
+    : { name: options.moduleName ?? '<memory>', bytes: options.module };
+  return compileModule(name, bytes, tier);
+}
+
+/** Instantiates; UserError when instantiation fails (for example a signature mismatch in an import). */
+export async function instantiate(loaded: LoadedModule, imports: WebAssembly.Imports): Promise<WebAssembly.Instance> {
+  try {
+    return await WebAssembly.instantiate(loaded.module, imports);
+  } catch (e) {
+    throw new UserError(`cannot instantiate ${loaded.name}: ${(e as Error).message}`);
+  }
+}

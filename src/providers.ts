@@ -1,7 +1,8 @@
 // Providers: what supplies the wasi_snapshot_preview1 imports of a run — the builtin runtime or Node's node:wasi.
 import { MODULE_NAME } from './abi/index.js';
 import { UserError } from './errors.js';
-import { endFrom, WasiRuntime, type Preopen, type RunEnd } from './runtime/runtime.js';
+import { endFrom } from './runtime/errors.js';
+import { WasiRuntime, type Preopen, type RunEnd } from './runtime/runtime.js';
 import { openHostDirectory } from './vfs/host/index.js';
 import type { DirectoryNode, FileHandle } from './vfs/types.js';
 import type { ChaosSettings } from './runtime/chaos.js';

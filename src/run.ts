@@ -1,8 +1,7 @@
 // Running a guest: load and check the module, build its imports from a provider, instantiate, run _start.
 import { MODULE_NAME } from './abi/index.js';
-import type { Tiering } from './engine.js';
 import { UserError } from './errors.js';
-import { compileModule, readModuleBytes, type LoadedModule } from './module.js';
+import { instantiate, loadGuestModule, type LoadedModule } from './module.js';
 import { createProvider, type PreopenSpec, type Provider, type RuntimeKind } from './providers.js';
 import type { RunEnd } from './runtime/runtime.js';
 import { BufferInput, CallbackOutput } from './vfs/stream.js';
@@ -34,14 +33,6 @@ export interface GuestOptions {
   imports?: Record<string, Record<string, unknown>>;
   /** Builtin runtime only: answer within the spec but unlike an ordinary run, from this seeded schedule. */
   chaos?: ChaosSettings;
-}
-
-/** Reads (once) and compiles the module of `options` (with `tier`, default the tiering set). */
-export async function loadGuestModule(options: Pick<GuestOptions, 'module' | 'moduleName'>, tier?: Tiering): Promise<LoadedModule> {
-  const { name, bytes } = typeof options.module === 'string'
-    ? readModuleBytes(options.module)
-    : { name: options.moduleName ?? '<memory>', bytes: options.module };
-  return compileModule(name, bytes, tier);
 }
 
 const inputHandle = (s: GuestOptions['stdin']): FileHandle | undefined =>
@@ -81,15 +72,6 @@ export function importsFor(
     if (imp.module !== MODULE_NAME) (imports[imp.module] ??= {})[imp.name] = value;
   }
   return imports as WebAssembly.Imports;
-}
-
-/** Instantiates; UserError when instantiation fails (for example a signature mismatch in an import). */
-export async function instantiate(loaded: LoadedModule, imports: WebAssembly.Imports): Promise<WebAssembly.Instance> {
-  try {
-    return await WebAssembly.instantiate(loaded.module, imports);
-  } catch (e) {
-    throw new UserError(`cannot instantiate ${loaded.name}: ${(e as Error).message}`);
-  }
 }
 
 /** Runs a guest to completion and tells how it ended (exit code, or trap message). */

@@ -2,8 +2,8 @@
 // or on the caller's thread when its options cannot be handed to another thread (see guestSetup).
 import { UserError } from '../errors.js';
 import { OutputError, OutputFile } from '../files.js';
-import { loadGuestModule, providerFor, type GuestOptions } from '../run.js';
-import { readModuleBytes } from '../module.js';
+import { loadGuestModule, readModuleBytes } from '../module.js';
+import { providerFor, type GuestOptions } from '../run.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
 import type { RecordedEnd } from '../trace/header.js';
 import { TraceWriter } from '../trace/writer.js';

@@ -1,12 +1,22 @@
 // The one place where host failures become preview1 errnos (errnoFrom), and the exception that ends a run
 // (ProcExit). The errno error type itself, WasiError, lives in src/abi so that src/vfs can throw it too.
 import { Errno, WasiError } from '../abi/index.js';
+import type { RunEnd } from './runtime.js';
 
 /** Thrown by proc_exit (and by a fatal proc_raise) to end the run; never turned into an errno. */
 export class ProcExit extends Error {
   constructor(readonly code: number, readonly signal?: string) {
     super(signal ? `guest raised ${signal}` : `guest exited with code ${code}`);
   }
+}
+
+/** Converts what escaped from a guest's entry point into how the run ended. */
+export function endFrom(e: unknown): RunEnd {
+  if (e instanceof ProcExit) return { kind: 'exit', code: e.code, signal: e.signal };
+  if (e instanceof WebAssembly.RuntimeError) return { kind: 'trap', message: e.message };
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return { kind: 'trap', message: e.message };
+  if (e instanceof Error) return { kind: 'trap', message: e.message };
+  return { kind: 'trap', message: String(e) };
 }
 
 /** Node/libuv error code → preview1 errno. Codes not listed become EIO. */

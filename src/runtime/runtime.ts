@@ -8,7 +8,7 @@ import { clockFamily } from './clock.js';
 import { bindFunction } from './bind.js';
 import { Chaos, type ChaosSettings } from './chaos.js';
 import type { Bound, Family, Implementation, RuntimeContext } from './context.js';
-import { ProcExit } from './errors.js';
+import { endFrom } from './errors.js';
 import { fdFamily } from './fd.js';
 import { DIRECTORY_RIGHT_BITS, FdTable, FILE_RIGHT_BITS, STREAM_RIGHT_BITS, type FdEntry } from './fdtable.js';
 import { GuestMemory } from './memory.js';
@@ -138,13 +138,4 @@ export class WasiRuntime {
       this.fds.closeAll();
     }
   }
-}
-
-/** Converts what escaped from a guest's entry point into how the run ended. */
-export function endFrom(e: unknown): RunEnd {
-  if (e instanceof ProcExit) return { kind: 'exit', code: e.code, signal: e.signal };
-  if (e instanceof WebAssembly.RuntimeError) return { kind: 'trap', message: e.message };
-  if (e instanceof RangeError && /call stack/i.test(e.message)) return { kind: 'trap', message: e.message };
-  if (e instanceof Error) return { kind: 'trap', message: e.message };
-  return { kind: 'trap', message: String(e) };
 }
