@@ -21,7 +21,7 @@ import { MAX_FRAME_BYTES } from '../trace/format.js';
 import type { RecordedEnd, RunSummary } from '../trace/header.js';
 import type { WalkState } from '../trace/events.js';
 import { TraceWriter, type EncodedModule } from '../trace/writer.js';
-import { compress, initZstd } from '../trace/zstd.js';
+import { initZstd } from '../trace/zstd.js';
 import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
 import { encodedModuleFor } from './module-cache.js';
 import type { GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
@@ -40,6 +40,16 @@ export const TIMEOUT_SIGNAL = 'SIGALRM';
  * so that finishing it has only the frames and the footer left to fsync.
  */
 const EARLY_SYNC_BYTES = 1 << 20;
+
+/**
+ * A recording's first EVENTS frames are stored raw, up to this many bytes of events (TraceWriter's rawEventBytes):
+ * compressing them would cost more time than the few hundred KiB it saves (at most ~380 KiB: events compress about
+ * 4x). zstd's first compressions in a process compile its code, and about 16 KiB of them make V8 re-compile its
+ * block compressor with the optimising tier: 60-300 ms of a background thread, which the process waits for when it
+ * exits (a 30 MB module recorded with 19 KiB of events waited ~110 ms). A recording with more events compresses
+ * them from the first frame that does not fit on.
+ */
+export const RAW_EVENT_BYTES = 512 << 10;
 
 /** Chunks in flight between the guest thread and the writer. */
 const CHUNKS = 4;
@@ -155,10 +165,6 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   const encodedModule: Promise<EncodedModule> = r.encodedModule
     ? Promise.resolve(r.encodedModule)
     : Promise.all([sha256, posted]).then(([hash]) => encodedModuleFor(bytes, hash).encoded);
-  // Then zstd compresses a few bytes at the events' level, while this thread waits for the guest: the first
-  // compression in a process compiles the code it runs (~4 ms), which would otherwise delay the first frame, for a
-  // short run the one written as the trace is finished.
-  void Promise.all([encodedModule, posted]).then(() => { compress(new Uint8Array(64), r.level); }).catch(() => {});
   let writer: TraceWriter | undefined;
   /** Settles once the header and module are written (the guest runs meanwhile). */
   let writerReady: Promise<unknown> = Promise.resolve();
@@ -262,7 +268,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
         case 'header':
           if (r.timeoutMs !== undefined) timeout = setTimeout(() => void cutShort({ kind: 'signal', signal: TIMEOUT_SIGNAL }), r.timeoutMs);
           writerReady = Promise.all([encodedModule, sha256])
-            .then(([encoded, hash]) => TraceWriter.create(target, { ...m.header, module: { ...m.header.module, sha256: hash } }, encoded, { level: r.level }))
+            .then(([encoded, hash]) => TraceWriter.create(target, { ...m.header, module: { ...m.header.module, sha256: hash } }, encoded, { level: r.level, rawEventBytes: RAW_EVENT_BYTES }))
             .then((w) => {
               writer = w;
               writing(() => {

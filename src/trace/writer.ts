@@ -46,6 +46,11 @@ export interface WriterOptions {
   frameBytes?: number;
   /** zstd level for the MODULE blocks (default MODULE_LEVEL), or 'raw' to store them uncompressed (see encodeModule). */
   moduleLevel?: number | 'raw';
+  /**
+   * EVENTS frames are stored raw (codec 0) while the events stored so far, the frame's own included, take at most
+   * this many bytes; from the first frame that does not fit on, every frame is compressed. Default 0: all are.
+   */
+  rawEventBytes?: number;
 }
 
 type State = 'open' | 'finished' | 'abandoned' | 'failed';
@@ -114,6 +119,8 @@ export class TraceWriter {
   private readonly index: number[] = [];
   private rawBytes = 0;
   private storedBytes = 0;
+  /** Bytes of events the next frames may still be stored raw with (WriterOptions.rawEventBytes); 0 once one was compressed. */
+  private rawEventsLeft: number;
   /**
    * The footer's `seek` entries so far, one per frame written (FooterContainer.seek); undefined once a frame did
    * not hold well-formed events (a writer used for other payloads: its footer then has no `seek`).
@@ -131,8 +138,9 @@ export class TraceWriter {
   /** Nonzero at the import indices of the calls that may change the fd table (from the header's import table). */
   private readonly fdImports: Uint8Array;
 
-  private constructor(out: OutputFile, level: number, frameBytes: number, traceId: Uint8Array, fdImports: Uint8Array) {
+  private constructor(out: OutputFile, level: number, frameBytes: number, traceId: Uint8Array, fdImports: Uint8Array, rawEventBytes: number) {
     this.fdImports = fdImports;
+    this.rawEventsLeft = rawEventBytes;
     this.out = out;
     this.path = out.path;
     this.tempPath = out.tempPath ?? out.path;
@@ -188,7 +196,7 @@ export class TraceWriter {
       out.discard();
       throw error;
     }
-    return new TraceWriter(out, level, frameBytes, traceId, fdImportsOf(header));
+    return new TraceWriter(out, level, frameBytes, traceId, fdImportsOf(header), Math.max(0, options.rawEventBytes ?? 0));
   }
 
   /**
@@ -376,7 +384,9 @@ export class TraceWriter {
   private writeFrame(raw: Uint8Array, count: number, after: WalkState | undefined): void {
     const offset = this.position;
     writeFramePrefix(raw, 0, this.traceIdRaw, this.index.length);
-    const block = encodeBlock(BLOCK_EVENTS, raw, count, this.level);
+    const stayRaw = raw.length <= this.rawEventsLeft;
+    this.rawEventsLeft = stayRaw ? this.rawEventsLeft - raw.length : 0;
+    const block = stayRaw ? encodeRawBlock(BLOCK_EVENTS, raw, count) : encodeBlock(BLOCK_EVENTS, raw, count, this.level);
     this.write(block);
     this.index.push(offset);
     this.noteFrame(raw.subarray(FRAME_PREFIX_SIZE), count, after);
