@@ -12,13 +12,8 @@
  *   writes into a buffer of exactly the expected size, so corrupt input can neither allocate nor overrun anything.
  * - Levels 1–9: the CLI's `--level` range (zstd itself goes to 22; higher levels compress a trace's events little
  *   better and far slower).
- * - Compression runs on a second instance, compiled for V8's baseline tier only, until BASELINE_COMPRESS_BYTES were
- *   compressed in this thread; then on the main instance, which V8 tiers up. A tier-up compiles zstd's block
- *   compressor with V8's optimising compiler (60-300 ms of a background thread, which the process waits for when it
- *   exits), and pays for itself only over many megabytes: a short recording never waits for it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { copyInto } from './copy.js';
 import { describeError } from './errors.js';
@@ -55,18 +50,6 @@ interface Zstd {
 }
 
 let zstd: Zstd | undefined;
-/** The module of the baseline-tier compressor, compiled by start(); instantiated by the first compress(). */
-let baselineModule: WebAssembly.Module | undefined;
-let baselineCompressor: Zstd | undefined;
-/** Bytes compress() took in this thread so far. */
-let compressedBytes = 0;
-
-/**
- * Input bytes a thread compresses with the baseline-tier instance before it moves to the tiering one: measured on
- * esbuild.wasm, the baseline tier compresses at level 3 in 8-12 ms a MiB against ~4.5 ms once tiered up, and the
- * tier-up costs ~90-250 ms of CPU, which the time it saves repays only after some 16 MiB.
- */
-export const BASELINE_COMPRESS_BYTES = 16 << 20;
 
 /** zstd.wasm from the source tree (src/trace/ → ../../) or from the build (dist/src/trace/ → ../../../). */
 function wasmFile(): string {
@@ -75,24 +58,8 @@ function wasmFile(): string {
   return files.find((f) => existsSync(f)) ?? files[0]!;
 }
 
-/**
- * The main instance (its module compiled with the tiering V8 has by default), and the baseline-tier compressor's
- * module (both compiled lazily: a function is compiled when first called). The V8 flag is process-wide for the
- * moment of the synchronous compile, as in src/engine.ts's compileGuest.
- */
 function start(): Zstd {
-  const bytes = readFileSync(wasmFile());
-  const main = instantiate(new WebAssembly.Module(bytes));
-  v8.setFlagsFromString('--liftoff-only');
-  try {
-    baselineModule = new WebAssembly.Module(bytes);
-  } finally {
-    v8.setFlagsFromString('--no-liftoff-only');
-  }
-  return main;
-}
-
-function instantiate(module: WebAssembly.Module): Zstd {
+  const module = new WebAssembly.Module(readFileSync(wasmFile()));
   const exports = new WebAssembly.Instance(module, {}).exports as unknown as ZstdExports;
   exports._initialize();
   const cctx = exports.cctx_new();
@@ -135,24 +102,6 @@ function instance(): Zstd {
   return zstd;
 }
 
-/** Which of this thread's instances compresses: see the header. Both give the same frames. */
-export type CompressTier = 'baseline' | 'tiering';
-
-/** The instance compress() uses for `n` more bytes once `before` bytes were compressed in this thread. */
-export const compressTierAfter = (before: number, n: number): CompressTier => (before + n <= BASELINE_COMPRESS_BYTES ? 'baseline' : 'tiering');
-
-/** The instance for `tier`: the main one for 'tiering', and whenever the baseline one cannot start. */
-function compressor(tier: CompressTier): Zstd {
-  const main = instance();
-  if (tier === 'tiering' || baselineModule === undefined) return main;
-  try {
-    return (baselineCompressor ??= instantiate(baselineModule));
-  } catch {
-    baselineModule = undefined; // out of memory for a second instance: the main one compresses alike
-    return main;
-  }
-}
-
 /** zstd's description of an error code (e.g. "Data corruption detected"). */
 function errorName(z: Zstd, code: number): string {
   const memory = new Uint8Array(z.exports.memory.buffer);
@@ -168,20 +117,13 @@ export function zstdCompressBound(n: number): number {
 
 /** Compresses `bytes` (at most 1 MiB) into one zstd frame that records its content size. */
 export function compress(bytes: Uint8Array, level: number = ZSTD_DEFAULT_LEVEL): Uint8Array {
-  const tier = compressTierAfter(compressedBytes, bytes.length);
-  compressedBytes += bytes.length;
-  return compressOn(tier, bytes, level);
-}
-
-/** compress() on the instance of `tier` (compress picks it; exported for tests: the frames are the same). */
-export function compressOn(tier: CompressTier, bytes: Uint8Array, level: number = ZSTD_DEFAULT_LEVEL): Uint8Array {
   if (!Number.isInteger(level) || level < ZSTD_MIN_LEVEL || level > ZSTD_MAX_LEVEL) {
     throw new RangeError(`zstd level ${level} is not supported: use ${ZSTD_MIN_LEVEL} to ${ZSTD_MAX_LEVEL}`);
   }
   if (bytes.length > ZSTD_MAX_INPUT) {
     throw new RangeError(`cannot compress ${bytes.length} bytes at once: frames are limited to ${ZSTD_MAX_INPUT} bytes`);
   }
-  const z = compressor(tier);
+  const z = instance();
   copyInto(new Uint8Array(z.exports.memory.buffer, z.raw, bytes.length), 0, bytes); // bytes may be shared (a chunk)
   let size: number;
   try {

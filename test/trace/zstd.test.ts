@@ -1,5 +1,5 @@
 import { beforeAll, expect, test } from 'vitest';
-import { BASELINE_COMPRESS_BYTES, compress, compressOn, compressTierAfter, decompress, initZstd, zstdCompressBound, zstdContentSize, zstdReady } from '../../src/trace/zstd.js';
+import { compress, decompress, initZstd, zstdCompressBound, zstdContentSize, zstdReady } from '../../src/trace/zstd.js';
 import { randomish, sameBytes } from './helpers.js';
 
 beforeAll(async () => {
@@ -85,17 +85,4 @@ test('decompress failures are thrown Errors with clear messages', () => {
   const huge = Uint8Array.of(0x28, 0xb5, 0x2f, 0xfd, 0xa0, 0, 0, 0, 0x40, 1, 0, 0);
   expect(zstdContentSize(huge)).toBe(1 << 30);
   expect(() => decompress(huge, 1 << 20)).toThrow(/holds 1073741824 bytes/);
-});
-
-test('compression moves from the baseline-tier instance to the tiering one after BASELINE_COMPRESS_BYTES, with the same frames', () => {
-  expect(compressTierAfter(0, 1 << 20)).toBe('baseline');
-  expect(compressTierAfter(BASELINE_COMPRESS_BYTES - 100, 100)).toBe('baseline');
-  expect(compressTierAfter(BASELINE_COMPRESS_BYTES - 100, 101)).toBe('tiering');
-  expect(compressTierAfter(BASELINE_COMPRESS_BYTES, 1)).toBe('tiering');
-  for (const [data, level] of [[randomish(300_000, 5), 3], [randomish(1 << 20, 6), 1], [randomish(50_000, 7), 9]] as const) {
-    const baseline = compressOn('baseline', data, level);
-    expect(sameBytes(compressOn('tiering', data, level), baseline)).toBe(true);
-    expect(sameBytes(compress(data, level), baseline)).toBe(true);
-    expect(sameBytes(decompress(baseline, data.length), data)).toBe(true);
-  }
 });
