@@ -87,7 +87,9 @@ function writeAll(e: FileEntry, iovs: Iovecs, offset: Offset, limit: number): nu
   for (let i = 0; i < iovs.count && total < limit; i++) {
     const len = Math.min(iovs.len(i), limit - total);
     if (len === 0) continue;
-    total += handle.writeRange(iovs.bytes, iovs.addr(i), len, seekable && total > 0 ? advance(offset, total) : offset);
+    const n = handle.writeRange(iovs.bytes, iovs.addr(i), len, seekable && total > 0 ? advance(offset, total) : offset);
+    total += n;
+    if (n < len) break; // a short write: the guest writes the rest again, as after writev(2)
   }
   return total;
 }

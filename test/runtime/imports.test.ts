@@ -1,12 +1,14 @@
-// WasiRuntime.imports(): all 46 preview1 functions as enumerable properties, each bound once, on first lookup; and
-// imports({ direct: true }), where clock_time_get is a wasm trampoline (src/runtime/trampoline.ts).
+// WasiRuntime.imports(): all 46 preview1 functions as enumerable properties, each bound once, on first lookup;
+// imports({ direct: true }), where clock_time_get is a wasm trampoline (src/runtime/trampoline.ts); and, called
+// through them, fd_write's several-iovec path on a short write.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClockId, Errno, FUNCTIONS, MODULE_NAME } from '../../src/abi/index.js';
+import { ClockId, Errno, Filetype, FUNCTIONS, MODULE_NAME } from '../../src/abi/index.js';
 import { run } from '../../src/run.js';
 import { WasiRuntime } from '../../src/runtime/runtime.js';
 import { CallbackOutput } from '../../src/vfs/stream.js';
+import { FileHandle } from '../../src/vfs/types.js';
 import { repoRoot } from '../helpers.js';
 
 describe('the import object', () => {
@@ -64,5 +66,37 @@ describe('the import object for a guest that calls it directly (imports({ direct
     const end = await run({ module: readFileSync(join(repoRoot, 'test/guests/storm.wasm')), args: ['1000'], stdout: (b) => out.push(Buffer.from(b).toString()) });
     expect(end).toEqual({ kind: 'exit', code: 0 });
     expect(out.join('')).toBe('calls 1000\n');
+  });
+});
+
+describe('fd_write of several iovecs to a handle that takes fewer bytes than asked (a short write)', () => {
+  /** A character device that accepts at most 3 bytes per write. */
+  class ShortWrites extends FileHandle {
+    readonly filetype = Filetype.CHARACTER_DEVICE;
+    override readonly seekable = false;
+    readonly written: number[] = [];
+    override write(buf: Uint8Array): number {
+      const n = Math.min(3, buf.length);
+      this.written.push(...buf.subarray(0, n));
+      return n;
+    }
+  }
+
+  it('stops at the short write and reports what was written, so the guest writes the rest again in order', () => {
+    const device = new ShortWrites();
+    const rt = new WasiRuntime({ args: ['t'], env: [], fds: { 5: device } });
+    const write = rt.imports()[MODULE_NAME]!.fd_write!;
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    rt.attach(mem);
+    const view = new DataView(mem.buffer);
+    new Uint8Array(mem.buffer).set(new TextEncoder().encode('hello'), 100);
+    new Uint8Array(mem.buffer).set(new TextEncoder().encode(' world'), 200);
+    for (const [i, [addr, len]] of [[100, 5], [200, 6]].entries()) {
+      view.setUint32(16 + 8 * i, addr!, true);
+      view.setUint32(20 + 8 * i, len!, true);
+    }
+    expect(write(5, 16, 2, 32)).toBe(Errno.SUCCESS);
+    expect(view.getUint32(32, true)).toBe(3);
+    expect(Buffer.from(device.written).toString()).toBe('hel'); // not "hel wo": nothing after the bytes not taken
   });
 });
