@@ -1,5 +1,6 @@
-// The one place where host failures become preview1 errnos (errnoFrom), and the exception that ends a run
-// (ProcExit). The errno error type itself, WasiError, lives in src/abi so that src/vfs can throw it too.
+// The one place where host failures become preview1 errnos (errnoFrom), the exception that ends a run (ProcExit),
+// and what a run's end was from what escaped its entry point (endFrom). The errno error type itself, WasiError,
+// lives in src/abi so that src/vfs can throw it too.
 import { Errno, WasiError } from '../abi/index.js';
 import type { RunEnd } from './runtime.js';
 
