@@ -7,13 +7,14 @@
 // control (Int32Array over a SharedArrayBuffer):
 //   [0] index of the chunk being filled   [1] its sequence number   [2] progress records published (wraps)
 //   [3] next sequence number   [4] calls recorded so far (call events in every chunk, blob pieces not counted)
-//   [5..12] and [13..20]: two progress records of RECORD_INTS words; record n is at 5 + 8 * (n & 1), so the one
+//   [5..13] and [14..22]: two progress records of RECORD_INTS words; record n is at 5 + 9 * (n & 1), so the one
 //     being rewritten is never the newest. A record: chunk sequence number, bytes used, events, then where the
 //     run is after those events (the writer's seek index, WalkState): calls, marked (fd) calls, blob pieces after
-//     the last call, and the run's time in ns as its low and high 32 bits
-//   [21] the writer side's last request (Atomics.store)   [22] the last request answered (Atomics.store)
-//   [23..30] the progress record the answer gives
-//   then per chunk i at 32 + 12*i: state (FREE | FILLING | FULL), then a record as above (for a full chunk: its
+//     the last call, and the run's time in ns as its low and high 32 bits; then the offset in the chunk of the
+//     full call event that a repeat event after those events stands for (-1: none may follow; EventEncoder.templateAt)
+//   [23] the writer side's last request (Atomics.store)   [24] the last request answered (Atomics.store)
+//   [25..33] the progress record the answer gives
+//   then per chunk i at 36 + 12*i: state (FREE | FILLING | FULL), then a record as above (for a full chunk: its
 //     bytes and events, and where the run is at its end)
 //
 // The guest side publishes with plain stores, which cost next to nothing on the hot path, and answers a request
@@ -21,7 +22,11 @@
 // number with Atomics.store, which makes what it wrote before visible to a writer side that loads that number.
 // A guest side that records no event (it waits in a host call, or computes) answers nothing; the writer side
 // then takes the newest record once it has stood still for a whole tick (written long before; nothing writes it).
-import type { WalkState } from '../trace/events.js';
+//
+// A frame's events must not depend on an earlier frame's, but a repeat event stands for the call event before it.
+// So when the events passed on start with a repeat event (the part of a chunk after what an earlier pass took), the
+// first is passed on as the full call event it stands for (expandRepeat), from the full event the record says.
+import { expandRepeat, type WalkState } from '../trace/events.js';
 
 const FREE = 0;
 const FILLING = 1;
@@ -32,8 +37,8 @@ const PUBLISHED = 2;
 const NEXT_SEQ = 3;
 const CALLS = 4;
 const RECORDS = 5;
-/** A progress record: seq, bytes, events, calls, marked, pieces, time low, time high (offsets below). */
-const RECORD_INTS = 8;
+/** A progress record: seq, bytes, events, calls, marked, pieces, time low, time high, template (offsets below). */
+const RECORD_INTS = 9;
 const R_SEQ = 0;
 const R_BYTES = 1;
 const R_EVENTS = 2;
@@ -42,10 +47,11 @@ const R_MARKED = 4;
 const R_PIECES = 5;
 const R_TIME_LO = 6;
 const R_TIME_HI = 7;
-const REQUEST = 21;
-const ANSWERED = 22;
-const ANSWER = 23;
-const HEAD = 32;
+const R_TEMPLATE = 8;
+const REQUEST = 23;
+const ANSWERED = 24;
+const ANSWER = 25;
+const HEAD = 36;
 /** Per chunk: its state, then a progress record. */
 const CHUNK_INTS = 12;
 const TWO_32 = 4294967296;
@@ -71,11 +77,12 @@ export function resetChunkPool(pool: ChunkPool): void {
  * Publishes the progress of the chunk being filled (after every event): its bytes and events so far, the calls
  * recorded in all, and where the run is for the writer's seek index (`marked`: calls of imports that may change
  * the fd table, `pieces`: blob pieces after the last call, `time`: the sum of the calls' gaps and durations, in
- * ns; WalkState in trace/events.ts); answers the writer side's request, if there is a new one. Called by the
+ * ns; WalkState in trace/events.ts), and `template`, the offset of the full call event a repeat event after these
+ * events would stand for (-1: none); answers the writer side's request, if there is a new one. Called by the
  * recorder on the guest thread with the pool's control words.
  */
 export function publishProgress(control: Int32Array, bytes: number, events: number, calls: number,
-  marked = 0, pieces = 0, time = 0): void {
+  marked = 0, pieces = 0, time = 0, template = -1): void {
   const n = (control[PUBLISHED]! + 1) | 0;
   const at = RECORDS + RECORD_INTS * (n & 1);
   const seq = control[CURRENT_SEQ]!;
@@ -88,6 +95,7 @@ export function publishProgress(control: Int32Array, bytes: number, events: numb
   control[at + R_PIECES] = pieces;
   control[at + R_TIME_LO] = time - high * TWO_32;
   control[at + R_TIME_HI] = high;
+  control[at + R_TEMPLATE] = template;
   control[CALLS] = calls;
   control[PUBLISHED] = n;
   const request = control[REQUEST]!;
@@ -153,14 +161,15 @@ export class ChunkProducer {
 /** The run's time of the progress record at `at`. */
 const timeOf = (c: Int32Array, at: number): number => c[at + R_TIME_HI]! * TWO_32 + (c[at + R_TIME_LO]! >>> 0);
 
-/** A progress record as read: which chunk, how far into it, and where the run is there. */
-interface Progress { seq: number; bytes: number; events: number; after: WalkState }
+/** A progress record as read: which chunk, how far into it, where the run is there, and its R_TEMPLATE. */
+interface Progress { seq: number; bytes: number; events: number; after: WalkState; template: number }
 
 /** The progress record at `at` of `c`. */
 function recordAt(c: Int32Array, at: number): Progress {
   return {
     seq: c[at + R_SEQ]!, bytes: c[at + R_BYTES]!, events: c[at + R_EVENTS]!,
     after: { calls: c[at + R_CALLS]!, marked: c[at + R_MARKED]!, pieces: c[at + R_PIECES]!, time: timeOf(c, at) },
+    template: c[at + R_TEMPLATE]!,
   };
 }
 
@@ -180,6 +189,8 @@ export class ChunkConsumer {
   /** What of chunk `nextSeq` was already passed on. */
   private takenBytes = 0;
   private takenEvents = 0;
+  /** The R_TEMPLATE of the record that far: what a repeat event at takenBytes stands for. */
+  private takenTemplate = -1;
   /** The last request made of the producer (see the layout at the top). */
   private request = 0;
   /** The producer's publication count at the previous takeFilling. */
@@ -208,6 +219,7 @@ export class ChunkConsumer {
       this.nextSeq++;
       this.takenBytes = 0;
       this.takenEvents = 0;
+      this.takenTemplate = -1;
     }
   }
 
@@ -251,12 +263,27 @@ export class ChunkConsumer {
     this.pass(i, p, take);
   }
 
-  /** Passes bytes [takenBytes, p.bytes) of chunk i (p.events in all from its start) to `take`. */
+  /**
+   * Passes bytes [takenBytes, p.bytes) of chunk i (p.events in all from its start) to `take`, a repeat event at their
+   * start as the call event it stands for.
+   */
   private pass(i: number, p: Progress, take: TakeEvents): void {
     if (p.bytes <= this.takenBytes) return;
-    take(new Uint8Array(this.pool.chunks[i]!, this.takenBytes, p.bytes - this.takenBytes), p.events - this.takenEvents, p.after);
+    const chunk = new Uint8Array(this.pool.chunks[i]!, 0, p.bytes);
+    let events: Uint8Array = chunk.subarray(this.takenBytes);
+    const head = chunk[this.takenBytes];
+    if (this.takenBytes > 0 && (head === 0xc4 || head === 0xc5 || head === 0xc6)) {
+      const x = expandRepeat(chunk, this.takenTemplate, this.takenBytes);
+      // The recorder wrote the chunk and the record: a string here is a defect of the recorder, not of a trace.
+      if (typeof x === 'string') throw new Error(`recorder chunk ${p.seq} at byte ${this.takenBytes}: ${x}`);
+      events = new Uint8Array(x.event.length + p.bytes - x.end);
+      events.set(x.event);
+      events.set(chunk.subarray(x.end), x.event.length);
+    }
+    take(events, p.events - this.takenEvents, p.after);
     this.takenBytes = p.bytes;
     this.takenEvents = p.events;
+    this.takenTemplate = p.template;
   }
 
   /** The newest progress record (the other one may be being rewritten). */

@@ -156,7 +156,7 @@ export class Recorder {
 
   private publish(): void {
     const p = this.progress;
-    if (p !== undefined) publishProgress(p, this.enc.pos, this.enc.count, this.calls, this.marked, this.pieces, this.time);
+    if (p !== undefined) publishProgress(p, this.enc.pos, this.enc.count, this.calls, this.marked, this.pieces, this.time, this.enc.templateAt);
   }
 
   private ensure(bytes: number): void {

@@ -202,9 +202,15 @@ let qv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
  * The template commonCalls compares each event with: the frame's last call it read in full that has at most one
  * write, of at most 8 bytes, and nil inputs. Its body (after the array header) from `from`, `n` bytes up to its
  * write's bytes (`w` of them; `write`: whether it has a write) or, without one, up to its nil inputs; its record at
- * `k` in r, `r` int32s. n 0: none yet.
+ * `k` in r, `r` int32s besides its F_PRE slot, which it has when `pre` (copies have none: copyRecord). n 0: none yet.
  */
-const tmpl = { from: 0, n: 0, w: 0, write: false, k: 0, r: 0 };
+const tmpl = { from: 0, n: 0, w: 0, write: false, k: 0, r: 0, pre: false };
+/**
+ * Whether the last event read was a call whose record is the template's (it, or a call that repeats it): a repeat
+ * event (format version 4) then gets the template's record with its own bytes. A repeat event after anything else
+ * (another call, a blob piece, a checkpoint) leaves the frame to the generic decoder.
+ */
+let tPrev = false;
 
 /** Whether the n bytes of the payload at a and at b are the same (4 at a time; both ranges inside it). */
 function sameBytes(v: DataView<ArrayBufferLike>, a: number, b: number, n: number): boolean {
@@ -263,6 +269,7 @@ export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
   events = 0;
   qv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   tmpl.n = 0;
+  tPrev = false;
   const limit = count ?? Infinity;
   let ok = true;
   try {
@@ -342,6 +349,8 @@ function commonCalls(limit: number): void {
   let tWrite = tmpl.write;
   let tk = tmpl.k;
   let tr = tmpl.r;
+  let tPre = tmpl.pre;
+  let prevIsTemplate = tPrev;
   // The committed state: where the event being read starts, and where its record starts.
   let start = i;
   let k0 = k;
@@ -351,11 +360,9 @@ function commonCalls(limit: number): void {
     k0 = k;
     whole = false;
     const head = q[i]!;
-    if (head !== 0x97 && head !== 0x95) break;
-    // Repeats of the template (below): the same bytes up to its write's data make the same record, which is copied;
-    // only the write's bytes and the times are read. In a small function of its own, which V8 optimizes at once.
-    if (tn > 0 && pr < 0) {
-      const n = repeats(q, v, i, e, k, c, limit - ev, tFrom, tn, tw, tWrite, tk, tr);
+    if (head === 0xc4 && prevIsTemplate) {
+      // Repeat events (format version 4) of the template: its record, with their bytes.
+      const n = repeatEvents(q, i, e, k, c, limit - ev, tw, tWrite, tk, tr, tPre);
       if (n > 0) {
         i = rpI;
         k = rpK;
@@ -363,6 +370,24 @@ function commonCalls(limit: number): void {
         rr = r;
         ev += n - 1; // and the loop's ev++
         whole = true;
+        continue;
+      }
+      break;
+    }
+    if (head !== 0x97 && head !== 0x95) break;
+    prevIsTemplate = false;
+    // Repeats of the template (below): the same bytes up to its write's data make the same record, which is copied;
+    // only the write's bytes and the times are read. In a small function of its own, which V8 optimizes at once.
+    if (tn > 0 && pr < 0) {
+      const n = repeats(q, v, i, e, k, c, limit - ev, tFrom, tn, tw, tWrite, tk, tr, tPre);
+      if (n > 0) {
+        i = rpI;
+        k = rpK;
+        c = rpC;
+        rr = r;
+        ev += n - 1; // and the loop's ev++
+        whole = true;
+        prevIsTemplate = q[aa[c - 1]!] === 0x95; // a repeat event may follow an untimed call only
         continue;
       }
     }
@@ -449,13 +474,15 @@ function commonCalls(limit: number): void {
     rr[k0] = imp;
     rr[k0 + 1] = argc | (writes << 8) | (flags << 16);
     // The template for the events after it: a call with at most one write, of at most 8 bytes (inline), and nil inputs.
-    if (pr < 0 && writes <= 1 && holeLen <= 8 && (flags & F_INPUTS) === 0) {
+    if (writes <= 1 && holeLen <= 8 && (flags & F_INPUTS) === 0) {
       tFrom = start + 1;
       tn = hole - tFrom;
       tw = holeLen;
       tWrite = writes === 1;
       tk = k0;
-      tr = k - k0;
+      tPre = pr >= 0;
+      tr = k - k0 - (tPre ? 1 : 0);
+      prevIsTemplate = head === 0x95; // a repeat event may follow an untimed call only
     }
     if (pr >= 0) { rr[k0 + 2] = pr; pr = -1; }
     aa[c++] = start; // flatten() made room for every call
@@ -474,6 +501,46 @@ function commonCalls(limit: number): void {
   tmpl.write = tWrite;
   tmpl.k = tk;
   tmpl.r = tr;
+  tmpl.pre = tPre;
+  tPrev = prevIsTemplate;
+}
+
+/**
+ * Reads repeat events of the template (bins of its write's `tw` bytes) from `i` up to `e`, at most `max`, the way
+ * repeats() reads full events that repeat it: for each, the template's record (at `tk`, `tr` int32s) at `k` with the
+ * bin's bytes inline, and its offset into `at` at `c`. Returns how many it took; rpI, rpK, rpC say where it stopped.
+ */
+function repeatEvents(q: Uint8Array, i: number, e: number, k: number, c: number, max: number,
+  tw: number, tWrite: boolean, tk: number, tr: number, tPre: boolean): number {
+  let rr = r;
+  const aa = at;
+  let taken = 0;
+  for (; taken < max && i < e; taken++) {
+    if (q[i] !== 0xc4 || q[i + 1] !== tw) break;
+    const j = i + 2 + tw;
+    if (j > e) break;
+    if (rr.length < k + 64) rr = r = growI(rr, k + 64);
+    copyRecord(rr, k, tk, tr, tPre);
+    if (tWrite) inline8(q, i + 2, tw, rr, k + tr - 2);
+    aa[c++] = i;
+    k += tr;
+    i = j;
+  }
+  rpI = i;
+  rpK = k;
+  rpC = c;
+  return taken;
+}
+
+/** Copies the template's record at `tk` (`tr` int32s besides its F_PRE slot, when `pre`) to `k`, without F_PRE. */
+function copyRecord(rr: Int32Array, k: number, tk: number, tr: number, pre: boolean): void {
+  if (!pre) {
+    for (let n = 0; n < tr; n++) rr[k + n] = rr[tk + n]!;
+    return;
+  }
+  rr[k] = rr[tk]!;
+  rr[k + 1] = rr[tk + 1]! & ~(F_PRE << 16);
+  for (let n = 2; n < tr; n++) rr[k + n] = rr[tk + n + 1]!;
 }
 
 /** Where repeats() stopped: the next event, the end of the records, the calls. */
@@ -489,7 +556,7 @@ let rpC = 0;
  * it stopped (`r` may have grown).
  */
 function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: number, k: number, c: number, max: number,
-  tFrom: number, tn: number, tw: number, tWrite: boolean, tk: number, tr: number): number {
+  tFrom: number, tn: number, tw: number, tWrite: boolean, tk: number, tr: number, tPre: boolean): number {
   let rr = r;
   const aa = at;
   let taken = 0;
@@ -506,7 +573,7 @@ function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: numb
     }
     if (j > e) break;
     if (rr.length < k + 64) rr = r = growI(rr, k + 64);
-    for (let n = 0; n < tr; n++) rr[k + n] = rr[tk + n]!;
+    copyRecord(rr, k, tk, tr, tPre);
     if (tWrite) inline8(q, hole, tw, rr, k + tr - 2);
     aa[c++] = i;
     k += tr;
@@ -524,6 +591,7 @@ let argScratch: Float64Array = new Float64Array(16);
 /** Reads the event at pos into the arrays (one commonCall() did not take); false when the frame needs the generic decoder. */
 function event(): boolean {
   const start = pos;
+  tPrev = false;
   const len = arrayLen();
   if (len === 2 || len === 4) {
     // A blob piece [-1, bin] or a checkpoint [-2, after, size, hash]: the generic decoder reads it in passing.
@@ -674,6 +742,8 @@ export function sampleFrame(): { bytes: Uint8Array; count: number } {
   const events = [
     [...clock(0x11580), 0xc0],
     [...clock(0x11580), 0xc0], // a repeat
+    [0xc4, 8, ...run(8, 40)], // a repeat event (format version 4)
+    [0xc4, 8, ...run(8, 48)],
     [...clock(0x11580, 0x97), 0xc0, 0x00, 0xcd, 0x01, 0x00], // a repeat with times
     [...clock(0x11588), 0xc0],
     [0x95, 0x03, 0x92, 0xcc, 0xc8, 0xd0, 0x80, 0xff, 0x92, 0x10, 0xc4, 4, ...run(4, 1), 0xc0],
@@ -684,6 +754,7 @@ export function sampleFrame(): { bytes: Uint8Array; count: number } {
     [0x97, 0x06, 0x94, 0x01, 0x10, 0x01, 0x50, 0x00, 0x92, 0x50, 0xc4, 4, 5, 0, 0, 0, 0xc4, 5, ...run(5, 104), 0x01, 0x02],
     [0x95, 0x07, 0x90, 0x00, 0x90, 0xc0],
     [0x95, 0x07, 0x90, 0x00, 0x90, 0xc0], // a repeat without writes
+    [0xc4, 0], // a repeat event without writes
     [0x95, 0x08, 0x91, 0x01, 0x00, 0x92, 0x60, 0xc5, 0x00, 0x0a, ...run(10, 6), 0xc0],
     [0x95, 0x09, 0x91, 0x01, 0x00, 0x90, 0xc5, 0x00, 0x03, ...run(3, 7)],
     [0x95, 0xcc, 0x80, 0x90, 0x00, 0x90, 0xc0], // import #128
@@ -695,18 +766,24 @@ export function sampleFrame(): { bytes: Uint8Array; count: number } {
 
 /**
  * Makes V8 optimize the decoder before real frames come (the reader thread calls it while the replay compiles the
- * guest): flattens a frame of a few thousand repeated calls a few times, so that the first megabyte frames are not
- * decoded by V8's interpreter while its optimizing compiler works on the loop (~2 µs instead of ~0.1 µs a call).
+ * guest): flattens a frame of a few thousand repeated calls a few times (in full, as versions up to 3 write them, and
+ * as repeat events), so that the first megabyte frames are not decoded by V8's interpreter while its optimizing
+ * compiler works on the loop (~2 µs instead of ~0.1 µs a call).
  */
 export function warmUp(): void {
   const { bytes, count } = sampleFrame();
-  const repeat = bytes.subarray(0, 28); // the first event: a clock_time_get with a write of 8 bytes
-  const n = 1500;
-  const frame = Buffer.alloc(bytes.length + n * repeat.length);
+  const call = bytes.subarray(0, 28); // the first event: a clock_time_get with a write of 8 bytes
+  const repeat = bytes.subarray(56, 66); // a repeat event of it
+  const n = 750;
+  const frame = Buffer.alloc(bytes.length + n * call.length + call.length + n * repeat.length);
   frame.set(bytes);
-  for (let i = 0; i < n; i++) frame.set(repeat, bytes.length + i * repeat.length);
+  let at = bytes.length;
+  for (let i = 0; i < n; i++, at += call.length) frame.set(call, at);
+  frame.set(call, at);
+  at += call.length;
+  for (let i = 0; i < n; i++, at += repeat.length) frame.set(repeat, at);
   for (let i = 0; i < 4; i++) {
-    const f = flatten(i & 1 ? frame : new Uint8Array(frame), count + n);
+    const f = flatten(i & 1 ? frame : new Uint8Array(frame), count + 2 * n + 1);
     if (f) spare(f);
   }
 }

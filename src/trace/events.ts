@@ -15,6 +15,8 @@
 //                {blob: n} (in place of bin) takes the next n bytes of the blob pieces before it.
 //   checkpoint:  [-2, after, size, hash] (version 3) — guest memory when the guest made the call after call event
 //                #after: its size in bytes and the first CHECKPOINT_HASH_BYTES of its sha1 (calls/hash.ts).
+//   repeat:      bin (version 4) — a call event again: the last full call event before it (right before it, or
+//                only repeats between), untimed, with its writes' bytes replaced by the bin's, in order.
 
 import { FD_EFFECT_FUNCTIONS, FUNCTIONS } from '../abi/index.js';
 import { copyInto } from './copy.js';
@@ -69,6 +71,13 @@ export class EventEncoder {
   /** Guest memory as repeat() last saw it, and a view of it. */
   private memory: Uint8Array | undefined;
   private memoryView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  /**
+   * The template whose untimed event the last event was (in full at `templateAt`, or a repeat event of it), so that
+   * repeat() may write a repeat event (FORMAT.md, "repeat event"); null when the last event was anything else.
+   */
+  private lastTemplate: FixedTemplate | null = null;
+  /** Offset in `buf` of the full call event a repeat event written now would repeat; -1 for none (lastTemplate null). */
+  templateAt = -1;
 
   constructor(buf: Uint8Array) {
     this.buf = buf;
@@ -83,6 +92,13 @@ export class EventEncoder {
     }
     this.pos = 0;
     this.count = 0;
+    this.noTemplate();
+  }
+
+  /** After an event that is not one of the fast path's untimed calls: no repeat event may follow it. */
+  private noTemplate(): void {
+    this.lastTemplate = null;
+    this.templateAt = -1;
   }
 
   get free(): number { return this.buf.length - this.pos; }
@@ -174,6 +190,7 @@ export class EventEncoder {
   call(imp: number, args: ArrayLike<unknown>, result: CallResult, writes: readonly number[], mem: Uint8Array,
     inputs: Uint8Array | null, gap: number, dur: number): void {
     const timed = gap >= 0;
+    this.noTemplate();
     this.buf[this.pos++] = timed ? 0x97 : 0x95; // fixarray of 7 or 5
     this.number(imp);
     this.arrayHeader(args.length);
@@ -226,6 +243,17 @@ export class EventEncoder {
     tpl?.keep(b, start, this.pos, result);
     this.times(gap, dur);
     this.count++;
+    this.kept(tpl, gap, start - 1);
+  }
+
+  /** After a full call event at `at` that `tpl` keeps (or none): a repeat event may follow when it was untimed. */
+  private kept(tpl: FixedTemplate | undefined, gap: number, at: number): void {
+    if (tpl !== undefined && gap < 0 && tpl.length > 0) {
+      this.lastTemplate = tpl;
+      this.templateAt = at;
+    } else {
+      this.noTemplate();
+    }
   }
 
   /**
@@ -234,6 +262,8 @@ export class EventEncoder {
    * fit (the bound of the fixedCall that made the template: callBound leaves that much to spare).
    */
   repeat(tpl: FixedTemplate, mem: Uint8Array, gap: number, dur: number): void {
+    if (gap < 0 && tpl === this.lastTemplate) { this.repeatEvent(tpl, mem); return; }
+    const at = this.pos;
     this.buf[this.pos++] = gap >= 0 ? 0x97 : 0x95;
     const v = this.view;
     const start = this.pos;
@@ -257,6 +287,39 @@ export class EventEncoder {
     this.pos = start + tpl.length;
     this.times(gap, dur);
     this.count++;
+    this.kept(tpl, gap, at);
+  }
+
+  /**
+   * A repeat event of the full call event at templateAt (which `tpl` keeps): a bin of its out-params' bytes as they
+   * are in `mem` now, in order. Shorter than the full event (which repeat()'s caller made room for).
+   */
+  private repeatEvent(tpl: FixedTemplate, mem: Uint8Array): void {
+    const b = this.buf;
+    const n = tpl.holeBytes;
+    let at = this.pos;
+    if (n < 0x100) { b[at] = 0xc4; b[at + 1] = n; at += 2; }
+    else { b[at] = 0xc5; b[at + 1] = n >>> 8; b[at + 2] = n & 0xff; at += 3; }
+    const w = tpl.writes;
+    for (let i = 0; i < w.length; i += 3) {
+      const addr = w[i]!;
+      const len = w[i + 1]!;
+      if (len === 8) {
+        if (mem !== this.memory) {
+          this.memory = mem;
+          this.memoryView = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+        }
+        const m = this.memoryView;
+        const v = this.view;
+        v.setUint32(at, m.getUint32(addr, true), true);
+        v.setUint32(at + 4, m.getUint32(addr + 4, true), true);
+        at += 8;
+      } else {
+        for (let j = 0; j < len; j++) b[at++] = mem[addr + j]!;
+      }
+    }
+    this.pos = at;
+    this.count++;
   }
 
   /** A call event's gap and duration, when it was timed (gap not negative). */
@@ -268,6 +331,7 @@ export class EventEncoder {
 
   /** One checkpoint event `[-2, after, size, hash]` (fits in CHECKPOINT_BOUND). */
   checkpoint(after: number, size: number, hash: Uint8Array): void {
+    this.noTemplate();
     this.arrayHeader(4);
     this.number(-2);
     this.number(after);
@@ -278,6 +342,7 @@ export class EventEncoder {
 
   /** One blob event `[-1, piece]` (a piece of a byte string too large for its call event); fits in blobBound. */
   blobPiece(piece: Uint8Array): void {
+    this.noTemplate();
     this.arrayHeader(2);
     this.number(-1);
     this.bin(piece);
@@ -312,17 +377,21 @@ export class FixedTemplate {
   result = NaN;
   /** Per out-param: its address in guest memory, its size, and the offset of its bytes in the body. */
   readonly writes: number[] = [];
+  /** The out-params' sizes added up: the length of a repeat event's bin. */
+  holeBytes = 0;
 
   /** Starts keeping a new body: keeps none until keep(). */
   clear(): void {
     this.length = 0;
     this.result = NaN;
     this.writes.length = 0;
+    this.holeBytes = 0;
   }
 
   /** Notes an out-param of the body being encoded: `len` bytes at `addr` in memory, at `offset` in the body. */
   hole(addr: number, len: number, offset: number): void {
     this.writes.push(addr, len, offset);
+    this.holeBytes += len;
   }
 
   /** Keeps the body `buf[start, end)` of a call that returned `result`; none when it is too long. */
@@ -363,6 +432,12 @@ export function* blobPieces(bytes: Uint8Array): Generator<Uint8Array> {
 /** Thrown for bytes that are not a well-formed event stream. */
 export class EventDecodeError extends Error {}
 
+/** lastFull after a seek: not known until fullBefore() walks to it. */
+const UNKNOWN = -2;
+
+/** Whether `b` starts a msgpack bin: at the top level of a frame, a repeat event (version 4). */
+const isBinHead = (b: number): boolean => b === 0xc4 || b === 0xc5 || b === 0xc6;
+
 /** A guest address a write may start at (wasm32: below 4 GiB). */
 const isAddress = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 32;
 /** A gap or duration: nanoseconds, not negative. */
@@ -391,6 +466,17 @@ export class EventDecoder {
   /** Events (calls and blob pieces) the loaded frame declares, when known, and how many were started so far. */
   private declared: number | undefined;
   private started = 0;
+  /**
+   * Where the last full call event of the loaded payload starts while the events after it are repeat events of it
+   * (what a repeat event now stands for); -1 when the last event was not a call (or none was read yet), UNKNOWN after
+   * a seek (fullBefore() finds it).
+   */
+  private lastFull = -1;
+  /** While the current event is a repeat event: the payload it is in, and where the next event starts there. */
+  private outer: { payload: Uint8Array; view: DataView; resume: number } | null = null;
+  /** fullBefore()'s walk so far over the loaded payload: the event it stands at, and the lastFull there. */
+  private walkAt = 0;
+  private walkFull = -1;
 
   constructor(private payload: Uint8Array = new Uint8Array(0)) {
     this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -434,10 +520,18 @@ export class EventDecoder {
    */
   scanFrame(payload: Uint8Array, count: number, onCall: (imp: number) => void): void {
     this.load(payload, count);
+    let lastImp = -1; // the import of the call event before, for a repeat event
     while (this.pos < payload.length) {
       this.startEvent();
+      if (isBinHead(payload[this.pos]!)) {
+        if (lastImp < 0) this.fail('repeat event without a call event before it');
+        this.skipValue();
+        onCall(lastImp);
+        continue;
+      }
       const len = this.arrayLen();
       const imp = this.value();
+      lastImp = -1;
       if (len === 2 && imp === -1) {
         if (!(this.value() instanceof Uint8Array)) this.fail('blob piece is not bytes');
         continue;
@@ -446,24 +540,78 @@ export class EventDecoder {
       if ((len !== 7 && len !== 5) || typeof imp !== 'number' || !Number.isSafeInteger(imp) || imp < 0) this.fail('not a call event');
       for (let i = 1; i < len; i++) this.skipValue();
       onCall(imp);
+      lastImp = imp;
     }
     this.endFrame();
   }
 
   /** Starts reading a frame payload in place (the replay path below); `count` as for decodeFrame. */
   load(payload: Uint8Array, count?: number): void {
+    this.outer = null;
     this.payload = payload;
     this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     this.pos = 0;
     this.declared = count;
     this.started = 0;
+    this.lastFull = -1;
+    this.walkAt = 0;
+    this.walkFull = -1;
   }
 
   /**
    * Moves the replay path to `offset` of the loaded payload, where an event starts (a reader that found the events
    * itself: replay/flat.ts); then nextCall as usual.
    */
-  seek(offset: number): void { this.pos = offset; }
+  seek(offset: number): void {
+    this.leaveRepeat();
+    this.pos = offset;
+    this.lastFull = UNKNOWN;
+  }
+
+  /**
+   * The lastFull for an event at `offset` of the loaded payload: walks its events from the start (or from where the
+   * last walk stopped, when that is not past `offset`). Seeks come in order, so a frame is walked about once.
+   */
+  private fullBefore(offset: number): number {
+    const p = this.outer ? this.outer.payload : this.payload;
+    if (this.walkAt > offset) { this.walkAt = 0; this.walkFull = -1; }
+    let i = this.walkAt;
+    let full = this.walkFull;
+    while (i < offset) {
+      const b = p[i]!;
+      if (b === 0x95 || b === 0x97) full = i;
+      else if (!isBinHead(b)) full = -1;
+      i = skipAt(p, i);
+      if (!(i >= 0)) { i = offset; full = -1; } // damage before it: the event at offset says the rest
+    }
+    this.walkAt = i;
+    this.walkFull = full;
+    return full;
+  }
+
+  /**
+   * Reads the repeat event at `at` (of the payload being read) from here on as the full call event it stands for,
+   * until leaveRepeat(): the replay path and event() then read that call event in place.
+   */
+  private enterRepeat(at: number): void {
+    if (this.lastFull === UNKNOWN) this.lastFull = this.fullBefore(at);
+    const x = expandRepeat(this.payload, this.lastFull, at);
+    if (typeof x === 'string') { this.pos = at; this.fail(x); }
+    this.outer = { payload: this.payload, view: this.view, resume: x.end };
+    this.payload = x.event;
+    this.view = new DataView(x.event.buffer, x.event.byteOffset, x.event.byteLength);
+    this.pos = 0;
+  }
+
+  /** After a repeat event: back to the payload it is in, at the event after it. */
+  private leaveRepeat(): void {
+    const o = this.outer;
+    if (o === null) return;
+    this.outer = null;
+    this.payload = o.payload;
+    this.view = o.view;
+    this.pos = o.resume;
+  }
 
   /** Counts an event about to be read: one more than the frame declares is corruption. */
   private startEvent(): void {
@@ -485,10 +633,11 @@ export class EventDecoder {
    * blob pieces show empty. EventDecodeError when the bytes there are not a call event.
    */
   decodeAt(payload: Uint8Array, offset: number): CallEvent {
-    const saved = [this.payload, this.view, this.pos, this.declared, this.started] as const;
+    const saved = [this.payload, this.view, this.pos, this.declared, this.started, this.lastFull, this.outer, this.walkAt, this.walkFull] as const;
     const savedBlobs = this.pendingBlobs.splice(0);
     this.load(payload);
     this.pos = offset;
+    this.lastFull = UNKNOWN;
     this.blobsShowEmpty = true;
     try {
       const ev = this.event();
@@ -497,7 +646,7 @@ export class EventDecoder {
     } finally {
       this.blobsShowEmpty = false;
       this.pendingBlobs.splice(0, this.pendingBlobs.length, ...savedBlobs);
-      [this.payload, this.view, this.pos, this.declared, this.started] = saved;
+      [this.payload, this.view, this.pos, this.declared, this.started, this.lastFull, this.outer, this.walkAt, this.walkFull] = saved;
     }
   }
 
@@ -533,11 +682,20 @@ export class EventDecoder {
    * Then: matchCall, applyWrites, matchInputs, result, in that order.
    */
   nextCall(): boolean {
+    this.leaveRepeat();
     for (;;) {
       if (this.pos >= this.payload.length) { this.endFrame(); return false; }
       this.startEvent();
-      this.eventStart = this.pos;
+      const start = this.pos;
+      this.eventStart = start;
+      if (isBinHead(this.payload[start]!)) {
+        this.enterRepeat(start);
+        this.arrayLen();
+        this.timed = false;
+        return true;
+      }
       const len = this.arrayLen();
+      this.lastFull = -1;
       if (len === 2) {
         if (this.value() !== -1) this.fail('not a blob piece');
         const piece = this.value();
@@ -552,6 +710,7 @@ export class EventDecoder {
       }
       if (len !== 7 && len !== 5) this.fail('not a call event');
       this.timed = len === 7;
+      this.lastFull = start;
       return true;
     }
   }
@@ -561,7 +720,7 @@ export class EventDecoder {
    * it, instead of matchCall..result. Byte strings are views into the payload. (replay --module matches by meaning.)
    */
   readCall(): CallEvent {
-    this.pos = this.eventStart;
+    this.pos = this.outer ? 0 : this.eventStart;
     const ev = this.event();
     if (!ev) this.fail('not a call event');
     return ev;
@@ -795,8 +954,15 @@ export class EventDecoder {
    */
   private event(): CallEvent | undefined {
     const start = this.pos;
+    if (this.outer === null && isBinHead(this.payload[start]!)) {
+      this.enterRepeat(start);
+      const ev = this.event();
+      this.leaveRepeat();
+      return ev;
+    }
     const len = this.arrayLen();
     const imp = this.value();
+    if (this.outer === null) this.lastFull = -1;
     if (imp === -1 && len === 2) {
       const piece = this.value();
       if (!(piece instanceof Uint8Array)) this.fail('blob piece is not bytes');
@@ -805,6 +971,7 @@ export class EventDecoder {
     }
     if (imp === -2 && len === 4) { this.checkpointBody(); return undefined; }
     if ((len !== 7 && len !== 5) || typeof imp !== 'number' || !Number.isSafeInteger(imp) || imp < 0) { this.pos = start; this.fail('not a call event'); }
+    if (this.outer === null) this.lastFull = start;
     const args = this.value();
     if (!Array.isArray(args) || !args.every((a) => typeof a === 'number' || typeof a === 'bigint')) this.fail('bad args');
     const result = this.value(true); // an int64-encoded result is an i64 and stays a bigint
@@ -862,6 +1029,56 @@ function skipAt(p: Uint8Array, i: number): number {
     if (i < 0) return -1;
   }
   return i;
+}
+
+/**
+ * The full call event the repeat event at `at` of `p` stands for (FORMAT.md, "repeat event"): a copy of the untimed
+ * call event at `fullAt` with its writes' bytes replaced by the bin's, in order; and where the repeat event ends.
+ * A string saying what is wrong when `fullAt` is negative (no call event right before), the event there is not an
+ * untimed call event whose writes are bins and whose inputs are nil, or the bin's length is not their sum.
+ */
+export function expandRepeat(p: Uint8Array, fullAt: number, at: number): { event: Uint8Array; end: number } | string {
+  const n = p.length;
+  const h = p[at];
+  let len: number;
+  let from: number;
+  if (h === 0xc4 && at + 2 <= n) { len = p[at + 1]!; from = at + 2; }
+  else if (h === 0xc5 && at + 3 <= n) { len = (p[at + 1]! << 8) | p[at + 2]!; from = at + 3; }
+  else if (h === 0xc6 && at + 5 <= n) { len = p[at + 1]! * 0x1000000 + ((p[at + 2]! << 16) | (p[at + 3]! << 8) | p[at + 4]!); from = at + 5; }
+  else return 'unexpected end';
+  if (from + len > n) return 'unexpected end';
+  if (fullAt < 0) return 'repeat event without a call event before it';
+  if (p[fullAt] !== 0x95) return 'repeat event of a call event that is not an untimed call event';
+  const bad = 'repeat event of a call event whose writes are not all bins or whose inputs are not nil';
+  let i = fullAt + 1;
+  for (let k = 0; k < 3; k++) { // imp, args, result
+    i = skipAt(p, i);
+    if (!(i >= 0 && i < n)) return bad;
+  }
+  const wb = p[i]!;
+  if ((wb & 0xf0) !== 0x90 || wb & 1) return bad;
+  i++;
+  const holes: number[] = []; // offset and length of each write's bytes
+  let total = 0;
+  for (let w = 0; w < (wb & 0x0f) >> 1; w++) {
+    i = skipAt(p, i); // addr
+    if (!(i >= 0 && i < n) || !isBinHead(p[i]!)) return bad;
+    const end = skipAt(p, i);
+    if (!(end >= 0 && end <= n)) return bad;
+    const bytes = p[i] === 0xc4 ? 2 : p[i] === 0xc5 ? 3 : 5;
+    holes.push(i + bytes - fullAt, end - i - bytes);
+    total += end - i - bytes;
+    i = end;
+  }
+  if (!(i < n) || p[i] !== 0xc0) return bad;
+  if (total !== len) return `repeat event of ${len} bytes for writes of ${total} bytes`;
+  const event = p.slice(fullAt, i + 1);
+  let src = from;
+  for (let k = 0; k < holes.length; k += 2) {
+    event.set(p.subarray(src, src + holes[k + 1]!), holes[k]!);
+    src += holes[k + 1]!;
+  }
+  return { event, end: from + len };
 }
 
 /** The time (gap or dur) at `i` of `p` and the end of it, or undefined when it is not a time. */
@@ -927,9 +1144,20 @@ export function walkCalls(p: Uint8Array, count: number, st: WalkState, marked: U
   let time = st.time;
   let pieces = st.pieces;
   let hits = st.marked;
+  let lastImp = -1; // the import of the call event before, for a repeat event
   for (let e = 0; e < count; e++) {
     if (!(i < n)) return false;
     const head = p[i]!;
+    if (isBinHead(head)) { // a repeat event: a call of the import before it, untimed
+      if (lastImp < 0) return false;
+      i = skipAt(p, i);
+      if (!(i >= 0 && i <= n)) return false;
+      calls++;
+      pieces = 0;
+      if (marked[lastImp]) hits++;
+      continue;
+    }
+    lastImp = -1;
     if (head === 0x92) {
       if (p[i + 1] !== 0xff) return false;
       const b = p[i + 2];
@@ -970,6 +1198,7 @@ export function walkCalls(p: Uint8Array, count: number, st: WalkState, marked: U
       calls++;
       pieces = 0;
       if (marked[imp]) hits++;
+      lastImp = imp;
       continue;
     }
     if (!(i < n)) return false;
@@ -984,6 +1213,7 @@ export function walkCalls(p: Uint8Array, count: number, st: WalkState, marked: U
     time = time + gap + dur;
     pieces = 0;
     if (marked[imp]) hits++;
+    lastImp = imp;
   }
   if (i !== n) return false;
   st.calls = calls;

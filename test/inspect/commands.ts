@@ -10,6 +10,7 @@ import { info } from '../../src/inspect/info.js';
 import { stats } from '../../src/inspect/stats.js';
 import type { TextWriter } from '../../src/inspect/writer.js';
 import { DivergenceError, replay } from '../../src/replay/replay.js';
+import { expandRepeat } from '../../src/trace/events.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { TraceWriter } from '../../src/trace/writer.js';
 
@@ -82,6 +83,7 @@ export function badError(error: unknown, trace: string, allowDivergence = false)
 /**
  * Writes the trace `source` again, as this wasi-trace writes (its current format version), in frames of at most
  * `frameBytes` bytes of events, with the same header, module and recorded end: a small trace of several frames.
+ * Repeat events are written as the call events they stand for (a frame may now start anywhere).
  */
 export async function reframe(source: string, dest: string, frameBytes: number): Promise<void> {
   const reader = await TraceReader.open(source);
@@ -89,7 +91,17 @@ export async function reframe(source: string, dest: string, frameBytes: number):
   const writer = await TraceWriter.create(dest, header, reader.module, { frameBytes, level: 1 });
   const unpackr = new Packr({ useRecords: false });
   for (const f of reader.frames()) {
-    unpackr.unpackMultiple(f.payload, (_v: unknown, start?: number, end?: number) => { writer.appendEvents(f.payload.subarray(start, end), 1); });
+    let full = -1; // where the call a repeat event stands for starts
+    unpackr.unpackMultiple(f.payload, (v: unknown, start?: number, end?: number) => {
+      if (v instanceof Uint8Array) {
+        const x = expandRepeat(f.payload, full, start!);
+        if (typeof x === 'string') throw new Error(x);
+        writer.appendEvents(x.event, 1);
+        return;
+      }
+      full = start!;
+      writer.appendEvents(f.payload.subarray(start, end), 1);
+    });
   }
   const { frames: _f, events: _e, index: _i, rawBytes: _r, storedBytes: _s, traceId: _t, ...summary } = reader.footerMap!;
   writer.finish(summary);

@@ -158,8 +158,8 @@ describe('the replay of a recording that failed', () => {
 
   it('in the middle of the run: replayed up to there, then the failure', async () => {
     const trace = fresh();
-    // About 33 bytes an event: 200,000 calls fill several 1 MiB frames.
-    await record({ module: guestPath('storm'), args: ['200000'], output: trace, checkpoints: 0, ...quiet });
+    // About 10 bytes a call (repeat events, format version 4): 400,000 calls fill several 1 MiB frames.
+    await record({ module: guestPath('storm'), args: ['400000'], output: trace, checkpoints: 0, ...quiet });
     const frames = [...(await TraceReader.open(trace)).frames()];
     expect(frames.length).toBeGreaterThan(2);
     const { path } = await failedCopy(trace, 2);

@@ -87,29 +87,30 @@ describe('the fast path of calls whose writes are fixed-size out-params', () => 
     }
   });
 
-  it('through the proxy: a call repeating the last one copies its event with the out-params read anew, byte for byte the general encoder\'s', () => {
+  it('through the proxy: a call repeating the one right before it is a repeat event, one repeating an earlier one a copy of its event with the out-params read anew, byte for byte', () => {
     // clock_time_get(id, precision, time_ptr) and args_sizes_get(argc_ptr, size_ptr), both on the fast path.
     const clock = FUNCTIONS_BY_NAME.get('clock_time_get')!;
     const sizes = FUNCTIONS_BY_NAME.get('args_sizes_get')!;
     const table = [clock, sizes].map((f) => ({ module: 'wasi_snapshot_preview1', name: f.name, wasi: f.index }));
     const lists = stringLists(['a'], []);
-    // What each call returns, writes and whether it throws, in order: [import, args, result, value written].
-    const script: [number, unknown[], number | 'throw', number][] = [
+    // What each call returns, writes and whether it throws, in order: [import, args, result, value written], and
+    // true for a call that repeats the call right before it (a repeat event: format version 4).
+    const script: [number, unknown[], number | 'throw', number, boolean?][] = [
       [0, [1, 1n, 100], 0, 1],
-      [0, [1, 1n, 100], 0, 2], // repeats: copied
-      [0, [1, 1n, 100], 0, 3],
+      [0, [1, 1n, 100], 0, 2, true], // repeats
+      [0, [1, 1n, 100], 0, 3, true],
       [0, [1, 1n, 108], 0, 4], // another address
       [0, [1, 1n, 108], 28, 5], // another result (the out-param is still recorded)
-      [0, [1, 1n, 108], 28, 6],
+      [0, [1, 1n, 108], 28, 6, true],
       [0, [1, 2n, 108], 28, 7], // another i64
       [1, [200, 300], 0, 8], // another import in between
-      [0, [1, 2n, 108], 28, 9], // still copied
+      [0, [1, 2n, 108], 28, 9], // still copied, in full (another call came between)
       [0, [1, 1n, 65532], 21, 10], // the out-param is not inside memory: the general path
       [0, [1, 2n, 108], 28, 11],
       [0, [1, 2n, 108], 'throw', 12],
       [0, [1, 2n, 108], 28, 13],
       [1, [200, 300], 0, 14],
-      [1, [200, 300], 0, 15],
+      [1, [200, 300], 0, 15, true],
       [1, [300, 200], 0, 16],
     ];
     const record = (timing: 'io' | 'all') => {
@@ -128,25 +129,37 @@ describe('the fast path of calls whose writes are fixed-size out-params', () => 
       const rec = new Recorder((b) => { got = b.slice(); return b; }, new Uint8Array(1 << 16), 2, performance.now(), undefined, { checkpoints: 0 });
       const mem = new GuestMemory(memory);
       const wrapped = recordingImports(table, imports, rec, mem, lists, timing).wasi_snapshot_preview1 as Record<string, (...a: unknown[]) => unknown>;
-      // The general encoder, given the same calls and memory.
+      // The general encoder, given the same calls and memory: every call in full (`general`), and with the marked
+      // ones as repeat events, a bin of the bytes their writes wrote (`expected`).
       const general = new EventEncoder(new Uint8Array(1 << 16));
-      for (const [imp, args, result] of script) {
+      const expected = new EventEncoder(new Uint8Array(1 << 16));
+      for (const [imp, args, result, , repeats] of script) {
         const name = table[imp]!.name;
         const m = new Uint8Array(memory.buffer);
         if (result === 'throw') {
           expect(() => wrapped[name]!(...args)).toThrow('boom');
-          general.call(imp, args, { throw: 'boom' }, [], m, null, -1, -1);
+          for (const e of [general, expected]) e.call(imp, args, { throw: 'boom' }, [], m, null, -1, -1);
         } else {
           expect(wrapped[name]!(...args)).toBe(result);
-          general.call(imp, args, result, callPlan(FUNCTIONS[table[imp]!.wasi]!, lists).writes(m, args, result), m, null, -1, -1);
+          const writes = callPlan(FUNCTIONS[table[imp]!.wasi]!, lists).writes(m, args, result);
+          general.call(imp, args, result, writes, m, null, -1, -1);
+          if (repeats && timing === 'io') {
+            const bytes: number[] = [];
+            for (let i = 0; i < writes.length; i += 2) bytes.push(...m.subarray(writes[i]!, writes[i]! + writes[i + 1]!));
+            expected.bin(Uint8Array.from(bytes));
+          } else {
+            expected.call(imp, args, result, writes, m, null, -1, -1);
+          }
         }
       }
       rec.flush();
-      return { got, expected: general.buf.slice(0, general.pos) };
+      return { got, expected: expected.buf.slice(0, expected.pos), general: general.buf.slice(0, general.pos) };
     };
     const untimed = record('io');
     expect(untimed.got.length).toBeGreaterThan(script.length * 10);
     expect([...untimed.got]).toEqual([...untimed.expected]);
+    // A reader sees every call of the script, as the general encoder wrote them all in full.
+    expect(new EventDecoder().decodeFrame(untimed.got, script.length)).toEqual(new EventDecoder().decodeFrame(untimed.general, script.length));
     // --timing all: the same calls, each with a gap and a duration.
     const timed = new EventDecoder().decodeFrame(record('all').got, script.length);
     const plain = new EventDecoder().decodeFrame(untimed.got, script.length);

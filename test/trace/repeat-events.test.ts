@@ -1,0 +1,157 @@
+// Repeat events (format version 4, FORMAT.md "repeat event"): a bin at the top of a frame stands for the call event
+// before it with the bin's bytes as its writes' bytes. Every reader (the generic decoder's object and in-place paths,
+// seeks into a frame, reports of one event, the quick scans, the flat form, the chunks a recording hands over) reads
+// a frame with them as it reads the same calls written in full; a repeat event with no call to repeat is damage.
+import { describe, expect, it } from 'vitest';
+import { ChunkConsumer, ChunkProducer, createChunkPool } from '../../src/record/chunks.js';
+import { Recorder } from '../../src/record/recorder.js';
+import { EventCursor, type CursorFrame } from '../../src/replay/cursor.js';
+import { flatten } from '../../src/replay/flat.js';
+import {
+  callBound, EventDecodeError, EventDecoder, EventEncoder, FixedTemplate, walkCalls, type CallEvent, type WalkState,
+} from '../../src/trace/events.js';
+
+interface Call { imp: number; args: (number | bigint)[]; writes: number[]; repeat?: boolean; gap?: number }
+
+/** Writes `calls` twice: every call in full, and with those marked `repeat` as repeat events (plus a checkpoint). */
+function frames(calls: Call[]): { full: Uint8Array; compact: Uint8Array; count: number; memory: Uint8Array } {
+  const mem = new Uint8Array(128);
+  const full = new EventEncoder(new Uint8Array(1 << 16));
+  const compact = new EventEncoder(new Uint8Array(1 << 16));
+  calls.forEach((c, n) => {
+    for (let i = 0; i < c.writes.length; i += 2) for (let j = 0; j < c.writes[i + 1]!; j++) mem[c.writes[i]! + j] = (n * 13 + j) & 0xff;
+    const gap = c.gap ?? -1;
+    full.call(c.imp, c.args, 0, c.writes, mem, null, gap, 0);
+    if (!c.repeat) { compact.call(c.imp, c.args, 0, c.writes, mem, null, gap, 0); return; }
+    const bytes: number[] = [];
+    for (let i = 0; i < c.writes.length; i += 2) bytes.push(...mem.subarray(c.writes[i]!, c.writes[i]! + c.writes[i + 1]!));
+    compact.bin(Uint8Array.from(bytes));
+    compact.count++;
+  });
+  return { full: full.buf.slice(0, full.pos), compact: compact.buf.slice(0, compact.pos), count: full.count, memory: mem };
+}
+
+const CALLS: Call[] = [
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8] }, // clock_time_get
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8], repeat: true },
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8], repeat: true },
+  { imp: 1, args: [32, 36], writes: [32, 4, 36, 4] }, // two writes (args_sizes_get): not a flat template
+  { imp: 1, args: [32, 36], writes: [32, 4, 36, 4], repeat: true },
+  { imp: 2, args: [], writes: [] }, // no writes (sched_yield): a bin of no bytes
+  { imp: 2, args: [], writes: [], repeat: true },
+  { imp: 0, args: [1, 1n, 24], writes: [24, 8], gap: 5 }, // timed: never repeated
+  { imp: 0, args: [1, 1n, 24], writes: [24, 8] },
+  { imp: 0, args: [1, 1n, 24], writes: [24, 8], repeat: true },
+];
+
+describe('repeat events', () => {
+  it('read as the call events they stand for, in the generic decoder and the quick scans', () => {
+    const { full, compact, count } = frames(CALLS);
+    expect(compact.length).toBeLessThan(full.length - 5 * 8);
+    expect(new EventDecoder().decodeFrame(compact, count)).toEqual(new EventDecoder().decodeFrame(full, count));
+    const imps = (p: Uint8Array) => { const out: number[] = []; new EventDecoder().scanFrame(p, count, (i) => out.push(i)); return out; };
+    expect(imps(compact)).toEqual(CALLS.map((c) => c.imp));
+    const walk = (p: Uint8Array) => { const st: WalkState = { calls: 0, time: 0, pieces: 0, marked: 0 }; expect(walkCalls(p, count, st, Uint8Array.of(1, 0, 1))).toBe(true); return st; };
+    expect(walk(compact)).toEqual(walk(full));
+    // one event on its own, for a report: the repeat's template is found by walking the frame
+    const starts: number[] = [];
+    const d = new EventDecoder();
+    d.load(compact, count);
+    while (d.nextCall()) { starts.push(d.eventStart); d.readCall(); }
+    expect(starts.map((s) => new EventDecoder().decodeAt(compact, s))).toEqual(new EventDecoder().decodeFrame(full, count));
+  });
+
+  it('replay as the calls in full do, in the flat form and the generic one, matched in order or peeked after a seek', () => {
+    // Without the two-write call and its repeat, the frame has a flat form; with them, the generic decoder reads it.
+    const flatCalls = CALLS.filter((c) => c.imp !== 1);
+    for (const calls of [flatCalls, CALLS]) {
+      const { full, compact, count } = frames(calls);
+      const flat = flatten(compact, count);
+      if (calls === flatCalls) expect(flat?.calls).toBe(calls.length); else expect(flat).toBeNull();
+      const cursors = [
+        { offset: 10, count, payload: full, flat: null },
+        { offset: 10, count, payload: compact },
+        { offset: 10, count, payload: compact, flat: null },
+      ].map((f) => new EventCursor([f as CursorFrame][Symbol.iterator]()));
+      const mems = cursors.map(() => new Uint8Array(128));
+      for (const c of calls) {
+        const answers = cursors.map((cur, i) => cur.step(c.imp, c.args, null, mems[i]!));
+        expect(answers).toEqual([0, 0, 0]);
+        expect(mems[1]).toEqual(mems[0]);
+        expect(mems[2]).toEqual(mems[0]);
+      }
+      expect(cursors[1]!.recentEvents()).toEqual(cursors[0]!.recentEvents());
+      expect(cursors[2]!.recentEvents()).toEqual(cursors[0]!.recentEvents());
+      // peek() (replay by meaning) seeks the generic decoder to each call of the flat form
+      const [a, b] = [full, compact].map((payload) => new EventCursor([{ offset: 10, count, payload } as CursorFrame][Symbol.iterator]()));
+      for (let i = 0; i < calls.length; i++) {
+        expect(b!.peek()).toEqual(a!.peek());
+        a!.take();
+        b!.take();
+      }
+    }
+  });
+
+  it('with no call event right before them, of another length or after a timed call, are damage every reader reports', () => {
+    const { compact, count } = frames(CALLS.slice(0, 2));
+    const clock = compact.subarray(0, compact.length - 10);
+    const repeat = compact.subarray(compact.length - 10);
+    const cases: [Uint8Array, number, RegExp][] = [
+      [repeat, 1, /repeat event without a call event before it/], // at the start of a frame
+      [Uint8Array.from([...clock, 0x92, 0xff, 0xc4, 1, 7, ...repeat]), 3, /without a call event before it/], // after a blob piece
+      [Uint8Array.from([...clock, 0xc4, 4, 1, 2, 3, 4]), 2, /repeat event of 4 bytes for writes of 8 bytes/],
+    ];
+    const timed = frames([{ ...CALLS[0]!, gap: 3 }]).compact;
+    cases.push([Uint8Array.from([...timed, ...repeat]), 2, /not an untimed call event/]);
+    for (const [payload, n, message] of cases) {
+      expect(() => new EventDecoder().decodeFrame(payload, n)).toThrow(message);
+      const d = new EventDecoder();
+      d.load(payload, n);
+      expect(() => { while (d.nextCall()) d.readCall(); }).toThrow(EventDecodeError);
+      expect(flatten(payload, n)).toBeNull();
+    }
+    expect(count).toBe(2);
+    const st: WalkState = { calls: 0, time: 0, pieces: 0, marked: 0 };
+    expect(walkCalls(repeat, 1, st, new Uint8Array(1))).toBe(false);
+    expect(() => new EventDecoder().scanFrame(repeat, 1, () => {})).toThrow(/without a call event before it/);
+  });
+
+  it('are written by the recorder for a call repeating the one right before it; handed over from a chunk, a piece starts with a call in full', () => {
+    const pool = createChunkPool(2, 4096);
+    const producer = new ChunkProducer(pool, () => {});
+    const consumer = new ChunkConsumer(pool);
+    const rec = new Recorder((b, n) => producer.full(b.length, n), producer.first(), 1, 0, producer.progress, { checkpoints: 0 });
+    const mem = new Uint8Array(64);
+    const tpl = new FixedTemplate();
+    const args = [1, 1n, 16];
+    const bound = callBound(args, 0, [16, 8], null);
+    const pieces: { bytes: Uint8Array; n: number }[] = [];
+    const take = (bytes: Uint8Array, n: number) => { pieces.push({ bytes: bytes.slice(), n }); };
+    let value = 0;
+    const call = () => {
+      mem.fill(++value, 16, 24);
+      if (value === 1) rec.fixedCall(0, args, 0, [16, 8], mem, NaN, NaN, bound, tpl);
+      else rec.repeat(0, tpl, mem, NaN, NaN, bound);
+    };
+    call(); call(); call();
+    consumer.takeFilling(take); // asks; the next call answers
+    call();
+    consumer.takeFilling(take); // takes the 4 calls; asks again
+    call(); call();
+    consumer.takeFilling(take); // takes call 5 (the answer), a repeat event in the chunk
+    call();
+    consumer.takeFilling(take); // calls 6 and 7
+    call(); call();
+    consumer.salvage(take); // the guest thread is gone: the rest
+    expect(pieces.map((p) => p.n)).toEqual([4, 1, 2, 2]);
+    // the recorder wrote repeat events: 20 bytes for the first call, 10 for each after it
+    expect(pieces[0]!.bytes.length).toBe(20 + 3 * 10);
+    const events = pieces.flatMap((p) => {
+      expect(p.bytes[0]).toBe(0x95); // a call in full: each piece decodes on its own
+      return new EventDecoder().decodeFrame(p.bytes, p.n);
+    });
+    expect(events.map((e: CallEvent) => [e.args, e.writes.map((w) => [w.addr, ...w.bytes])])).toEqual(
+      Array.from({ length: 9 }, (_, i) => [[1, 1, 16], [[16, ...new Array(8).fill(i + 1)]]]),
+    );
+  });
+});
