@@ -5,6 +5,8 @@
 // (a loop reading the clock) compares them with the kept ones in local variables and has its event copied
 // (Recorder.repeat: the kept event with the out-params' bytes read anew). Every other call goes to `miss`, which
 // encodes the event afresh and says whether the FixedTemplate now keeps it; a call that throws goes to `threw`.
+// An i64 param comes split in two numbers (runtime/trampoline.ts splitTrampoline, which the proxy puts in front), so
+// that no BigInt is made per call: the bigint the provider and the event take is made again only when it changes.
 import type { FixedTemplate } from '../trace/events.js';
 import type { Recorder } from './recorder.js';
 import type { GuestMemory } from '../runtime/memory.js';
@@ -36,18 +38,26 @@ export interface FixedPathParts {
 type Factory = (p: FixedPathParts, args: Args, none: object) => (...a: unknown[]) => unknown;
 const factories = new Map<string, Factory>();
 
-/** The generated source of the fast path's import for `arity` parameters (for tests and for reading it). */
-export function fixedPathSource(arity: number, timed: boolean): string {
-  const ps = Array.from({ length: arity }, (_, i) => `p${i}`);
+/**
+ * The generated source of the fast path's import for a function of wasm params `params` (for tests and for reading
+ * it): it takes each i64 as two numbers, its low and its high 32 bits (signed).
+ */
+export function fixedPathSource(params: readonly ('i32' | 'i64')[], timed: boolean): string {
+  // p<i>: the arg as the provider and the event take it (an i64: the bigint made again from its halves when they change)
+  const ps = params.map((_, i) => `p${i}`);
   const kept = ps.map((_, i) => `t${i}`);
   const fill = ps.map((p, i) => `args[${i}] = ${p};`).join(' ');
   const now = timed ? 'performance.now()' : 'NaN';
+  const wide = params.flatMap((k, i) => (k === 'i64' ? [i] : []));
   return [
     '"use strict";',
     'const { rec, mem, target, imp, tpl, bound, miss, threw } = p;',
     // The kept event's arguments; `none` equals no argument, so nothing repeats before an event is kept.
-    ...(arity ? [`let ${kept.map((t) => `${t} = none`).join(', ')};`] : []),
-    `return function recordedFixed(${ps.join(', ')}) {`,
+    ...(params.length ? [`let ${kept.map((t) => `${t} = none`).join(', ')};`] : []),
+    // The halves an i64 came as last time, and the bigint of them.
+    ...wide.map((i) => `let lo${i} = NaN, hi${i} = NaN, p${i} = 0n;`),
+    `return function recordedFixed(${params.map((k, i) => (k === 'i64' ? `l${i}, h${i}` : `p${i}`)).join(', ')}) {`,
+    ...wide.map((i) => `  if (l${i} !== lo${i} || h${i} !== hi${i}) { lo${i} = l${i}; hi${i} = h${i}; p${i} = BigInt.asIntN(64, (BigInt(h${i}) << 32n) | BigInt(l${i} >>> 0)); }`),
     '  if (rec.calls >= rec.nextCheckpoint) rec.checkpoint(mem.bytes);',
     `  const start = ${now};`,
     '  let r;',
@@ -71,13 +81,16 @@ export function fixedPathSource(arity: number, timed: boolean): string {
   ].join('\n');
 }
 
-/** The fast path's import of one function of `arity` wasm parameters, from `parts`. */
-export function fixedPath(arity: number, parts: FixedPathParts): (...a: unknown[]) => unknown {
-  const key = `${arity}/${parts.timed}`;
+/**
+ * The fast path's import of one function of wasm params `params`, from `parts`: a JavaScript function that takes each
+ * i64 as two numbers (wrap it in splitTrampoline for a guest).
+ */
+export function fixedPath(params: readonly ('i32' | 'i64')[], parts: FixedPathParts): (...a: unknown[]) => unknown {
+  const key = `${params.join(',')}/${parts.timed}`;
   let factory = factories.get(key);
   if (factory === undefined) {
-    factory = new Function('p', 'args', 'none', fixedPathSource(arity, parts.timed)) as Factory;
+    factory = new Function('p', 'args', 'none', fixedPathSource(params, parts.timed)) as Factory;
     factories.set(key, factory);
   }
-  return factory(parts, new Array<unknown>(arity).fill(0), {});
+  return factory(parts, new Array<unknown>(params.length).fill(0), {});
 }

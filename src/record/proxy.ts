@@ -6,6 +6,7 @@ import { invokerOf, withReusedArgs } from '../calls/arity.js';
 import { callPlan, diffMemory, fixedOutParams, fixedWrites, type StringLists } from '../calls/capture.js';
 import { ProcExit } from '../runtime/errors.js';
 import type { GuestMemory } from '../runtime/memory.js';
+import { splitTrampoline } from '../runtime/trampoline.js';
 import { callBound, FixedTemplate, type CallResult } from '../trace/events.js';
 import { fixedPath } from './fixed-path.js';
 import type { ImportEntry } from '../trace/header.js';
@@ -76,7 +77,8 @@ function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => 
     const written = outs.slice();
     const bound = callBound(new Array<number>(arity).fill(0), 0, outs.map((v, i) => (i % 2 ? v : 0)), null);
     const tpl = new FixedTemplate();
-    return fixedPath(arity, {
+    const params = wasmParams(def).map((w) => w.wasm);
+    const recorded = fixedPath(params, {
       rec, mem, target, imp, tpl, bound, timed, threw,
       miss(args, result, start, end) {
         const m = mem.bytes;
@@ -88,6 +90,7 @@ function wrapWasi(imp: number, entry: ImportEntry, target: (...a: unknown[]) => 
         return false;
       },
     });
+    return params.includes('i64') ? splitTrampoline(def, recorded) : recorded;
   }
   const readsInputs = plan.readsInputs;
   const invoke = invokerOf(arity);

@@ -381,7 +381,8 @@ export interface MemoryBytes { readonly bytes: Uint8Array }
 
 /**
  * The replay's import function for the calls of import `imp` (named `name`) whose wasm params are `params` (an i32
- * comes as a number, an i64 as a bigint): generated as a straight-line function of exactly those params, so that
+ * comes as a number, an i64 as a bigint, or with `split` as two numbers, its low and its high 32 bits, signed: what
+ * runtime/trampoline.ts splitTrampoline passes): generated as a straight-line function of exactly those params, so that
  * the common call costs no args array and no walk over them. When the cursor's next event is a flat call (flat.ts)
  * of this import after nothing else (no blob pieces or checkpoints before it), with these very args, an int result
  * and no inputs, it makes the call's writes into `mem.bytes` and returns its result, moving the cursor past it as
@@ -392,13 +393,17 @@ export interface MemoryBytes { readonly bytes: Uint8Array }
  * the result (replay.ts decides which).
  */
 export function flatImport(cursor: EventCursor, imp: number, name: string, params: readonly ('i32' | 'i64')[],
-  mem: MemoryBytes, slow: (args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  mem: MemoryBytes, slow: (args: unknown[]) => unknown, split = false): (...args: unknown[]) => unknown {
   const n = params.length;
-  const ps = params.map((_, i) => `p${i}`);
+  const ps = params.map((kind, i) => (split && kind === 'i64' ? `p${i}lo, p${i}hi` : `p${i}`));
+  // the args as the slow path takes them: a split i64 as the bigint it is
+  const args = params.map((kind, i) => (split && kind === 'i64' ? `BigInt.asIntN(64, (BigInt(p${i}hi) << 32n) | BigInt(p${i}lo >>> 0))` : `p${i}`));
   const setup: string[] = [];
   const checks: string[] = [];
   params.forEach((kind, i) => {
     if (kind === 'i32') { checks.push(`if (r[k + ${2 + i}] !== p${i}) break match;`); return; }
+    // a split i64 arg: the int32 recorded, sign-extended to 64 bits
+    if (split) { checks.push(`if (p${i}lo !== r[k + ${2 + i}] || p${i}hi !== r[k + ${2 + i}] >> 31) break match;`); return; }
     // an i64 arg: compared with the bigint of the int32 recorded (kept while the recorded value stays the same)
     setup.push(`let rec${i} = NaN, big${i} = 0n;`);
     checks.push(`if (r[k + ${2 + i}] !== rec${i}) { rec${i} = r[k + ${2 + i}]; big${i} = BigInt(rec${i}); }`, `if (p${i} !== big${i}) break match;`);
@@ -435,7 +440,7 @@ export function flatImport(cursor: EventCursor, imp: number, name: string, param
     '    c.index++;',
     `    return r[k + ${n + 2}];`,
     '  }',
-    `  return slow([${ps.join(', ')}]);`,
+    `  return slow([${args.join(', ')}]);`,
     '};',
   ].join('\n');
   return new Function('cursor', 'mem', 'slow', source)(cursor, mem, slow) as (...args: unknown[]) => unknown;

@@ -14,6 +14,7 @@ import { engineFingerprint, type Tiering } from '../engine.js';
 import { compileModule, instantiate, loadGuestModule, type LoadedModule } from '../module.js';
 import { endFrom, ProcExit } from '../runtime/errors.js';
 import { GuestMemory } from '../runtime/memory.js';
+import { splitTrampoline } from '../runtime/trampoline.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import { EventDecodeError, type CallEvent, type CallResult, type Scalar } from '../trace/events.js';
 import { describeEnd, sameEnd, type ImportEntry, type RecordedEnd, type TraceHeader } from '../trace/header.js';
@@ -524,6 +525,10 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
     if (hooked) return (args) => replayCall(imp, args);
     return fastCall(imp);
   };
+  /** flatImport's function for the import; one with i64 params behind a trampoline that splits them (no BigInts). */
+  const flatDirect = (wasi: number, imp: number, name: string, params: ('i32' | 'i64')[], call: (args: unknown[]) => unknown) =>
+    (params.includes('i64') ? splitTrampoline(FUNCTIONS[wasi]!, flatImport(cursor, imp, name, params, mem, call, true))
+      : flatImport(cursor, imp, name, params, mem, call));
   const imports: Record<string, Record<string, (...a: unknown[]) => unknown>> = {};
   table.forEach((e, imp) => {
     const call = callOf(imp);
@@ -532,7 +537,7 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
     // stat...): matched straight from the flat form by a function of exactly their params (cursor.ts flatImport).
     const direct = params !== undefined && !semantic && !hooked && plans[imp]?.readsInputs !== true && plainCall(e);
     (imports[e.module] ??= {})[e.name] = params === undefined ? (...args: unknown[]) => call(args)
-      : direct ? flatImport(cursor, imp, e.name, params, mem, call)
+      : direct ? flatDirect(e.wasi!, imp, e.name, params, call)
       : withReusedArgs(params.length, call);
   });
   /**

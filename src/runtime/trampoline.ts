@@ -4,7 +4,8 @@
 // clock_time_get; an i64 the implementation never reads (clock_time_get's precision) need not cross at all. A call
 // from wasm into another instance's wasm function is nearly free, so the guest pays only for the JavaScript call
 // that remains. Calling a trampoline from JavaScript is slower than calling the function itself, so only a guest
-// that calls its imports directly gets one (WasiRuntime.imports({ direct: true })).
+// that calls its imports directly gets one (WasiRuntime.imports({ direct: true })). An i64 the implementation does
+// read can cross as two i32s instead (splitTrampoline: its low and its high half), which costs no allocation either.
 import { wasmParams, type FunctionDef } from '../abi/index.js';
 
 const I32 = 0x7f;
@@ -24,27 +25,33 @@ const name = (s: string): number[] => [...uleb(s.length), ...new TextEncoder().e
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 
-/** Compiled trampolines by function and dropped params: each is compiled once per thread. */
+/** Compiled trampolines by function and what becomes of each param: each is compiled once per thread. */
 const modules = new Map<string, WebAssembly.Module>();
 
+/** What a trampoline passes on for one wasm param: the param, nothing, or (an i64) its low and high 32 bits. */
+type Pass = 'keep' | 'drop' | 'split';
+
 /**
- * The module for `def` without the wasm params named in `dropped` (i64 scalars: bindFunction checks): it imports
- * `host.f` taking the remaining params in order and exports `f` with def's full signature, which passes them on
- * and returns what host.f returns (an i32 errno; nothing for proc_exit).
+ * The module for `def` with its wasm params passed as `pass` says: it imports `host.f` taking what remains in order
+ * (a split i64 as two i32s: its low 32 bits, then its high 32 bits as a signed value) and exports `f` with def's
+ * full signature, which passes them on and returns what host.f returns (an i32 errno; nothing for proc_exit).
  */
-function moduleFor(def: FunctionDef, dropped: ReadonlySet<string>): WebAssembly.Module {
-  const key = `${def.name}/${[...dropped].join(',')}`;
+function moduleFor(def: FunctionDef, pass: readonly Pass[]): WebAssembly.Module {
+  const key = `${def.name}/${pass.join(',')}`;
   const cached = modules.get(key);
   if (cached !== undefined) return cached;
   const params = wasmParams(def);
-  const kept = params.flatMap((w, i) => (dropped.has(w.name) ? [] : [i]));
   const valType = (i: number): number => (params[i]!.wasm === 'i64' ? I64 : I32);
+  const hostParams = params.flatMap((_, i) => (pass[i] === 'drop' ? [] : pass[i] === 'split' ? [[I32], [I32]] : [[valType(i)]]));
   const results = def.result === 'none' ? [0] : [1, I32];
-  const body = [0, ...kept.flatMap((i) => [0x20, ...uleb(i)]), 0x10, 0, 0x0b]; // no locals; local.get …; call 0; end
+  // local.get i; or for a split i64: local.get i; i32.wrap_i64; local.get i; i64.const 32; i64.shr_s; i32.wrap_i64
+  const get = (i: number): number[] => [0x20, ...uleb(i)];
+  const passOn = params.flatMap((_, i) => (pass[i] === 'drop' ? [] : pass[i] === 'split' ? [...get(i), 0xa7, ...get(i), 0x42, 32, 0x87, 0xa7] : get(i)));
+  const body = [0, ...passOn, 0x10, 0, 0x0b]; // no locals; …; call 0; end
   const bytes = new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([
-      [0x60, ...vec(kept.map((i) => [valType(i)])), ...results], // type 0: host.f
+      [0x60, ...vec(hostParams), ...results], // type 0: host.f
       [0x60, ...vec(params.map((_, i) => [valType(i)])), ...results], // type 1: the preview1 signature
     ])),
     ...section(2, vec([[...name('host'), ...name('f'), 0x00, 0]])),
@@ -62,6 +69,18 @@ function moduleFor(def: FunctionDef, dropped: ReadonlySet<string>): WebAssembly.
  * returns its result. Whatever `f` throws (proc_exit's ProcExit) passes through unchanged.
  */
 export function trampoline(def: FunctionDef, dropped: ReadonlySet<string>, f: (...args: any[]) => unknown): (...args: any[]) => number {
-  const instance = new WebAssembly.Instance(moduleFor(def, dropped), { host: { f } });
+  return instanceOf(def, wasmParams(def).map((w) => (dropped.has(w.name) ? 'drop' : 'keep')), f);
+}
+
+/**
+ * A wasm function with `def`'s signature that calls `f` with every wasm param in order, each i64 as two numbers: its
+ * low 32 bits (as a signed int32) and its high 32 bits (signed), so that no BigInt is made; returns f's result.
+ */
+export function splitTrampoline(def: FunctionDef, f: (...args: any[]) => unknown): (...args: any[]) => number {
+  return instanceOf(def, wasmParams(def).map((w) => (w.wasm === 'i64' ? 'split' : 'keep')), f);
+}
+
+function instanceOf(def: FunctionDef, pass: readonly Pass[], f: (...args: any[]) => unknown): (...args: any[]) => number {
+  const instance = new WebAssembly.Instance(moduleFor(def, pass), { host: { f } });
   return instance.exports.f as (...args: any[]) => number;
 }
