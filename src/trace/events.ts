@@ -520,11 +520,11 @@ export class EventDecoder {
    */
   scanFrame(payload: Uint8Array, count: number, onCall: (imp: number) => void): void {
     this.load(payload, count);
-    let lastImp = -1; // the import of the call event before, for a repeat event
+    let lastImp = -1; // the import of the untimed call event before, for a repeat event
     while (this.pos < payload.length) {
       this.startEvent();
       if (isBinHead(payload[this.pos]!)) {
-        if (lastImp < 0) this.fail('repeat event without a call event before it');
+        if (lastImp < 0) this.fail('repeat event without an untimed call event before it');
         this.skipValue();
         onCall(lastImp);
         continue;
@@ -540,7 +540,7 @@ export class EventDecoder {
       if ((len !== 7 && len !== 5) || typeof imp !== 'number' || !Number.isSafeInteger(imp) || imp < 0) this.fail('not a call event');
       for (let i = 1; i < len; i++) this.skipValue();
       onCall(imp);
-      lastImp = imp;
+      if (len === 5) lastImp = imp;
     }
     this.endFrame();
   }
@@ -1144,7 +1144,7 @@ export function walkCalls(p: Uint8Array, count: number, st: WalkState, marked: U
   let time = st.time;
   let pieces = st.pieces;
   let hits = st.marked;
-  let lastImp = -1; // the import of the call event before, for a repeat event
+  let lastImp = -1; // the import of the untimed call event before, for a repeat event
   for (let e = 0; e < count; e++) {
     if (!(i < n)) return false;
     const head = p[i]!;
@@ -1213,7 +1213,6 @@ export function walkCalls(p: Uint8Array, count: number, st: WalkState, marked: U
     time = time + gap + dur;
     pieces = 0;
     if (marked[imp]) hits++;
-    lastImp = imp;
   }
   if (i !== n) return false;
   st.calls = calls;

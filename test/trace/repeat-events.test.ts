@@ -113,7 +113,11 @@ describe('repeat events', () => {
     expect(count).toBe(2);
     const st: WalkState = { calls: 0, time: 0, pieces: 0, marked: 0 };
     expect(walkCalls(repeat, 1, st, new Uint8Array(1))).toBe(false);
-    expect(() => new EventDecoder().scanFrame(repeat, 1, () => {})).toThrow(/without a call event before it/);
+    expect(() => new EventDecoder().scanFrame(repeat, 1, () => {})).toThrow(/without an untimed call event before it/);
+    // after a timed call: the quick scans refuse it too
+    const afterTimed = Uint8Array.from([...timed, ...repeat]);
+    expect(walkCalls(afterTimed, 2, st, new Uint8Array(1))).toBe(false);
+    expect(() => new EventDecoder().scanFrame(afterTimed, 2, () => {})).toThrow(/without an untimed call event before it/);
   });
 
   it('are written by the recorder for a call repeating the one right before it; handed over from a chunk, a piece starts with a call in full', () => {
