@@ -45,7 +45,9 @@ const factories = new Map<string, Factory>();
 export function fixedPathSource(params: readonly ('i32' | 'i64')[], timed: boolean): string {
   // p<i>: the arg as the provider and the event take it (an i64: the bigint made again from its halves when they change)
   const ps = params.map((_, i) => `p${i}`);
-  const kept = ps.map((_, i) => `t${i}`);
+  // the kept args are compared as the guest passed them: an i64 by its halves (comparing bigints costs more)
+  const cur = params.flatMap((k, i) => (k === 'i64' ? [`l${i}`, `h${i}`] : [`p${i}`]));
+  const kept = cur.map((c) => `k${c}`);
   const fill = ps.map((p, i) => `args[${i}] = ${p};`).join(' ');
   const now = timed ? 'performance.now()' : 'NaN';
   const wide = params.flatMap((k, i) => (k === 'i64' ? [i] : []));
@@ -70,12 +72,12 @@ export function fixedPathSource(params: readonly ('i32' | 'i64')[], timed: boole
     '  }',
     `  const end = ${now};`,
     // tpl.result is NaN while no event is kept: no result equals it.
-    `  if (r === tpl.result${ps.map((p, i) => ` && ${p} === ${kept[i]}`).join('')}) {`,
+    `  if (r === tpl.result${cur.map((c, i) => ` && ${c} === ${kept[i]}`).join('')}) {`,
     '    rec.repeat(imp, tpl, mem.bytes, start, end, bound);',
     '    return r;',
     '  }',
     `  ${fill}`,
-    `  if (miss(args, r, start, end)) { ${ps.map((p, i) => `${kept[i]} = ${p};`).join(' ')} }`,
+    `  if (miss(args, r, start, end)) { ${cur.map((c, i) => `${kept[i]} = ${c};`).join(' ')} }`,
     '  return r;',
     '};',
   ].join('\n');
