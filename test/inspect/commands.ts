@@ -83,24 +83,30 @@ export function badError(error: unknown, trace: string, allowDivergence = false)
 /**
  * Writes the trace `source` again, as this wasi-trace writes (its current format version), in frames of at most
  * `frameBytes` bytes of events, with the same header, module and recorded end: a small trace of several frames.
- * Repeat events are written as the call events they stand for (a frame may now start anywhere).
+ * A repeat event is written as the call event it stands for where it would start a frame (a frame decodes on its
+ * own), or everywhere unless `keepRepeats`.
  */
-export async function reframe(source: string, dest: string, frameBytes: number): Promise<void> {
+export async function reframe(source: string, dest: string, frameBytes: number, keepRepeats = false): Promise<void> {
   const reader = await TraceReader.open(source);
   const { traceId: _, ...header } = reader.headerMap;
   const writer = await TraceWriter.create(dest, header, reader.module, { frameBytes, level: 1 });
   const unpackr = new Packr({ useRecords: false });
+  let pending = 0; // bytes of the frame being filled, as the writer counts them (TraceWriter.appendEvents)
+  const append = (event: Uint8Array) => {
+    if (pending + event.length > frameBytes) pending = 0;
+    writer.appendEvents(event, 1);
+    pending += event.length;
+    if (pending === frameBytes) pending = 0;
+  };
   for (const f of reader.frames()) {
     let full = -1; // where the call a repeat event stands for starts
     unpackr.unpackMultiple(f.payload, (v: unknown, start?: number, end?: number) => {
-      if (v instanceof Uint8Array) {
-        const x = expandRepeat(f.payload, full, start!);
-        if (typeof x === 'string') throw new Error(x);
-        writer.appendEvents(x.event, 1);
-        return;
-      }
-      full = start!;
-      writer.appendEvents(f.payload.subarray(start, end), 1);
+      const event = f.payload.subarray(start, end);
+      if (!(v instanceof Uint8Array)) { full = start!; append(event); return; }
+      if (keepRepeats && pending > 0 && pending + event.length <= frameBytes) { append(event); return; }
+      const x = expandRepeat(f.payload, full, start!);
+      if (typeof x === 'string') throw new Error(x);
+      append(x.event);
     });
   }
   const { frames: _f, events: _e, index: _i, rawBytes: _r, storedBytes: _s, traceId: _t, ...summary } = reader.footerMap!;

@@ -1,5 +1,5 @@
 // Fuzz: no trace is accepted that is not what was recorded. A seeded mutator damages a few small traces (format
-// version 2, several frames each) in every way a file can be damaged: truncations, bit flips, overwritten bytes,
+// version 4, several frames each, one of them with repeat events) in every way a file can be damaged: truncations, bit flips, overwritten bytes,
 // zeroed spans, frames spliced from another trace, swapped, duplicated or dropped, lengths set huge; and, inside
 // valid CRCs (as a buggy writer would leave them), junk in the header, the footer and the events. Every command
 // that reads a trace (replay, dump, dump --json, info, info --quick, stats, export in both formats, diff) runs
@@ -14,7 +14,7 @@
 // about 150 in all, a few seconds); WASI_TRACE_FUZZ=N runs N per trace, with WASI_TRACE_FUZZ_SEED=S another seed.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Packr, Unpackr } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import { EventDecoder } from '../../src/trace/events.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { decompress, initZstd } from '../../src/trace/zstd.js';
 import { assemble, eventsBlock, prng, sameBytes, tempDir, traceParts, walkBlocks, type RawBlock, type TraceParts } from '../trace/helpers.js';
+import { guestPath, recordLikeCli } from '../helpers.js';
 import { COMMANDS, badError, bytesOf, reframe, runCommand, type Command, type Outcome } from './commands.js';
 
 const FUZZ_DEFAULT = 50;
@@ -57,12 +58,18 @@ const sources: Source[] = [];
 
 beforeAll(async () => {
   await initZstd();
-  const specs: [string, number, number][] = [['hello-v1.bin', 64, 1.25], ['inspect_fs-v1.bin', 256, 1.25], ['clock_random-v1.bin', 4096, 0.5]];
-  for (const [name, frameBytes, weight] of specs) {
-    const path = join(dir, name.replace('-v1', ''));
-    await reframe(golden(name), path, frameBytes);
+  // storm: 1,200 clock reads recorded now, with repeat events (format version 4)
+  const storm = join(dir, 'storm-recorded.bin');
+  expect((await recordLikeCli({ module: guestPath('storm'), output: storm, args: ['1200'], env: [] })).end).toEqual({ kind: 'exit', code: 0 });
+  const specs: [string, number, number][] = [
+    [golden('hello-v1.bin'), 64, 1.25], [golden('inspect_fs-v1.bin'), 256, 1.25], [golden('clock_random-v1.bin'), 4096, 0.5], [storm, 2048, 0.3],
+  ];
+  for (const [source, frameBytes, weight] of specs) {
+    const name = basename(source);
+    const path = join(dir, name.replace('-v1', '').replace('-recorded', ''));
+    await reframe(source, path, frameBytes, true);
     const twinPath = `${path}.twin`;
-    await reframe(golden(name), twinPath, frameBytes);
+    await reframe(source, twinPath, frameBytes, true);
     const file = bytesOf(path);
     const blocks = walkBlocks(file);
     const reader = await TraceReader.open(path);
