@@ -1,6 +1,9 @@
 // node dist/test/bench/calls.js: per-call cost of the builtin runtime's hottest functions, in process, called
 // from a wasm loop (as a guest calls them): clock_time_get, and fd_write of one small iovec to an in-memory sink
-// and to a host file. node:wasi's clock_time_get and fd_write (to a host file, to /dev/null) are printed for reference.
+// and to a host file. node:wasi's clock_time_get and fd_write (to a host file, to /dev/null) are printed for reference,
+// and clock_time_get as a recording's guest thread makes it (the proxy's fast path, repeat events, into a chunk that
+// goes nowhere) and as a replay serves it (flatImport on flat frames of a recording of the loop): the threads that
+// write and read the trace are not in these figures.
 // Figures are CPU ns per call (process CPU time, so a loaded machine's waiting does not count; the loop's own cost
 // included), min / median / max of interleaved rounds. The "floor" row is the least a JavaScript host can do for an
 // fd_write to a file (one fs.writeSync at a position, nothing else): what the builtin runtime cannot go below.
@@ -8,8 +11,16 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { devNull, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WASI } from 'node:wasi';
-import { MODULE_NAME } from '../../src/abi/index.js';
+import { FUNCTIONS_BY_NAME, MODULE_NAME } from '../../src/abi/index.js';
+import { stringLists } from '../../src/calls/capture.js';
+import { recordingImports } from '../../src/record/proxy.js';
+import { Recorder } from '../../src/record/recorder.js';
+import { EventCursor, flatImport, type CursorFrame } from '../../src/replay/cursor.js';
+import { flatten } from '../../src/replay/flat.js';
+import { GuestMemory } from '../../src/runtime/memory.js';
 import { WasiRuntime } from '../../src/runtime/runtime.js';
+import { splitTrampoline } from '../../src/runtime/trampoline.js';
+import { EventEncoder } from '../../src/trace/events.js';
 import { openHostDirectory } from '../../src/vfs/host/index.js';
 import { CallbackOutput, HostStream } from '../../src/vfs/stream.js';
 
@@ -88,6 +99,54 @@ const floor = instantiate({ [MODULE_NAME]: {
 floorView = new DataView(floor.memory.buffer);
 floorBytes = new Uint8Array(floor.memory.buffer);
 
+// Recording: the proxy over the builtin runtime's bindings, its events going into a chunk that is reused.
+const CLOCK = { module: MODULE_NAME, name: 'clock_time_get', wasi: FUNCTIONS_BY_NAME.get('clock_time_get')!.index };
+const recRuntime = new WasiRuntime({ args: ['bench'], env: [] });
+const chunk = new Uint8Array(1 << 20);
+const recorder = new Recorder(() => chunk, chunk, 1, performance.now(), new Int32Array(64), { checkpoints: 0 });
+const recMemory = new GuestMemory();
+const recorded = instantiate(recordingImports([CLOCK], recRuntime.imports(), recorder, recMemory, stringLists(['bench'], [])));
+recMemory.attach(recorded.memory);
+recRuntime.attach(recorded.memory);
+
+// Replay: the frames of CLOCK_CALLS clock reads (as a recording writes them: one call, then repeat events), flat.
+const replayFrames: CursorFrame[] = [];
+{
+  const enc = new EventEncoder(new Uint8Array(1 << 20));
+  const mem = new Uint8Array(128);
+  for (let i = 0; i < CLOCK_CALLS; i++) {
+    if (enc.free < 64) {
+      const payload = enc.buf.slice(0, enc.pos);
+      replayFrames.push({ offset: 0, count: enc.count, payload, flat: flatten(payload, enc.count) } as CursorFrame);
+      enc.reset();
+    }
+    new DataView(mem.buffer).setBigUint64(64, BigInt(i) * 997n, true);
+    if (enc.count === 0) enc.call(0, [1, 1n, 64], 0, [64, 8], mem, null, -1, -1);
+    else { enc.bin(mem.subarray(64, 72)); enc.count++; }
+  }
+  const payload = enc.buf.slice(0, enc.pos);
+  replayFrames.push({ offset: 0, count: enc.count, payload, flat: flatten(payload, enc.count) } as CursorFrame);
+}
+const repMemory = new GuestMemory();
+let cursor = new EventCursor([][Symbol.iterator]());
+let replayImport: (...a: unknown[]) => unknown = () => 0;
+const replayed = instantiate({ [MODULE_NAME]: {
+  clock_time_get: splitTrampoline(FUNCTIONS_BY_NAME.get('clock_time_get')!, (...a: unknown[]) => replayImport(...a)),
+  fd_write: () => 0, // the loop module imports it; the replay bench does not call it
+} });
+repMemory.attach(replayed.memory);
+/** A replay of the loop from its first call: a fresh cursor over the frames. */
+const replayLoop = (): void => {
+  cursor = new EventCursor(replayFrames[Symbol.iterator](), 6, () => {});
+  const slow = (args: unknown[]) => {
+    const r = cursor.step(0, args, null, repMemory.bytes);
+    if (typeof r !== 'number') throw new Error(`the replay of the clock loop diverged: ${String(r)}`);
+    return r;
+  };
+  replayImport = flatImport(cursor, 0, 'clock_time_get', ['i32', 'i64', 'i32'], repMemory, slow, true);
+  replayed.clock(0, CLOCK_CALLS);
+};
+
 const nsPer = (fn: () => void, n: number): number => {
   const t = process.cpuUsage();
   fn();
@@ -97,6 +156,8 @@ const nsPer = (fn: () => void, n: number): number => {
 const cases: [string, () => number][] = [
   ['builtin clock_time_get', () => nsPer(() => ours.clock(0, CLOCK_CALLS), CLOCK_CALLS)],
   ['node:wasi clock_time_get', () => nsPer(() => node.clock(0, CLOCK_CALLS), CLOCK_CALLS)],
+  ['recording clock_time_get (guest thread)', () => nsPer(() => recorded.clock(0, CLOCK_CALLS), CLOCK_CALLS)],
+  ['replay clock_time_get (replaying thread)', () => nsPer(replayLoop, CLOCK_CALLS)],
   ['builtin fd_write 8 B to a callback', () => nsPer(() => ours.write(1, WRITE_CALLS), WRITE_CALLS)],
   ['builtin fd_write 8 B to a host file', () => nsPer(() => ours.write(5, WRITE_CALLS), WRITE_CALLS)],
   ['node:wasi fd_write 8 B to a host file', () => nsPer(() => nodeFile.write(1, WRITE_CALLS), WRITE_CALLS)],
