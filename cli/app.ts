@@ -143,8 +143,9 @@ async function dispatch(argv: string[], io: CliIo, how: DispatchOptions = {}): P
     const nodeRuntime = ours.some((a, i) => a === '--runtime=node' || (a === '--runtime' && ours[i + 1] === 'node'));
     setTiering(ours.includes('--optimize') || nodeRuntime ? 'optimizing' : 'baseline');
     // Commands that compress or decompress on this thread: let zstd's (asynchronous) start overlap argument
-    // parsing. (run needs none; replay decompresses on its frame reader thread when it has one.)
-    if (known !== 'run' && known !== 'replay') void import('../src/trace/zstd.js').then((z) => z.initZstd()).catch(() => {});
+    // parsing. (run needs none; replay decompresses on its frame reader thread when it has one; record's writer
+    // starts it at its first compressed block, after the guest's compile: src/trace/writer.ts.)
+    if (known !== 'run' && known !== 'replay' && known !== 'record') void import('../src/trace/zstd.js').then((z) => z.initZstd()).catch(() => {});
     const handle = async (flags: any): Promise<void> => {
       const all = { ...flags, module: module ?? flags.module, guestArgs: guest };
       if (how.onFlags) how.onFlags(all); else exitCode = await command!.handler(all, io);

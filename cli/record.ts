@@ -9,7 +9,6 @@ import { recordOnThread } from '../src/record/pipeline.js';
 import { RECORD_LEVEL } from '../src/record/record.js';
 import type { RecordingSettings } from '../src/record/recorder.js';
 import { guestSetup } from '../src/record/setup.js';
-import { initZstd } from '../src/trace/zstd.js';
 import { guestFlags, guestOptions, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
 import { note, readGuestModule, type CliIo } from './io.js';
@@ -38,9 +37,6 @@ export const recordCommand = {
       throw new UserError(`--checkpoints ${flags.checkpoints}: expected auto or a whole number of calls (0 for none)`);
     }
     const settings: RecordingSettings = { timing: flags.timing, checkpoints };
-    // zstd starts now, so that it is ready by the time the guest thread may compile the guest (recordOnThread waits
-    // for it: see there); a failure is reported by the recording itself.
-    initZstd().catch(() => {});
     const hunt = huntOptions(flags, availableParallelism());
     const chaos = chaosSettings(flags);
     if (chaos && flags.runtime !== 'builtin') throw new UserError('--chaos needs the builtin runtime (--runtime builtin)');

@@ -21,7 +21,6 @@ import { MAX_FRAME_BYTES } from '../trace/format.js';
 import type { RecordedEnd, RunSummary } from '../trace/header.js';
 import type { WalkState } from '../trace/events.js';
 import { TraceWriter, type EncodedModule } from '../trace/writer.js';
-import { initZstd } from '../trace/zstd.js';
 import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
 import { encodedModuleFor } from './module-cache.js';
 import type { GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
@@ -83,6 +82,12 @@ export interface ThreadRecording {
   encodedModule?: EncodedModule;
   /** The module compiled by the caller (the guest thread then does not compile it again). */
   compiled?: { module: WebAssembly.Module; sha256: string };
+  /**
+   * The module being compiled by the caller from `module`'s bytes, for the tier the recording uses (the CLI starts
+   * it before its command line loads: cli/prewarm.ts); undefined when it did not compile: it is then compiled here,
+   * which gives the error. Its sha256 is computed here as without it.
+   */
+  precompiled?: Promise<WebAssembly.Module | undefined>;
   /** Chunks to reuse (they must not be in use); a new pool by default. */
   pool?: ChunkPool;
   /** Leave the worker running after a run that ended by itself, for another run (it is terminated otherwise). */
@@ -145,13 +150,15 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     ...(r.settings && { settings: r.settings }),
   };
   // The guest is compiled here, while the guest thread boots (which takes longer than reading the module did), and
-  // handed to the guest thread as soon as it is compiled. zstd's own wasm is compiled first: compiling for V8's
-  // baseline tier only (the CLI's default) sets a process-wide V8 flag, and a zstd compiled meanwhile would keep
-  // baseline code, which compresses 2-3x slower, for the whole recording. A caller that compiled the module itself
-  // owns that order. UserError for a module that does not load.
+  // handed to the guest thread as soon as it is compiled. zstd is not started here: the writer starts it at the
+  // first block it compresses (a short recording of a cached module never does), which is after the guest's
+  // compile. That order matters: compiling for V8's baseline tier only (the CLI's default) sets a process-wide V8
+  // flag, and a zstd compiled meanwhile would keep baseline code, which compresses 2-3x slower, for the whole
+  // recording. A caller that compiled the module itself (or is compiling it: `precompiled`) owns that order.
+  // UserError for a module that does not load.
   const compiled: Promise<WebAssembly.Module> = r.compiled
     ? Promise.resolve(r.compiled.module)
-    : initZstd().then(() => compileModule(r.module.name, bytes)).then((l) => l.module);
+    : Promise.resolve(r.precompiled).then((m) => m ?? compileModule(r.module.name, bytes).then((l) => l.module));
   /** Resolves once the guest thread was sent its start (never, when the run never starts). */
   let startPosted!: () => void;
   const posted = new Promise<void>((resolve) => { startPosted = resolve; });
