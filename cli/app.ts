@@ -6,6 +6,7 @@ import { setTiering } from '../src/engine.js';
 import { note, writeStderr, type CliIo } from './io.js';
 import { fdSink } from './output.js';
 import { optionTable, quickParse, type OptionTable } from './quick-parse.js';
+import { tieringOf } from './tiering.js';
 
 /** A command as cli/<name>.ts exports it: yargs' command shape, with a handler that returns the exit code. */
 export interface Command {
@@ -138,10 +139,7 @@ async function dispatch(argv: string[], io: CliIo, how: DispatchOptions = {}): P
     const ours = split.ours.map((a) => (a === '--chaos' || a === '--inspect' ? `${a}=` : a));
     const { module, guest } = split;
     debug = ours.includes('--debug');
-    // node:wasi leaves the guest by an exception on proc_exit, and V8 has crashed unwinding it out of
-    // baseline-only code (issue 12): under --runtime node guests get V8's usual tiers.
-    const nodeRuntime = ours.some((a, i) => a === '--runtime=node' || (a === '--runtime' && ours[i + 1] === 'node'));
-    setTiering(ours.includes('--optimize') || nodeRuntime ? 'optimizing' : 'baseline');
+    setTiering(tieringOf(ours));
     // Commands that compress or decompress on this thread: let zstd's (asynchronous) start overlap argument
     // parsing. (run needs none; replay decompresses on its frame reader thread when it has one; record's writer
     // starts it at its first compressed block, after the guest's compile: src/trace/writer.ts.)

@@ -3,6 +3,7 @@
 // thread) still finishes a valid trace that says how the run ended.
 import { availableParallelism } from 'node:os';
 import type { Argv } from 'yargs';
+import { engineFingerprint } from '../src/engine.js';
 import { EXIT_USAGE, signalExitCode, STOP_SIGNALS, UserError } from '../src/errors.js';
 import { OutputFile } from '../src/files.js';
 import { recordOnThread } from '../src/record/pipeline.js';
@@ -12,7 +13,7 @@ import { guestSetup } from '../src/record/setup.js';
 import { guestFlags, guestOptions, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
 import { note, readGuestModule, type CliIo } from './io.js';
-import { takeWorker } from './prewarm.js';
+import { takeEarlyModule, takeWorker } from './prewarm.js';
 import { chaosSettings, huntOptions, runHunt, untilFailFlags, type UntilFailFlags } from './until-fail.js';
 
 interface RecordFlags extends GuestFlags, UntilFailFlags { output: string; level: string; timing: string; checkpoints: string }
@@ -47,10 +48,12 @@ export const recordCommand = {
       output.discard();
       if (output.direct) throw new UserError(`cannot write trace ${flags.output}: record --until-fail keeps the failing run's trace only, so -o must name a file, not a device or FIFO`);
     }
+    // The module cli/main.ts read and began to compile before the command line loaded, when it guessed this one.
+    const early = takeEarlyModule(flags.module, engineFingerprint().tiering);
     let module;
     let setup;
     try {
-      module = readGuestModule(flags.module, io, { shared: true }); // the guest thread takes it as it is
+      module = early.module ?? readGuestModule(flags.module, io, { shared: true }); // the guest thread takes it as it is
       // An in-process caller's stdio (io) is forwarded from the guest thread; by default the guest writes fd 1 and 2.
       const stdio = { ...(io.stdout && { stdout: io.stdout }), ...(io.stderr && { stderr: io.stderr }), ...(io.stdin && { stdin: io.stdin }) };
       setup = guestSetup({ ...guestOptions(flags), ...stdio, ...(chaos && { chaos }) });
@@ -64,10 +67,13 @@ export const recordCommand = {
     const handlers = Object.keys(STOP_SIGNALS).map((sig) => [sig, () => stop.abort(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     try {
-      if (hunt) return await runHunt(hunt, setup, module, flags.output, level, stop.signal, io, settings);
+      if (hunt) {
+        await early.compiled; // none for a hunt (cli/prewarm.ts): nothing compiles wasm meanwhile
+        return await runHunt(hunt, setup, module, flags.output, level, stop.signal, io, settings);
+      }
       // The guest thread was booted while the command line loaded (in-process callers start one now).
       const r = await recordOnThread({
-        setup, module, output, level, settings, signal: stop.signal, worker: takeWorker('record'),
+        setup, module, output, level, settings, signal: stop.signal, worker: takeWorker('record'), precompiled: early.compiled,
         onOutput: (stream, bytes) => io[stream]?.(bytes),
       });
       switch (r.end.kind) {
