@@ -23,7 +23,7 @@ import type { WalkState } from '../trace/events.js';
 import { TraceWriter, type EncodedModule } from '../trace/writer.js';
 import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
 import { encodedModuleFor } from './module-cache.js';
-import type { GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
+import type { GuestThreadCompiled, GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
 import { runSummary } from './session.js';
 import type { GuestSetup } from './setup.js';
 import type { RecordingSettings } from './recorder.js';
@@ -145,12 +145,12 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   const consumer = new ChunkConsumer(pool);
   const worker = r.worker ?? new Worker(guestThreadUrl);
   worker.ref();
-  const start: Omit<GuestThreadStart, 'compiled'> = {
-    setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering,
+  const start: GuestThreadStart = {
+    type: 'start', setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering,
     ...(r.settings && { settings: r.settings }),
   };
   // The guest is compiled here, while the guest thread boots (which takes longer than reading the module did), and
-  // handed to the guest thread as soon as it is compiled. zstd is not started here: the writer starts it at the
+  // handed to the guest thread as soon as it is compiled; the thread has its start before, to set up meanwhile. zstd is not started here: the writer starts it at the
   // first block it compresses (a short recording of a cached module never does), which is after the guest's
   // compile. That order matters: compiling for V8's baseline tier only (the CLI's default) sets a process-wide V8
   // flag, and a zstd compiled meanwhile would keep baseline code, which compresses 2-3x slower, for the whole
@@ -159,7 +159,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   const compiled: Promise<WebAssembly.Module> = r.compiled
     ? Promise.resolve(r.compiled.module)
     : Promise.resolve(r.precompiled).then((m) => m ?? compileModule(r.module.name, bytes).then((l) => l.module));
-  /** Resolves once the guest thread was sent its start (never, when the run never starts). */
+  /** Resolves once the guest thread was sent its compiled module (never, when the run never starts). */
   let startPosted!: () => void;
   const posted = new Promise<void>((resolve) => { startPosted = resolve; });
   // The module's sha256 is computed while it compiles, a slice at a time (so that the start goes out as soon as
@@ -260,9 +260,10 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     };
     if (r.signal?.aborted) { void onAbort(); return; }
     r.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.postMessage(start);
     compiled.then((module) => {
       if (stopping || settled) return;
-      worker.postMessage({ ...start, compiled: { module, ...(r.compiled && { sha256: r.compiled.sha256 }) } } satisfies GuestThreadStart);
+      worker.postMessage({ type: 'compiled', compiled: { module, ...(r.compiled && { sha256: r.compiled.sha256 }) } } satisfies GuestThreadCompiled);
       startPosted();
       void TraceWriter.prepare().catch(() => {}); // while the guest thread sets up (create() reports a failure)
     }, (e: unknown) => {

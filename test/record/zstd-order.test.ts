@@ -25,7 +25,7 @@ async function fresh() {
 afterEach(() => { vi.restoreAllMocks(); });
 
 describe('the recording pipeline and zstd', () => {
-  it('compiles the guest for the baseline tier and posts its start without starting zstd', async () => {
+  it('compiles the guest for the baseline tier and posts it to the guest thread without starting zstd', async () => {
     const { recordOnThread, guestSetup, setTiering, zstdReady } = await fresh();
     expect(zstdReady()).toBe(false);
     setTiering('baseline');
@@ -34,10 +34,11 @@ describe('the recording pipeline and zstd', () => {
     const setFlags = v8.setFlagsFromString.bind(v8);
     vi.spyOn(v8, 'setFlagsFromString').mockImplementation((flags: string) => { atFlags.push([flags, zstdReady()]); setFlags(flags); });
     let readyAtStart: boolean | undefined;
-    // A stand-in for the guest thread: notes whether zstd was ready when it got its start, then fails at once.
+    // A stand-in for the guest thread: notes whether zstd was ready when it got its module, then fails at once.
     const fake = Object.assign(new EventEmitter(), {
       ref() {}, unref() {}, terminate: async () => 0,
-      postMessage() {
+      postMessage(m: { type: string }) {
+        if (m.type !== 'compiled') return; // its start comes first, before the module is compiled
         readyAtStart = zstdReady();
         setImmediate(() => fake.emit('message', { type: 'fail', message: 'stand-in guest thread', user: true }));
       },
