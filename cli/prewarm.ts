@@ -6,6 +6,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Tiering } from '../src/engine.js';
+import { NO_STDIN_STREAM } from '../src/worker-url.js';
 import { bundleOf } from './fresh-bundle.js';
 import { tieringOf } from './tiering.js';
 
@@ -14,6 +15,8 @@ export type Prewarmable = keyof typeof SCRIPTS;
 /** Whether the workers load from their bundles (main.js found the bundles fresh): set by prewarm(). */
 let bundled = false;
 const urlOf = (kind: Prewarmable): URL => new URL(`../${bundled ? bundleOf(SCRIPTS[kind]) : SCRIPTS[kind]}`, import.meta.url);
+/** The options of a worker for `kind`: the guest thread never reads its process.stdin. */
+const optionsOf = (kind: Prewarmable) => (kind === 'record' ? NO_STDIN_STREAM : {});
 
 const prewarmed = new Map<Prewarmable, Worker>();
 /** Run from the TypeScript sources (in-process tests) there are no built worker files, so no workers. */
@@ -56,7 +59,7 @@ export async function prewarm(command: string | undefined, argv: readonly string
   if ((command !== 'record' && command !== 'replay') || !BUILT) return;
   const guess = command === 'replay' ? argv.slice(argv.indexOf(command) + 1).filter((a) => !a.startsWith('-')).at(-1) : undefined;
   if (guess !== undefined && smallTrace(guess)) return;
-  const w = new Worker(urlOf(command));
+  const w = new Worker(urlOf(command), optionsOf(command));
   w.unref(); // a worker that is never used must not keep the process alive
   prewarmed.set(command, w);
   if (guess !== undefined) w.postMessage({ readAhead: guess });
@@ -73,7 +76,7 @@ const ignore = (): void => {};
 export function startGuestThread(): void {
   if (!BUILT || prewarmed.has('record')) return;
   bundled = true;
-  const w = new Worker(urlOf('record'));
+  const w = new Worker(urlOf('record'), NO_STDIN_STREAM);
   w.unref();
   w.on('error', ignore); // a bundle that is not there (a build without bundles): prewarm() replaces this worker
   prewarmed.set('record', w);
@@ -85,7 +88,7 @@ export function startGuestThread(): void {
  */
 export function takeWorker(kind: Prewarmable): Worker | undefined {
   if (!BUILT) return undefined;
-  const w = prewarmed.get(kind) ?? new Worker(urlOf(kind));
+  const w = prewarmed.get(kind) ?? new Worker(urlOf(kind), optionsOf(kind));
   prewarmed.delete(kind);
   return w;
 }

@@ -11,7 +11,7 @@
 // second.
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { workerUrl } from '../worker-url.js';
+import { NO_STDIN_STREAM, workerUrl } from '../worker-url.js';
 import { UserError } from '../errors.js';
 import { engineFingerprint } from '../engine.js';
 import { compileModule } from '../module.js';
@@ -143,7 +143,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   const pool = r.pool ?? createChunkPool(CHUNKS, MAX_FRAME_BYTES);
   if (r.pool) resetChunkPool(pool);
   const consumer = new ChunkConsumer(pool);
-  const worker = r.worker ?? new Worker(guestThreadUrl);
+  const worker = r.worker ?? new Worker(guestThreadUrl, NO_STDIN_STREAM);
   worker.ref();
   const start: GuestThreadStart = {
     type: 'start', setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering,
