@@ -1,8 +1,9 @@
 // Worker threads started before the command line is parsed, because they take a while to boot: the guest
-// thread of `record`, the frame reader of `replay` (for a trace that is not small: smallTrace). Only node:fs and
-// node:worker_threads are imported here, so starting one costs the main thread nothing (cli/fresh-bundle.js, which
-// main.js has loaded, names the workers' bundles). `record` also reads its module and starts compiling it here
-// (prewarmModule), so that the compile (V8's background threads) overlaps the loading of the command line.
+// thread of `record`, the frame reader of `replay` (for a trace that is not small: smallTrace). Only node:fs,
+// node:worker_threads and two small modules are imported here, so starting one costs the main thread next to nothing
+// (cli/fresh-bundle.js, which main.js has loaded, names the workers' bundles). `record` also reads its module and
+// starts compiling it here (prewarmModule, which loads src/module.js), so that the compile (V8's background threads)
+// overlaps the loading of the command line.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Tiering } from '../src/engine.js';
@@ -66,13 +67,13 @@ export async function prewarm(command: string | undefined, argv: readonly string
   if (command === 'record') await prewarmModule(argv);
 }
 
+const ignore = (): void => {};
+
 /**
  * Starts record's guest thread at once, on its bundle, before cli/main.ts has checked that the bundles are fresh
  * (one stat per input: ~5 ms that the thread's boot, the critical path of a short recording, need not wait for);
  * prewarm() then keeps it, or replaces it when the bundles are not fresh.
  */
-const ignore = (): void => {};
-
 export function startGuestThread(): void {
   if (!BUILT || prewarmed.has('record')) return;
   bundled = true;
