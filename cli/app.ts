@@ -6,7 +6,6 @@ import { setTiering } from '../src/engine.js';
 import { note, writeStderr, type CliIo } from './io.js';
 import { fdSink } from './output.js';
 import { optionTable, quickParse, type OptionTable } from './quick-parse.js';
-import { tieringOf } from './tiering.js';
 
 /** A command as cli/<name>.ts exports it: yargs' command shape, with a handler that returns the exit code. */
 export interface Command {
@@ -139,11 +138,13 @@ async function dispatch(argv: string[], io: CliIo, how: DispatchOptions = {}): P
     const ours = split.ours.map((a) => (a === '--chaos' || a === '--inspect' ? `${a}=` : a));
     const { module, guest } = split;
     debug = ours.includes('--debug');
-    setTiering(tieringOf(ours));
+    // node:wasi leaves the guest by an exception on proc_exit, and V8 has crashed unwinding it out of
+    // baseline-only code (issue 12): under --runtime node guests get V8's usual tiers.
+    const nodeRuntime = ours.some((a, i) => a === '--runtime=node' || (a === '--runtime' && ours[i + 1] === 'node'));
+    setTiering(ours.includes('--optimize') || nodeRuntime ? 'optimizing' : 'baseline');
     // Commands that compress or decompress on this thread: let zstd's (asynchronous) start overlap argument
-    // parsing. (run needs none; replay decompresses on its frame reader thread when it has one; record's writer
-    // starts it at its first compressed block, after the guest's compile: src/trace/writer.ts.)
-    if (known !== 'run' && known !== 'replay' && known !== 'record') void import('../src/trace/zstd.js').then((z) => z.initZstd()).catch(() => {});
+    // parsing. (run needs none; replay decompresses on its frame reader thread when it has one.)
+    if (known !== 'run' && known !== 'replay') void import('../src/trace/zstd.js').then((z) => z.initZstd()).catch(() => {});
     const handle = async (flags: any): Promise<void> => {
       const all = { ...flags, module: module ?? flags.module, guestArgs: guest };
       if (how.onFlags) how.onFlags(all); else exitCode = await command!.handler(all, io);

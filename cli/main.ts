@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // wasi-trace's entry point. The worker thread a command needs (record's guest thread, replay's frame reader) is
 // started first, so that it boots while this thread loads the rest of the command line (cli/app.ts). Other
-// commands do not even load node:worker_threads. `record` also reads its module and starts compiling it first. The command line (and each worker) loads from its bundle,
+// commands do not even load node:worker_threads. The command line (and each worker) loads from its bundle,
 // dist/cli/app-bundle.js and its parts (cli/bundle.ts), when `npm run build` made the bundles from the current
 // build; otherwise from the separate modules.
 const argv = process.argv.slice(2);
@@ -9,6 +9,6 @@ const command = argv.find((a) => !a.startsWith('-'));
 const warm = command === 'record' || command === 'replay' ? await import('./prewarm.js') : undefined;
 if (command === 'record') warm!.startGuestThread(); // before anything else: on its bundle, which prewarm() checks
 const bundled = (await import('./fresh-bundle.js')).freshBundle();
-if (warm) await warm.prewarm(command, argv, bundled);
+warm?.prewarm(command, argv, bundled);
 const { main }: typeof import('./app.js') = bundled ? await import(String('./app-bundle.js')) : await import('./app.js');
 process.exitCode = await main(argv);

@@ -1,15 +1,11 @@
 // Worker threads started before the command line is parsed, because they take a while to boot: the guest
 // thread of `record`, the frame reader of `replay` (for a trace that is not small: smallTrace). Only node:fs,
-// node:worker_threads and two small modules are imported here, so starting one costs the main thread next to nothing
-// (cli/fresh-bundle.js, which main.js has loaded, names the workers' bundles). `record` also reads its module and
-// starts compiling it here (prewarmModule, which loads src/module.js), so that the compile (V8's background threads)
-// overlaps the loading of the command line.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+// node:worker_threads and src/worker-url.js are imported here, so starting one costs the main thread next to nothing
+// (cli/fresh-bundle.js, which main.js has loaded, names the workers' bundles).
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { Tiering } from '../src/engine.js';
-import { NO_STDIN_STREAM } from '../src/worker-url.js';
+import { NO_STDIN_STREAM, whenReady } from '../src/worker-url.js';
 import { bundleOf } from './fresh-bundle.js';
-import { tieringOf } from './tiering.js';
 
 const SCRIPTS = { record: 'src/record/guest-thread.js', replay: 'src/replay/prefetch-worker.js' };
 export type Prewarmable = keyof typeof SCRIPTS;
@@ -20,6 +16,8 @@ const urlOf = (kind: Prewarmable): URL => new URL(`../${bundled ? bundleOf(SCRIP
 const optionsOf = (kind: Prewarmable) => (kind === 'record' ? NO_STDIN_STREAM : {});
 
 const prewarmed = new Map<Prewarmable, Worker>();
+/** When each started guest thread has loaded (whenReady, listened to from its start). */
+const readiness = new WeakMap<Worker, Promise<void>>();
 /** Run from the TypeScript sources (in-process tests) there are no built worker files, so no workers. */
 const BUILT = import.meta.url.endsWith('.js');
 
@@ -44,7 +42,7 @@ export function smallTrace(path: string): boolean {
  * (smallTrace). `fromBundles`: the workers (this one and any takeWorker starts) load from their bundles
  * (cli/bundle.ts).
  */
-export async function prewarm(command: string | undefined, argv: readonly string[] = [], fromBundles = false): Promise<void> {
+export function prewarm(command: string | undefined, argv: readonly string[] = [], fromBundles = false): void {
   bundled = fromBundles;
   const started = prewarmed.get('record');
   if (started !== undefined) {
@@ -54,7 +52,7 @@ export async function prewarm(command: string | undefined, argv: readonly string
       void started.terminate();
     } else {
       started.off('error', ignore); // its errors are the recording's from now on
-      if (command === 'record') return prewarmModule(argv);
+      if (command === 'record') return;
     }
   }
   if ((command !== 'record' && command !== 'replay') || !BUILT) return;
@@ -62,9 +60,9 @@ export async function prewarm(command: string | undefined, argv: readonly string
   if (guess !== undefined && smallTrace(guess)) return;
   const w = new Worker(urlOf(command), optionsOf(command));
   w.unref(); // a worker that is never used must not keep the process alive
+  if (command === 'record') readiness.set(w, whenReady(w));
   prewarmed.set(command, w);
   if (guess !== undefined) w.postMessage({ readAhead: guess });
-  if (command === 'record') await prewarmModule(argv);
 }
 
 const ignore = (): void => {};
@@ -79,6 +77,7 @@ export function startGuestThread(): void {
   bundled = true;
   const w = new Worker(urlOf('record'), NO_STDIN_STREAM);
   w.unref();
+  readiness.set(w, whenReady(w));
   w.on('error', ignore); // a bundle that is not there (a build without bundles): prewarm() replaces this worker
   prewarmed.set('record', w);
 }
@@ -94,86 +93,8 @@ export function takeWorker(kind: Prewarmable): Worker | undefined {
   return w;
 }
 
-/** A module `record` read and began to compile before its command line loaded (prewarmModule). */
-interface EarlyModule {
-  readonly path: string;
-  readonly tiering: Tiering;
-  readonly module: { name: string; bytes: Uint8Array };
-  /** The compiled module; undefined when it did not compile (the recording compiles it again: that gives the error). */
-  readonly compiled: Promise<WebAssembly.Module | undefined>;
-}
-let early: EarlyModule | undefined;
-
-const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
-
-/** Whether `path` is a regular file that starts like a WebAssembly module (reading it has no side effect). */
-function wasmFile(path: string): boolean {
-  const st = statSync(path, { throwIfNoEntry: false });
-  if (st === undefined || !st.isFile() || st.size < 8) return false;
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const head = new Uint8Array(4);
-    return readSync(fd, head, 0, 4, 0) === 4 && WASM_MAGIC.every((b, i) => head[i] === b);
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/**
- * The module path of a `record` command line, guessed without its flag table (which loads with the command line):
- * the first word after `record` that is not a flag (or the word after `--`) and names a regular file that starts
- * like a WebAssembly module, with the words before it. A flag's value (`-o trace.bin`, `--dir data`) is not one; a
- * guess that is wrong all the same costs only its read and compile: the recording takes the early module only for
- * its own module path and tier (takeEarlyModule). None for a module on stdin (`-`) or for --until-fail (a hunt
- * compiles its module itself).
- */
-export function recordModuleGuess(argv: readonly string[]): { path: string; before: string[] } | undefined {
-  const at = argv.findIndex((a) => !a.startsWith('-'));
-  if (at < 0 || argv[at] !== 'record') return undefined;
-  for (let i = at + 1; i < argv.length; i++) {
-    const w = argv[i]!;
-    if (w === '-' || w === '--until-fail') return undefined;
-    const path = w === '--' ? argv[i + 1] : w.startsWith('-') ? undefined : w;
-    if (path !== undefined && wasmFile(path)) return { path, before: argv.slice(0, w === '--' ? i + 1 : i) };
-    if (w === '--') return undefined;
-  }
-  return undefined;
-}
-
-/**
- * Reads the module of a `record` command line (recordModuleGuess) into shared memory and starts compiling it for
- * the command line's tier (tieringOf), where the compile runs on V8's threads while this one loads the command
- * line. Nothing it meets is reported here: the recording reads and compiles again what this could not.
- */
-export async function prewarmModule(argv: readonly string[]): Promise<void> {
-  const guess = recordModuleGuess(argv);
-  if (guess === undefined) return;
-  const tiering = tieringOf(guess.before);
-  try {
-    // module.js loads on its own here (the command line's bundle has its own copy): its errors do not leave here.
-    const { compileModule, readModuleBytes } = await import('../src/module.js');
-    const module = readModuleBytes(guess.path, { shared: true });
-    // The recording hashes the module itself (its sha256 is never asked of this compile).
-    const compiled = compileModule(module.name, module.bytes, tiering, () => '').then((l) => l.module, () => undefined);
-    early = { path: guess.path, tiering, module, compiled };
-  } catch {
-    // not read: the recording reads it and says why
-  }
-}
-
-/**
- * The module prewarmModule read for `path` and began to compile for `tiering`, when that is what it did: its
- * bytes and its compile. Whatever it read, the early module is given up then; `compiled` settles once no early
- * compile runs any more (undefined without a module), so that nothing else compiles wasm meanwhile (a V8 flag of
- * the baseline tier is set for the whole process while it runs: src/engine.ts).
- */
-export function takeEarlyModule(path: string, tiering: Tiering): { module?: { name: string; bytes: Uint8Array }; compiled: Promise<WebAssembly.Module | undefined> } {
-  const e = early;
-  early = undefined;
-  if (e === undefined) return { compiled: Promise.resolve(undefined) };
-  if (e.path !== path || e.tiering !== tiering) return { compiled: e.compiled.then(() => undefined) };
-  return { module: e.module, compiled: e.compiled };
+/** record's guest thread (takeWorker) and when it has loaded (whenReady); undefined when run from the sources. */
+export function takeGuestThread(): { worker: Worker; ready: Promise<void> } | undefined {
+  const worker = takeWorker('record');
+  return worker && { worker, ready: readiness.get(worker) ?? whenReady(worker) };
 }

@@ -3,17 +3,17 @@
 // thread) still finishes a valid trace that says how the run ended.
 import { availableParallelism } from 'node:os';
 import type { Argv } from 'yargs';
-import { engineFingerprint } from '../src/engine.js';
 import { EXIT_USAGE, signalExitCode, STOP_SIGNALS, UserError } from '../src/errors.js';
 import { OutputFile } from '../src/files.js';
 import { recordOnThread } from '../src/record/pipeline.js';
 import { RECORD_LEVEL } from '../src/record/record.js';
 import type { RecordingSettings } from '../src/record/recorder.js';
 import { guestSetup } from '../src/record/setup.js';
+import { initZstd } from '../src/trace/zstd.js';
 import { guestFlags, guestOptions, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
 import { note, readGuestModule, type CliIo } from './io.js';
-import { takeEarlyModule, takeWorker } from './prewarm.js';
+import { takeGuestThread } from './prewarm.js';
 import { chaosSettings, huntOptions, runHunt, untilFailFlags, type UntilFailFlags } from './until-fail.js';
 
 interface RecordFlags extends GuestFlags, UntilFailFlags { output: string; level: string; timing: string; checkpoints: string }
@@ -38,6 +38,9 @@ export const recordCommand = {
       throw new UserError(`--checkpoints ${flags.checkpoints}: expected auto or a whole number of calls (0 for none)`);
     }
     const settings: RecordingSettings = { timing: flags.timing, checkpoints };
+    // zstd starts now, so that it is ready by the time the guest thread may compile the guest (recordOnThread waits
+    // for it: see there); a failure is reported by the recording itself.
+    initZstd().catch(() => {});
     const hunt = huntOptions(flags, availableParallelism());
     const chaos = chaosSettings(flags);
     if (chaos && flags.runtime !== 'builtin') throw new UserError('--chaos needs the builtin runtime (--runtime builtin)');
@@ -48,12 +51,10 @@ export const recordCommand = {
       output.discard();
       if (output.direct) throw new UserError(`cannot write trace ${flags.output}: record --until-fail keeps the failing run's trace only, so -o must name a file, not a device or FIFO`);
     }
-    // The module cli/main.ts read and began to compile before the command line loaded, when it guessed this one.
-    const early = takeEarlyModule(flags.module, engineFingerprint().tiering);
     let module;
     let setup;
     try {
-      module = early.module ?? readGuestModule(flags.module, io, { shared: true }); // the guest thread takes it as it is
+      module = readGuestModule(flags.module, io, { shared: true }); // the guest thread takes it as it is
       // An in-process caller's stdio (io) is forwarded from the guest thread; by default the guest writes fd 1 and 2.
       const stdio = { ...(io.stdout && { stdout: io.stdout }), ...(io.stderr && { stderr: io.stderr }), ...(io.stdin && { stdin: io.stdin }) };
       setup = guestSetup({ ...guestOptions(flags), ...stdio, ...(chaos && { chaos }) });
@@ -67,13 +68,11 @@ export const recordCommand = {
     const handlers = Object.keys(STOP_SIGNALS).map((sig) => [sig, () => stop.abort(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     try {
-      if (hunt) {
-        await early.compiled; // none for a hunt (cli/prewarm.ts): nothing compiles wasm meanwhile
-        return await runHunt(hunt, setup, module, flags.output, level, stop.signal, io, settings);
-      }
+      if (hunt) return await runHunt(hunt, setup, module, flags.output, level, stop.signal, io, settings);
       // The guest thread was booted while the command line loaded (in-process callers start one now).
+      const thread = takeGuestThread();
       const r = await recordOnThread({
-        setup, module, output, level, settings, signal: stop.signal, worker: takeWorker('record'), precompiled: early.compiled,
+        setup, module, output, level, settings, signal: stop.signal, worker: thread?.worker, workerReady: thread?.ready,
         onOutput: (stream, bytes) => io[stream]?.(bytes),
       });
       switch (r.end.kind) {

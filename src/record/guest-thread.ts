@@ -4,7 +4,8 @@
 // afresh for each. Each run is two messages in: its start (setup, module bytes, chunks), sent while the caller may
 // still be compiling the module, from which this thread makes what needs no compiled module (the guest's options,
 // the provider and its imports: recordingBase), then the compiled module, which it instantiates and runs.
-// Messages out for each run, in this order: header (as the run starts), chunk (a chunk is full; any number),
+// Messages out: ready, once, when the thread has loaded (the caller compiles the guest only then: see pipeline.ts);
+// for each run, in this order: header (as the run starts), chunk (a chunk is full; any number),
 // output (forwarded stdout/stderr), ran (the guest ended and every event is in the chunks; only when its memory is
 // large enough for the footer's hash of it to take a while), then end (with the footer fields) or fail (the run
 // could not be set up or the host failed).
@@ -49,6 +50,7 @@ export interface GuestThreadCompiled {
 }
 
 export type GuestThreadMessage =
+  | { type: 'ready' }
   | { type: 'header'; header: TraceHeader }
   | { type: 'chunk' }
   | { type: 'ran' }
@@ -114,3 +116,7 @@ parentPort!.on('message', (m: GuestThreadStart | GuestThreadCompiled) => {
     post({ type: 'fail', message: (e as Error)?.message ?? String(e), user: e instanceof UserError });
   });
 });
+
+// Loaded: the global `performance` too (its module loads when first read, which the recorder does).
+void performance.now();
+post({ type: 'ready' });

@@ -59,8 +59,8 @@ export type CacheOutcome = 'hit' | 'stored' | 'uncached';
  * The MODULE blocks of `module` (whose sha256 is `sha256`, computed here when not given), compressed at
  * MODULE_LEVEL: from its cache entry when there is a sound one, else compressed now and stored in the cache for
  * next time; with the module's sha256 (as given, or computed here: the recording pipeline hashes a module only
- * here, on the writer's thread, never on the guest's). zstd is started when a module is compressed (a hit needs it
- * not). Never fails because of the cache.
+ * here, on the writer's thread, never on the guest's). zstd must be initialised (initZstd). Never fails because
+ * of the cache.
  */
 export function encodedModuleFor(module: Uint8Array, sha256?: string, options: CacheOptions = {}): { encoded: EncodedModule; outcome: CacheOutcome; sha256: string } {
   const dir = 'dir' in options ? options.dir : moduleCacheDir();

@@ -11,7 +11,7 @@
 // second.
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { NO_STDIN_STREAM, workerUrl } from '../worker-url.js';
+import { NO_STDIN_STREAM, whenReady, workerUrl } from '../worker-url.js';
 import { UserError } from '../errors.js';
 import { engineFingerprint } from '../engine.js';
 import { compileModule } from '../module.js';
@@ -21,6 +21,7 @@ import { MAX_FRAME_BYTES } from '../trace/format.js';
 import type { RecordedEnd, RunSummary } from '../trace/header.js';
 import type { WalkState } from '../trace/events.js';
 import { TraceWriter, type EncodedModule } from '../trace/writer.js';
+import { initZstd } from '../trace/zstd.js';
 import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
 import { encodedModuleFor } from './module-cache.js';
 import type { GuestThreadCompiled, GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
@@ -76,18 +77,14 @@ export interface ThreadRecording {
   timeoutMs?: number;
   /** A worker already started on guestThreadUrl (say, while a command line loads); else one is started. */
   worker?: Worker;
+  /** Resolves once `worker` has loaded (whenReady from its start on); by default it has. */
+  workerReady?: Promise<void>;
   /** Receives the guest's forwarded stdout/stderr (setup routes 'forward'). */
   onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void;
   /** The module's MODULE blocks, when the caller prepared them already. */
   encodedModule?: EncodedModule;
   /** The module compiled by the caller (the guest thread then does not compile it again). */
   compiled?: { module: WebAssembly.Module; sha256: string };
-  /**
-   * The module being compiled by the caller from `module`'s bytes, for the tier the recording uses (the CLI starts
-   * it before its command line loads: cli/prewarm.ts); undefined when it did not compile: it is then compiled here,
-   * which gives the error. Its sha256 is computed here as without it.
-   */
-  precompiled?: Promise<WebAssembly.Module | undefined>;
   /** Chunks to reuse (they must not be in use); a new pool by default. */
   pool?: ChunkPool;
   /** Leave the worker running after a run that ended by itself, for another run (it is terminated otherwise). */
@@ -144,21 +141,23 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   if (r.pool) resetChunkPool(pool);
   const consumer = new ChunkConsumer(pool);
   const worker = r.worker ?? new Worker(guestThreadUrl, NO_STDIN_STREAM);
+  const ready = r.worker ? r.workerReady ?? Promise.resolve() : whenReady(worker);
   worker.ref();
   const start: GuestThreadStart = {
     type: 'start', setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering,
     ...(r.settings && { settings: r.settings }),
   };
-  // The guest is compiled here, while the guest thread boots (which takes longer than reading the module did), and
-  // handed to the guest thread as soon as it is compiled; the thread has its start before, to set up meanwhile. zstd is not started here: the writer starts it at the
-  // first block it compresses (a short recording of a cached module never does), which is after the guest's
-  // compile. That order matters: compiling for V8's baseline tier only (the CLI's default) sets a process-wide V8
-  // flag, and a zstd compiled meanwhile would keep baseline code, which compresses 2-3x slower, for the whole
-  // recording. A caller that compiled the module itself (or is compiling it: `precompiled`) owns that order.
+  // The guest is compiled here, once the guest thread has loaded, and handed to it as soon as it is compiled; the
+  // thread has its start before, to set up meanwhile. Compiling for V8's baseline tier only (the CLI's default) sets
+  // a process-wide V8 flag whose implied flags stay set afterwards (src/engine.ts), and with them V8 rejects the code
+  // cache of Node's own modules in every thread: a thread booting from then on compiles Node's internals from
+  // source (an empty worker boots in ~135 ms instead of ~67), so the compile waits for the thread's boot. zstd's own
+  // wasm is compiled before it for the same flags: a zstd compiled meanwhile or after would keep baseline code, which
+  // compresses 2-3x slower, for the whole recording. A caller that compiled the module itself owns that order.
   // UserError for a module that does not load.
   const compiled: Promise<WebAssembly.Module> = r.compiled
     ? Promise.resolve(r.compiled.module)
-    : Promise.resolve(r.precompiled).then((m) => m ?? compileModule(r.module.name, bytes).then((l) => l.module));
+    : Promise.all([initZstd(), ready]).then(() => compileModule(r.module.name, bytes)).then((l) => l.module);
   /** Resolves once the guest thread was sent its compiled module (never, when the run never starts). */
   let startPosted!: () => void;
   const posted = new Promise<void>((resolve) => { startPosted = resolve; });

@@ -37,7 +37,7 @@ import { copyInto } from './copy.js';
 import type { packMap as PackMap } from './msgpack.js';
 import { fdImportMarks, walkCalls, type WalkState } from './events.js';
 import type { FrameStart, RunSummary, TraceHeader } from './header.js';
-import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, compress, initZstdNow, zstdCompressBound } from './zstd.js';
+import { ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL, compress, initZstd, zstdCompressBound } from './zstd.js';
 
 export interface WriterOptions {
   /** zstd level, 1–9. Default 3. */
@@ -179,6 +179,7 @@ export class TraceWriter {
       if (typeof header !== 'object' || header === null || Array.isArray(header)) {
         throw new TypeError('trace header must be an object');
       }
+      await initZstd();
       await TraceWriter.prepare();
       // Everything before the first frame, encoded before the file is created.
       const moduleBlocks = module instanceof EncodedModule ? module : TraceWriter.encodeModule(module, options.moduleLevel);
@@ -208,7 +209,7 @@ export class TraceWriter {
 
   /**
    * The MODULE blocks of a module, ahead of create() (so a recorder can make them while the guest starts):
-   * compressed at `level` (default MODULE_LEVEL; zstd starts at the first block it compresses), one zstd frame per 1 MiB
+   * compressed at `level` (default MODULE_LEVEL; zstd must be initialised, initZstd()), one zstd frame per 1 MiB
    * chunk, or stored as they are with 'raw'. A recorder takes them from the module cache instead
    * (src/record/module-cache.ts), which makes them here once per module.
    */
@@ -445,15 +446,10 @@ function encodeRawBlock(type: number, raw: Uint8Array, count: number): Uint8Arra
   return out;
 }
 
-/**
- * Header and payload of a zstd-compressed block (codec 1, at most 1 MiB raw), in one buffer. zstd is started here, at
- * the first block compressed (initZstdNow: "zstd failed to start" when it cannot), not before: a writer whose blocks
- * all stay raw (a short recording of a module in the module cache) never compiles zstd's 0.5 MB of wasm (8-16 ms).
- */
+/** Header and payload of a zstd-compressed block (codec 1, at most 1 MiB raw), in one buffer. */
 function encodeBlock(type: number, raw: Uint8Array, count: number, level: number): Uint8Array {
   const limit = MAX_FRAME_BYTES + (type === BLOCK_EVENTS ? FRAME_PREFIX_SIZE : 0);
   if (raw.length > limit) throw new RangeError(`block of ${raw.length} bytes exceeds the 1 MiB limit`);
-  initZstdNow();
   return storedBlock(type, CODEC_ZSTD, compress(raw, level), raw.length, count);
 }
 
