@@ -17,7 +17,7 @@ export function workerUrl(relative: string, base: string): URL {
 /**
  * Options for a worker thread that never reads its process.stdin (the guest thread reads fd 0 itself): a stdin of
  * its own, which it leaves alone. Without one, Node's worker start ends the worker's stdin stream, which creates
- * it and loads node:stream and its helpers into the thread (~5-10 ms of its boot).
+ * that stream on the thread's critical path (a few ms of its boot).
  */
 export const NO_STDIN_STREAM = { stdin: true } as const;
 
