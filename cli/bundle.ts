@@ -258,6 +258,8 @@ interface Piece { readonly file: string; readonly source: string; readonly modul
  * and bundleState; a worker bundle only runs its entry.
  */
 function generate(modules: Module[], entry: string, file: string, isMain: boolean): Piece[] {
+  const commonjs = file.endsWith('.cjs');
+  if (commonjs && isMain) throw new Error(`${file}: the command line's bundle is an ES module`);
   const index = new Map(modules.map((m, i) => [m.file, i]));
   const byFile = new Map(modules.map((m) => [m.file, m]));
   const at = (f: string): number => index.get(f)!;
@@ -318,7 +320,7 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
   const targets = modules.filter((m) => modules.some((n) => n.dynamic.has(m.file))).map((m) => m.file);
   const parts = targets.filter((t) => [...closure.get(t)!].some((f) => !inMain.has(f))).map((t) => ({
     target: t,
-    file: file.replace(/\.js$/, `.${t.replace(/\.js$/, '').replace(/\//g, '-')}.js`),
+    file: file.replace(/\.c?js$/, `.${t.replace(/\.js$/, '').replace(/\//g, '-')}.js`),
     modules: modules.filter((m) => closure.get(t)!.has(m.file) && !inMain.has(m.file)),
   }));
   const loader = [
@@ -338,7 +340,10 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
     '/** What the bundle loads with import(): packages, node: builtins and unbundled files; their namespaces once loaded. */',
     `const __extSpec = ${JSON.stringify(externals)}, __ext = [], __extLoad = [];`,
     `const __url = (spec) => (spec.startsWith('.') ? new URL(spec, import.meta.url).href : spec); // relative to this file, however it is loaded`,
-    `const __loadExt = (e) => (__extLoad[e] ??= import(__url(__extSpec[e])).then((ns) => { __ext[e] = ns; }));`,
+    ...(commonjs
+      // A builtin is required (at once, and with no ES module facade), as a namespace: its exports, and itself as default.
+      ? [`const __loadExt = (e) => (__extLoad[e] ??= __extSpec[e].startsWith('node:') ? (__ext[e] = ((m) => Object.create(m, { default: { value: m } }))(require(__extSpec[e])), Promise.resolve()) : import(__url(__extSpec[e])).then((ns) => { __ext[e] = ns; }));`]
+      : [`const __loadExt = (e) => (__extLoad[e] ??= import(__url(__extSpec[e])).then((ns) => { __ext[e] = ns; }));`]),
     `const __importExternal = (e) => __loadExt(e).then(() => __ext[e]);`,
     '/** Per module, the externals that must be loaded before it runs (its own and those of the modules it imports). */',
     `const __needs = ${JSON.stringify(modules.map((m) => [...needs.get(m.file)!].sort((a, b) => a - b)))};`,
@@ -352,7 +357,8 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
   // parsing it again when it runs (a file is loaded when its modules are about to run). A part's take the loader's
   // names as parameters.
   const main = [...loader, ...modules.filter((m) => inMain.has(m.file)).map((m) => `// ---- ${m.file}\n__body[${at(m.file)}] = (function () {\n${bodies.get(m.file)!}\n});`),
-    `const __entry = await __import(${at(entry)});`];
+    // A CommonJS file has no top-level await: a failure to load becomes the thread's uncaught exception, as it is.
+    commonjs ? `__import(${at(entry)}).catch((e) => { process.nextTick(() => { throw e; }); });` : `const __entry = await __import(${at(entry)});`];
   if (isMain) {
     main.push(
       `export const main = __entry.main;`,
@@ -360,8 +366,13 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
       `export const bundleState = () => ({ ran: __files.filter((_, i) => __state[i] === 2), loaded: __extSpec.filter((_, e) => __ext[e] !== undefined) });`,
     );
   }
+  // A CommonJS bundle (a worker's, COMMONJS_WORKERS): strict, like the modules it holds, and with this file's URL
+  // where an ES module has import.meta.url (its modules' own uses were replaced by __meta_url when parsed).
+  const source = commonjs
+    ? ["'use strict';", `const __bundle_url = require('node:url').pathToFileURL(__filename).href;`, ...main, ''].join('\n').replace(/\bimport\.meta\.url\b/g, '__bundle_url')
+    : [...main, ''].join('\n');
   return [
-    { file, source: [...main, ''].join('\n'), modules: inMain.size },
+    { file, source, modules: inMain.size },
     ...parts.map((p) => ({
       file: p.file,
       modules: p.modules.length,
@@ -408,7 +419,7 @@ export async function buildBundle(dist: string = DIST): Promise<{ bundles: { fil
   if (clash !== undefined) throw new Error(`two entries would share the bundle file ${clash}: cannot bundle them`);
   // Each written beside its final name (import.meta.url and the dynamic imports are taken relative to it) under a
   // temporary name, the main bundle last (it may load its parts as it runs), then renamed into place.
-  const tmpOf = (file: string): string => path.join(dist, file.replace(/\.js$/, `.${process.pid}.tmp.js`));
+  const tmpOf = (file: string): string => path.join(dist, file.replace(/\.(c?js)$/, `.${process.pid}.tmp.$1`));
   try {
     for (const p of [...pieces.filter((q) => q.kind !== 'main'), ...pieces.filter((q) => q.kind === 'main')]) {
       const tmp = tmpOf(p.file);

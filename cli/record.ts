@@ -13,7 +13,7 @@ import { initZstd } from '../src/trace/zstd.js';
 import { guestFlags, guestOptions, type GuestFlags } from './common.js';
 import { exitFor } from './exit.js';
 import { note, readGuestModule, type CliIo } from './io.js';
-import { takeWorker } from './prewarm.js';
+import { takeGuestThread } from './prewarm.js';
 import { chaosSettings, huntOptions, runHunt, untilFailFlags, type UntilFailFlags } from './until-fail.js';
 
 interface RecordFlags extends GuestFlags, UntilFailFlags { output: string; level: string; timing: string; checkpoints: string }
@@ -70,8 +70,9 @@ export const recordCommand = {
     try {
       if (hunt) return await runHunt(hunt, setup, module, flags.output, level, stop.signal, io, settings);
       // The guest thread was booted while the command line loaded (in-process callers start one now).
+      const thread = takeGuestThread();
       const r = await recordOnThread({
-        setup, module, output, level, settings, signal: stop.signal, worker: takeWorker('record'),
+        setup, module, output, level, settings, signal: stop.signal, worker: thread?.worker, workerReady: thread?.ready,
         onOutput: (stream, bytes) => io[stream]?.(bytes),
       });
       switch (r.end.kind) {

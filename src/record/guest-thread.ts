@@ -1,8 +1,11 @@
 // The guest thread of a recording (pipeline.ts starts it): builds the guest's run from its setup, runs it through
 // the recording proxy and passes encoded events to the writer's thread in shared chunks (chunks.ts). A thread may
-// run one recording after another (record --until-fail): each start message is one run, and the module the caller
-// compiled (once) is instantiated afresh for each.
-// Messages out for each run, in this order: header (as the run starts), chunk (a chunk is full; any number),
+// run one recording after another (record --until-fail), and the module the caller compiled (once) is instantiated
+// afresh for each. Each run is two messages in: its start (setup, module bytes, chunks), sent while the caller may
+// still be compiling the module, from which this thread makes what needs no compiled module (the guest's options,
+// the provider and its imports: recordingBase), then the compiled module, which it instantiates and runs.
+// Messages out: ready, once, when the thread has loaded (the caller compiles the guest only then: see pipeline.ts);
+// for each run, in this order: header (as the run starts), chunk (a chunk is full; any number),
 // output (forwarded stdout/stderr), ran (the guest ended and every event is in the chunks; only when its memory is
 // large enough for the footer's hash of it to take a while), then end (with the footer fields) or fail (the run
 // could not be set up or the host failed).
@@ -10,28 +13,24 @@ import { parentPort } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import { setTiering, type Tiering } from '../engine.js';
 import type { LoadedModule } from '../module.js';
-import { providerFor } from '../run.js';
+import type { Provider } from '../providers.js';
+import { providerFor, type GuestOptions } from '../run.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import type { RunSummary, TraceHeader } from '../trace/header.js';
 import { ChunkProducer, type ChunkPool } from './chunks.js';
 import type { RecordingSettings } from './recorder.js';
-import { prepareRecording, traceHeader } from './session.js';
+import { importsOnly, prepareRecording, recordingBase, sameImports, traceHeader, type RecordingBase } from './session.js';
 import { setupOptions, type GuestSetup } from './setup.js';
 
 /** Guest memory (bytes) from which the end of a run is announced (ran) before the memory is hashed: ~8 ms of sha256. */
 const RAN_NOTE_MEMORY = 8 << 20;
 
-/** The start message of one run. */
+/** The first message of one run: everything but its compiled module (GuestThreadCompiled). */
 export interface GuestThreadStart {
+  type: 'start';
   setup: GuestSetup;
   /** The module as read (once) by the caller's thread, in shared memory. */
   module: { name: string; bytes: Uint8Array };
-  /**
-   * The module compiled by the caller (a WebAssembly.Module crosses threads without recompiling), with its sha256
-   * when the caller had it already; else the header posted leaves it empty ('') and the caller completes it
-   * (pipeline.ts hashes the module while the guest runs).
-   */
-  compiled: { module: WebAssembly.Module; sha256?: string };
   pool: ChunkPool;
   /** The caller's engine setting (V8 flags are shared; this module's record of them is not). */
   tiering: Tiering;
@@ -39,7 +38,19 @@ export interface GuestThreadStart {
   settings?: RecordingSettings;
 }
 
+/** The second message of a run: its module. */
+export interface GuestThreadCompiled {
+  type: 'compiled';
+  /**
+   * The module compiled by the caller (a WebAssembly.Module crosses threads without recompiling), with its sha256
+   * when the caller had it already; else the header posted leaves it empty ('') and the caller completes it
+   * (pipeline.ts hashes the module while the guest runs).
+   */
+  compiled: { module: WebAssembly.Module; sha256?: string };
+}
+
 export type GuestThreadMessage =
+  | { type: 'ready' }
   | { type: 'header'; header: TraceHeader }
   | { type: 'chunk' }
   | { type: 'ran' }
@@ -47,18 +58,38 @@ export type GuestThreadMessage =
   | { type: 'end'; end: RunEnd; summary: RunSummary }
   | { type: 'fail'; message: string; user: boolean };
 
-/** The module the caller compiled. */
-const loadedModule = (m: GuestThreadStart): LoadedModule => ({ name: m.module.name, bytes: m.module.bytes, module: m.compiled.module, sha256: m.compiled.sha256 ?? '' });
+const post = (m: GuestThreadMessage): void => parentPort!.postMessage(m);
 
-async function run(start: GuestThreadStart): Promise<void> {
-  const port = parentPort!;
-  const post = (m: GuestThreadMessage) => port.postMessage(m);
+/** What a run's start let this thread make before its module compiled. */
+interface Prepared {
+  options: GuestOptions;
+  provider: Provider;
+  /** Made from a stand-in with the module's imports (importsOnly), when there was one. */
+  base?: { stub: WebAssembly.Module; made: RecordingBase };
+}
+
+/** Makes what a run needs besides its compiled module. */
+async function prepare(start: GuestThreadStart): Promise<Prepared> {
   setTiering(start.tiering);
-  const loaded = await loadedModule(start);
-  const options = setupOptions(start.setup, start.module.bytes, start.module.name, (stream, bytes) => post({ type: 'output', stream, bytes }));
-  const provider = await providerFor(loaded, options);
+  const { name, bytes } = start.module;
+  const options = setupOptions(start.setup, bytes, name, (stream, b) => post({ type: 'output', stream, bytes: b }));
+  const stub = importsOnly(bytes);
+  const stand: LoadedModule | undefined = stub && { name, bytes, module: stub, sha256: '' };
+  const provider = await providerFor(stand ?? ({ name } as LoadedModule), options); // (it names the guest, nothing more)
+  return { options, provider, ...(stand && { base: { stub: stand.module, made: recordingBase(stand, provider, options) } }) };
+}
+
+/**
+ * Runs a prepared run with its module. A failure to prepare (bad input, such as an import the runtime does not
+ * supply) is reported only now, once the module compiled: a module that does not compile is reported first.
+ */
+async function run(start: GuestThreadStart, prepared: Promise<Prepared>, compiled: GuestThreadCompiled['compiled']): Promise<void> {
+  const { options, provider, base } = await prepared;
+  const loaded: LoadedModule = { name: start.module.name, bytes: start.module.bytes, module: compiled.module, sha256: compiled.sha256 ?? '' };
   const producer = new ChunkProducer(start.pool, () => post({ type: 'chunk' }));
-  const session = prepareRecording(loaded, provider, options, (b, n) => producer.full(b.length, n), producer.first(), producer.progress, start.settings);
+  // (The stand-in's imports are the module's own: checked all the same, it costs nothing.)
+  const made = base && sameImports(base.stub, loaded.module) ? base.made : undefined;
+  const session = prepareRecording(loaded, provider, options, (b, n) => producer.full(b.length, n), producer.first(), producer.progress, start.settings, made);
   // The caller's thread writes the header and module while the guest already runs; events wait in the chunks.
   post({ type: 'header', header: traceHeader(loaded, options, session.table) });
   const end = await session.run();
@@ -69,8 +100,23 @@ async function run(start: GuestThreadStart): Promise<void> {
   post({ type: 'end', end, summary: session.summary(end) });
 }
 
-parentPort!.on('message', (start: GuestThreadStart) => {
-  run(start).catch((e: unknown) => {
-    parentPort!.postMessage({ type: 'fail', message: (e as Error)?.message ?? String(e), user: e instanceof UserError } satisfies GuestThreadMessage);
+/** The run whose start came and whose module has not yet. */
+let pending: { start: GuestThreadStart; prepared: Promise<Prepared> } | undefined;
+
+parentPort!.on('message', (m: GuestThreadStart | GuestThreadCompiled) => {
+  if (m.type === 'start') {
+    const prepared = prepare(m);
+    prepared.catch(() => {}); // reported by run()
+    pending = { start: m, prepared };
+    return;
+  }
+  const p = pending;
+  pending = undefined;
+  (p ? run(p.start, p.prepared, m.compiled) : Promise.reject(new Error('a compiled module came before its start'))).catch((e: unknown) => {
+    post({ type: 'fail', message: (e as Error)?.message ?? String(e), user: e instanceof UserError });
   });
 });
+
+// Loaded: the global `performance` too (its module loads when first read, which the recorder does).
+void performance.now();
+post({ type: 'ready' });

@@ -11,7 +11,7 @@
 // second.
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { workerUrl } from '../worker-url.js';
+import { NO_STDIN_STREAM, whenReady, workerUrl } from '../worker-url.js';
 import { UserError } from '../errors.js';
 import { engineFingerprint } from '../engine.js';
 import { compileModule } from '../module.js';
@@ -24,7 +24,7 @@ import { TraceWriter, type EncodedModule } from '../trace/writer.js';
 import { initZstd } from '../trace/zstd.js';
 import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
 import { encodedModuleFor } from './module-cache.js';
-import type { GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
+import type { GuestThreadCompiled, GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
 import { runSummary } from './session.js';
 import type { GuestSetup } from './setup.js';
 import type { RecordingSettings } from './recorder.js';
@@ -77,6 +77,8 @@ export interface ThreadRecording {
   timeoutMs?: number;
   /** A worker already started on guestThreadUrl (say, while a command line loads); else one is started. */
   worker?: Worker;
+  /** Resolves once `worker` has loaded (whenReady from its start on); by default it has. */
+  workerReady?: Promise<void>;
   /** Receives the guest's forwarded stdout/stderr (setup routes 'forward'). */
   onOutput?: (stream: 'stdout' | 'stderr', bytes: Uint8Array) => void;
   /** The module's MODULE blocks, when the caller prepared them already. */
@@ -138,21 +140,25 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   const pool = r.pool ?? createChunkPool(CHUNKS, MAX_FRAME_BYTES);
   if (r.pool) resetChunkPool(pool);
   const consumer = new ChunkConsumer(pool);
-  const worker = r.worker ?? new Worker(guestThreadUrl);
+  const worker = r.worker ?? new Worker(guestThreadUrl, NO_STDIN_STREAM);
+  const ready = r.worker ? r.workerReady ?? Promise.resolve() : whenReady(worker);
   worker.ref();
-  const start: Omit<GuestThreadStart, 'compiled'> = {
-    setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering,
+  const start: GuestThreadStart = {
+    type: 'start', setup: r.setup, module: { name: r.module.name, bytes }, pool, tiering: engineFingerprint().tiering,
     ...(r.settings && { settings: r.settings }),
   };
-  // The guest is compiled here, while the guest thread boots (which takes longer than reading the module did), and
-  // handed to the guest thread as soon as it is compiled. zstd's own wasm is compiled first: compiling for V8's
-  // baseline tier only (the CLI's default) sets a process-wide V8 flag, and a zstd compiled meanwhile would keep
-  // baseline code, which compresses 2-3x slower, for the whole recording. A caller that compiled the module itself
-  // owns that order. UserError for a module that does not load.
+  // The guest is compiled here, once the guest thread has loaded, and handed to it as soon as it is compiled; the
+  // thread has its start before, to set up meanwhile. Compiling for V8's baseline tier only (the CLI's default) sets
+  // a process-wide V8 flag whose implied flags stay set afterwards (src/engine.ts), and with them V8 rejects the code
+  // cache of Node's own modules in every thread: a thread booting from then on compiles Node's internals from
+  // source (an empty worker boots in ~135 ms instead of ~67), so the compile waits for the thread's boot. zstd's own
+  // wasm is compiled before it for the same flags: a zstd compiled meanwhile or after would keep baseline code, which
+  // compresses 2-3x slower, for the whole recording. A caller that compiled the module itself owns that order.
+  // UserError for a module that does not load.
   const compiled: Promise<WebAssembly.Module> = r.compiled
     ? Promise.resolve(r.compiled.module)
-    : initZstd().then(() => compileModule(r.module.name, bytes)).then((l) => l.module);
-  /** Resolves once the guest thread was sent its start (never, when the run never starts). */
+    : Promise.all([initZstd(), ready]).then(() => compileModule(r.module.name, bytes)).then((l) => l.module);
+  /** Resolves once the guest thread was sent its compiled module (never, when the run never starts). */
   let startPosted!: () => void;
   const posted = new Promise<void>((resolve) => { startPosted = resolve; });
   // The module's sha256 is computed while it compiles, a slice at a time (so that the start goes out as soon as
@@ -253,9 +259,10 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
     };
     if (r.signal?.aborted) { void onAbort(); return; }
     r.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.postMessage(start);
     compiled.then((module) => {
       if (stopping || settled) return;
-      worker.postMessage({ ...start, compiled: { module, ...(r.compiled && { sha256: r.compiled.sha256 }) } } satisfies GuestThreadStart);
+      worker.postMessage({ type: 'compiled', compiled: { module, ...(r.compiled && { sha256: r.compiled.sha256 }) } } satisfies GuestThreadCompiled);
       startPosted();
       void TraceWriter.prepare().catch(() => {}); // while the guest thread sets up (create() reports a failure)
     }, (e: unknown) => {

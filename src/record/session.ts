@@ -2,7 +2,7 @@
 // runs the guest, and describes the run for the trace header and footer (the one place each is built).
 import { importName, importTable } from '../calls/imports.js';
 import { memoryHash } from '../calls/hash.js';
-import { stringLists } from '../calls/capture.js';
+import { stringLists, type StringLists } from '../calls/capture.js';
 import { engineFingerprint } from '../engine.js';
 import { instantiate, type LoadedModule } from '../module.js';
 import type { Provider } from '../providers.js';
@@ -56,6 +56,69 @@ export function runSummary(end: RecordedEnd, calls: number, seen?: { table: Impo
   return { end, calls, counts, memorySize: seen.memory.length, memoryHash: memoryHash(seen.memory) };
 }
 
+/**
+ * What a recording's imports are made from, before its recorder: the import table and the provider's imports,
+ * each of the table's functions read once (the builtin runtime binds a function when it is first read), and the
+ * guest's argument strings. Needs only the module's imports: `loaded.module` may be a stand-in with the module's
+ * import section alone (importsOnly), so the guest thread builds it while the module still compiles.
+ */
+export interface RecordingBase {
+  readonly table: ImportEntry[];
+  readonly imports: WebAssembly.Imports;
+  readonly lists: StringLists;
+}
+
+/** The RecordingBase of `loaded` on `provider`; UserError for an import the provider does not supply. */
+export function recordingBase(loaded: LoadedModule, provider: Provider, options: GuestOptions): RecordingBase {
+  const table = importTable(loaded.module);
+  const imports = importsFor(loaded, provider.wasi, options.imports);
+  for (const e of table) void (imports[e.module] as Record<string, unknown>)[e.name];
+  const { argv, env } = guestArgv(loaded, options);
+  return { table, imports, lists: stringLists(argv, env) };
+}
+
+/**
+ * A module that imports exactly what `bytes`' module imports and has nothing else (its type and import sections,
+ * copied), compiled at once: WebAssembly.Module.imports of it is that of the module itself, long before a large
+ * module has compiled. Undefined when the sections cannot be read or the stand-in does not compile (the module is
+ * then waited for).
+ */
+export function importsOnly(bytes: Uint8Array): WebAssembly.Module | undefined {
+  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
+  let at = 8;
+  try {
+    while (at < bytes.length) {
+      const start = at;
+      const id = bytes[at++]!;
+      let size = 0;
+      for (let shift = 0; ; shift += 7) {
+        if (shift > 28 || at >= bytes.length) return undefined;
+        const b = bytes[at++]!;
+        size += (b & 0x7f) * 2 ** shift;
+        if (b < 0x80) break;
+      }
+      const end = at + size;
+      if (end > bytes.length) return undefined;
+      if (id === 1 || id === 2) parts.push(bytes.subarray(start, end));
+      else if (id !== 0) break; // past the import section (sections other than custom ones come in order)
+      at = end;
+    }
+    const stub = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let k = 0;
+    for (const p of parts) { stub.set(p, k); k += p.length; }
+    return new WebAssembly.Module(stub);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether two modules import the same things in the same order. */
+export function sameImports(a: WebAssembly.Module, b: WebAssembly.Module): boolean {
+  const x = WebAssembly.Module.imports(a);
+  const y = WebAssembly.Module.imports(b);
+  return x.length === y.length && x.every((d, i) => d.module === y[i]!.module && d.name === y[i]!.name && d.kind === y[i]!.kind);
+}
+
 export interface RecordingRun {
   recorder: Recorder;
   table: ImportEntry[];
@@ -69,15 +132,16 @@ export interface RecordingRun {
 
 /**
  * Prepares a recording of `loaded` on `provider`, with events going to `sink` in chunks of `chunk`'s size;
- * `settings`: timing and checkpoints (RecordingSettings).
+ * `settings`: timing and checkpoints (RecordingSettings); `base`: made ahead (recordingBase) for this module and
+ * provider. The recorder's clock starts now: make it just before the run.
  */
 export function prepareRecording(loaded: LoadedModule, provider: Provider, options: GuestOptions,
-  sink: ChunkSink, chunk: Uint8Array, progress?: Int32Array, settings: RecordingSettings = {}): RecordingRun {
-  const table = importTable(loaded.module);
+  sink: ChunkSink, chunk: Uint8Array, progress?: Int32Array, settings: RecordingSettings = {},
+  base: RecordingBase = recordingBase(loaded, provider, options)): RecordingRun {
+  const { table } = base;
   const recorder = new Recorder(sink, chunk, table.length, performance.now(), progress, settings, fdImportMarks(table));
   const mem = new GuestMemory();
-  const { argv, env } = guestArgv(loaded, options);
-  const imports = recordingImports(table, importsFor(loaded, provider.wasi, options.imports), recorder, mem, stringLists(argv, env), settings.timing);
+  const imports = recordingImports(table, base.imports, recorder, mem, base.lists, settings.timing);
   return {
     recorder,
     table,

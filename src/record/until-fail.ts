@@ -10,6 +10,7 @@ import { initZstd } from '../trace/zstd.js';
 import { createChunkPool } from './chunks.js';
 import { encodedModuleFor } from './module-cache.js';
 import { guestEnded, guestThreadUrl, recordOnThread, TIMEOUT_SIGNAL } from './pipeline.js';
+import { NO_STDIN_STREAM } from '../worker-url.js';
 import type { RecordingSettings } from './recorder.js';
 import type { GuestSetup } from './setup.js';
 import { MAX_FRAME_BYTES } from '../trace/format.js';
@@ -139,7 +140,7 @@ export async function untilFail(o: HuntOptions): Promise<HuntResult> {
         const seed = o.seed + o.shard.index + run * o.shard.count;
         const setup = o.seedSetup?.(seed) ?? o.setup;
         const output = { stdout: new Capture(), stderr: new Capture() };
-        worker ??= new Worker(guestThreadUrl);
+        worker ??= new Worker(guestThreadUrl, NO_STDIN_STREAM);
         const runStop = new AbortController();
         const onHuntStop = () => runStop.abort(stop.signal.reason);
         stop.signal.addEventListener('abort', onHuntStop, { once: true });
