@@ -1,10 +1,20 @@
 // Worker threads started before the command line is parsed, because they take a while to boot: the guest
-// thread of `record`, the frame reader of `replay` (for a trace that is not small: smallTrace). Only node:fs and
-// node:worker_threads are imported here, so starting one costs the main thread nothing (cli/fresh-bundle.js, which
-// main.js has loaded, names the workers' bundles).
+// thread of `record`, the frame reader of `replay` (for a trace that is not small: smallTrace). Only node:fs is
+// imported here, and node:worker_threads when a worker is started (loading it costs ~5 ms, which a small trace's
+// replay does without), so starting one costs the main thread nothing else (cli/fresh-bundle.js, which main.js has
+// loaded, names the workers' bundles).
 import { statSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { bundleOf } from './fresh-bundle.js';
+
+/**
+ * A worker on `url`, node:worker_threads loaded (synchronously) for the first. Undefined on a Node without
+ * process.getBuiltinModule (before 20.16): there the commands start their workers themselves, later.
+ */
+const newWorker = (url: URL): Worker | undefined => {
+  if (typeof process.getBuiltinModule !== 'function') return undefined;
+  return new (process.getBuiltinModule('node:worker_threads').Worker)(url);
+};
 
 const SCRIPTS = { record: 'src/record/guest-thread.js', replay: 'src/replay/prefetch-worker.js' };
 export type Prewarmable = keyof typeof SCRIPTS;
@@ -42,7 +52,8 @@ export function prewarm(command: string | undefined, argv: readonly string[] = [
   if ((command !== 'record' && command !== 'replay') || !BUILT) return;
   const guess = command === 'replay' ? argv.slice(argv.indexOf(command) + 1).filter((a) => !a.startsWith('-')).at(-1) : undefined;
   if (guess !== undefined && smallTrace(guess)) return;
-  const w = new Worker(urlOf(command));
+  const w = newWorker(urlOf(command));
+  if (w === undefined) return;
   w.unref(); // a worker that is never used must not keep the process alive
   prewarmed.set(command, w);
   if (guess !== undefined) w.postMessage({ readAhead: guess });
@@ -54,7 +65,7 @@ export function prewarm(command: string | undefined, argv: readonly string[] = [
  */
 export function takeWorker(kind: Prewarmable): Worker | undefined {
   if (!BUILT) return undefined;
-  const w = prewarmed.get(kind) ?? new Worker(urlOf(kind));
+  const w = prewarmed.get(kind) ?? newWorker(urlOf(kind));
   prewarmed.delete(kind);
   return w;
 }

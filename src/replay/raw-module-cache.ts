@@ -1,19 +1,23 @@
-// Replay's half of the module cache: a large module decompressed once from a trace's MODULE chunks is kept
+// Replay's half of the module cache: a compressed module decompressed once from a trace's MODULE chunks is kept
 // decompressed, so that the next replay of a trace with the same chunks reads it instead of decompressing it again
-// (20 MB of esbuild take ~70 ms of zstd, a read ~10 ms). Entries are `raw-<key>.wasm` in the module cache's
+// (20 MB of esbuild take ~70 ms of zstd, a read ~10 ms; a small module read on the replaying thread spares that
+// thread starting zstd at all, ~5–10 ms). Entries are `raw-<key>.wasm` in the module cache's
 // directory (src/trace/cache-dir.ts; WASI_TRACE_MODULE_CACHE=off turns them off too), where <key> is the sha256 of
 // the chunks' descriptors (codec, lengths and CRC of each: known before anything is decompressed). An entry is a
 // small head (magic, its length, JSON {"wasiTraceRawModule":1,"key","size","crcs":[CRC-32 of each MiB]}) and the
 // module; a reader checks every CRC, and the replay still checks the module against the header's sha256.
-// Written by the reader thread under a temporary name, then renamed: safe against concurrent writers. A cache that
+// Written (by the thread that decompressed it) under a temporary name, then renamed: safe against concurrent writers. A cache that
 // cannot be read or written is skipped silently.
-import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from '../trace/crc32.js';
 import type { ModuleWork } from '../trace/module-chunks.js';
+import { sha256Hex } from '../trace/sha256.js';
 
-/** Modules smaller than this are not kept decompressed: they decompress in a few milliseconds. */
+/**
+ * The reader thread keeps no module smaller than this decompressed: it decompresses one in a few milliseconds, off the
+ * replay's critical path. (The replaying thread keeps every compressed module it reads: see replay.ts moduleHere.)
+ */
 export const RAW_CACHE_MIN_BYTES = 4 << 20;
 const MAGIC = 0x57545257; // "WRTW" little-endian
 const VERSION = 1;
@@ -25,9 +29,8 @@ interface RawEntryMeta { wasiTraceRawModule: number; key: string; size: number; 
 
 /** The key of a module's entry: the sha256 of its chunks' descriptors (not of their bytes). */
 export function rawModuleKey(work: ModuleWork): string {
-  const hash = createHash('sha256').update(`wasi-trace raw module ${VERSION}\n`);
-  for (const c of work.chunks) hash.update(`${c.codec} ${c.rawLength} ${c.storedLength} ${c.crc}\n`);
-  return hash.digest('hex');
+  const lines = [`wasi-trace raw module ${VERSION}\n`, ...work.chunks.map((c) => `${c.codec} ${c.rawLength} ${c.storedLength} ${c.crc}\n`)];
+  return sha256Hex(Buffer.from(lines.join(''), 'utf8'));
 }
 
 /** The entry's path for `key` in `dir`. */
@@ -100,7 +103,8 @@ export function writeRawEntry(dir: string, key: string, module: Uint8Array, now 
   const head = Buffer.alloc(8);
   head.writeUInt32LE(MAGIC, 0);
   head.writeUInt32LE(json.length, 4);
-  const temp = join(dir, `.raw-${key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // Unique among writers: the process, and within it the thread's moment and a random part.
+  const temp = join(dir, `.raw-${key}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
   let fd: number | undefined;
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -2,7 +2,7 @@
 // (function, scalar args, input bytes); it then writes the recorded memory ranges and returns the recorded
 // result. It reads no host files, clocks or randomness; it re-emits the guest's stdout and stderr.
 import * as fs from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { Errno, fdEffect, FD_EFFECT_FUNCTIONS, FD_WRITE, FUNCTIONS, wasmParams } from '../abi/index.js';
 import { withReusedArgs } from '../calls/arity.js';
 import { callPlan, stringLists, type CallPlan } from '../calls/capture.js';
@@ -18,11 +18,16 @@ import type { RunEnd } from '../runtime/runtime.js';
 import { EventDecodeError, type CallEvent, type CallResult, type Scalar } from '../trace/events.js';
 import { describeEnd, sameEnd, type ImportEntry, type RecordedEnd, type TraceHeader } from '../trace/header.js';
 import { TraceError, TraceReader, type TraceEnding } from '../trace/reader.js';
-import { PREAMBLE_SIZE } from '../trace/format.js';
-import { initZstd } from '../trace/zstd.js';
+import { CODEC_RAW, PREAMBLE_SIZE } from '../trace/format.js';
+import { decompressNextChunk, moduleOf, readModuleWork } from '../trace/module-chunks.js';
+import { moduleCacheDir } from '../trace/cache-dir.js';
+import { sha256Hex } from '../trace/sha256.js';
+import { initZstdNow } from '../trace/zstd.js';
+import { rawEntryPath, rawModuleKey, readRawEntry, writeRawEntry } from './raw-module-cache.js';
 import { EventCursor, flatImport, type Mismatch } from './cursor.js';
 import { exactMatcher, inputsDiffer, semanticMatcher, type SemanticMatch, type SemanticMatcher } from './semantic.js';
-import { PrefetchedFrames } from './prefetch.js';
+// Types only: the reader thread's side (and node:worker_threads with it) is loaded only for a replay that has one.
+import type { PrefetchedFrames } from './prefetch.js';
 
 export interface ReplayOptions {
   trace: string;
@@ -201,13 +206,12 @@ function traceProblem(path: string, e: unknown): unknown {
 }
 
 /**
- * Opens the trace once: everything the replay reads comes through this reader's one descriptor. `withModule`: read
- * (and decompress) the module too, for a replay that reads the trace on this thread; else the module chunks are read
- * where the module is wanted (see moduleBytes).
+ * Opens the trace once: everything the replay reads comes through this reader's one descriptor. The module chunks
+ * are read where the module is wanted (see moduleBytes), and zstd is started only when something needs it.
  */
-async function openTrace(path: string, withModule: boolean): Promise<TraceReader> {
+async function openTrace(path: string): Promise<TraceReader> {
   try {
-    return await TraceReader.open(path, withModule ? { module: 'keep' } : { deferZstd: true, module: 'skip' });
+    return await TraceReader.open(path, { deferZstd: true, module: 'skip' });
   } catch (e) {
     if (e instanceof TraceError) throw new UserError(withPath(path, e.message));
     const code = (e as NodeJS.ErrnoException).code;
@@ -229,25 +233,61 @@ function traceParts(reader: TraceReader): { header: TraceHeader; recorded: Recor
 
 /**
  * The trace's module: from the reader thread, which decompresses it meanwhile and hashes it while this thread
- * compiles it, when there is one (`sha256` then takes its digest); else read here (a second reader on the same
- * descriptor, which checks and decompresses the MODULE chunks).
+ * compiles it, when there is one (`sha256` then takes its digest); else read here (moduleHere). `cached`: the module
+ * cache may give it (not when an entry it gave turned out not to be the trace's module).
  */
-async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | undefined): Promise<EmbeddedModule> {
+async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | undefined, cached = true): Promise<EmbeddedModule> {
   if (prefetched) {
     const bytes = prefetched.module();
     return { bytes, sha256: () => prefetched.moduleSha256(), cacheEntry: prefetched.moduleCacheEntry };
   }
-  if (reader.moduleSize !== undefined && reader.module.length === reader.moduleSize) return { bytes: reader.module }; // kept at open (openTrace)
+  return moduleHere(reader, cached) ?? (await moduleByReader(reader));
+}
+
+/**
+ * The trace's module read on this thread straight from its MODULE chunks (module-chunks.ts, through the replay's
+ * descriptor): from the module cache when it kept a compressed module decompressed (raw-module-cache.ts; then zstd
+ * need not start at all: ~5–10 ms of a small trace's replay), else decompressed here and to be kept there (`keep`,
+ * done by replayModule once the module is known to be the header's). Undefined when the chunks do not read back
+ * (a damaged chunk): moduleByReader then says what is wrong.
+ */
+function moduleHere(reader: TraceReader, cached: boolean): EmbeddedModule | undefined {
+  const { fd } = reader.file;
+  const work = readModuleWork(fd, fs.fstatSync(fd).size);
+  if (work === undefined) return undefined;
+  const compressed = work.chunks.some((c) => c.codec !== CODEC_RAW);
+  const dir = compressed && cached ? moduleCacheDir() : undefined;
+  const key = dir === undefined ? undefined : rawModuleKey(work);
+  const kept = key === undefined ? undefined : readRawEntry(dir!, key, work.module.length);
+  if (kept) return { ...hashedHere(kept), cacheEntry: rawEntryPath(dir!, key!) };
+  if (compressed) initZstdNow();
+  while (decompressNextChunk(work));
+  const module = moduleOf(work);
+  return module && { ...hashedHere(module), ...(key !== undefined && { keep: { dir: dir!, key } }) };
+}
+
+/** The trace's module as the usual reader reads it (a second reader on the same descriptor): it says what is wrong. */
+async function moduleByReader(reader: TraceReader): Promise<EmbeddedModule> {
   const withModule = await TraceReader.open(reader.file, { module: 'keep' });
   try {
-    return { bytes: withModule.module };
+    return hashedHere(withModule.module);
   } finally {
     withModule.close();
   }
 }
 
-/** The trace's module as moduleBytes gives it: its bytes, where its sha256 comes from, the cache entry it came from. */
-interface EmbeddedModule { bytes: Uint8Array; sha256?: () => string; cacheEntry?: string }
+/**
+ * The trace's module as moduleBytes gives it: its bytes, where its sha256 comes from, the cache entry it came from;
+ * `hashHere`: read on this thread, to be hashed here; `keep`: the module cache's entry to write once it is the
+ * header's module.
+ */
+interface EmbeddedModule { bytes: Uint8Array; sha256?: () => string; cacheEntry?: string; hashHere?: boolean; keep?: { dir: string; key: string } }
+
+/** A module read on this thread: hashed here (once, when first asked), without node:crypto when small (sha256.ts). */
+function hashedHere(bytes: Uint8Array): EmbeddedModule {
+  let digest: string | undefined;
+  return { bytes, sha256: () => (digest ??= sha256Hex(bytes)), hashHere: true };
+}
 
 /**
  * The module to replay: the trace's (checked against the header's sha256), or options.module. A module the
@@ -255,7 +295,10 @@ interface EmbeddedModule { bytes: Uint8Array; sha256?: () => string; cacheEntry?
  * own chunks are read instead (`fromTrace`).
  */
 async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader, options: ReplayOptions, tier: Tiering, fromTrace: () => Promise<EmbeddedModule>): Promise<LoadedModule> {
-  const embedded = await compileModule(header.module.name, embeddedModule.bytes, tier, embeddedModule.sha256).catch((e: unknown) => {
+  const compiling = compileModule(header.module.name, embeddedModule.bytes, tier, embeddedModule.sha256);
+  // V8 compiles on its own threads: a module read here is hashed here meanwhile.
+  if (embeddedModule.hashHere) embeddedModule.sha256!();
+  const embedded = await compiling.catch((e: unknown) => {
     if (embeddedModule.cacheEntry !== undefined) return undefined;
     throw new TraceError(`corrupt trace: the module in its module chunks does not load (${(e as Error).message})`);
   });
@@ -267,6 +310,7 @@ async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader,
   if (embedded.sha256 !== header.module.sha256) {
     throw new TraceError(`corrupt trace: the module chunks do not hold the module the header block at offset ${PREAMBLE_SIZE} describes (its sha256 differs)`, PREAMBLE_SIZE);
   }
+  if (embeddedModule.keep) writeRawEntry(embeddedModule.keep.dir, embeddedModule.keep.key, embeddedModule.bytes);
   if (options.module === undefined) return embedded;
   const other = await loadGuestModule({ module: options.module, moduleName: '<replacement module>' }, tier);
   if (other.sha256 !== embedded.sha256) {
@@ -277,7 +321,7 @@ async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader,
 
 /** Replays a trace; throws DivergenceError when the guest departs from it, UserError for a bad trace. */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
-  const reader = await openTrace(options.trace, !options.prefetch);
+  const reader = await openTrace(options.trace);
   try {
     return await replayReader(reader, options);
   } catch (e) {
@@ -293,10 +337,12 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   // zstd at all, and the module is decompressed there. Starting one only pays for a long trace (a complete trace
   // tells its frame count up front).
   const frameCount = reader.footer?.frames;
-  const worthPrefetching = options.prefetch instanceof Worker || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
+  const worker = typeof options.prefetch === 'object' ? options.prefetch : undefined;
+  const worthPrefetching = worker !== undefined || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
   // Prefetching only speeds things up: a reader thread that cannot start leaves the reading to this thread.
   const prefetched = options.prefetch && worthPrefetching
-    ? await PrefetchedFrames.start(reader.file, reader.traceId, options.prefetch === true ? undefined : options.prefetch, true, header.module.sha256).catch(() => undefined)
+    ? await import('./prefetch.js').then(({ PrefetchedFrames }) =>
+      PrefetchedFrames.start(reader.file, reader.traceId, worker, true, header.module.sha256)).catch(() => undefined)
     : undefined;
   try {
     return await replayWith(reader, header, options, prefetched);
@@ -312,7 +358,7 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
   if (recordedTiering && recordedTiering !== tier) {
     options.onWarning?.(`recorded with the ${recordedTiering} compiler tier, replaying with the ${tier} one: a trap from stack exhaustion may come at another depth`);
   }
-  const loaded = await replayModule(await moduleBytes(reader, prefetched), header, options, tier, () => moduleBytes(reader, undefined));
+  const loaded = await replayModule(await moduleBytes(reader, prefetched), header, options, tier, () => moduleBytes(reader, undefined, false));
   const table = header.imports;
   /** Another build than the recorded one: calls match by meaning (semantic.ts), not by addresses. */
   const semantic = options.module !== undefined && loaded.sha256 !== header.module.sha256;
@@ -340,7 +386,6 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
   const matchers: SemanticMatcher[] = semantic
     ? table.map((e, i) => (e.wasi !== undefined ? semanticMatcher(FUNCTIONS[e.wasi]!, plans[i]!, lists) : exactMatcher(`${e.module}.${e.name}`)))
     : [];
-  if (!prefetched) await initZstd(); // frames read here; with a reader thread, this thread never needs zstd
   const cursor = prefetched ? new EventCursor(prefetched.frames(), undefined, (f, payload) => prefetched.spare(f, payload)) : new EventCursor(reader.frames());
   /** How the trace ends: known at once for a complete trace; for a cut one, after its last frame was read. */
   const traceEnding = (): TraceEnding => prefetched?.ending ?? reader.ending;

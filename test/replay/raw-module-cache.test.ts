@@ -1,6 +1,7 @@
 // Replay's decompressed modules in the module cache (src/replay/raw-module-cache.ts): an entry reads back only
-// whole; the CLI's read-ahead keeps a large compressed module decompressed and uses it the next time; an entry that
-// is not the trace's module is removed and the trace's own chunks are replayed.
+// whole; the CLI's read-ahead keeps a large compressed module decompressed and uses it the next time, and so does a
+// replay without a reader thread with a module of any size; an entry that is not the trace's module is removed and
+// the trace's own chunks are replayed.
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +13,9 @@ import { replay } from '../../src/replay/replay.js';
 import { moduleCacheDir } from '../../src/trace/cache-dir.js';
 import { readModuleWork } from '../../src/trace/module-chunks.js';
 import { TraceReader } from '../../src/trace/reader.js';
+import { sha256Hex } from '../../src/trace/sha256.js';
 import { record } from '../../src/record/record.js';
-import { paddedGuest } from '../helpers.js';
+import { guestPath, paddedGuest } from '../helpers.js';
 import { randomish, tempDir } from '../trace/helpers.js';
 
 const dir = tempDir();
@@ -113,6 +115,32 @@ describe('the decompressed modules replay keeps', () => {
     const again = await served(trace, sha256, false);
     expect(again.cacheEntry).toBe(entry);
     expect(Buffer.from(again.module).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('a replay without a reader thread keeps a small compressed module too, reads it next time, and removes an impostor', async () => {
+    const trace = join(dir, 'small.bin');
+    const out: Buffer[] = [];
+    const { sha256 } = await recordGuest(paddedGuest('hello', 20_000), trace, (b) => out.push(Buffer.from(b)));
+    const { key, size } = keyOf(trace);
+    const entry = rawEntryPath(moduleCacheDir()!, key);
+    const replayed = async (): Promise<string> => {
+      const again: Buffer[] = [];
+      const r = await replay({ trace, stdout: (b) => again.push(Buffer.from(b)), stderr: () => {} });
+      expect(r).toMatchObject({ complete: true, prefetched: false });
+      return Buffer.concat(again).toString();
+    };
+    expect(existsSync(entry)).toBe(false);
+    expect(await replayed()).toBe(Buffer.concat(out).toString());
+    expect(sha256Hex(readRawEntry(moduleCacheDir()!, key, size)!)).toBe(sha256);
+    // Another module of the same size under the trace's key: read, found not to be the header's, removed.
+    const other = readFileSync(guestPath('exitcode')).length;
+    let pad = size - other - 5;
+    while (paddedGuest('exitcode', pad).length > size) pad--;
+    const impostor = paddedGuest('exitcode', pad);
+    expect(impostor.length).toBe(size);
+    expect(writeRawEntry(moduleCacheDir()!, key, impostor)).toBe(true);
+    expect(await replayed()).toBe(Buffer.concat(out).toString());
+    expect(existsSync(entry)).toBe(false);
   });
 
   it('an entry that is not the trace\'s module is removed, and the trace\'s own module is replayed', async () => {
