@@ -28,7 +28,7 @@ const STALE_TEMP_MS = 10 * 60_000;
 interface RawEntryMeta { wasiTraceRawModule: number; key: string; size: number; crcs: number[] }
 
 /** The key of a module's entry: the sha256 of its chunks' descriptors (not of their bytes). */
-export function rawModuleKey(work: ModuleWork): string {
+export function rawModuleKey(work: Pick<ModuleWork, 'chunks'>): string {
   const lines = [`wasi-trace raw module ${VERSION}\n`, ...work.chunks.map((c) => `${c.codec} ${c.rawLength} ${c.storedLength} ${c.crc}\n`)];
   return sha256Hex(Buffer.from(lines.join(''), 'utf8'));
 }

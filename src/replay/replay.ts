@@ -19,7 +19,7 @@ import { EventDecodeError, type CallEvent, type CallResult, type Scalar } from '
 import { describeEnd, sameEnd, type ImportEntry, type RecordedEnd, type TraceHeader } from '../trace/header.js';
 import { TraceError, TraceReader, type TraceEnding } from '../trace/reader.js';
 import { CODEC_RAW, PREAMBLE_SIZE } from '../trace/format.js';
-import { decompressNextChunk, moduleOf, readModuleWork } from '../trace/module-chunks.js';
+import { decompressNextChunk, moduleChunkList, moduleOf, readModuleWork } from '../trace/module-chunks.js';
 import { moduleCacheDir } from '../trace/cache-dir.js';
 import { sha256Hex } from '../trace/sha256.js';
 import { initZstdNow } from '../trace/zstd.js';
@@ -244,6 +244,21 @@ async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | u
   return moduleHere(reader, cached) ?? (await moduleByReader(reader));
 }
 
+/** Where the module cache would keep the trace's module decompressed: undefined when it is stored raw, or no cache. */
+function rawEntryOf(reader: TraceReader): { dir: string; key: string; size: number } | undefined {
+  const { fd } = reader.file;
+  const list = moduleChunkList(fd, fs.fstatSync(fd).size);
+  const dir = list?.chunks.some((c) => c.codec !== CODEC_RAW) ? moduleCacheDir() : undefined;
+  if (dir === undefined) return undefined;
+  return { dir, key: rawModuleKey(list!), size: list!.chunks.reduce((n, c) => n + c.rawLength, 0) };
+}
+
+/** The trace's module from the module cache (raw-module-cache.ts), read here; undefined when it does not hold it. */
+function cachedModule(entry: { dir: string; key: string; size: number } | undefined): EmbeddedModule | undefined {
+  const kept = entry && readRawEntry(entry.dir, entry.key, entry.size);
+  return kept ? { ...hashedHere(kept), cacheEntry: rawEntryPath(entry!.dir, entry!.key) } : undefined;
+}
+
 /**
  * The trace's module read on this thread straight from its MODULE chunks (module-chunks.ts, through the replay's
  * descriptor): from the module cache when it kept a compressed module decompressed (raw-module-cache.ts; then zstd
@@ -252,18 +267,16 @@ async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | u
  * (a damaged chunk): moduleByReader then says what is wrong.
  */
 function moduleHere(reader: TraceReader, cached: boolean): EmbeddedModule | undefined {
+  const entry = cached ? rawEntryOf(reader) : undefined;
+  const kept = cachedModule(entry);
+  if (kept) return kept;
   const { fd } = reader.file;
   const work = readModuleWork(fd, fs.fstatSync(fd).size);
   if (work === undefined) return undefined;
-  const compressed = work.chunks.some((c) => c.codec !== CODEC_RAW);
-  const dir = compressed && cached ? moduleCacheDir() : undefined;
-  const key = dir === undefined ? undefined : rawModuleKey(work);
-  const kept = key === undefined ? undefined : readRawEntry(dir!, key, work.module.length);
-  if (kept) return { ...hashedHere(kept), cacheEntry: rawEntryPath(dir!, key!) };
-  if (compressed) initZstdNow();
+  if (work.chunks.some((c) => c.codec !== CODEC_RAW)) initZstdNow();
   while (decompressNextChunk(work));
   const module = moduleOf(work);
-  return module && { ...hashedHere(module), ...(key !== undefined && { keep: { dir: dir!, key } }) };
+  return module && { ...hashedHere(module), ...(entry && { keep: { dir: entry.dir, key: entry.key } }) };
 }
 
 /** The trace's module as the usual reader reads it (a second reader on the same descriptor): it says what is wrong. */
@@ -294,7 +307,7 @@ function hashedHere(bytes: Uint8Array): EmbeddedModule {
  * reader thread took from the module cache that is not the header's is removed from the cache, and the trace's
  * own chunks are read instead (`fromTrace`).
  */
-async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader, options: ReplayOptions, tier: Tiering, fromTrace: () => Promise<EmbeddedModule>): Promise<LoadedModule> {
+async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader, options: ReplayOptions, tier: Tiering, fromTrace: () => Promise<EmbeddedModule>, later: (() => void)[]): Promise<LoadedModule> {
   const compiling = compileModule(header.module.name, embeddedModule.bytes, tier, embeddedModule.sha256);
   // V8 compiles on its own threads: a module read here is hashed here meanwhile.
   if (embeddedModule.hashHere) embeddedModule.sha256!();
@@ -304,13 +317,15 @@ async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader,
   });
   if (embeddedModule.cacheEntry !== undefined && embedded?.sha256 !== header.module.sha256) {
     fs.rmSync(embeddedModule.cacheEntry, { force: true });
-    return replayModule(await fromTrace(), header, options, tier, fromTrace);
+    return replayModule(await fromTrace(), header, options, tier, fromTrace, later);
   }
   if (embedded === undefined) throw new Error('unreachable: only a cached module may fail to load here');
   if (embedded.sha256 !== header.module.sha256) {
     throw new TraceError(`corrupt trace: the module chunks do not hold the module the header block at offset ${PREAMBLE_SIZE} describes (its sha256 differs)`, PREAMBLE_SIZE);
   }
-  if (embeddedModule.keep) writeRawEntry(embeddedModule.keep.dir, embeddedModule.keep.key, embeddedModule.bytes);
+  // Kept in the module cache once the replay is over (not on the guest's way).
+  const { keep } = embeddedModule;
+  if (keep) later.push(() => writeRawEntry(keep.dir, keep.key, embeddedModule.bytes));
   if (options.module === undefined) return embedded;
   const other = await loadGuestModule({ module: options.module, moduleName: '<replacement module>' }, tier);
   if (other.sha256 !== embedded.sha256) {
@@ -333,32 +348,43 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
 async function replayReader(reader: TraceReader, options: ReplayOptions): Promise<ReplayResult> {
   const { header } = traceParts(reader);
-  // A thread already started (the CLI starts it while it loads) is always worth using: this thread then needs no
-  // zstd at all, and the module is decompressed there. Starting one only pays for a long trace (a complete trace
-  // tells its frame count up front).
-  const frameCount = reader.footer?.frames;
-  const worker = typeof options.prefetch === 'object' ? options.prefetch : undefined;
-  const worthPrefetching = worker !== undefined || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
-  // Prefetching only speeds things up: a reader thread that cannot start leaves the reading to this thread.
-  const prefetched = options.prefetch && worthPrefetching
-    ? await import('./prefetch.js').then(({ PrefetchedFrames }) =>
-      PrefetchedFrames.start(reader.file, reader.traceId, worker, true, header.module.sha256)).catch(() => undefined)
-    : undefined;
-  try {
-    return await replayWith(reader, header, options, prefetched);
-  } finally {
-    await prefetched?.close(); // before the descriptor it reads through is closed
-  }
-}
-
-async function replayWith(reader: TraceReader, header: TraceHeader, options: ReplayOptions, prefetched: PrefetchedFrames | undefined): Promise<ReplayResult> {
   const recordedTiering = header.engine.tiering;
   const known = recordedTiering === 'baseline' || recordedTiering === 'optimizing' ? recordedTiering : undefined;
   const tier = options.tiering ?? known ?? engineFingerprint().tiering;
   if (recordedTiering && recordedTiering !== tier) {
     options.onWarning?.(`recorded with the ${recordedTiering} compiler tier, replaying with the ${tier} one: a trap from stack exhaustion may come at another depth`);
   }
-  const loaded = await replayModule(await moduleBytes(reader, prefetched), header, options, tier, () => moduleBytes(reader, undefined, false));
+  // A thread already started (the CLI starts it while it loads) is always worth using: this thread then needs no
+  // zstd at all, and the module is decompressed there. Starting one only pays for a long trace (a complete trace
+  // tells its frame count up front).
+  const frameCount = reader.footer?.frames;
+  const worker = typeof options.prefetch === 'object' ? options.prefetch : undefined;
+  const worthPrefetching = worker !== undefined || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
+  const prefetching = !!options.prefetch && worthPrefetching;
+  const fromTrace = () => moduleBytes(reader, undefined, false);
+  // A module the module cache holds decompressed is read here at once rather than waiting for the reader thread
+  // (which may still be booting) to read it, and its compile starts before that thread is waited for; the thread
+  // then reads only frames.
+  const cached = prefetching ? cachedModule(rawEntryOf(reader)) : undefined;
+  /** What is done once the replay is over (replayModule). */
+  const later: (() => void)[] = [];
+  const loading = cached && replayModule(cached, header, options, tier, fromTrace, later);
+  loading?.catch(() => {}); // awaited (and its failure thrown) in replayWith
+  // Prefetching only speeds things up: a reader thread that cannot start leaves the reading to this thread.
+  const prefetched = prefetching
+    ? await import('./prefetch.js').then(({ PrefetchedFrames }) =>
+      PrefetchedFrames.start(reader.file, reader.traceId, worker, cached === undefined, header.module.sha256)).catch(() => undefined)
+    : undefined;
+  try {
+    const loaded = await (loading ?? replayModule(await moduleBytes(reader, prefetched), header, options, tier, fromTrace, later));
+    return await replayWith(reader, header, options, prefetched, loaded);
+  } finally {
+    await prefetched?.close(); // before the descriptor it reads through is closed
+    for (const f of later) f();
+  }
+}
+
+async function replayWith(reader: TraceReader, header: TraceHeader, options: ReplayOptions, prefetched: PrefetchedFrames | undefined, loaded: LoadedModule): Promise<ReplayResult> {
   const table = header.imports;
   /** Another build than the recorded one: calls match by meaning (semantic.ts), not by addresses. */
   const semantic = options.module !== undefined && loaded.sha256 !== header.module.sha256;
