@@ -3,9 +3,11 @@
 // imported here, and node:worker_threads when a worker is started (loading it costs ~5 ms, which a small trace's
 // replay does without), so starting one costs the main thread nothing else (cli/fresh-bundle.js, which main.js has
 // loaded, names the workers' bundles).
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
-import { BLOCK_HEADER, BLOCK_HEADER_SIZE, BLOCK_MODULE, PREAMBLE_SIZE, readBlockHeader } from '../src/trace/format.js';
+import type { EarlyModule } from '../src/replay/early-module.js';
+import { BLOCK_HEADER_SIZE } from '../src/trace/format.js';
+import { leadingBlocks } from '../src/trace/leading-blocks.js';
 import { bundleOf } from './fresh-bundle.js';
 
 /**
@@ -24,6 +26,8 @@ let bundled = false;
 const urlOf = (kind: Prewarmable): URL => new URL(`../${bundled ? bundleOf(SCRIPTS[kind]) : SCRIPTS[kind]}`, import.meta.url);
 
 const prewarmed = new Map<Prewarmable, Worker>();
+/** The guessed trace of a replay and its module, being read and compiled (takeEarlyModule). */
+let early: { path: string; module: Promise<EarlyModule | undefined> } | undefined;
 /** Run from the TypeScript sources (in-process tests) there are no built worker files, so no workers. */
 const BUILT = import.meta.url.endsWith('.js');
 
@@ -52,14 +56,8 @@ function moduleEnd(path: string, size: number): number {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
-    const raw = new Uint8Array(BLOCK_HEADER_SIZE);
-    let at = PREAMBLE_SIZE;
-    for (;;) {
-      if (at + BLOCK_HEADER_SIZE > size || readSync(fd, raw, 0, BLOCK_HEADER_SIZE, at) !== BLOCK_HEADER_SIZE) return at;
-      const h = readBlockHeader(raw);
-      if (h.type !== (at === PREAMBLE_SIZE ? BLOCK_HEADER : BLOCK_MODULE)) return at === PREAMBLE_SIZE ? 0 : at;
-      at += BLOCK_HEADER_SIZE + h.storedLength;
-    }
+    const last = leadingBlocks(fd, size).at(-1);
+    return last === undefined ? 0 : last.at + BLOCK_HEADER_SIZE + last.h.storedLength;
   } catch {
     return 0;
   } finally {
@@ -78,12 +76,24 @@ export function prewarm(command: string | undefined, argv: readonly string[] = [
   bundled = fromBundles;
   if ((command !== 'record' && command !== 'replay') || !BUILT) return;
   const guess = command === 'replay' ? argv.slice(argv.indexOf(command) + 1).filter((a) => !a.startsWith('-')).at(-1) : undefined;
-  if (guess !== undefined && smallTrace(guess)) return;
+  if (guess !== undefined && smallTrace(guess)) {
+    // No reader thread: its module, if the module cache holds it and it is large, starts compiling now. (Not with a
+    // reader thread, which must compile its zstd without the baseline tier's flag that this compile holds.)
+    early = { path: guess, module: import('../src/replay/early-module.js').then((m) => m.startEarlyModule(guess, argv.includes('--optimize'))).catch(() => undefined) };
+    return;
+  }
   const w = newWorker(urlOf(command));
   if (w === undefined) return;
   w.unref(); // a worker that is never used must not keep the process alive
   prewarmed.set(command, w);
   if (guess !== undefined) w.postMessage({ readAhead: guess });
+}
+
+/** The module prewarm began compiling for a replay of the trace at `path` (see early-module.ts), if it did. */
+export function takeEarlyModule(path: string): Promise<EarlyModule | undefined> | undefined {
+  const e = early?.path === path ? early.module : undefined;
+  early = undefined;
+  return e;
 }
 
 /**

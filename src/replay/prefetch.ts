@@ -196,10 +196,10 @@ export async function servePrefetch({ file, traceId, module, moduleSha256, port,
     const early = module ? (await earlyModule(file, share)) ?? (await moduleOfFile(file.fd, share).catch(() => undefined)) : undefined;
     if (early) {
       post({ module: early.module, ...(early.cacheEntry && { cacheEntry: early.cacheEntry }) });
-      const digest = await sha256(early.module);
+      const digest = early.sha256 ?? (await sha256(early.module)); // a cache entry's own, else computed
       post({ moduleSha256: digest });
       // Decompressed here: kept decompressed for the next replay, once known to be the header's module.
-      if (early.keep && digest === moduleSha256) (await import('./raw-module-cache.js')).writeRawEntry(early.keep.dir, early.keep.key, early.module);
+      if (early.keep && digest === moduleSha256) (await import('./raw-module-cache.js')).writeRawEntry(early.keep.dir, early.keep.key, early.module, Date.now(), digest);
     }
     warmUp(); // while the replay compiles the guest
     const { TraceReader } = await import('../trace/reader.js');
@@ -251,9 +251,9 @@ const sameFile = (a: FileIdentity, b: FileIdentity) => a.dev === b.dev && a.ino 
 
 /**
  * What readAhead found: the module of the trace at a path, and which file that was; read from the module cache
- * (`cacheEntry`), or decompressed and to be kept there (`keep`).
+ * (`cacheEntry`, with the `sha256` the entry keeps, if it does), or decompressed and to be kept there (`keep`).
  */
-interface AheadModule extends FileIdentity { module: Uint8Array; cacheEntry?: string; keep?: { dir: string; key: string } }
+interface AheadModule extends FileIdentity { module: Uint8Array; cacheEntry?: string; sha256?: string; keep?: { dir: string; key: string } }
 let ahead: Promise<AheadModule | undefined> | undefined;
 /** False once the replay said it does not want the module from here: readAhead then stops where it is. */
 let aheadWanted = true;
@@ -306,8 +306,8 @@ async function moduleOfFile(fd: number, share?: (work: ModuleWork) => void, want
   if (keep) {
     // The replaying thread reads a kept module itself, as soon as it has opened the trace (replay.ts cachedModule).
     if (leaveKept && fs.existsSync(cache.rawEntryPath(keep.dir, keep.key))) return undefined;
-    const kept = cache.readRawEntry(keep.dir, keep.key, size);
-    if (kept) return { ...identity(st), module: kept, cacheEntry: cache.rawEntryPath(keep.dir, keep.key) };
+    const kept = cache.readRawEntryWithDigest(keep.dir, keep.key, size);
+    if (kept) return { ...identity(st), ...kept, cacheEntry: cache.rawEntryPath(keep.dir, keep.key) };
   }
   const work = readModuleWork(fd, st.size);
   if (work === undefined) return undefined;

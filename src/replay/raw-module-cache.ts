@@ -4,8 +4,9 @@
 // thread starting zstd at all, ~5–10 ms). Entries are `raw-<key>.wasm` in the module cache's
 // directory (src/trace/cache-dir.ts; WASI_TRACE_MODULE_CACHE=off turns them off too), where <key> is the sha256 of
 // the chunks' descriptors (codec, lengths and CRC of each: known before anything is decompressed). An entry is a
-// small head (magic, its length, JSON {"wasiTraceRawModule":1,"key","size","crcs":[CRC-32 of each MiB]}) and the
-// module; a reader checks every CRC, and the replay still checks the module against the header's sha256.
+// small head (magic, its length, JSON {"wasiTraceRawModule":1,"key","size","crcs":[CRC-32 of each MiB],"sha256"})
+// and the module; a reader checks every CRC, and the replay still checks the module against the header's sha256:
+// the entry's own "sha256" (the module's, computed before it was written; older entries lack it and are hashed).
 // Written (by the thread that decompressed it) under a temporary name, then renamed: safe against concurrent writers. A cache that
 // cannot be read or written is skipped silently.
 import * as fs from 'node:fs';
@@ -25,7 +26,7 @@ const CRC_SPAN = 1 << 20;
 /** A temporary entry untouched for this long is left over from a writer that was killed (removed by the next one). */
 const STALE_TEMP_MS = 10 * 60_000;
 
-interface RawEntryMeta { wasiTraceRawModule: number; key: string; size: number; crcs: number[] }
+interface RawEntryMeta { wasiTraceRawModule: number; key: string; size: number; crcs: number[]; sha256?: string }
 
 /** The key of a module's entry: the sha256 of its chunks' descriptors (not of their bytes). */
 export function rawModuleKey(work: Pick<ModuleWork, 'chunks'>): string {
@@ -47,6 +48,11 @@ function crcs(module: Uint8Array): number[] {
  * not read back whole (its head, its size, any CRC).
  */
 export function readRawEntry(dir: string, key: string, size: number): Uint8Array | undefined {
+  return readRawEntryWithDigest(dir, key, size)?.module;
+}
+
+/** readRawEntry, with the module's hex sha256 as the entry says it (entries written before it was kept lack it). */
+export function readRawEntryWithDigest(dir: string, key: string, size: number): { module: Uint8Array; sha256?: string } | undefined {
   let fd: number | undefined;
   try {
     fd = fs.openSync(rawEntryPath(dir, key), 'r');
@@ -65,7 +71,8 @@ export function readRawEntry(dir: string, key: string, size: number): Uint8Array
     if (meta.wasiTraceRawModule !== VERSION || meta.key !== key || meta.size !== size || !Array.isArray(meta.crcs)) return undefined;
     const module = file.subarray(8 + headLength);
     const found = crcs(module);
-    return found.length === meta.crcs.length && found.every((c, i) => c === meta.crcs[i]) ? module : undefined;
+    if (found.length !== meta.crcs.length || found.some((c, i) => c !== meta.crcs[i])) return undefined;
+    return { module, ...(typeof meta.sha256 === 'string' && /^[0-9a-f]{64}$/.test(meta.sha256) && { sha256: meta.sha256 }) };
   } catch {
     return undefined;
   } finally {
@@ -94,11 +101,12 @@ function removeStaleTemps(dir: string, now: number): void {
 
 /**
  * Keeps `module` as the entry for `key` in `dir` (temporary name, then rename); false when it cannot be written.
+ * `sha256`: the module's hex sha256, as computed from it (kept in the entry, so that a reader need not hash it).
  * Removes, first, temporary entries left over by writers that were killed before their rename.
  */
-export function writeRawEntry(dir: string, key: string, module: Uint8Array, now = Date.now()): boolean {
+export function writeRawEntry(dir: string, key: string, module: Uint8Array, now = Date.now(), sha256?: string): boolean {
   removeStaleTemps(dir, now);
-  const meta: RawEntryMeta = { wasiTraceRawModule: VERSION, key, size: module.length, crcs: crcs(module) };
+  const meta: RawEntryMeta = { wasiTraceRawModule: VERSION, key, size: module.length, crcs: crcs(module), ...(sha256 !== undefined && { sha256 }) };
   const json = Buffer.from(JSON.stringify(meta), 'utf8');
   const head = Buffer.alloc(8);
   head.writeUInt32LE(MAGIC, 0);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { readAhead, servePrefetch, type PrefetchMessage } from '../../src/replay/prefetch.js';
-import { RAW_CACHE_MIN_BYTES, rawEntryPath, rawModuleKey, readRawEntry, writeRawEntry } from '../../src/replay/raw-module-cache.js';
+import { RAW_CACHE_MIN_BYTES, rawEntryPath, rawModuleKey, readRawEntry, readRawEntryWithDigest, writeRawEntry } from '../../src/replay/raw-module-cache.js';
 import { replay } from '../../src/replay/replay.js';
 import { moduleCacheDir } from '../../src/trace/cache-dir.js';
 import { readModuleWork } from '../../src/trace/module-chunks.js';
@@ -82,6 +82,10 @@ describe('the decompressed modules replay keeps', () => {
     expect(existsSync(leftover)).toBe(true); // fresh: maybe still being written
     expect(writeRawEntry(cache, 'k4', module, Date.now() + 11 * 60_000)).toBe(true);
     expect(existsSync(leftover)).toBe(false);
+    // The module's sha256, when the writer gives it, comes back with it (a reader need not hash the module).
+    expect(writeRawEntry(cache, 'k5', module, Date.now(), sha256Hex(module))).toBe(true);
+    expect(readRawEntryWithDigest(cache, 'k5', module.length)?.sha256).toBe(sha256Hex(module));
+    expect(readRawEntryWithDigest(cache, 'k4', module.length)?.sha256).toBeUndefined();
     writeFileSync(join(dir, 'a-file'), '');
     expect(writeRawEntry(join(dir, 'a-file', 'sub'), 'k1', module)).toBe(false); // a cache that cannot be written
   });
@@ -131,7 +135,9 @@ describe('the decompressed modules replay keeps', () => {
     };
     expect(existsSync(entry)).toBe(false);
     expect(await replayed()).toBe(Buffer.concat(out).toString());
-    expect(sha256Hex(readRawEntry(moduleCacheDir()!, key, size)!)).toBe(sha256);
+    const kept = readRawEntryWithDigest(moduleCacheDir()!, key, size)!;
+    expect(sha256Hex(kept.module)).toBe(sha256);
+    expect(kept.sha256).toBe(sha256);
     // Another module of the same size under the trace's key: read, found not to be the header's, removed.
     const other = readFileSync(guestPath('exitcode')).length;
     let pad = size - other - 5;
@@ -139,6 +145,10 @@ describe('the decompressed modules replay keeps', () => {
     const impostor = paddedGuest('exitcode', pad);
     expect(impostor.length).toBe(size);
     expect(writeRawEntry(moduleCacheDir()!, key, impostor)).toBe(true);
+    expect(await replayed()).toBe(Buffer.concat(out).toString());
+    expect(existsSync(entry)).toBe(false);
+    // One that says (truly) it holds another module: removed without being compiled or hashed.
+    expect(writeRawEntry(moduleCacheDir()!, key, impostor, Date.now(), sha256Hex(impostor))).toBe(true);
     expect(await replayed()).toBe(Buffer.concat(out).toString());
     expect(existsSync(entry)).toBe(false);
   });
