@@ -10,7 +10,7 @@ import { CODEC_RAW, FRAME_PREFIX_SIZE, MAX_ZSTD_RAW_BYTES } from '../trace/forma
 import { TraceError } from '../trace/errors.js';
 // Types only: the reader is loaded when the frames are wanted, not while the module is read.
 import type { OpenTraceFile, TraceEnding, TraceFrame } from '../trace/reader.js';
-import { decompressNextChunk, moduleChunkList, moduleOf, readModuleWork, unclaimedChunks, type ModuleWork } from '../trace/module-chunks.js';
+import { decompressNextChunk, moduleChunkList, moduleChunksSound, moduleOf, readModuleWork, unclaimedChunks, type ModuleWork } from '../trace/module-chunks.js';
 import { initZstdNow } from '../trace/zstd.js';
 import { flatBuffers, flatten, spare, warmUp, type FlatFrame } from './flat.js';
 
@@ -307,7 +307,8 @@ async function moduleOfFile(fd: number, share?: (work: ModuleWork) => void, want
     // The replaying thread reads a kept module itself, as soon as it has opened the trace (replay.ts cachedModule).
     if (leaveKept && fs.existsSync(cache.rawEntryPath(keep.dir, keep.key))) return undefined;
     const kept = cache.readRawEntryWithDigest(keep.dir, keep.key, size);
-    if (kept) return { ...identity(st), ...kept, cacheEntry: cache.rawEntryPath(keep.dir, keep.key) };
+    // Taken only while the trace's own chunks are sound: damage to them is still reported (by the usual reading).
+    if (kept && moduleChunksSound(fd, st.size)) return { ...identity(st), ...kept, cacheEntry: cache.rawEntryPath(keep.dir, keep.key) };
   }
   const work = readModuleWork(fd, st.size);
   if (work === undefined) return undefined;

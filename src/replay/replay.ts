@@ -19,7 +19,7 @@ import { EventDecodeError, type CallEvent, type CallResult, type Scalar } from '
 import { describeEnd, sameEnd, type ImportEntry, type RecordedEnd, type TraceHeader } from '../trace/header.js';
 import { TraceError, TraceReader, type TraceEnding } from '../trace/reader.js';
 import { CODEC_RAW, PREAMBLE_SIZE } from '../trace/format.js';
-import { decompressNextChunk, moduleChunkList, moduleOf, readModuleWork } from '../trace/module-chunks.js';
+import { decompressNextChunk, moduleChunkList, moduleChunksSound, moduleOf, readModuleWork } from '../trace/module-chunks.js';
 import { moduleCacheDir } from '../trace/cache-dir.js';
 import { sha256Hex } from '../trace/sha256.js';
 import { initZstdNow } from '../trace/zstd.js';
@@ -260,12 +260,14 @@ function rawEntryOf(reader: TraceReader): { dir: string; key: string; size: numb
 }
 
 /**
- * The trace's module from the module cache (raw-module-cache.ts), read here; undefined when it does not hold it. Its
+ * The trace's module from the module cache (raw-module-cache.ts), read here; undefined when it does not hold it, or
+ * when the trace's own chunks do not all read back with their CRCs (which the usual reading then reports). Its
  * sha256 is the one the entry keeps (computed from the module when it was written; CRC-checked since), else
  * computed here.
  */
-function cachedModule(entry: { dir: string; key: string; size: number } | undefined): EmbeddedModule | undefined {
+function cachedModule(reader: TraceReader, entry: { dir: string; key: string; size: number } | undefined): EmbeddedModule | undefined {
   const kept = entry && readRawEntryWithDigest(entry.dir, entry.key, entry.size);
+  if (kept && !soundChunks(reader)) return undefined;
   if (!kept) return undefined;
   const cacheEntry = rawEntryPath(entry!.dir, entry!.key);
   const { sha256 } = kept;
@@ -279,9 +281,15 @@ function cachedModule(entry: { dir: string; key: string; size: number } | undefi
  * done by replayModule once the module is known to be the header's). Undefined when the chunks do not read back
  * (a damaged chunk): moduleByReader then says what is wrong.
  */
+/** Whether the trace's MODULE chunks all read back with their CRCs (module-chunks.ts moduleChunksSound). */
+const soundChunks = (reader: TraceReader): boolean => {
+  const { fd } = reader.file;
+  return moduleChunksSound(fd, fs.fstatSync(fd).size);
+};
+
 function moduleHere(reader: TraceReader, cached: boolean): EmbeddedModule | undefined {
   const entry = cached ? rawEntryOf(reader) : undefined;
-  const kept = cachedModule(entry);
+  const kept = cachedModule(reader, entry);
   if (kept) return kept;
   const { fd } = reader.file;
   const work = readModuleWork(fd, fs.fstatSync(fd).size);
@@ -387,14 +395,14 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   // until that one is over (it holds V8's tier flag: engine.ts).
   const early = await options.early;
   const st = early && fileIdentity(fs.fstatSync(reader.file.fd));
-  const fromStart: EmbeddedModule | undefined = early && sameFile(early.file, st!) && early.sha256 === header.module.sha256 && early.tier === tier
+  const fromStart: EmbeddedModule | undefined = early && sameFile(early.file, st!) && early.sha256 === header.module.sha256 && early.tier === tier && soundChunks(reader)
     ? { bytes: early.bytes, sha256: () => early.sha256, digest: early.sha256, cacheEntry: early.cacheEntry, compiled: early.compiled }
     : undefined;
   if (early && !fromStart) await early.compiled;
   // A module the module cache holds decompressed is read here at once rather than waiting for the reader thread
   // (which may still be booting) to read it, and its compile starts before that thread is waited for; the thread
   // then reads only frames.
-  const cached = fromStart ?? (prefetching ? cachedModule(rawEntryOf(reader)) : undefined);
+  const cached = fromStart ?? (prefetching ? cachedModule(reader, rawEntryOf(reader)) : undefined);
   /** What is done once the replay is over (replayModule). */
   const later: (() => void)[] = [];
   const loading = cached && replayModule(cached, header, options, tier, fromTrace, later);

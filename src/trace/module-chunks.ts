@@ -61,6 +61,18 @@ export function readModuleWork(fd: number, size: number): ModuleWork | undefined
 }
 
 /**
+ * Whether every MODULE chunk of the trace open at `fd` (`size` bytes long) reads back with its CRC: the check a module
+ * taken from elsewhere (the module cache) still needs, for the trace's damage to be reported. Reads the stored bytes,
+ * decompresses nothing.
+ */
+export function moduleChunksSound(fd: number, size: number): boolean {
+  const list = moduleChunkList(fd, size);
+  if (list === undefined) return false;
+  const stored = readAt(fd, list.end - list.start, list.start);
+  return stored.length === list.end - list.start && list.chunks.every((c) => crc32(stored, c.from, c.from + c.storedLength) === c.crc);
+}
+
+/**
  * The MODULE chunks of the trace open at `fd` from their block headers alone (each checked; `from` counts from
  * `start`, the first chunk's block, to `end`, just past the last), with nothing read of their stored bytes; undefined
  * when the file does not read as a trace with a whole module.

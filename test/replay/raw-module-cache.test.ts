@@ -11,7 +11,7 @@ import { readAhead, servePrefetch, type PrefetchMessage } from '../../src/replay
 import { RAW_CACHE_MIN_BYTES, rawEntryPath, rawModuleKey, readRawEntry, readRawEntryWithDigest, writeRawEntry } from '../../src/replay/raw-module-cache.js';
 import { replay } from '../../src/replay/replay.js';
 import { moduleCacheDir } from '../../src/trace/cache-dir.js';
-import { readModuleWork } from '../../src/trace/module-chunks.js';
+import { moduleChunkList, readModuleWork } from '../../src/trace/module-chunks.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { sha256Hex } from '../../src/trace/sha256.js';
 import { record } from '../../src/record/record.js';
@@ -151,6 +151,23 @@ describe('the decompressed modules replay keeps', () => {
     expect(writeRawEntry(moduleCacheDir()!, key, impostor, Date.now(), sha256Hex(impostor))).toBe(true);
     expect(await replayed()).toBe(Buffer.concat(out).toString());
     expect(existsSync(entry)).toBe(false);
+  });
+
+  it('a damaged module chunk is reported even when the module cache holds the module', async () => {
+    const trace = join(dir, 'sound.bin');
+    await recordGuest(paddedGuest('hello', 30_000), trace);
+    await replay({ trace, stdout: () => {}, stderr: () => {} }); // keeps the module
+    const { key, size } = keyOf(trace);
+    expect(readRawEntry(moduleCacheDir()!, key, size)).toBeDefined();
+    const fd = openSync(trace, 'r');
+    const list = moduleChunkList(fd, fstatSync(fd).size)!;
+    closeSync(fd);
+    const bytes = readFileSync(trace);
+    bytes[list.start + list.chunks[0]!.from + 10]! ^= 0x40; // its stored bytes (the chunk headers, so the key, unchanged)
+    const damaged = join(dir, 'damaged.bin');
+    writeFileSync(damaged, bytes);
+    expect(keyOf(damaged).key).toBe(key);
+    await expect(replay({ trace: damaged, stdout: () => {}, stderr: () => {} })).rejects.toThrow(/module chunk at offset \d+ fails its CRC check/);
   });
 
   it('an entry that is not the trace\'s module is removed, and the trace\'s own module is replayed', async () => {
