@@ -5,9 +5,6 @@
 // loaded, names the workers' bundles).
 import { closeSync, openSync, statSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
-import type { EarlyModule } from '../src/replay/early-module.js';
-import { BLOCK_HEADER_SIZE } from '../src/trace/format.js';
-import { leadingBlocks } from '../src/trace/leading-blocks.js';
 import { bundleOf } from './fresh-bundle.js';
 
 /**
@@ -25,9 +22,7 @@ export type Prewarmable = keyof typeof SCRIPTS;
 let bundled = false;
 const urlOf = (kind: Prewarmable): URL => new URL(`../${bundled ? bundleOf(SCRIPTS[kind]) : SCRIPTS[kind]}`, import.meta.url);
 
-const prewarmed = new Map<Prewarmable, Worker>();
-/** The guessed trace of a replay and its module, being read and compiled (takeEarlyModule). */
-let early: { path: string; module: Promise<EarlyModule | undefined> } | undefined;
+const started = new Map<Prewarmable, Worker>();
 /** Run from the TypeScript sources (in-process tests) there are no built worker files, so no workers. */
 const BUILT = import.meta.url.endsWith('.js');
 
@@ -43,58 +38,54 @@ export const SMALL_TRACE_BYTES = 1 << 20;
 
 /**
  * Whether `path` is a regular file whose bytes after its module (its frames and footer) are at most
- * SMALL_TRACE_BYTES: `replay` reads it without a reader thread. Reads only its block headers up to the frames.
+ * SMALL_TRACE_BYTES: `replay` reads it without a reader thread. Reads only its block headers up to the frames (and
+ * loads what reads them only for a file larger than SMALL_TRACE_BYTES: `record` and a small replay never do).
  */
-export function smallTrace(path: string): boolean {
+export async function smallTrace(path: string): Promise<boolean> {
   const st = statSync(path, { throwIfNoEntry: false });
   if (st === undefined || !st.isFile()) return false;
-  return st.size <= SMALL_TRACE_BYTES || st.size - moduleEnd(path, st.size) <= SMALL_TRACE_BYTES;
-}
-
-/** Where the header block and module chunks of the trace at `path` end (0 when it does not read as a trace). */
-function moduleEnd(path: string, size: number): number {
+  if (st.size <= SMALL_TRACE_BYTES) return true;
+  const { leadingBlocks } = await import('../src/trace/leading-blocks.js');
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
-    const last = leadingBlocks(fd, size).at(-1);
-    return last === undefined ? 0 : last.at + BLOCK_HEADER_SIZE + last.h.storedLength;
+    return st.size - leadingBlocks(fd, st.size).end <= SMALL_TRACE_BYTES;
   } catch {
-    return 0;
+    return false;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
 }
 
+/** Settles once prewarm() has decided what to start for a replay (smallTrace is asynchronous). */
+let decided: Promise<void> = Promise.resolve();
+
 /**
  * Starts the worker `command` will want (record, replay), if it is one of those. For replay, the last argument of
  * `argv` that is not a flag is most likely the trace: the worker starts reading its module at once (a wrong guess
  * costs only that thread's time; see readAhead in src/replay/prefetch.ts); no worker when that is a small trace
- * (smallTrace). `fromBundles`: the workers (this one and any takeWorker starts) load from their bundles
- * (cli/bundle.ts).
+ * (smallTrace; for replay this is decided asynchronously: prewarmed()). `fromBundles`: the workers (this one and any
+ * takeWorker starts) load from their bundles (cli/bundle.ts).
  */
 export function prewarm(command: string | undefined, argv: readonly string[] = [], fromBundles = false): void {
   bundled = fromBundles;
   if ((command !== 'record' && command !== 'replay') || !BUILT) return;
   const guess = command === 'replay' ? argv.slice(argv.indexOf(command) + 1).filter((a) => !a.startsWith('-')).at(-1) : undefined;
-  if (guess !== undefined && smallTrace(guess)) {
-    // No reader thread: its module, if the module cache holds it and it is large, starts compiling now. (Not with a
-    // reader thread, which must compile its zstd without the baseline tier's flag that this compile holds.)
-    early = { path: guess, module: import('../src/replay/early-module.js').then((m) => m.startEarlyModule(guess, argv.includes('--optimize'))).catch(() => undefined) };
-    return;
-  }
+  if (guess === undefined) { start(command); return; }
+  decided = smallTrace(guess).then((small) => { if (!small) start(command, guess); }, () => {});
+}
+
+/** Starts the worker of `command`, reading the module of `guess` (a trace) ahead. */
+function start(command: Prewarmable, guess?: string): void {
   const w = newWorker(urlOf(command));
   if (w === undefined) return;
   w.unref(); // a worker that is never used must not keep the process alive
-  prewarmed.set(command, w);
+  started.set(command, w);
   if (guess !== undefined) w.postMessage({ readAhead: guess });
 }
 
-/** The module prewarm began compiling for a replay of the trace at `path` (see early-module.ts), if it did. */
-export function takeEarlyModule(path: string): Promise<EarlyModule | undefined> | undefined {
-  const e = early?.path === path ? early.module : undefined;
-  early = undefined;
-  return e;
-}
+/** Settles once what prewarm() starts for a replay is started: before takeWorker. */
+export const prewarmed = (): Promise<void> => decided;
 
 /**
  * The worker for `kind`: the prewarmed one if there is one, else a new one; undefined when run from the sources.
@@ -102,7 +93,7 @@ export function takeEarlyModule(path: string): Promise<EarlyModule | undefined> 
  */
 export function takeWorker(kind: Prewarmable): Worker | undefined {
   if (!BUILT) return undefined;
-  const w = prewarmed.get(kind) ?? newWorker(urlOf(kind));
-  prewarmed.delete(kind);
+  const w = started.get(kind) ?? newWorker(urlOf(kind));
+  started.delete(kind);
   return w;
 }

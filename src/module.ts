@@ -97,13 +97,11 @@ function readModuleFd(fd: number, name: string, expected = 0, shared = false): U
 /**
  * Compiles module bytes (with `tier`, default the tiering set); UserError when they are not a valid WebAssembly module.
  * `sha256`: where the bytes' hex sha256 comes from when one is known or being computed elsewhere (asked once, when
- * first wanted); else it is computed here, when first wanted. `compiled`: a compile of these very bytes for `tier`
- * already under way (src/replay/early-module.ts), taken instead when it succeeds.
+ * first wanted); else it is computed here, when first wanted.
  */
-export async function compileModule(name: string, bytes: Uint8Array, tier?: Tiering, sha256Of?: () => string,
-  compiled?: Promise<WebAssembly.Module | undefined>): Promise<LoadedModule> {
+export async function compileModule(name: string, bytes: Uint8Array, tier?: Tiering, sha256Of?: () => string): Promise<LoadedModule> {
   if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) throw notAModule(name);
-  const compiling = compiled ? compiled.then((m) => m ?? compileGuest(bytes, tier)) : compileGuest(bytes, tier);
+  const compiling = compileGuest(bytes, tier);
   // The sha256 is computed when first asked for (a recording asks; a plain run neither hashes nor loads
   // node:crypto, which costs every start ~10 ms). A Node 20 before 20.16 (no getBuiltinModule) loads it now.
   const preloaded = typeof process.getBuiltinModule === 'function' || sha256Of ? undefined : await import('node:crypto');

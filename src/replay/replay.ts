@@ -25,7 +25,6 @@ import { sha256Hex } from '../trace/sha256.js';
 import { initZstdNow } from '../trace/zstd.js';
 import { rawEntryPath, rawModuleKey, readRawEntryWithDigest, writeRawEntry } from './raw-module-cache.js';
 import { EventCursor, flatImport, type Mismatch } from './cursor.js';
-import { fileIdentity, sameFile, type EarlyModule } from './early-module.js';
 import { exactMatcher, inputsDiffer, semanticMatcher, type SemanticMatch, type SemanticMatcher } from './semantic.js';
 // Types only: the reader thread's side (and node:worker_threads with it) is loaded only for a replay that has one.
 import type { PrefetchedFrames } from './prefetch.js';
@@ -55,11 +54,6 @@ export interface ReplayOptions {
    * it, `[#12] `, so a user can go to that event (like rr's -M). Output a --module lets through: `[+] `.
    */
   tagOutput?: boolean;
-  /**
-   * The trace's module as the CLI read it from the module cache and began compiling at its start
-   * (src/replay/early-module.ts): taken when it is the module of this very file and tier, else waited for and left.
-   */
-  early?: Promise<EarlyModule | undefined>;
   /** Called with warnings such as a --module whose hash differs. */
   onWarning?: (message: string) => void;
   /**
@@ -315,11 +309,7 @@ async function moduleByReader(reader: TraceReader): Promise<EmbeddedModule> {
  * cache entry it came from; `hashHere`: read on this thread, to be hashed here; `keep`: the module cache's entry to
  * write once it is the header's module.
  */
-interface EmbeddedModule {
-  bytes: Uint8Array; sha256?: () => string; digest?: string; cacheEntry?: string; hashHere?: boolean; keep?: { dir: string; key: string };
-  /** Its compile for the replay's tier, under way since the process started (ReplayOptions.early). */
-  compiled?: Promise<WebAssembly.Module | undefined>;
-}
+interface EmbeddedModule { bytes: Uint8Array; sha256?: () => string; digest?: string; cacheEntry?: string; hashHere?: boolean; keep?: { dir: string; key: string } }
 
 /** A module read on this thread: hashed here (once, when first asked), without node:crypto when small (sha256.ts). */
 function hashedHere(bytes: Uint8Array): EmbeddedModule {
@@ -337,7 +327,7 @@ async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader,
     fs.rmSync(embeddedModule.cacheEntry, { force: true }); // says it is another module: not even compiled
     return replayModule(await fromTrace(), header, options, tier, fromTrace, later);
   }
-  const compiling = compileModule(header.module.name, embeddedModule.bytes, tier, embeddedModule.sha256, embeddedModule.compiled);
+  const compiling = compileModule(header.module.name, embeddedModule.bytes, tier, embeddedModule.sha256);
   // V8 compiles on its own threads: a module read here is hashed here meanwhile.
   if (embeddedModule.hashHere) embeddedModule.sha256!();
   const embedded = await compiling.catch((e: unknown) => {
@@ -391,18 +381,10 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   const worthPrefetching = worker !== undefined || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
   const prefetching = !!options.prefetch && worthPrefetching;
   const fromTrace = () => moduleBytes(reader, undefined, false);
-  // The module the CLI began compiling at its start, when it is this trace's, for this tier. Any other compile waits
-  // until that one is over (it holds V8's tier flag: engine.ts).
-  const early = await options.early;
-  const st = early && fileIdentity(fs.fstatSync(reader.file.fd));
-  const fromStart: EmbeddedModule | undefined = early && sameFile(early.file, st!) && early.sha256 === header.module.sha256 && early.tier === tier && soundChunks(reader)
-    ? { bytes: early.bytes, sha256: () => early.sha256, digest: early.sha256, cacheEntry: early.cacheEntry, compiled: early.compiled }
-    : undefined;
-  if (early && !fromStart) await early.compiled;
   // A module the module cache holds decompressed is read here at once rather than waiting for the reader thread
   // (which may still be booting) to read it, and its compile starts before that thread is waited for; the thread
   // then reads only frames.
-  const cached = fromStart ?? (prefetching ? cachedModule(reader, rawEntryOf(reader)) : undefined);
+  const cached = prefetching ? cachedModule(reader, rawEntryOf(reader)) : undefined;
   /** What is done once the replay is over (replayModule). */
   const later: (() => void)[] = [];
   const loading = cached && replayModule(cached, header, options, tier, fromTrace, later);
