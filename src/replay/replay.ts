@@ -25,7 +25,8 @@ import { sha256Hex } from '../trace/sha256.js';
 import { initZstdNow } from '../trace/zstd.js';
 import { rawEntryPath, rawModuleKey, readRawEntryWithDigest, writeRawEntry } from './raw-module-cache.js';
 import { EventCursor, flatImport, type Mismatch } from './cursor.js';
-import { exactMatcher, inputsDiffer, semanticMatcher, type SemanticMatch, type SemanticMatcher } from './semantic.js';
+// Types only: the matching by meaning is loaded only for a replay against another build (--module).
+import type { SemanticMatch, SemanticMatcher } from './semantic.js';
 // Types only: the reader thread's side (and node:worker_threads with it) is loaded only for a replay that has one.
 import type { PrefetchedFrames } from './prefetch.js';
 
@@ -428,8 +429,9 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
   const stderr = options.quiet ? () => {} : options.stderr ?? guestOutput(2, () => {});
   const lists = stringLists(header.argv, header.env);
   const plans: (CallPlan | undefined)[] = table.map((e) => (e.wasi !== undefined ? callPlan(FUNCTIONS[e.wasi]!, lists) : undefined));
-  const matchers: SemanticMatcher[] = semantic
-    ? table.map((e, i) => (e.wasi !== undefined ? semanticMatcher(FUNCTIONS[e.wasi]!, plans[i]!, lists) : exactMatcher(`${e.module}.${e.name}`)))
+  const meaning = semantic ? await import('./semantic.js') : undefined;
+  const matchers: SemanticMatcher[] = meaning
+    ? table.map((e, i) => (e.wasi !== undefined ? meaning.semanticMatcher(FUNCTIONS[e.wasi]!, plans[i]!, lists) : meaning.exactMatcher(`${e.module}.${e.name}`)))
     : [];
   const cursor = prefetched ? new EventCursor(prefetched.frames(), undefined, (f, payload) => prefetched.spare(f, payload)) : new EventCursor(reader.frames());
   /** How the trace ends: known at once for a complete trace; for a cut one, after its last frame was read. */
@@ -460,7 +462,7 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
       ? extras.find((x) => x.args[FD_WRITE.fd] === expected.event.args[FD_WRITE.fd]) : undefined;
     if (changed) {
       [reason, actual] = [`${table[changed.imp]!.name} was called with other data`, changed];
-      argument = inputsDiffer(FUNCTIONS[FD_WRITE.index]!, expected!.event, changed.args, changed.inputs);
+      argument = meaning!.inputsDiffer(FUNCTIONS[FD_WRITE.index]!, expected!.event, changed.args, changed.inputs); // extras: semantic only
     }
     throw new DivergenceError({
       index: expected ? expected.index : cursor.index,
