@@ -23,7 +23,7 @@ import { decompressNextChunk, moduleChunkList, moduleChunksSound, moduleOf, read
 import { moduleCacheDir } from '../trace/cache-dir.js';
 import { sha256Hex } from '../trace/sha256.js';
 import { initZstdNow } from '../trace/zstd.js';
-import { rawEntryPath, rawModuleKey, readRawEntryWithDigest, writeRawEntry } from './raw-module-cache.js';
+import { RAW_CACHE_MIN_BYTES, rawEntryPath, rawModuleKey, readRawEntryWithDigest, writeRawEntry } from './raw-module-cache.js';
 import { EventCursor, flatImport, type Mismatch } from './cursor.js';
 // Types only: the matching by meaning is loaded only for a replay against another build (--module).
 import type { SemanticMatch, SemanticMatcher } from './semantic.js';
@@ -245,13 +245,17 @@ async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | u
   return moduleHere(reader, cached) ?? (await moduleByReader(reader));
 }
 
-/** Where the module cache would keep the trace's module decompressed: undefined when it is stored raw, or no cache. */
-function rawEntryOf(reader: TraceReader): { dir: string; key: string; size: number } | undefined {
+/**
+ * Where the module cache would keep the trace's module decompressed: undefined when it is stored raw, is smaller than
+ * `minSize`, or there is no cache.
+ */
+function rawEntryOf(reader: TraceReader, minSize = 0): { dir: string; key: string; size: number } | undefined {
   const { fd } = reader.file;
   const list = moduleChunkList(fd, fs.fstatSync(fd).size);
-  const dir = list?.chunks.some((c) => c.codec !== CODEC_RAW) ? moduleCacheDir() : undefined;
+  const size = list?.chunks.reduce((n, c) => n + c.rawLength, 0) ?? 0;
+  const dir = size >= minSize && list?.chunks.some((c) => c.codec !== CODEC_RAW) ? moduleCacheDir() : undefined;
   if (dir === undefined) return undefined;
-  return { dir, key: rawModuleKey(list!), size: list!.chunks.reduce((n, c) => n + c.rawLength, 0) };
+  return { dir, key: rawModuleKey(list!), size };
 }
 
 /**
@@ -384,8 +388,8 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   const fromTrace = () => moduleBytes(reader, undefined, false);
   // A module the module cache holds decompressed is read here at once rather than waiting for the reader thread
   // (which may still be booting) to read it, and its compile starts before that thread is waited for; the thread
-  // then reads only frames.
-  const cached = prefetching ? cachedModule(reader, rawEntryOf(reader)) : undefined;
+  // then reads only frames. (A small one the thread decompresses in no time: not looked for.)
+  const cached = prefetching ? cachedModule(reader, rawEntryOf(reader, RAW_CACHE_MIN_BYTES)) : undefined;
   /** What is done once the replay is over (replayModule). */
   const later: (() => void)[] = [];
   const loading = cached && replayModule(cached, header, options, tier, fromTrace, later);
