@@ -7,6 +7,6 @@
 const argv = process.argv.slice(2);
 const command = argv.find((a) => !a.startsWith('-'));
 const bundled = (await import('./fresh-bundle.js')).freshBundle();
-if (command === 'record' || command === 'replay') (await import('./prewarm.js')).prewarm(command, argv, bundled);
+if (command === 'record' || command === 'replay') await (await import('./prewarm.js')).prewarm(command, argv, bundled);
 const { main }: typeof import('./app.js') = bundled ? await import(String('./app-bundle.js')) : await import('./app.js');
 process.exitCode = await main(argv);

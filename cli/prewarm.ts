@@ -64,15 +64,17 @@ let decided: Promise<void> = Promise.resolve();
  * Starts the worker `command` will want (record, replay), if it is one of those. For replay, the last argument of
  * `argv` that is not a flag is most likely the trace: the worker starts reading its module at once (a wrong guess
  * costs only that thread's time; see readAhead in src/replay/prefetch.ts); no worker when that is a small trace
- * (smallTrace; for replay this is decided asynchronously: prewarmed()). `fromBundles`: the workers (this one and any
- * takeWorker starts) load from their bundles (cli/bundle.ts).
+ * (smallTrace, which for a trace file over 1 MiB loads the block-header reader first: settles once decided; see
+ * also prewarmed()). `fromBundles`: the workers (this one and any takeWorker starts) load from their bundles
+ * (cli/bundle.ts).
  */
-export function prewarm(command: string | undefined, argv: readonly string[] = [], fromBundles = false): void {
+export async function prewarm(command: string | undefined, argv: readonly string[] = [], fromBundles = false): Promise<void> {
   bundled = fromBundles;
   if ((command !== 'record' && command !== 'replay') || !BUILT) return;
   const guess = command === 'replay' ? argv.slice(argv.indexOf(command) + 1).filter((a) => !a.startsWith('-')).at(-1) : undefined;
   if (guess === undefined) { start(command); return; }
   decided = smallTrace(guess).then((small) => { if (!small) start(command, guess); }, () => {});
+  await decided;
 }
 
 /** Starts the worker of `command`, reading the module of `guess` (a trace) ahead. */

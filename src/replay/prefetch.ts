@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { workerUrl } from '../worker-url.js';
 import { CODEC_RAW, FRAME_PREFIX_SIZE, MAX_ZSTD_RAW_BYTES } from '../trace/format.js';
+import { loadNativeCrc32 } from '../trace/crc32.js';
 import { TraceError } from '../trace/errors.js';
 // Types only: the reader is loaded when the frames are wanted, not while the module is read.
 import type { OpenTraceFile, TraceEnding, TraceFrame } from '../trace/reader.js';
@@ -179,6 +180,7 @@ export class PrefetchedFrames {
 export async function servePrefetch({ file, traceId, module, moduleSha256, port, control }: PrefetchStart, ready: () => void): Promise<void> {
   if (!module) aheadWanted = false; // the replay has the module (from the module cache): a read-ahead can stop
   ready();
+  loadNativeCrc32(); // for the frames' CRCs (a no-op after readAhead)
   const pending = new Int32Array(control);
   const post = (m: PrefetchMessage, transfer: ArrayBuffer[] = []) => {
     while (Atomics.load(pending, 0) >= AHEAD) Atomics.wait(pending, 0, Atomics.load(pending, 0), 100);
@@ -266,6 +268,7 @@ let inProgress: (FileIdentity & { work: ModuleWork }) | undefined;
  * sooner. A wrong guess (not a trace, a damaged one) costs only the time; nothing is reported. Settles when done.
  */
 export function readAhead(path: string): Promise<void> {
+  loadNativeCrc32(); // for the frames' CRCs, before the replay waits for them
   ahead = (async (): Promise<AheadModule | undefined> => {
     const { TRACE_OPEN_FLAGS } = await import('../trace/read-at.js');
     // Non-blocking, so that a FIFO (or a device) guessed as the trace does not hold this thread, and the process

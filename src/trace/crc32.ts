@@ -43,6 +43,13 @@ const NATIVE_FROM = 1 << 16;
 type NativeCrc32 = (data: Uint8Array, value?: number) => number;
 /** zlib.crc32 once looked up (null: this Node has none, or no process.getBuiltinModule to load it with). */
 let nativeCrc32: NativeCrc32 | null | undefined;
+/**
+ * Loads node:zlib for crc32 now rather than at the first large input: for a thread that will check large frames,
+ * while it has nothing better to do (the replay's reader thread, as it starts).
+ */
+export function loadNativeCrc32(): void {
+  if (nativeCrc32 === undefined) findNative();
+}
 const findNative = (): NativeCrc32 | null => {
   const zlib = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:zlib') : undefined;
   const f = (zlib as { crc32?: NativeCrc32 } | undefined)?.crc32;
