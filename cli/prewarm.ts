@@ -1,8 +1,8 @@
 // Worker threads started before the command line is parsed, because they take a while to boot: the guest
 // thread of `record`, the frame reader of `replay` (for a trace that is not small: smallTrace). Only node:fs is
-// imported here, and node:worker_threads when a worker is started (loading it costs ~5 ms, which a small trace's
-// replay does without), so starting one costs the main thread nothing else (cli/fresh-bundle.js, which main.js has
-// loaded, names the workers' bundles).
+// imported here, node:worker_threads when a worker is started (loading it costs ~5 ms, which a small trace's replay
+// does without) and the block-header reader for a trace file over 1 MiB (smallTrace), so starting one costs the main
+// thread nothing else (cli/fresh-bundle.js, which main.js has loaded, names the workers' bundles).
 import { closeSync, openSync, statSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { bundleOf } from './fresh-bundle.js';
