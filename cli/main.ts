@@ -9,6 +9,6 @@ const command = argv.find((a) => !a.startsWith('-'));
 const warm = command === 'record' || command === 'replay' ? await import('./prewarm.js') : undefined;
 if (command === 'record') warm!.startGuestThread(); // before anything else: on its bundle, which prewarm() checks
 const bundled = (await import('./fresh-bundle.js')).freshBundle();
-warm?.prewarm(command, argv, bundled);
+if (warm) await warm.prewarm(command!, argv, bundled);
 const { main }: typeof import('./app.js') = bundled ? await import(String('./app-bundle.js')) : await import('./app.js');
 process.exitCode = await main(argv);

@@ -1,11 +1,22 @@
 // Worker threads started before the command line is parsed, because they take a while to boot: the guest
-// thread of `record`, the frame reader of `replay` (for a trace that is not small: smallTrace). Only node:fs,
-// node:worker_threads and src/worker-url.js are imported here, so starting one costs the main thread next to nothing
-// (cli/fresh-bundle.js, which main.js has loaded, names the workers' bundles).
-import { statSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+// thread of `record`, the frame reader of `replay` (for a trace that is not small: smallTrace). Only node:fs and
+// src/worker-url.js are imported here, node:worker_threads when a worker is started (loading it costs ~5 ms, which a
+// small trace's replay does without) and the block-header reader for a trace file over 1 MiB (smallTrace), so
+// starting one costs the main thread nothing else (cli/fresh-bundle.js, which main.js has loaded, names the workers'
+// bundles).
+import { closeSync, openSync, statSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
 import { NO_STDIN_STREAM, whenReady } from '../src/worker-url.js';
 import { bundleOf } from './fresh-bundle.js';
+
+/**
+ * A worker on `url`, node:worker_threads loaded (synchronously) for the first. Undefined on a Node without
+ * process.getBuiltinModule (before 20.16): there the commands start their workers themselves, later.
+ */
+const newWorker = (url: URL, options: { stdin?: boolean } = {}): Worker | undefined => {
+  if (typeof process.getBuiltinModule !== 'function') return undefined;
+  return new (process.getBuiltinModule('node:worker_threads').Worker)(url, options);
+};
 
 const SCRIPTS = { record: 'src/record/guest-thread.js', replay: 'src/replay/prefetch-worker.js' };
 export type Prewarmable = keyof typeof SCRIPTS;
@@ -15,55 +26,87 @@ const urlOf = (kind: Prewarmable): URL => new URL(`../${bundled ? bundleOf(SCRIP
 /** The options of a worker for `kind`: the guest thread never reads its process.stdin. */
 const optionsOf = (kind: Prewarmable) => (kind === 'record' ? NO_STDIN_STREAM : {});
 
-const prewarmed = new Map<Prewarmable, Worker>();
+const started = new Map<Prewarmable, Worker>();
 /** When each started guest thread has loaded (whenReady, listened to from its start). */
 const readiness = new WeakMap<Worker, Promise<void>>();
 /** Run from the TypeScript sources (in-process tests) there are no built worker files, so no workers. */
 const BUILT = import.meta.url.endsWith('.js');
 
 /**
- * A trace file of at most this many bytes is replayed without a frame reader thread: the replaying thread reads its
- * frames itself sooner than a thread boots (~50 ms of CPU, which a loaded machine makes longer) and hands them over.
- * Measured on 2 cores: a storm trace of 300k calls (0.6 MB) replays faster without one, of 1M calls (1.8 MB) a
- * little faster with one.
+ * A trace whose frames (with its footer) take at most this many bytes is replayed without a frame reader thread: the
+ * replaying thread reads its frames itself sooner than a thread boots (~50–100 ms of CPU, which a loaded machine
+ * makes longer) and hands them over. Measured on 2 cores: a storm trace of 300k calls (0.6 MB) replays faster
+ * without one, of 1M calls (1.8 MB) a little faster with one. The module before the frames does not count: the
+ * replaying thread reads it from the module cache, or decompresses it (esbuild's 20 MB in ~70 ms), as soon as the
+ * reader thread would have (which was still booting then).
  */
 export const SMALL_TRACE_BYTES = 1 << 20;
 
-/** Whether `path` is a regular file of at most SMALL_TRACE_BYTES: `replay` reads it without a reader thread. */
-export function smallTrace(path: string): boolean {
+/**
+ * Whether `path` is a regular file whose bytes after its module (its frames and footer) are at most
+ * SMALL_TRACE_BYTES: `replay` reads it without a reader thread. Reads only its block headers up to the frames (and
+ * loads what reads them only for a file larger than SMALL_TRACE_BYTES: `record` and a small replay never do).
+ */
+export async function smallTrace(path: string): Promise<boolean> {
   const st = statSync(path, { throwIfNoEntry: false });
-  return st !== undefined && st.isFile() && st.size <= SMALL_TRACE_BYTES;
+  if (st === undefined || !st.isFile()) return false;
+  if (st.size <= SMALL_TRACE_BYTES) return true;
+  const { leadingBlocks } = await import('../src/trace/leading-blocks.js');
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    return st.size - leadingBlocks(fd, st.size).end <= SMALL_TRACE_BYTES;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
+
+/** Settles once prewarm() has decided what to start for a replay (smallTrace is asynchronous). */
+let decided: Promise<void> = Promise.resolve();
 
 /**
  * Starts the worker `command` will want (record, replay), if it is one of those. For replay, the last argument of
  * `argv` that is not a flag is most likely the trace: the worker starts reading its module at once (a wrong guess
  * costs only that thread's time; see readAhead in src/replay/prefetch.ts); no worker when that is a small trace
- * (smallTrace). `fromBundles`: the workers (this one and any takeWorker starts) load from their bundles
+ * (smallTrace, which for a trace file over 1 MiB loads the block-header reader first: settles once decided; see
+ * also prewarmed()). `fromBundles`: the workers (this one and any takeWorker starts) load from their bundles
  * (cli/bundle.ts).
  */
-export function prewarm(command: string | undefined, argv: readonly string[] = [], fromBundles = false): void {
+export async function prewarm(command: string | undefined, argv: readonly string[] = [], fromBundles = false): Promise<void> {
   bundled = fromBundles;
-  const started = prewarmed.get('record');
-  if (started !== undefined) {
+  const guest = started.get('record');
+  if (guest !== undefined) {
     // startGuestThread() took the bundles for fresh: when they are not, its worker goes and another starts.
     if (!fromBundles) {
-      prewarmed.delete('record');
-      void started.terminate();
+      started.delete('record');
+      void guest.terminate();
     } else {
-      started.off('error', ignore); // its errors are the recording's from now on
+      guest.off('error', ignore); // its errors are the recording's from now on
       if (command === 'record') return;
     }
   }
   if ((command !== 'record' && command !== 'replay') || !BUILT) return;
   const guess = command === 'replay' ? argv.slice(argv.indexOf(command) + 1).filter((a) => !a.startsWith('-')).at(-1) : undefined;
-  if (guess !== undefined && smallTrace(guess)) return;
-  const w = new Worker(urlOf(command), optionsOf(command));
+  if (guess === undefined) { start(command); return; }
+  decided = smallTrace(guess).then((small) => { if (!small) start(command, guess); }, () => {});
+  await decided;
+}
+
+/** Starts the worker of `command`, reading the module of `guess` (a trace) ahead. */
+function start(command: Prewarmable, guess?: string): Worker | undefined {
+  const w = newWorker(urlOf(command), optionsOf(command));
+  if (w === undefined) return undefined;
   w.unref(); // a worker that is never used must not keep the process alive
   if (command === 'record') readiness.set(w, whenReady(w));
-  prewarmed.set(command, w);
+  started.set(command, w);
   if (guess !== undefined) w.postMessage({ readAhead: guess });
+  return w;
 }
+
+/** Settles once what prewarm() starts for a replay is started: before takeWorker. */
+export const prewarmed = (): Promise<void> => decided;
 
 const ignore = (): void => {};
 
@@ -73,13 +116,10 @@ const ignore = (): void => {};
  * prewarm() then keeps it, or replaces it when the bundles are not fresh.
  */
 export function startGuestThread(): void {
-  if (!BUILT || prewarmed.has('record')) return;
+  if (!BUILT || started.has('record')) return;
   bundled = true;
-  const w = new Worker(urlOf('record'), NO_STDIN_STREAM);
-  w.unref();
-  readiness.set(w, whenReady(w));
-  w.on('error', ignore); // a bundle that is not there (a build without bundles): prewarm() replaces this worker
-  prewarmed.set('record', w);
+  // a bundle that is not there (a build without bundles): prewarm() replaces this worker
+  start('record')?.on('error', ignore);
 }
 
 /**
@@ -88,8 +128,8 @@ export function startGuestThread(): void {
  */
 export function takeWorker(kind: Prewarmable): Worker | undefined {
   if (!BUILT) return undefined;
-  const w = prewarmed.get(kind) ?? new Worker(urlOf(kind), optionsOf(kind));
-  prewarmed.delete(kind);
+  const w = started.get(kind) ?? newWorker(urlOf(kind), optionsOf(kind));
+  started.delete(kind);
   return w;
 }
 

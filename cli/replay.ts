@@ -7,7 +7,7 @@ import { signalExitCode } from '../src/errors.js';
 import { exitFor } from './exit.js';
 import { eventNumber } from './flags.js';
 import { note, type CliIo } from './io.js';
-import { smallTrace, takeWorker } from './prewarm.js';
+import { prewarmed, smallTrace, takeWorker } from './prewarm.js';
 
 /** Exit code of a replay that departed from its recording. */
 export const EXIT_DIVERGENCE = 125;
@@ -86,10 +86,12 @@ export const replayCommand = {
     let closeInspector: (() => void) | undefined;
     try {
       if (inspect) closeInspector = await waitForDebugger(inspect, io);
+      await prewarmed();
+      const small = await smallTrace(flags.trace);
       const r = await replay({
         trace: flags.trace, module: flags.module, quiet: flags.quiet, verify: flags.verify, tagOutput: flags['tag-output'],
         // A small trace is read on this thread; a longer one on a reader thread (the one prewarm started, if any).
-        stdout: io.stdout, stderr: io.stderr, prefetch: !smallTrace(flags.trace) && (takeWorker('replay') ?? false),
+        stdout: io.stdout, stderr: io.stderr, prefetch: !small && (takeWorker('replay') ?? false),
         onWarning: (m) => note(io, `warning: ${m}`),
         stopAt, pause: inspect !== undefined,
         // The recorded tier unless --optimize asks for V8's optimising one.

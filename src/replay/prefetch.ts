@@ -7,10 +7,11 @@ import * as fs from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { workerUrl } from '../worker-url.js';
 import { CODEC_RAW, FRAME_PREFIX_SIZE, MAX_ZSTD_RAW_BYTES } from '../trace/format.js';
+import { loadNativeCrc32 } from '../trace/crc32.js';
 import { TraceError } from '../trace/errors.js';
 // Types only: the reader is loaded when the frames are wanted, not while the module is read.
 import type { OpenTraceFile, TraceEnding, TraceFrame } from '../trace/reader.js';
-import { decompressNextChunk, moduleOf, readModuleWork, unclaimedChunks, type ModuleWork } from '../trace/module-chunks.js';
+import { decompressNextChunk, moduleChunkList, moduleChunksSound, moduleOf, readModuleWork, unclaimedChunks, type ModuleWork } from '../trace/module-chunks.js';
 import { initZstdNow } from '../trace/zstd.js';
 import { flatBuffers, flatten, spare, warmUp, type FlatFrame } from './flat.js';
 
@@ -177,7 +178,9 @@ export class PrefetchedFrames {
  * and posts them, at most AHEAD at a time.
  */
 export async function servePrefetch({ file, traceId, module, moduleSha256, port, control }: PrefetchStart, ready: () => void): Promise<void> {
+  if (!module) aheadWanted = false; // the replay has the module (from the module cache): a read-ahead can stop
   ready();
+  loadNativeCrc32(); // for the frames' CRCs (a no-op after readAhead)
   const pending = new Int32Array(control);
   const post = (m: PrefetchMessage, transfer: ArrayBuffer[] = []) => {
     while (Atomics.load(pending, 0) >= AHEAD) Atomics.wait(pending, 0, Atomics.load(pending, 0), 100);
@@ -195,10 +198,10 @@ export async function servePrefetch({ file, traceId, module, moduleSha256, port,
     const early = module ? (await earlyModule(file, share)) ?? (await moduleOfFile(file.fd, share).catch(() => undefined)) : undefined;
     if (early) {
       post({ module: early.module, ...(early.cacheEntry && { cacheEntry: early.cacheEntry }) });
-      const digest = await sha256(early.module);
+      const digest = early.sha256 ?? (await sha256(early.module)); // a cache entry's own, else computed
       post({ moduleSha256: digest });
       // Decompressed here: kept decompressed for the next replay, once known to be the header's module.
-      if (early.keep && digest === moduleSha256) (await import('./raw-module-cache.js')).writeRawEntry(early.keep.dir, early.keep.key, early.module);
+      if (early.keep && digest === moduleSha256) (await import('./raw-module-cache.js')).writeRawEntry(early.keep.dir, early.keep.key, early.module, Date.now(), digest);
     }
     warmUp(); // while the replay compiles the guest
     const { TraceReader } = await import('../trace/reader.js');
@@ -250,10 +253,12 @@ const sameFile = (a: FileIdentity, b: FileIdentity) => a.dev === b.dev && a.ino 
 
 /**
  * What readAhead found: the module of the trace at a path, and which file that was; read from the module cache
- * (`cacheEntry`), or decompressed and to be kept there (`keep`).
+ * (`cacheEntry`, with the `sha256` the entry keeps, if it does), or decompressed and to be kept there (`keep`).
  */
-interface AheadModule extends FileIdentity { module: Uint8Array; cacheEntry?: string; keep?: { dir: string; key: string } }
+interface AheadModule extends FileIdentity { module: Uint8Array; cacheEntry?: string; sha256?: string; keep?: { dir: string; key: string } }
 let ahead: Promise<AheadModule | undefined> | undefined;
+/** False once the replay said it does not want the module from here: readAhead then stops where it is. */
+let aheadWanted = true;
 /** The module readAhead is decompressing right now, and which file it is from. */
 let inProgress: (FileIdentity & { work: ModuleWork }) | undefined;
 
@@ -263,13 +268,14 @@ let inProgress: (FileIdentity & { work: ModuleWork }) | undefined;
  * sooner. A wrong guess (not a trace, a damaged one) costs only the time; nothing is reported. Settles when done.
  */
 export function readAhead(path: string): Promise<void> {
+  loadNativeCrc32(); // for the frames' CRCs, before the replay waits for them
   ahead = (async (): Promise<AheadModule | undefined> => {
     const { TRACE_OPEN_FLAGS } = await import('../trace/read-at.js');
     // Non-blocking, so that a FIFO (or a device) guessed as the trace does not hold this thread, and the process
     // with it, in open() until a writer comes: it is not a regular file, so it is not read.
     const fd = fs.openSync(path, TRACE_OPEN_FLAGS);
     try {
-      return await moduleOfFile(fd);
+      return await moduleOfFile(fd, undefined, () => aheadWanted, true);
     } finally {
       fs.closeSync(fd);
     }
@@ -282,30 +288,42 @@ export function readAhead(path: string): Promise<void> {
  * msgpack is loaded for it): from the module cache when it kept that module decompressed (raw-module-cache.ts),
  * else decompressed here, handing the work to `share` first when given (for the replaying thread to take chunks
  * too). Undefined when the file does not read as a trace with a whole module (the usual reader then says why).
- * Lets messages in between chunks: a start message that comes meanwhile can share the rest (earlyModule).
+ * Lets messages in between chunks: a start message that comes meanwhile can share the rest (earlyModule), or say
+ * that the module is not wanted (`wanted` then answers false: undefined at once). `leaveKept`: undefined when the
+ * module cache holds the module, which the replaying thread reads then (readAhead's case).
  */
-async function moduleOfFile(fd: number, share?: (work: ModuleWork) => void): Promise<AheadModule | undefined> {
+async function moduleOfFile(fd: number, share?: (work: ModuleWork) => void, wanted = () => true, leaveKept = false): Promise<AheadModule | undefined> {
   const { initZstd } = await import('../trace/zstd.js');
   const { moduleCacheDir } = await import('../trace/cache-dir.js');
   const cache = await import('./raw-module-cache.js');
   await initZstd();
+  if (!wanted()) return undefined;
   const st = fs.fstatSync(fd);
-  const work = st.isFile() ? readModuleWork(fd, st.size) : undefined;
+  const list = st.isFile() ? moduleChunkList(fd, st.size) : undefined;
+  if (list === undefined) return undefined;
+  const size = list.chunks.reduce((n, c) => n + c.rawLength, 0);
+  // Kept for compressed modules that take a while to decompress.
+  const worthKeeping = size >= cache.RAW_CACHE_MIN_BYTES && list.chunks.some((c) => c.codec !== CODEC_RAW);
+  const dir = worthKeeping ? moduleCacheDir() : undefined;
+  const keep = dir === undefined ? undefined : { dir, key: cache.rawModuleKey(list) };
+  if (keep) {
+    // The replaying thread reads a kept module itself, as soon as it has opened the trace (replay.ts cachedModule).
+    if (leaveKept && fs.existsSync(cache.rawEntryPath(keep.dir, keep.key))) return undefined;
+    const kept = cache.readRawEntryWithDigest(keep.dir, keep.key, size);
+    // Taken only while the trace's own chunks are sound: damage to them is still reported (by the usual reading).
+    if (kept && moduleChunksSound(fd, st.size)) return { ...identity(st), ...kept, cacheEntry: cache.rawEntryPath(keep.dir, keep.key) };
+  }
+  const work = readModuleWork(fd, st.size);
   if (work === undefined) return undefined;
   const read = { ...identity(st), work };
-  // Kept for compressed modules that take a while to decompress.
-  const worthKeeping = work.module.length >= cache.RAW_CACHE_MIN_BYTES && work.chunks.some((c) => c.codec !== CODEC_RAW);
-  const dir = worthKeeping ? moduleCacheDir() : undefined;
-  const keep = dir === undefined ? undefined : { dir, key: cache.rawModuleKey(work) };
-  const kept = keep && cache.readRawEntry(keep.dir, keep.key, work.module.length);
-  if (kept) return { ...identity(read), module: kept, cacheEntry: cache.rawEntryPath(keep.dir, keep.key) };
   share?.(work);
   inProgress = read;
   try {
-    while (decompressNextChunk(work)) await new Promise((resolve) => setImmediate(resolve));
+    while (wanted() && decompressNextChunk(work)) await new Promise((resolve) => setImmediate(resolve));
   } finally {
     inProgress = undefined;
   }
+  if (!wanted()) return undefined; // stopped with chunks unclaimed: nobody wants them
   const module = moduleOf(work);
   return module && { ...identity(read), module, ...(keep && { keep }) };
 }

@@ -1,19 +1,24 @@
-// Replay's half of the module cache: a large module decompressed once from a trace's MODULE chunks is kept
+// Replay's half of the module cache: a compressed module decompressed once from a trace's MODULE chunks is kept
 // decompressed, so that the next replay of a trace with the same chunks reads it instead of decompressing it again
-// (20 MB of esbuild take ~70 ms of zstd, a read ~10 ms). Entries are `raw-<key>.wasm` in the module cache's
+// (20 MB of esbuild take ~70 ms of zstd, a read ~10 ms; a small module read on the replaying thread spares that
+// thread starting zstd at all, ~5–10 ms). Entries are `raw-<key>.wasm` in the module cache's
 // directory (src/trace/cache-dir.ts; WASI_TRACE_MODULE_CACHE=off turns them off too), where <key> is the sha256 of
 // the chunks' descriptors (codec, lengths and CRC of each: known before anything is decompressed). An entry is a
-// small head (magic, its length, JSON {"wasiTraceRawModule":1,"key","size","crcs":[CRC-32 of each MiB]}) and the
-// module; a reader checks every CRC, and the replay still checks the module against the header's sha256.
-// Written by the reader thread under a temporary name, then renamed: safe against concurrent writers. A cache that
+// small head (magic, its length, JSON {"wasiTraceRawModule":1,"key","size","crcs":[CRC-32 of each MiB],"sha256"})
+// and the module; a reader checks every CRC, and the replay still checks the module against the header's sha256:
+// the entry's own "sha256" (the module's, computed before it was written; older entries lack it and are hashed).
+// Written (by the thread that decompressed it) under a temporary name, then renamed: safe against concurrent writers. A cache that
 // cannot be read or written is skipped silently.
-import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from '../trace/crc32.js';
 import type { ModuleWork } from '../trace/module-chunks.js';
+import { sha256Hex } from '../trace/sha256.js';
 
-/** Modules smaller than this are not kept decompressed: they decompress in a few milliseconds. */
+/**
+ * The reader thread keeps no module smaller than this decompressed: it decompresses one in a few milliseconds, off the
+ * replay's critical path. (The replaying thread keeps every compressed module it reads: see replay.ts moduleHere.)
+ */
 export const RAW_CACHE_MIN_BYTES = 4 << 20;
 const MAGIC = 0x57545257; // "WRTW" little-endian
 const VERSION = 1;
@@ -21,13 +26,12 @@ const CRC_SPAN = 1 << 20;
 /** A temporary entry untouched for this long is left over from a writer that was killed (removed by the next one). */
 const STALE_TEMP_MS = 10 * 60_000;
 
-interface RawEntryMeta { wasiTraceRawModule: number; key: string; size: number; crcs: number[] }
+interface RawEntryMeta { wasiTraceRawModule: number; key: string; size: number; crcs: number[]; sha256?: string }
 
 /** The key of a module's entry: the sha256 of its chunks' descriptors (not of their bytes). */
-export function rawModuleKey(work: ModuleWork): string {
-  const hash = createHash('sha256').update(`wasi-trace raw module ${VERSION}\n`);
-  for (const c of work.chunks) hash.update(`${c.codec} ${c.rawLength} ${c.storedLength} ${c.crc}\n`);
-  return hash.digest('hex');
+export function rawModuleKey(work: Pick<ModuleWork, 'chunks'>): string {
+  const lines = [`wasi-trace raw module ${VERSION}\n`, ...work.chunks.map((c) => `${c.codec} ${c.rawLength} ${c.storedLength} ${c.crc}\n`)];
+  return sha256Hex(Buffer.from(lines.join(''), 'utf8'));
 }
 
 /** The entry's path for `key` in `dir`. */
@@ -44,6 +48,11 @@ function crcs(module: Uint8Array): number[] {
  * not read back whole (its head, its size, any CRC).
  */
 export function readRawEntry(dir: string, key: string, size: number): Uint8Array | undefined {
+  return readRawEntryWithDigest(dir, key, size)?.module;
+}
+
+/** readRawEntry, with the module's hex sha256 as the entry says it (entries written before it was kept lack it). */
+export function readRawEntryWithDigest(dir: string, key: string, size: number): { module: Uint8Array; sha256?: string } | undefined {
   let fd: number | undefined;
   try {
     fd = fs.openSync(rawEntryPath(dir, key), 'r');
@@ -62,7 +71,8 @@ export function readRawEntry(dir: string, key: string, size: number): Uint8Array
     if (meta.wasiTraceRawModule !== VERSION || meta.key !== key || meta.size !== size || !Array.isArray(meta.crcs)) return undefined;
     const module = file.subarray(8 + headLength);
     const found = crcs(module);
-    return found.length === meta.crcs.length && found.every((c, i) => c === meta.crcs[i]) ? module : undefined;
+    if (found.length !== meta.crcs.length || found.some((c, i) => c !== meta.crcs[i])) return undefined;
+    return { module, ...(typeof meta.sha256 === 'string' && /^[0-9a-f]{64}$/.test(meta.sha256) && { sha256: meta.sha256 }) };
   } catch {
     return undefined;
   } finally {
@@ -91,16 +101,18 @@ function removeStaleTemps(dir: string, now: number): void {
 
 /**
  * Keeps `module` as the entry for `key` in `dir` (temporary name, then rename); false when it cannot be written.
+ * `sha256`: the module's hex sha256, as computed from it (kept in the entry, so that a reader need not hash it).
  * Removes, first, temporary entries left over by writers that were killed before their rename.
  */
-export function writeRawEntry(dir: string, key: string, module: Uint8Array, now = Date.now()): boolean {
+export function writeRawEntry(dir: string, key: string, module: Uint8Array, now = Date.now(), sha256?: string): boolean {
   removeStaleTemps(dir, now);
-  const meta: RawEntryMeta = { wasiTraceRawModule: VERSION, key, size: module.length, crcs: crcs(module) };
+  const meta: RawEntryMeta = { wasiTraceRawModule: VERSION, key, size: module.length, crcs: crcs(module), ...(sha256 !== undefined && { sha256 }) };
   const json = Buffer.from(JSON.stringify(meta), 'utf8');
   const head = Buffer.alloc(8);
   head.writeUInt32LE(MAGIC, 0);
   head.writeUInt32LE(json.length, 4);
-  const temp = join(dir, `.raw-${key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // Unique among writers: the process, and within it the thread's moment and a random part.
+  const temp = join(dir, `.raw-${key}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
   let fd: number | undefined;
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -2,7 +2,7 @@
 // (function, scalar args, input bytes); it then writes the recorded memory ranges and returns the recorded
 // result. It reads no host files, clocks or randomness; it re-emits the guest's stdout and stderr.
 import * as fs from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { Errno, fdEffect, FD_EFFECT_FUNCTIONS, FD_WRITE, FUNCTIONS, wasmParams } from '../abi/index.js';
 import { withReusedArgs } from '../calls/arity.js';
 import { callPlan, stringLists, type CallPlan } from '../calls/capture.js';
@@ -19,11 +19,17 @@ import type { RunEnd } from '../runtime/runtime.js';
 import { EventDecodeError, type CallEvent, type CallResult, type Scalar } from '../trace/events.js';
 import { describeEnd, sameEnd, type ImportEntry, type RecordedEnd, type TraceHeader } from '../trace/header.js';
 import { TraceError, TraceReader, type TraceEnding } from '../trace/reader.js';
-import { PREAMBLE_SIZE } from '../trace/format.js';
-import { initZstd } from '../trace/zstd.js';
+import { CODEC_RAW, PREAMBLE_SIZE } from '../trace/format.js';
+import { decompressNextChunk, moduleChunkList, moduleChunksSound, moduleOf, readModuleWork } from '../trace/module-chunks.js';
+import { moduleCacheDir } from '../trace/cache-dir.js';
+import { sha256Hex } from '../trace/sha256.js';
+import { initZstdNow } from '../trace/zstd.js';
+import { RAW_CACHE_MIN_BYTES, rawEntryPath, rawModuleKey, readRawEntryWithDigest, writeRawEntry } from './raw-module-cache.js';
 import { EventCursor, flatImport, type Mismatch } from './cursor.js';
-import { exactMatcher, inputsDiffer, semanticMatcher, type SemanticMatch, type SemanticMatcher } from './semantic.js';
-import { PrefetchedFrames } from './prefetch.js';
+// Types only: the matching by meaning is loaded only for a replay against another build (--module).
+import type { SemanticMatch, SemanticMatcher } from './semantic.js';
+// Types only: the reader thread's side (and node:worker_threads with it) is loaded only for a replay that has one.
+import type { PrefetchedFrames } from './prefetch.js';
 
 export interface ReplayOptions {
   trace: string;
@@ -202,13 +208,12 @@ function traceProblem(path: string, e: unknown): unknown {
 }
 
 /**
- * Opens the trace once: everything the replay reads comes through this reader's one descriptor. `withModule`: read
- * (and decompress) the module too, for a replay that reads the trace on this thread; else the module chunks are read
- * where the module is wanted (see moduleBytes).
+ * Opens the trace once: everything the replay reads comes through this reader's one descriptor. The module chunks
+ * are read where the module is wanted (see moduleBytes), and zstd is started only when something needs it.
  */
-async function openTrace(path: string, withModule: boolean): Promise<TraceReader> {
+async function openTrace(path: string): Promise<TraceReader> {
   try {
-    return await TraceReader.open(path, withModule ? { module: 'keep' } : { deferZstd: true, module: 'skip' });
+    return await TraceReader.open(path, { deferZstd: true, module: 'skip' });
   } catch (e) {
     if (e instanceof TraceError) throw new UserError(withPath(path, e.message));
     const code = (e as NodeJS.ErrnoException).code;
@@ -230,44 +235,122 @@ function traceParts(reader: TraceReader): { header: TraceHeader; recorded: Recor
 
 /**
  * The trace's module: from the reader thread, which decompresses it meanwhile and hashes it while this thread
- * compiles it, when there is one (`sha256` then takes its digest); else read here (a second reader on the same
- * descriptor, which checks and decompresses the MODULE chunks).
+ * compiles it, when there is one (`sha256` then takes its digest); else read here (moduleHere). `cached`: the module
+ * cache may give it (not when an entry it gave turned out not to be the trace's module).
  */
-async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | undefined): Promise<EmbeddedModule> {
+async function moduleBytes(reader: TraceReader, prefetched: PrefetchedFrames | undefined, cached = true): Promise<EmbeddedModule> {
   if (prefetched) {
     const bytes = prefetched.module();
     return { bytes, sha256: () => prefetched.moduleSha256(), cacheEntry: prefetched.moduleCacheEntry };
   }
-  if (reader.moduleSize !== undefined && reader.module.length === reader.moduleSize) return { bytes: reader.module }; // kept at open (openTrace)
+  return moduleHere(reader, cached) ?? (await moduleByReader(reader));
+}
+
+/**
+ * Where the module cache would keep the trace's module decompressed: undefined when it is stored raw, is smaller than
+ * `minSize`, or there is no cache.
+ */
+function rawEntryOf(reader: TraceReader, minSize = 0): { dir: string; key: string; size: number } | undefined {
+  const { fd } = reader.file;
+  const list = moduleChunkList(fd, fs.fstatSync(fd).size);
+  const size = list?.chunks.reduce((n, c) => n + c.rawLength, 0) ?? 0;
+  const dir = size >= minSize && list?.chunks.some((c) => c.codec !== CODEC_RAW) ? moduleCacheDir() : undefined;
+  if (dir === undefined) return undefined;
+  return { dir, key: rawModuleKey(list!), size };
+}
+
+/**
+ * The trace's module from the module cache (raw-module-cache.ts), read here; undefined when it does not hold it, or
+ * when the trace's own chunks do not all read back with their CRCs (which the usual reading then reports). Its
+ * sha256 is the one the entry keeps (computed from the module when it was written; CRC-checked since), else
+ * computed here.
+ */
+function cachedModule(reader: TraceReader, entry: { dir: string; key: string; size: number } | undefined): EmbeddedModule | undefined {
+  const kept = entry && readRawEntryWithDigest(entry.dir, entry.key, entry.size);
+  if (kept && !soundChunks(reader)) return undefined;
+  if (!kept) return undefined;
+  const cacheEntry = rawEntryPath(entry!.dir, entry!.key);
+  const { sha256 } = kept;
+  return sha256 !== undefined ? { bytes: kept.module, sha256: () => sha256, digest: sha256, cacheEntry } : { ...hashedHere(kept.module), cacheEntry };
+}
+
+/**
+ * The trace's module read on this thread straight from its MODULE chunks (module-chunks.ts, through the replay's
+ * descriptor): from the module cache when it kept a compressed module decompressed (raw-module-cache.ts; then zstd
+ * need not start at all: ~5–10 ms of a small trace's replay), else decompressed here and to be kept there (`keep`,
+ * done by replayModule once the module is known to be the header's). Undefined when the chunks do not read back
+ * (a damaged chunk): moduleByReader then says what is wrong.
+ */
+/** Whether the trace's MODULE chunks all read back with their CRCs (module-chunks.ts moduleChunksSound). */
+const soundChunks = (reader: TraceReader): boolean => {
+  const { fd } = reader.file;
+  return moduleChunksSound(fd, fs.fstatSync(fd).size);
+};
+
+function moduleHere(reader: TraceReader, cached: boolean): EmbeddedModule | undefined {
+  const entry = cached ? rawEntryOf(reader) : undefined;
+  const kept = cachedModule(reader, entry);
+  if (kept) return kept;
+  const { fd } = reader.file;
+  const work = readModuleWork(fd, fs.fstatSync(fd).size);
+  if (work === undefined) return undefined;
+  if (work.chunks.some((c) => c.codec !== CODEC_RAW)) initZstdNow();
+  while (decompressNextChunk(work));
+  const module = moduleOf(work);
+  return module && { ...hashedHere(module), ...(entry && { keep: { dir: entry.dir, key: entry.key } }) };
+}
+
+/** The trace's module as the usual reader reads it (a second reader on the same descriptor): it says what is wrong. */
+async function moduleByReader(reader: TraceReader): Promise<EmbeddedModule> {
   const withModule = await TraceReader.open(reader.file, { module: 'keep' });
   try {
-    return { bytes: withModule.module };
+    return hashedHere(withModule.module);
   } finally {
     withModule.close();
   }
 }
 
-/** The trace's module as moduleBytes gives it: its bytes, where its sha256 comes from, the cache entry it came from. */
-interface EmbeddedModule { bytes: Uint8Array; sha256?: () => string; cacheEntry?: string }
+/**
+ * The trace's module as moduleBytes gives it: its bytes, where its sha256 comes from (`digest`: known already), the
+ * cache entry it came from; `hashHere`: read on this thread, to be hashed here; `keep`: the module cache's entry to
+ * write once it is the header's module.
+ */
+interface EmbeddedModule { bytes: Uint8Array; sha256?: () => string; digest?: string; cacheEntry?: string; hashHere?: boolean; keep?: { dir: string; key: string } }
+
+/** A module read on this thread: hashed here (once, when first asked), without node:crypto when small (sha256.ts). */
+function hashedHere(bytes: Uint8Array): EmbeddedModule {
+  let digest: string | undefined;
+  return { bytes, sha256: () => (digest ??= sha256Hex(bytes)), hashHere: true };
+}
 
 /**
  * The module to replay: the trace's (checked against the header's sha256), or options.module. A module the
  * reader thread took from the module cache that is not the header's is removed from the cache, and the trace's
  * own chunks are read instead (`fromTrace`).
  */
-async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader, options: ReplayOptions, tier: Tiering, fromTrace: () => Promise<EmbeddedModule>): Promise<LoadedModule> {
-  const embedded = await compileModule(header.module.name, embeddedModule.bytes, tier, embeddedModule.sha256).catch((e: unknown) => {
+async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader, options: ReplayOptions, tier: Tiering, fromTrace: () => Promise<EmbeddedModule>, later: (() => void)[]): Promise<LoadedModule> {
+  if (embeddedModule.cacheEntry !== undefined && embeddedModule.digest !== undefined && embeddedModule.digest !== header.module.sha256) {
+    fs.rmSync(embeddedModule.cacheEntry, { force: true }); // says it is another module: not even compiled
+    return replayModule(await fromTrace(), header, options, tier, fromTrace, later);
+  }
+  const compiling = compileModule(header.module.name, embeddedModule.bytes, tier, embeddedModule.sha256);
+  // V8 compiles on its own threads: a module read here is hashed here meanwhile.
+  if (embeddedModule.hashHere) embeddedModule.sha256!();
+  const embedded = await compiling.catch((e: unknown) => {
     if (embeddedModule.cacheEntry !== undefined) return undefined;
     throw new TraceError(`corrupt trace: the module in its module chunks does not load (${(e as Error).message})`);
   });
   if (embeddedModule.cacheEntry !== undefined && embedded?.sha256 !== header.module.sha256) {
     fs.rmSync(embeddedModule.cacheEntry, { force: true });
-    return replayModule(await fromTrace(), header, options, tier, fromTrace);
+    return replayModule(await fromTrace(), header, options, tier, fromTrace, later);
   }
   if (embedded === undefined) throw new Error('unreachable: only a cached module may fail to load here');
   if (embedded.sha256 !== header.module.sha256) {
     throw new TraceError(`corrupt trace: the module chunks do not hold the module the header block at offset ${PREAMBLE_SIZE} describes (its sha256 differs)`, PREAMBLE_SIZE);
   }
+  // Kept in the module cache once the replay is over (not on the guest's way).
+  const { keep } = embeddedModule;
+  if (keep) later.push(() => writeRawEntry(keep.dir, keep.key, embeddedModule.bytes, Date.now(), header.module.sha256));
   if (options.module === undefined) return embedded;
   const other = await loadGuestModule({ module: options.module, moduleName: '<replacement module>' }, tier);
   if (other.sha256 !== embedded.sha256) {
@@ -278,7 +361,7 @@ async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader,
 
 /** Replays a trace; throws DivergenceError when the guest departs from it, UserError for a bad trace. */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
-  const reader = await openTrace(options.trace, !options.prefetch);
+  const reader = await openTrace(options.trace);
   try {
     return await replayReader(reader, options);
   } catch (e) {
@@ -290,30 +373,43 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
 async function replayReader(reader: TraceReader, options: ReplayOptions): Promise<ReplayResult> {
   const { header } = traceParts(reader);
-  // A thread already started (the CLI starts it while it loads) is always worth using: this thread then needs no
-  // zstd at all, and the module is decompressed there. Starting one only pays for a long trace (a complete trace
-  // tells its frame count up front).
-  const frameCount = reader.footer?.frames;
-  const worthPrefetching = options.prefetch instanceof Worker || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
-  // Prefetching only speeds things up: a reader thread that cannot start leaves the reading to this thread.
-  const prefetched = options.prefetch && worthPrefetching
-    ? await PrefetchedFrames.start(reader.file, reader.traceId, options.prefetch === true ? undefined : options.prefetch, true, header.module.sha256).catch(() => undefined)
-    : undefined;
-  try {
-    return await replayWith(reader, header, options, prefetched);
-  } finally {
-    await prefetched?.close(); // before the descriptor it reads through is closed
-  }
-}
-
-async function replayWith(reader: TraceReader, header: TraceHeader, options: ReplayOptions, prefetched: PrefetchedFrames | undefined): Promise<ReplayResult> {
   const recordedTiering = header.engine.tiering;
   const known = recordedTiering === 'baseline' || recordedTiering === 'optimizing' ? recordedTiering : undefined;
   const tier = options.tiering ?? known ?? engineFingerprint().tiering;
   if (recordedTiering && recordedTiering !== tier) {
     options.onWarning?.(`recorded with the ${recordedTiering} compiler tier, replaying with the ${tier} one: a trap from stack exhaustion may come at another depth`);
   }
-  const loaded = await replayModule(await moduleBytes(reader, prefetched), header, options, tier, () => moduleBytes(reader, undefined));
+  // A thread already started (the CLI starts it while it loads) is always worth using: this thread then needs no
+  // zstd at all, and the module is decompressed there. Starting one only pays for a long trace (a complete trace
+  // tells its frame count up front).
+  const frameCount = reader.footer?.frames;
+  const worker = typeof options.prefetch === 'object' ? options.prefetch : undefined;
+  const worthPrefetching = worker !== undefined || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
+  const prefetching = !!options.prefetch && worthPrefetching;
+  const fromTrace = () => moduleBytes(reader, undefined, false);
+  // A module the module cache holds decompressed is read here at once rather than waiting for the reader thread
+  // (which may still be booting) to read it, and its compile starts before that thread is waited for; the thread
+  // then reads only frames. (A small one the thread decompresses in no time: not looked for.)
+  const cached = prefetching ? cachedModule(reader, rawEntryOf(reader, RAW_CACHE_MIN_BYTES)) : undefined;
+  /** What is done once the replay is over (replayModule). */
+  const later: (() => void)[] = [];
+  const loading = cached && replayModule(cached, header, options, tier, fromTrace, later);
+  loading?.catch(() => {}); // awaited (and its failure thrown) in replayWith
+  // Prefetching only speeds things up: a reader thread that cannot start leaves the reading to this thread.
+  const prefetched = prefetching
+    ? await import('./prefetch.js').then(({ PrefetchedFrames }) =>
+      PrefetchedFrames.start(reader.file, reader.traceId, worker, cached === undefined, header.module.sha256)).catch(() => undefined)
+    : undefined;
+  try {
+    const loaded = await (loading ?? replayModule(await moduleBytes(reader, prefetched), header, options, tier, fromTrace, later));
+    return await replayWith(reader, header, options, prefetched, loaded);
+  } finally {
+    await prefetched?.close(); // before the descriptor it reads through is closed
+    for (const f of later) f();
+  }
+}
+
+async function replayWith(reader: TraceReader, header: TraceHeader, options: ReplayOptions, prefetched: PrefetchedFrames | undefined, loaded: LoadedModule): Promise<ReplayResult> {
   const table = header.imports;
   /** Another build than the recorded one: calls match by meaning (semantic.ts), not by addresses. */
   const semantic = options.module !== undefined && loaded.sha256 !== header.module.sha256;
@@ -338,10 +434,10 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
   const stderr = options.quiet ? () => {} : options.stderr ?? guestOutput(2, () => {});
   const lists = stringLists(header.argv, header.env);
   const plans: (CallPlan | undefined)[] = table.map((e) => (e.wasi !== undefined ? callPlan(FUNCTIONS[e.wasi]!, lists) : undefined));
-  const matchers: SemanticMatcher[] = semantic
-    ? table.map((e, i) => (e.wasi !== undefined ? semanticMatcher(FUNCTIONS[e.wasi]!, plans[i]!, lists) : exactMatcher(`${e.module}.${e.name}`)))
+  const meaning = semantic ? await import('./semantic.js') : undefined;
+  const matchers: SemanticMatcher[] = meaning
+    ? table.map((e, i) => (e.wasi !== undefined ? meaning.semanticMatcher(FUNCTIONS[e.wasi]!, plans[i]!, lists) : meaning.exactMatcher(`${e.module}.${e.name}`)))
     : [];
-  if (!prefetched) await initZstd(); // frames read here; with a reader thread, this thread never needs zstd
   const cursor = prefetched ? new EventCursor(prefetched.frames(), undefined, (f, payload) => prefetched.spare(f, payload)) : new EventCursor(reader.frames());
   /** How the trace ends: known at once for a complete trace; for a cut one, after its last frame was read. */
   const traceEnding = (): TraceEnding => prefetched?.ending ?? reader.ending;
@@ -371,7 +467,7 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
       ? extras.find((x) => x.args[FD_WRITE.fd] === expected.event.args[FD_WRITE.fd]) : undefined;
     if (changed) {
       [reason, actual] = [`${table[changed.imp]!.name} was called with other data`, changed];
-      argument = inputsDiffer(FUNCTIONS[FD_WRITE.index]!, expected!.event, changed.args, changed.inputs);
+      argument = meaning!.inputsDiffer(FUNCTIONS[FD_WRITE.index]!, expected!.event, changed.args, changed.inputs); // extras: semantic only
     }
     throw new DivergenceError({
       index: expected ? expected.index : cursor.index,

@@ -1,9 +1,9 @@
 /**
  * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the same checksum zlib, gzip and PNG
  * use. Table driven with slicing-by-8 (about 0.8 GB/s) so that it keeps up with zstd on every
- * frame; where Node has `zlib.crc32` (20.15 and later, about 3 GB/s) `crc32` uses that instead.
+ * frame; where Node has `zlib.crc32` (20.15 and later, about 3 GB/s) `crc32` uses that instead, once an input of
+ * NATIVE_FROM bytes comes: node:zlib costs ~6 ms to load, more than the table takes over all of a small trace.
  */
-import * as zlib from 'node:zlib';
 
 /** Eight 256-entry tables in one array: table k at [k * 256, k * 256 + 256). */
 const TABLES: Int32Array = (() => {
@@ -30,18 +30,31 @@ const TABLES: Int32Array = (() => {
  */
 export function crc32(data: Uint8Array, start = 0, end = data.length, previous = 0): number {
   checkRange(data, start, end);
-  if (nativeCrc32 !== undefined && end - start >= 64) {
+  const native = end - start >= 64 && (nativeCrc32 !== undefined || end - start >= NATIVE_FROM) ? nativeCrc32 ?? findNative() : null;
+  if (native) {
     const view = start === 0 && end === data.length ? data : data.subarray(start, end);
-    return nativeCrc32(view, previous) >>> 0;
+    return native(view, previous) >>> 0;
   }
   return crc32Table(data, start, end, previous);
 }
 
+/** The input size from which `crc32` loads node:zlib for its native crc32 (then used for all but the tiniest). */
+const NATIVE_FROM = 1 << 16;
 type NativeCrc32 = (data: Uint8Array, value?: number) => number;
-const nativeCrc32: NativeCrc32 | undefined = (() => {
-  const f = (zlib as unknown as { crc32?: NativeCrc32 }).crc32;
-  return typeof f === 'function' ? f : undefined;
-})();
+/** zlib.crc32 once looked up (null: this Node has none, or no process.getBuiltinModule to load it with). */
+let nativeCrc32: NativeCrc32 | null | undefined;
+/**
+ * Loads node:zlib for crc32 now rather than at the first large input: for a thread that will check large frames,
+ * while it has nothing better to do (the replay's reader thread, as it starts).
+ */
+export function loadNativeCrc32(): void {
+  if (nativeCrc32 === undefined) findNative();
+}
+const findNative = (): NativeCrc32 | null => {
+  const zlib = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:zlib') : undefined;
+  const f = (zlib as { crc32?: NativeCrc32 } | undefined)?.crc32;
+  return (nativeCrc32 = typeof f === 'function' ? f : null);
+};
 
 function checkRange(data: Uint8Array, start: number, end: number): void {
   if (!(start >= 0 && end <= data.length && start <= end)) {

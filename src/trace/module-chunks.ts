@@ -50,6 +50,34 @@ export function readModuleChunks(fd: number, size: number): Uint8Array | undefin
  * checked by CRC nor decompressed; undefined when the file does not read as a trace with a whole module.
  */
 export function readModuleWork(fd: number, size: number): ModuleWork | undefined {
+  const list = moduleChunkList(fd, size);
+  if (list === undefined) return undefined;
+  // All the stored bytes in one read.
+  const { start, end, chunks } = list;
+  const stored = readAt(fd, end - start, start, true);
+  if (stored.length < end - start) return undefined;
+  const total = chunks.reduce((n, c) => n + c.rawLength, 0);
+  return { stored, module: new Uint8Array(new SharedArrayBuffer(total)), chunks, state: new Int32Array(new SharedArrayBuffer(12)) };
+}
+
+/**
+ * Whether every MODULE chunk of the trace open at `fd` (`size` bytes long) reads back with its CRC: the check a module
+ * taken from elsewhere (the module cache) still needs, for the trace's damage to be reported. Reads the stored bytes,
+ * decompresses nothing.
+ */
+export function moduleChunksSound(fd: number, size: number): boolean {
+  const list = moduleChunkList(fd, size);
+  if (list === undefined) return false;
+  const stored = readAt(fd, list.end - list.start, list.start);
+  return stored.length === list.end - list.start && list.chunks.every((c) => crc32(stored, c.from, c.from + c.storedLength) === c.crc);
+}
+
+/**
+ * The MODULE chunks of the trace open at `fd` from their block headers alone (each checked; `from` counts from
+ * `start`, the first chunk's block, to `end`, just past the last), with nothing read of their stored bytes; undefined
+ * when the file does not read as a trace with a whole module.
+ */
+export function moduleChunkList(fd: number, size: number): { start: number; end: number; chunks: ModuleChunk[] } | undefined {
   const pre = readAt(fd, PREAMBLE_SIZE, 0);
   if (pre.length < PREAMBLE_SIZE || !hasBytes(pre, 0, MAGIC)) return undefined;
   const version = new DataView(pre.buffer, pre.byteOffset, PREAMBLE_SIZE).getUint16(8, true);
@@ -57,7 +85,7 @@ export function readModuleWork(fd: number, size: number): ModuleWork | undefined
   const first = blockAt(fd, PREAMBLE_SIZE, size);
   if (first === undefined || first.type !== BLOCK_HEADER) return undefined;
 
-  // The chunks' headers first: they give the module's size and where the stored bytes run.
+  // The chunks' headers give the module's size and where the stored bytes run.
   const found: { header: BlockHeader; at: number }[] = [];
   let total = 0;
   let pos = PREAMBLE_SIZE + BLOCK_HEADER_SIZE + first.storedLength;
@@ -69,19 +97,15 @@ export function readModuleWork(fd: number, size: number): ModuleWork | undefined
     found.push({ header: h, at: pos + BLOCK_HEADER_SIZE });
     pos += BLOCK_HEADER_SIZE + h.storedLength;
   }
-  if (found.length === 0) return undefined;
-
-  // Then all the stored bytes in one read.
+  if (found.length === 0 || pos > size) return undefined;
   const start = found[0]!.at - BLOCK_HEADER_SIZE;
-  const stored = readAt(fd, pos - start, start, true);
-  if (stored.length < pos - start) return undefined;
   let to = 0;
   const chunks = found.map(({ header: h, at }) => {
     const chunk = { from: at - start, storedLength: h.storedLength, to, rawLength: h.rawLength, crc: h.crc, codec: h.codec };
     to += h.rawLength;
     return chunk;
   });
-  return { stored, module: new Uint8Array(new SharedArrayBuffer(total)), chunks, state: new Int32Array(new SharedArrayBuffer(12)) };
+  return { start, end: pos, chunks };
 }
 
 /**

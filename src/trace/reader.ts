@@ -41,7 +41,7 @@ import {
   parseFooter, parseFooterContainer, parseHeader, parseHeaderContainer, type FooterContainer, type FrameStart, type TraceFooter,
   type TraceHeader,
 } from './header.js';
-import { decompress, initZstd, zstdCompressBound, zstdReady } from './zstd.js';
+import { decompress, initZstd, initZstdNow, zstdCompressBound, zstdReady } from './zstd.js';
 
 export { TraceError } from './errors.js';
 
@@ -248,8 +248,7 @@ export class TraceReader {
    * checks their CRCs, one at a time, without keeping them (`module` is empty), for a reader that wants the
    * frames of a trace it checks; 'skip' (also `skipModule`) only steps over them (their payloads are neither read
    * nor checked), for a reader of frames another reader checked. `deferZstd`: do not start zstd unless the
-   * header, module or footer needs it; the caller then awaits initZstd() before frames() (whose frames are
-   * compressed).
+   * header, module or footer needs it; frames() starts it (synchronously) at the first compressed frame.
    */
   static async open(
     source: string | OpenTraceFile,
@@ -724,6 +723,11 @@ function zeroTail(fd: number, offset: number, limit: number): boolean {
 function decodeBlock(step: Extract<Step, { kind: 'block' }>, into?: Uint8Array): Uint8Array {
   const h = step.header;
   if (h.codec === CODEC_RAW) return step.stored;
+  try {
+    initZstdNow(); // opened with deferZstd: started at the first compressed frame
+  } catch (error) {
+    throw new TraceError(`cannot read the ${blockName(h.type)} at offset ${step.offset}: ${describeError(error)}`, step.offset, { cause: error });
+  }
   try {
     const out = decompress(step.stored, h.rawLength, into !== undefined && into.length >= h.rawLength ? into : undefined);
     // A Buffer view (no copy), so that msgpack binary values decode as Buffers whatever the codec.

@@ -1,19 +1,21 @@
 // Replay's decompressed modules in the module cache (src/replay/raw-module-cache.ts): an entry reads back only
-// whole; the CLI's read-ahead keeps a large compressed module decompressed and uses it the next time; an entry that
-// is not the trace's module is removed and the trace's own chunks are replayed.
+// whole; the CLI's read-ahead keeps a large compressed module decompressed and uses it the next time, and so does a
+// replay without a reader thread with a module of any size; an entry that is not the trace's module is removed and
+// the trace's own chunks are replayed.
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { readAhead, servePrefetch, type PrefetchMessage } from '../../src/replay/prefetch.js';
-import { RAW_CACHE_MIN_BYTES, rawEntryPath, rawModuleKey, readRawEntry, writeRawEntry } from '../../src/replay/raw-module-cache.js';
+import { RAW_CACHE_MIN_BYTES, rawEntryPath, rawModuleKey, readRawEntry, readRawEntryWithDigest, writeRawEntry } from '../../src/replay/raw-module-cache.js';
 import { replay } from '../../src/replay/replay.js';
 import { moduleCacheDir } from '../../src/trace/cache-dir.js';
-import { readModuleWork } from '../../src/trace/module-chunks.js';
+import { moduleChunkList, readModuleWork } from '../../src/trace/module-chunks.js';
 import { TraceReader } from '../../src/trace/reader.js';
+import { sha256Hex } from '../../src/trace/sha256.js';
 import { record } from '../../src/record/record.js';
-import { paddedGuest } from '../helpers.js';
+import { guestPath, paddedGuest } from '../helpers.js';
 import { randomish, tempDir } from '../trace/helpers.js';
 
 const dir = tempDir();
@@ -80,6 +82,10 @@ describe('the decompressed modules replay keeps', () => {
     expect(existsSync(leftover)).toBe(true); // fresh: maybe still being written
     expect(writeRawEntry(cache, 'k4', module, Date.now() + 11 * 60_000)).toBe(true);
     expect(existsSync(leftover)).toBe(false);
+    // The module's sha256, when the writer gives it, comes back with it (a reader need not hash the module).
+    expect(writeRawEntry(cache, 'k5', module, Date.now(), sha256Hex(module))).toBe(true);
+    expect(readRawEntryWithDigest(cache, 'k5', module.length)?.sha256).toBe(sha256Hex(module));
+    expect(readRawEntryWithDigest(cache, 'k4', module.length)?.sha256).toBeUndefined();
     writeFileSync(join(dir, 'a-file'), '');
     expect(writeRawEntry(join(dir, 'a-file', 'sub'), 'k1', module)).toBe(false); // a cache that cannot be written
   });
@@ -113,6 +119,55 @@ describe('the decompressed modules replay keeps', () => {
     const again = await served(trace, sha256, false);
     expect(again.cacheEntry).toBe(entry);
     expect(Buffer.from(again.module).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('a replay without a reader thread keeps a small compressed module too, reads it next time, and removes an impostor', async () => {
+    const trace = join(dir, 'small.bin');
+    const out: Buffer[] = [];
+    const { sha256 } = await recordGuest(paddedGuest('hello', 20_000), trace, (b) => out.push(Buffer.from(b)));
+    const { key, size } = keyOf(trace);
+    const entry = rawEntryPath(moduleCacheDir()!, key);
+    const replayed = async (): Promise<string> => {
+      const again: Buffer[] = [];
+      const r = await replay({ trace, stdout: (b) => again.push(Buffer.from(b)), stderr: () => {} });
+      expect(r).toMatchObject({ complete: true, prefetched: false });
+      return Buffer.concat(again).toString();
+    };
+    expect(existsSync(entry)).toBe(false);
+    expect(await replayed()).toBe(Buffer.concat(out).toString());
+    const kept = readRawEntryWithDigest(moduleCacheDir()!, key, size)!;
+    expect(sha256Hex(kept.module)).toBe(sha256);
+    expect(kept.sha256).toBe(sha256);
+    // Another module of the same size under the trace's key: read, found not to be the header's, removed.
+    const other = readFileSync(guestPath('exitcode')).length;
+    let pad = size - other - 5;
+    while (paddedGuest('exitcode', pad).length > size) pad--;
+    const impostor = paddedGuest('exitcode', pad);
+    expect(impostor.length).toBe(size);
+    expect(writeRawEntry(moduleCacheDir()!, key, impostor)).toBe(true);
+    expect(await replayed()).toBe(Buffer.concat(out).toString());
+    expect(existsSync(entry)).toBe(false);
+    // One that says (truly) it holds another module: removed without being compiled or hashed.
+    expect(writeRawEntry(moduleCacheDir()!, key, impostor, Date.now(), sha256Hex(impostor))).toBe(true);
+    expect(await replayed()).toBe(Buffer.concat(out).toString());
+    expect(existsSync(entry)).toBe(false);
+  });
+
+  it('a damaged module chunk is reported even when the module cache holds the module', async () => {
+    const trace = join(dir, 'sound.bin');
+    await recordGuest(paddedGuest('hello', 30_000), trace);
+    await replay({ trace, stdout: () => {}, stderr: () => {} }); // keeps the module
+    const { key, size } = keyOf(trace);
+    expect(readRawEntry(moduleCacheDir()!, key, size)).toBeDefined();
+    const fd = openSync(trace, 'r');
+    const list = moduleChunkList(fd, fstatSync(fd).size)!;
+    closeSync(fd);
+    const bytes = readFileSync(trace);
+    bytes[list.start + list.chunks[0]!.from + 10]! ^= 0x40; // its stored bytes (the chunk headers, so the key, unchanged)
+    const damaged = join(dir, 'damaged.bin');
+    writeFileSync(damaged, bytes);
+    expect(keyOf(damaged).key).toBe(key);
+    await expect(replay({ trace: damaged, stdout: () => {}, stderr: () => {} })).rejects.toThrow(/module chunk at offset \d+ fails its CRC check/);
   });
 
   it('an entry that is not the trace\'s module is removed, and the trace\'s own module is replayed', async () => {
