@@ -11,7 +11,7 @@
 // — never a crash, a hang, "internal error", or silently different content. Damage inside valid CRCs cannot be
 // told from a recording, so there any output is right, but errors must still be clean (and replay may diverge).
 // `npm test` runs about FUZZ_DEFAULT mutations per trace (fewer of the longest trace, more of the shorter ones:
-// about 150 in all, a few seconds); WASI_TRACE_FUZZ=N runs N per trace, with WASI_TRACE_FUZZ_SEED=S another seed.
+// about 130 in all, a few seconds); WASI_TRACE_FUZZ=N runs N per trace, with WASI_TRACE_FUZZ_SEED=S another seed.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -26,7 +26,7 @@ import { assemble, eventsBlock, prng, sameBytes, tempDir, traceParts, walkBlocks
 import { guestPath, recordLikeCli } from '../helpers.js';
 import { COMMANDS, badError, bytesOf, reframe, runCommand, type Command, type Outcome } from './commands.js';
 
-const FUZZ_DEFAULT = 50;
+const FUZZ_DEFAULT = 40;
 const LONG_RUN = Number(process.env.WASI_TRACE_FUZZ) || 0;
 /** Mutations of each source trace: the default run spends less on the 1,022 calls of clock_random. */
 const mutationsOf = (weight: number) => LONG_RUN || Math.round(FUZZ_DEFAULT * weight);
