@@ -360,9 +360,13 @@ function commonCalls(limit: number): void {
     k0 = k;
     whole = false;
     const head = q[i]!;
-    if (head === 0xc4 && prevIsTemplate) {
-      // Repeat events (format version 4) of the template: its record, with their bytes.
-      const n = repeatEvents(q, i, e, k, c, limit - ev, tw, tWrite, tk, tr, tPre);
+    const compact = head === 0xc4; // a repeat event (format version 4): of the template, right after it, or else none
+    if (compact ? !prevIsTemplate : head !== 0x97 && head !== 0x95) break;
+    // Repeats of the template (below): repeat events, and call events whose bytes up to their write's data are the
+    // template's, make the template's record, which is copied; only the write's bytes (and the times) are read. In a
+    // small function of its own, which V8 optimizes at once.
+    if (compact || (tn > 0 && pr < 0)) {
+      const n = repeats(q, v, i, e, k, c, limit - ev, tFrom, tn, tw, tWrite, tk, tr, tPre, compact);
       if (n > 0) {
         i = rpI;
         k = rpK;
@@ -370,27 +374,12 @@ function commonCalls(limit: number): void {
         rr = r;
         ev += n - 1; // and the loop's ev++
         whole = true;
+        prevIsTemplate = compact || q[aa[c - 1]!] === 0x95; // a repeat event may follow an untimed call only
         continue;
       }
-      break;
+      if (compact) break;
     }
-    if (head !== 0x97 && head !== 0x95) break;
     prevIsTemplate = false;
-    // Repeats of the template (below): the same bytes up to its write's data make the same record, which is copied;
-    // only the write's bytes and the times are read. In a small function of its own, which V8 optimizes at once.
-    if (tn > 0 && pr < 0) {
-      const n = repeats(q, v, i, e, k, c, limit - ev, tFrom, tn, tw, tWrite, tk, tr, tPre);
-      if (n > 0) {
-        i = rpI;
-        k = rpK;
-        c = rpC;
-        rr = r;
-        ev += n - 1; // and the loop's ev++
-        whole = true;
-        prevIsTemplate = q[aa[c - 1]!] === 0x95; // a repeat event may follow an untimed call only
-        continue;
-      }
-    }
     let imp = q[i + 1]!;
     if (imp < 0x80) i += 2;
     else { imp = intAt(q, i + 1); if (!(imp >= 0 && imp <= 0x7fffffff)) break; i = next; }
@@ -505,33 +494,6 @@ function commonCalls(limit: number): void {
   tPrev = prevIsTemplate;
 }
 
-/**
- * Reads repeat events of the template (bins of its write's `tw` bytes) from `i` up to `e`, at most `max`, the way
- * repeats() reads full events that repeat it: for each, the template's record (at `tk`, `tr` int32s) at `k` with the
- * bin's bytes inline, and its offset into `at` at `c`. Returns how many it took; rpI, rpK, rpC say where it stopped.
- */
-function repeatEvents(q: Uint8Array, i: number, e: number, k: number, c: number, max: number,
-  tw: number, tWrite: boolean, tk: number, tr: number, tPre: boolean): number {
-  let rr = r;
-  const aa = at;
-  let taken = 0;
-  for (; taken < max && i < e; taken++) {
-    if (q[i] !== 0xc4 || q[i + 1] !== tw) break;
-    const j = i + 2 + tw;
-    if (j > e) break;
-    if (rr.length < k + 64) rr = r = growI(rr, k + 64);
-    copyRecord(rr, k, tk, tr, tPre);
-    if (tWrite) inline8(q, i + 2, tw, rr, k + tr - 2);
-    aa[c++] = i;
-    k += tr;
-    i = j;
-  }
-  rpI = i;
-  rpK = k;
-  rpC = c;
-  return taken;
-}
-
 /** Copies the template's record at `tk` (`tr` int32s besides its F_PRE slot, when `pre`) to `k`, without F_PRE. */
 function copyRecord(rr: Int32Array, k: number, tk: number, tr: number, pre: boolean): void {
   if (!pre) {
@@ -550,26 +512,35 @@ let rpC = 0;
 
 /**
  * Takes the events from `i` (at most `max`, before `e`) that repeat the template (tmpl's fields, given as they are in
- * commonCalls): the same `tn` bytes from `tFrom` after the array header, then the write's `tw` bytes, nil inputs, and
- * for a timed event two non-negative ints. For each it copies the template's record (at `tk`, `tr` int32s) to `k`
- * with the write's bytes inline, and its offset into `at` at `c`. Returns how many it took; rpI, rpK, rpC say where
- * it stopped (`r` may have grown).
+ * commonCalls): with `compact`, repeat events (format version 4: a bin of the write's `tw` bytes); else call events
+ * with the same `tn` bytes from `tFrom` after the array header, then the write's `tw` bytes, nil inputs, and for a
+ * timed event two non-negative ints. For each it copies the template's record (at `tk`, `tr` int32s) to `k` with the
+ * write's bytes inline, and its offset into `at` at `c`. Returns how many it took; rpI, rpK, rpC say where it stopped
+ * (`r` may have grown).
  */
 function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: number, k: number, c: number, max: number,
-  tFrom: number, tn: number, tw: number, tWrite: boolean, tk: number, tr: number, tPre: boolean): number {
+  tFrom: number, tn: number, tw: number, tWrite: boolean, tk: number, tr: number, tPre: boolean, compact: boolean): number {
   let rr = r;
   const aa = at;
   let taken = 0;
   for (; taken < max && i < e; taken++) {
-    const head = q[i]!;
-    if (head !== 0x95 && head !== 0x97) break;
-    const hole = i + 1 + tn; // where the write's bytes (or, without a write, the nil inputs) are
-    const after = hole + tw; // the nil inputs
-    if (!(after < e && q[after] === 0xc0 && sameBytes(v, i + 1, tFrom, tn))) break;
-    let j = after + 1;
-    if (head === 0x97) {
-      if (!(intAt(q, j) >= 0 && intAt(q, next) >= 0)) break;
-      j = next;
+    let hole: number; // where the write's bytes are
+    let j: number; // where the event ends
+    if (compact) {
+      if (q[i] !== 0xc4 || q[i + 1] !== tw) break;
+      hole = i + 2;
+      j = hole + tw;
+    } else {
+      const head = q[i]!;
+      if (head !== 0x95 && head !== 0x97) break;
+      hole = i + 1 + tn; // (without a write: where the nil inputs are)
+      const after = hole + tw; // the nil inputs
+      if (!(after < e && q[after] === 0xc0 && sameBytes(v, i + 1, tFrom, tn))) break;
+      j = after + 1;
+      if (head === 0x97) {
+        if (!(intAt(q, j) >= 0 && intAt(q, next) >= 0)) break;
+        j = next;
+      }
     }
     if (j > e) break;
     if (rr.length < k + 64) rr = r = growI(rr, k + 64);
