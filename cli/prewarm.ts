@@ -35,12 +35,13 @@ const BUILT = import.meta.url.endsWith('.js');
 /**
  * A trace whose frames (with its footer) take at most this many bytes is replayed without a frame reader thread: the
  * replaying thread reads its frames itself sooner than a thread boots (~50–100 ms of CPU, which a loaded machine
- * makes longer) and hands them over. Measured on 2 cores: a storm trace of 300k calls (0.6 MB) replays faster
- * without one, of 1M calls (1.8 MB) a little faster with one. The module before the frames does not count: the
- * replaying thread reads it from the module cache, or decompresses it (esbuild's 20 MB in ~70 ms), as soon as the
- * reader thread would have (which was still booting then).
+ * makes longer) and hands them over. Measured on 2 cores with format 4's repeat events (a storm trace's frames
+ * hold 10 bytes a call): storm 1M (1.8 MB) replays in 506 ms without one against 532 with one (median of 16
+ * interleaved rounds) and a third less CPU; storm 2M (3.5 MB) in 697 against 619. The module before the frames does
+ * not count: the replaying thread reads it from the module cache, or decompresses it (esbuild's 20 MB in ~70 ms), as
+ * soon as the reader thread would have (which was still booting then).
  */
-export const SMALL_TRACE_BYTES = 1 << 20;
+export const SMALL_TRACE_BYTES = 2 << 20;
 
 /**
  * Whether `path` is a regular file whose bytes after its module (its frames and footer) are at most

@@ -35,6 +35,6 @@ describe('smallTrace', () => {
     expect(await smallTrace(trace('big-module.bin', [1 << 20, 1 << 20, 5000], SMALL_TRACE_BYTES))).toBe(true);
     expect(await smallTrace(trace('big-frames.bin', [1 << 20, 5000], SMALL_TRACE_BYTES + 1))).toBe(false);
     // Not laid out as a trace (its first block is no header block): the whole file counts.
-    expect(await smallTrace(trace('no-header.bin', [1 << 20, 5000], 1000, BLOCK_EVENTS))).toBe(false);
+    expect(await smallTrace(trace('no-header.bin', [SMALL_TRACE_BYTES, 5000], 1000, BLOCK_EVENTS))).toBe(false);
   });
 });
