@@ -7,6 +7,7 @@
 // encodes the event afresh and says whether the FixedTemplate now keeps it; a call that throws goes to `threw`.
 // An i64 param comes split in two numbers (runtime/trampoline.ts splitTrampoline, which the proxy puts in front), so
 // that no BigInt is made per call: the bigint the provider and the event take is made again only when it changes.
+import { i64FromHalves } from '../runtime/trampoline.js';
 import type { FixedTemplate } from '../trace/events.js';
 import type { Recorder } from './recorder.js';
 import type { GuestMemory } from '../runtime/memory.js';
@@ -35,7 +36,7 @@ export interface FixedPathParts {
   threw(args: Args, e: unknown, start: number): void;
 }
 
-type Factory = (p: FixedPathParts, args: Args, none: object) => (...a: unknown[]) => unknown;
+type Factory = (p: FixedPathParts, args: Args, none: object, i64FromHalves: (lo: number, hi: number) => bigint) => (...a: unknown[]) => unknown;
 const factories = new Map<string, Factory>();
 
 /**
@@ -59,7 +60,7 @@ export function fixedPathSource(params: readonly ('i32' | 'i64')[], timed: boole
     // The halves an i64 came as last time, and the bigint of them.
     ...wide.map((i) => `let lo${i} = NaN, hi${i} = NaN, p${i} = 0n;`),
     `return function recordedFixed(${params.map((k, i) => (k === 'i64' ? `l${i}, h${i}` : `p${i}`)).join(', ')}) {`,
-    ...wide.map((i) => `  if (l${i} !== lo${i} || h${i} !== hi${i}) { lo${i} = l${i}; hi${i} = h${i}; p${i} = BigInt.asIntN(64, (BigInt(h${i}) << 32n) | BigInt(l${i} >>> 0)); }`),
+    ...wide.map((i) => `  if (l${i} !== lo${i} || h${i} !== hi${i}) { lo${i} = l${i}; hi${i} = h${i}; p${i} = i64FromHalves(l${i}, h${i}); }`),
     '  if (rec.calls >= rec.nextCheckpoint) rec.checkpoint(mem.bytes);',
     `  const start = ${now};`,
     '  let r;',
@@ -91,8 +92,8 @@ export function fixedPath(params: readonly ('i32' | 'i64')[], parts: FixedPathPa
   const key = `${params.join(',')}/${parts.timed}`;
   let factory = factories.get(key);
   if (factory === undefined) {
-    factory = new Function('p', 'args', 'none', fixedPathSource(params, parts.timed)) as Factory;
+    factory = new Function('p', 'args', 'none', 'i64FromHalves', fixedPathSource(params, parts.timed)) as Factory;
     factories.set(key, factory);
   }
-  return factory(parts, new Array<unknown>(params.length).fill(0), {});
+  return factory(parts, new Array<unknown>(params.length).fill(0), {}, i64FromHalves);
 }

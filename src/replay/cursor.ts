@@ -2,6 +2,7 @@
 // typed arrays the reader thread decoded it into, or the cursor decodes it so itself): a call is then matched by
 // comparing numbers and copying bytes. The generic EventDecoder reads what the flat form leaves to it (blob pieces,
 // checkpoints, SLOW calls) in place, and whole frames that have no flat form (damaged ones: it reports the damage).
+import { i64FromHalves } from '../runtime/trampoline.js';
 import { EventDecoder, EventDecodeError, type CallEvent, type CallResult, type Checkpoint } from '../trace/events.js';
 import { TraceError, type TraceFrame } from '../trace/reader.js';
 import { F_INPUTS, F_PRE, F_WIDE, flatten, recordEnd, R_INT, R_MASK, R_NIL, R_SLOW, spare, type FlatFrame } from './flat.js';
@@ -397,7 +398,7 @@ export function flatImport(cursor: EventCursor, imp: number, name: string, param
   const n = params.length;
   const ps = params.map((kind, i) => (split && kind === 'i64' ? `p${i}lo, p${i}hi` : `p${i}`));
   // the args as the slow path takes them: a split i64 as the bigint it is
-  const args = params.map((kind, i) => (split && kind === 'i64' ? `BigInt.asIntN(64, (BigInt(p${i}hi) << 32n) | BigInt(p${i}lo >>> 0))` : `p${i}`));
+  const args = params.map((kind, i) => (split && kind === 'i64' ? `i64FromHalves(p${i}lo, p${i}hi)` : `p${i}`));
   const setup: string[] = [];
   const checks: string[] = [];
   params.forEach((kind, i) => {
@@ -443,5 +444,5 @@ export function flatImport(cursor: EventCursor, imp: number, name: string, param
     `  return slow([${args.join(', ')}]);`,
     '};',
   ].join('\n');
-  return new Function('cursor', 'mem', 'slow', source)(cursor, mem, slow) as (...args: unknown[]) => unknown;
+  return new Function('cursor', 'mem', 'slow', 'i64FromHalves', source)(cursor, mem, slow, i64FromHalves) as (...args: unknown[]) => unknown;
 }

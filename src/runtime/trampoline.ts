@@ -80,6 +80,9 @@ export function splitTrampoline(def: FunctionDef, f: (...args: any[]) => unknown
   return instanceOf(def, wasmParams(def).map((w) => (w.wasm === 'i64' ? 'split' : 'keep')), f);
 }
 
+/** The i64 whose low and high 32 bits splitTrampoline passed as `lo` and `hi`, as the bigint V8 would have passed. */
+export const i64FromHalves = (lo: number, hi: number): bigint => BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));
+
 function instanceOf(def: FunctionDef, pass: readonly Pass[], f: (...args: any[]) => unknown): (...args: any[]) => number {
   const instance = new WebAssembly.Instance(moduleFor(def, pass), { host: { f } });
   return instance.exports.f as (...args: any[]) => number;

@@ -8,7 +8,7 @@ import { recordingImports } from '../../src/record/proxy.js';
 import { Recorder } from '../../src/record/recorder.js';
 import { EventCursor, flatImport, type CursorFrame } from '../../src/replay/cursor.js';
 import { GuestMemory } from '../../src/runtime/memory.js';
-import { splitTrampoline } from '../../src/runtime/trampoline.js';
+import { i64FromHalves, splitTrampoline } from '../../src/runtime/trampoline.js';
 import { EventDecoder, EventEncoder } from '../../src/trace/events.js';
 
 const seek = FUNCTIONS_BY_NAME.get('fd_seek')!; // fd_seek(fd: i32, offset: i64, whence: i32, newoffset: ptr)
@@ -20,8 +20,7 @@ describe('splitTrampoline', () => {
     const f = splitTrampoline(seek, (...a: number[]) => { got.push(a); return 7; });
     for (const v of VALUES) expect(f(3, v, 2, 64)).toBe(7);
     expect(got).toEqual(VALUES.map((v) => [3, Number(BigInt.asIntN(32, v)), Number(v >> 32n), 2, 64]));
-    const join = ([, lo, hi]: number[]) => BigInt.asIntN(64, (BigInt(hi!) << 32n) | BigInt(lo! >>> 0));
-    expect(got.map(join)).toEqual(VALUES);
+    expect(got.map(([, lo, hi]) => i64FromHalves(lo!, hi!))).toEqual(VALUES);
   });
 });
 

@@ -103,6 +103,10 @@ describe('repeat events', () => {
     ];
     const timed = frames([{ ...CALLS[0]!, gap: 3 }]).compact;
     cases.push([Uint8Array.from([...timed, ...repeat]), 2, /not an untimed call event/]);
+    // after a call that read input bytes: only a call with nil inputs can be repeated
+    const withInputs = new EventEncoder(new Uint8Array(256));
+    withInputs.call(0, [1, 1n, 16], 0, [16, 8], new Uint8Array(64), Uint8Array.of(9), -1, -1);
+    cases.push([Uint8Array.from([...withInputs.buf.subarray(0, withInputs.pos), ...repeat]), 2, /whose inputs are not nil/]);
     for (const [payload, n, message] of cases) {
       expect(() => new EventDecoder().decodeFrame(payload, n)).toThrow(message);
       const d = new EventDecoder();
