@@ -5,7 +5,7 @@
 import { i64FromHalves } from '../runtime/trampoline.js';
 import { EventDecoder, EventDecodeError, type CallEvent, type CallResult, type Checkpoint } from '../trace/events.js';
 import { TraceError, type TraceFrame } from '../trace/reader.js';
-import { F_INPUTS, F_PRE, F_WIDE, flatten, recordEnd, R_INT, R_MASK, R_NIL, R_SLOW, spare, type FlatFrame } from './flat.js';
+import { F_INPUTS, F_PRE, F_REPEAT, F_WIDE, flatten, recordEnd, R_INT, R_MASK, R_NIL, R_SLOW, spare, type FlatFrame } from './flat.js';
 
 /** Why the next event does not match a call. */
 export type Mismatch = 'end' | 'call' | 'inputs' | 'memory';
@@ -208,7 +208,9 @@ export class EventCursor {
     const flags = h >>> 16;
     const n = h & 0xff;
     if (r[k0]! !== imp || n !== args.length) return this.mismatch(k0, 'call');
-    let k = k0 + 2 + (flags & F_PRE);
+    // a repeat record: the template's args, result and write address (flat.ts), this call's write bytes
+    const repeat = (flags & F_REPEAT) !== 0;
+    let k = repeat ? r[k0 + 2]! : k0 + 2 + (flags & F_PRE);
     if (flags & F_WIDE) {
       if (!this.wideArgs(r[k++]!, n, args)) return this.mismatch(k0, 'call');
     } else {
@@ -234,6 +236,12 @@ export class EventCursor {
     const kind = flags & R_MASK;
     const result = kind === R_NIL ? 0 : r[k++]!;
     const wn = (h >>> 8) & 0xff;
+    if (repeat) {
+      if (wn !== 0 && !this.writeSmall(r[k]! >>> 0, r[k + 1]!, r[k0 + 3]!, r[k0 + 4]!, mem)) return this.mismatch(k0, 'memory');
+      if (inputs !== null) return this.mismatch(k0, 'inputs');
+      this.rp = k0 + 3 + 2 * wn;
+      return kind === R_INT ? result : null;
+    }
     if (wn !== 0) {
       k = this.writeFlat(k, wn, mem);
       if (k < 0) return this.mismatch(k0, 'memory');
@@ -265,16 +273,8 @@ export class EventCursor {
       const addr = r[k]! >>> 0;
       const len = r[k + 1]!;
       if (addr + len > mem.length) return -1;
-      if (len === 8 || len === 4) {
-        // the common out-params (a timestamp, a size, an fd): their bytes came inline
-        const dv = mem === this.memBytes ? this.memView : this.viewOf(mem);
-        dv.setInt32(addr, r[k + 2]!, true);
-        if (len === 8) dv.setInt32(addr + 4, r[k + 3]!, true);
-        k += 4;
-      } else if (len < 8) {
-        const lo = r[k + 2]!;
-        const hi = r[k + 3]!;
-        for (let j = 0; j < len; j++) mem[addr + j] = (j < 4 ? lo >>> (8 * j) : hi >>> (8 * (j - 4))) & 0xff;
+      if (len <= 8) {
+        this.writeSmall(addr, len, r[k + 2]!, r[k + 3]!, mem);
         k += 4;
       } else {
         const p = this.payload;
@@ -285,6 +285,23 @@ export class EventCursor {
       }
     }
     return k;
+  }
+
+  /**
+   * Writes the `len` (at most 8) bytes that `lo` and `hi` hold (little-endian) at `addr` of `mem`; false, writing
+   * nothing, when they do not fit in it.
+   */
+  private writeSmall(addr: number, len: number, lo: number, hi: number, mem: Uint8Array): boolean {
+    if (addr + len > mem.length) return false;
+    if (len === 8 || len === 4) {
+      // the common out-params (a timestamp, a size, an fd)
+      const dv = mem === this.memBytes ? this.memView : this.viewOf(mem);
+      dv.setInt32(addr, lo, true);
+      if (len === 8) dv.setInt32(addr + 4, hi, true);
+    } else {
+      for (let j = 0; j < len; j++) mem[addr + j] = (j < 4 ? lo >>> (8 * j) : hi >>> (8 * (j - 4))) & 0xff;
+    }
+    return true;
   }
 
   /** Recorded args that are not all int32s (in vals from `from`) against a call's, as the generic decoder compares. */
@@ -386,7 +403,7 @@ export interface MemoryBytes { readonly bytes: Uint8Array }
  * runtime/trampoline.ts splitTrampoline passes): generated as a straight-line function of exactly those params, so that
  * the common call costs no args array and no walk over them. When the cursor's next event is a flat call (flat.ts)
  * of this import after nothing else (no blob pieces or checkpoints before it), with these very args, an int result
- * and no inputs, it makes the call's writes into `mem.bytes` and returns its result, moving the cursor past it as
+ * and no inputs (its own record or, for a repeat record, the template's says so), it makes the call's writes into `mem.bytes` and returns its result, moving the cursor past it as
  * step() does. Any other case (another frame, a SLOW or WIDE record, an arg that differs, inputs, a write past the
  * end of memory) goes to `slow` with the args as an array, which does all of step()'s work from that same event
  * (this function moves nothing before the whole call matched; a write it made is made again there): every answer
@@ -402,12 +419,12 @@ export function flatImport(cursor: EventCursor, imp: number, name: string, param
   const setup: string[] = [];
   const checks: string[] = [];
   params.forEach((kind, i) => {
-    if (kind === 'i32') { checks.push(`if (r[k + ${2 + i}] !== p${i}) break match;`); return; }
+    if (kind === 'i32') { checks.push(`if (r[a + ${i}] !== p${i}) break match;`); return; }
     // a split i64 arg: the int32 recorded, sign-extended to 64 bits
-    if (split) { checks.push(`if (p${i}lo !== r[k + ${2 + i}] || p${i}hi !== r[k + ${2 + i}] >> 31) break match;`); return; }
+    if (split) { checks.push(`if (p${i}lo !== r[a + ${i}] || p${i}hi !== r[a + ${i}] >> 31) break match;`); return; }
     // an i64 arg: compared with the bigint of the int32 recorded (kept while the recorded value stays the same)
     setup.push(`let rec${i} = NaN, big${i} = 0n;`);
-    checks.push(`if (r[k + ${2 + i}] !== rec${i}) { rec${i} = r[k + ${2 + i}]; big${i} = BigInt(rec${i}); }`, `if (p${i} !== big${i}) break match;`);
+    checks.push(`if (r[a + ${i}] !== rec${i}) { rec${i} = r[a + ${i}]; big${i} = BigInt(rec${i}); }`, `if (p${i} !== big${i}) break match;`);
   });
   const fname = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : 'replayed';
   const source = [
@@ -420,26 +437,32 @@ export function flatImport(cursor: EventCursor, imp: number, name: string, param
     '    const r = c.r;',
     '    const k = c.rp;',
     '    const h = r[k + 1];',
-    // the import, this arg count, flags 0: an int result, no inputs, nothing before it, not SLOW or WIDE
-    `    if (r[k] !== ${imp} || (h & ${~0xff00}) !== ${n}) break match;`,
+    // the import, this arg count, flags 0 (an int result, no inputs, nothing before it, not SLOW or WIDE) or a repeat
+    // record of a template with an int result (flat.ts): its args, result and write address are at `a` on
+    `    if (r[k] !== ${imp}) break match;`,
+    `    const f = h & ${~0xff00};`,
+    `    const repeat = f !== ${n};`,
+    `    if (repeat && f !== ${n | (F_REPEAT << 16)}) break match;`,
+    '    const a = repeat ? r[k + 2] : k + 2;',
     ...checks.map((l) => `    ${l}`),
-    `    let e = k + ${n + 3};`,
+    `    let e = a + ${n + 1};`,
     '    const wn = (h >>> 8) & 0xff;',
     '    if (wn !== 0) {',
     '      const m = mem.bytes;',
-    '      const a = r[e] >>> 0;',
-    // one write of 8 bytes (a timestamp, a size), the most common: here; any other writes: writeFlat
-    '      if (wn === 1 && r[e + 1] === 8 && a + 8 <= m.length) {',
+    '      const to = r[e] >>> 0;',
+    // one write of 8 bytes (a timestamp, a size), the most common: here; any other writes: writeFlat (or step())
+    '      if (wn === 1 && r[e + 1] === 8 && to + 8 <= m.length) {',
     '        if (m !== bytes) { bytes = m; view = new DataView(m.buffer, m.byteOffset, m.byteLength); }',
-    '        view.setInt32(a, r[e + 2], true);',
-    '        view.setInt32(a + 4, r[e + 3], true);',
+    '        const b = repeat ? k + 3 : e + 2;',
+    '        view.setInt32(to, r[b], true);',
+    '        view.setInt32(to + 4, r[b + 1], true);',
     '        e += 4;',
-    '      } else if ((e = c.writeFlat(e, wn, m)) < 0) break match;',
+    '      } else if (repeat || (e = c.writeFlat(e, wn, m)) < 0) break match;',
     '    }',
-    '    c.rp = e;',
+    '    c.rp = repeat ? k + 3 + 2 * wn : e;',
     '    c.at++;',
     '    c.index++;',
-    `    return r[k + ${n + 2}];`,
+    `    return r[a + ${n}];`,
     '  }',
     `  return slow([${args.join(', ')}]);`,
     '};',

@@ -22,10 +22,19 @@
 //   writes, each: addr (as int32: read it >>> 0), len, then for len <= 8 its bytes as two little-endian int32s
 //     (lo, hi; missing bytes 0), else the offset of its bytes in the payload
 //   inputs (F_INPUTS; else nil): offset of their bytes in the payload, length
+// A call that repeats the template (a repeat event, or a call event the same as the template up to its write's bytes:
+// FORMAT.md, "Repeat events") has a short record instead, which refers to the template's (in the same frame):
+//   imp
+//   argc | writec << 8 | flags << 16      flags: F_REPEAT and the template's result kind (R_INT or R_NIL), no other
+//   the index in r of the template's args (its record's args, result and write address and length are this call's)
+//   writec 1: its write's bytes as two little-endian int32s (lo, hi; the template's write has at most 8 bytes)
+// The template is a call commonCalls read in full: args all int32s, an int or nil result, at most one write of at most
+// 8 bytes, nil inputs.
 
 export const F_PRE = 1;
 export const F_INPUTS = 2;
 export const F_WIDE = 4;
+export const F_REPEAT = 32;
 export const R_MASK = 24;
 export const R_INT = 0;
 export const R_NUMBER = 8;
@@ -52,6 +61,7 @@ export const flatBuffers = (f: FlatFrame): ArrayBuffer[] => [f.r.buffer as Array
 export function recordEnd(r: Int32Array, k: number): number {
   const h = r[k + 1]!;
   const flags = h >>> 16;
+  if (flags & F_REPEAT) return k + 3 + 2 * ((h >>> 8) & 0xff);
   let i = k + 2 + (flags & F_PRE);
   if ((flags & R_MASK) === R_SLOW) return i;
   i += flags & F_WIDE ? 1 : h & 0xff;
@@ -202,12 +212,12 @@ let qv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
  * The template commonCalls compares each event with: the frame's last call it read in full that has at most one
  * write, of at most 8 bytes, and nil inputs. Its body (after the array header) from `from`, `n` bytes up to its
  * write's bytes (`w` of them; `write`: whether it has a write) or, without one, up to its nil inputs; its record at
- * `k` in r, `r` int32s besides its F_PRE slot, which it has when `pre` (copies have none: copyRecord). n 0: none yet.
+ * `k` in r, with an F_PRE slot when `pre`. n 0: none yet.
  */
-const tmpl = { from: 0, n: 0, w: 0, write: false, k: 0, r: 0, pre: false };
+const tmpl = { from: 0, n: 0, w: 0, write: false, k: 0, pre: false };
 /**
  * Whether the last event read was a call whose record is the template's (it, or a call that repeats it): a repeat
- * event (format version 4) then gets the template's record with its own bytes. A repeat event after anything else
+ * event (format version 4) then gets a repeat record with its own bytes. A repeat event after anything else
  * (another call, a blob piece, a checkpoint) leaves the frame to the generic decoder.
  */
 let tPrev = false;
@@ -348,7 +358,6 @@ function commonCalls(limit: number): void {
   let tw = tmpl.w;
   let tWrite = tmpl.write;
   let tk = tmpl.k;
-  let tr = tmpl.r;
   let tPre = tmpl.pre;
   let prevIsTemplate = tPrev;
   // The committed state: where the event being read starts, and where its record starts.
@@ -363,10 +372,10 @@ function commonCalls(limit: number): void {
     const compact = head === 0xc4; // a repeat event (format version 4): of the template, right after it, or else none
     if (compact ? !prevIsTemplate : head !== 0x97 && head !== 0x95) break;
     // Repeats of the template (below): repeat events, and call events whose bytes up to their write's data are the
-    // template's, make the template's record, which is copied; only the write's bytes (and the times) are read. In a
+    // template's, make repeat records; only the write's bytes (and the times) are read. In a
     // small function of its own, which V8 optimizes at once.
     if (compact || (tn > 0 && pr < 0)) {
-      const n = repeats(q, v, i, e, k, c, limit - ev, tFrom, tn, tw, tWrite, tk, tr, tPre, compact);
+      const n = repeats(q, v, i, e, k, c, limit - ev, tFrom, tn, tw, tWrite, tk, tPre, compact);
       if (n > 0) {
         i = rpI;
         k = rpK;
@@ -470,7 +479,6 @@ function commonCalls(limit: number): void {
       tWrite = writes === 1;
       tk = k0;
       tPre = pr >= 0;
-      tr = k - k0 - (tPre ? 1 : 0);
       prevIsTemplate = head === 0x95; // a repeat event may follow an untimed call only
     }
     if (pr >= 0) { rr[k0 + 2] = pr; pr = -1; }
@@ -489,20 +497,8 @@ function commonCalls(limit: number): void {
   tmpl.w = tw;
   tmpl.write = tWrite;
   tmpl.k = tk;
-  tmpl.r = tr;
   tmpl.pre = tPre;
   tPrev = prevIsTemplate;
-}
-
-/** Copies the template's record at `tk` (`tr` int32s besides its F_PRE slot, when `pre`) to `k`, without F_PRE. */
-function copyRecord(rr: Int32Array, k: number, tk: number, tr: number, pre: boolean): void {
-  if (!pre) {
-    for (let n = 0; n < tr; n++) rr[k + n] = rr[tk + n]!;
-    return;
-  }
-  rr[k] = rr[tk]!;
-  rr[k + 1] = rr[tk + 1]! & ~(F_PRE << 16);
-  for (let n = 2; n < tr; n++) rr[k + n] = rr[tk + n + 1]!;
 }
 
 /** Where repeats() stopped: the next event, the end of the records, the calls. */
@@ -514,14 +510,19 @@ let rpC = 0;
  * Takes the events from `i` (at most `max`, before `e`) that repeat the template (tmpl's fields, given as they are in
  * commonCalls): with `compact`, repeat events (format version 4: a bin of the write's `tw` bytes); else call events
  * with the same `tn` bytes from `tFrom` after the array header, then the write's `tw` bytes, nil inputs, and for a
- * timed event two non-negative ints. For each it copies the template's record (at `tk`, `tr` int32s) to `k` with the
- * write's bytes inline, and its offset into `at` at `c`. Returns how many it took; rpI, rpK, rpC say where it stopped
- * (`r` may have grown).
+ * timed event two non-negative ints. For each it writes a repeat record (the template's record is at `tk`, with an F_PRE
+ * slot when `tPre`) to `k` with the write's bytes, and its offset into `at` at `c`. Returns how many it took; rpI,
+ * rpK, rpC say where it stopped (`r` may have grown).
  */
 function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: number, k: number, c: number, max: number,
-  tFrom: number, tn: number, tw: number, tWrite: boolean, tk: number, tr: number, tPre: boolean, compact: boolean): number {
+  tFrom: number, tn: number, tw: number, tWrite: boolean, tk: number, tPre: boolean, compact: boolean): number {
   let rr = r;
   const aa = at;
+  const imp = rr[tk]!;
+  const th = rr[tk + 1]!;
+  const head = (th & 0xffff) | ((((th >>> 16) & R_MASK) | F_REPEAT) << 16);
+  const args = tk + 2 + (tPre ? 1 : 0);
+  const size = tWrite ? 5 : 3;
   let taken = 0;
   for (; taken < max && i < e; taken++) {
     let hole: number; // where the write's bytes are
@@ -544,10 +545,19 @@ function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: numb
     }
     if (j > e) break;
     if (rr.length < k + 64) rr = r = growI(rr, k + 64);
-    copyRecord(rr, k, tk, tr, tPre);
-    if (tWrite) inline8(q, hole, tw, rr, k + tr - 2);
+    rr[k] = imp;
+    rr[k + 1] = head;
+    rr[k + 2] = args;
+    if (tWrite) {
+      if (tw === 8) {
+        rr[k + 3] = q[hole]! | (q[hole + 1]! << 8) | (q[hole + 2]! << 16) | (q[hole + 3]! << 24);
+        rr[k + 4] = q[hole + 4]! | (q[hole + 5]! << 8) | (q[hole + 6]! << 16) | (q[hole + 7]! << 24);
+      } else {
+        inline8(q, hole, tw, rr, k + 3);
+      }
+    }
     aa[c++] = i;
-    k += tr;
+    k += size;
     i = j;
   }
   rpI = i;
