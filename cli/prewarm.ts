@@ -35,9 +35,10 @@ const BUILT = import.meta.url.endsWith('.js');
 /**
  * A trace whose frames (with its footer) take at most this many bytes is replayed without a frame reader thread: the
  * replaying thread reads its frames itself sooner than a thread boots (~50–100 ms of CPU, which a loaded machine
- * makes longer) and hands them over. Measured on 2 cores with format 4's repeat events (a storm trace's frames
- * hold 10 bytes a call): storm 1M (1.8 MB) replays in 506 ms without one against 532 with one (median of 16
- * interleaved rounds) and a third less CPU; storm 2M (3.5 MB) in 697 against 619. The module before the frames does
+ * makes longer) and hands them over. Measured on 2 cores with format 5's delta events (a storm trace's frames hold
+ * ~1.4 bytes a call, ~0.4 compressed), medians (minimums) of 8 interleaved rounds at load ~3.4: storm 3M (1.5 MB)
+ * replays in 741 (667) ms without one against 1095 (716) with one; storm 4M (2.3 MB) in 1067 (1001) against 1261
+ * (881), so a free core makes the thread worth it from there on. The module before the frames does
  * not count: the replaying thread reads it from the module cache, or decompresses it (esbuild's 20 MB in ~70 ms), as
  * soon as the reader thread would have (which was still booting then).
  */

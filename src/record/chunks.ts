@@ -23,9 +23,10 @@
 // A guest side that records no event (it waits in a host call, or computes) answers nothing; the writer side
 // then takes the newest record once it has stood still for a whole tick (written long before; nothing writes it).
 //
-// A frame's events must not depend on an earlier frame's, but a repeat event stands for the call event before it.
+// A frame's events must not depend on an earlier frame's, but a repeat (or delta) event stands for the call event before it.
 // So when the events passed on start with a repeat event (the part of a chunk after what an earlier pass took), the
 // first is passed on as the full call event it stands for (expandRepeat), from the full event the record says.
+import { isRepeatHead } from '../trace/event-heads.js';
 import { expandRepeat, type WalkState } from '../trace/events.js';
 
 const FREE = 0;
@@ -272,7 +273,7 @@ export class ChunkConsumer {
     const chunk = new Uint8Array(this.pool.chunks[i]!, 0, p.bytes);
     let events: Uint8Array = chunk.subarray(this.takenBytes);
     const head = chunk[this.takenBytes];
-    if (this.takenBytes > 0 && (head === 0xc4 || head === 0xc5 || head === 0xc6)) {
+    if (this.takenBytes > 0 && this.takenTemplate >= 0 && isRepeatHead(head!)) {
       const x = expandRepeat(chunk, this.takenTemplate, this.takenBytes);
       // The recorder wrote the chunk and the record: a string here is a defect of the recorder, not of a trace.
       if (typeof x === 'string') throw new Error(`recorder chunk ${p.seq} at byte ${this.takenBytes}: ${x}`);

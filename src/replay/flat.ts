@@ -31,6 +31,8 @@
 // The template is a call commonCalls read in full: args all int32s, an int or nil result, at most one write of at most
 // 8 bytes, nil inputs.
 
+import { isDeltaHead } from '../trace/event-heads.js';
+
 export const F_PRE = 1;
 export const F_INPUTS = 2;
 export const F_WIDE = 4;
@@ -221,6 +223,13 @@ const tmpl = { from: 0, n: 0, w: 0, write: false, k: 0, pre: false };
  * (another call, a blob piece, a checkpoint) leaves the frame to the generic decoder.
  */
 let tPrev = false;
+/**
+ * With a template of one 8-byte write: the bytes the last call of its chain (it, or a repeat of it) wrote, as a u64's
+ * low and high halves (unsigned), for the delta event after it (format version 5).
+ */
+let chainLo = 0;
+let chainHi = 0;
+const TWO_32 = 2 ** 32;
 
 /** Whether the n bytes of the payload at a and at b are the same (4 at a time; both ranges inside it). */
 function sameBytes(v: DataView<ArrayBufferLike>, a: number, b: number, n: number): boolean {
@@ -369,7 +378,8 @@ function commonCalls(limit: number): void {
     k0 = k;
     whole = false;
     const head = q[i]!;
-    const compact = head === 0xc4; // a repeat event (format version 4): of the template, right after it, or else none
+    // a repeat event (format version 4) or a delta event (5): of the template, right after it, or else none
+    const compact = head === 0xc4 || (tw === 8 && isDeltaHead(head));
     if (compact ? !prevIsTemplate : head !== 0x97 && head !== 0x95) break;
     // Repeats of the template (below): repeat events, and call events whose bytes up to their write's data are the
     // template's, make repeat records; only the write's bytes (and the times) are read. In a
@@ -480,6 +490,7 @@ function commonCalls(limit: number): void {
       tk = k0;
       tPre = pr >= 0;
       prevIsTemplate = head === 0x95; // a repeat event may follow an untimed call only
+      if (holeLen === 8) { chainLo = rr[k - 2]! >>> 0; chainHi = rr[k - 1]! >>> 0; } // no inputs: its bytes end the record
     }
     if (pr >= 0) { rr[k0 + 2] = pr; pr = -1; }
     aa[c++] = start; // flatten() made room for every call
@@ -523,14 +534,25 @@ function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: numb
   const head = (th & 0xffff) | ((((th >>> 16) & R_MASK) | F_REPEAT) << 16);
   const args = tk + 2 + (tPre ? 1 : 0);
   const size = tWrite ? 5 : 3;
+  let lo = chainLo;
+  let hi = chainHi;
   let taken = 0;
   for (; taken < max && i < e; taken++) {
-    let hole: number; // where the write's bytes are
+    let hole: number; // where the write's bytes are; -1 for a delta event's
     let j: number; // where the event ends
+    let d = 0;
     if (compact) {
-      if (q[i] !== 0xc4 || q[i + 1] !== tw) break;
-      hole = i + 2;
-      j = hole + tw;
+      if (q[i] === 0xc4) {
+        if (q[i + 1] !== tw) break;
+        hole = i + 2;
+        j = hole + tw;
+      } else {
+        if (tw !== 8) break; // a delta event needs a template of one 8-byte write
+        d = intAt(q, i);
+        if (Number.isNaN(d)) break;
+        hole = -1;
+        j = next;
+      }
     } else {
       const head = q[i]!;
       if (head !== 0x95 && head !== 0x97) break;
@@ -549,9 +571,16 @@ function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: numb
     rr[k + 1] = head;
     rr[k + 2] = args;
     if (tWrite) {
-      if (tw === 8) {
+      if (hole < 0) { // the last bytes plus d (−2^31 ≤ d < 2^32: one carry or borrow at most), modulo 2^64
+        lo += d;
+        if (lo >= TWO_32) { lo -= TWO_32; hi = (hi + 1) >>> 0; } else if (lo < 0) { lo += TWO_32; hi = (hi - 1) >>> 0; }
+        rr[k + 3] = lo | 0;
+        rr[k + 4] = hi | 0;
+      } else if (tw === 8) {
         rr[k + 3] = q[hole]! | (q[hole + 1]! << 8) | (q[hole + 2]! << 16) | (q[hole + 3]! << 24);
         rr[k + 4] = q[hole + 4]! | (q[hole + 5]! << 8) | (q[hole + 6]! << 16) | (q[hole + 7]! << 24);
+        lo = rr[k + 3]! >>> 0;
+        hi = rr[k + 4]! >>> 0;
       } else {
         inline8(q, hole, tw, rr, k + 3);
       }
@@ -563,6 +592,8 @@ function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: numb
   rpI = i;
   rpK = k;
   rpC = c;
+  chainLo = lo;
+  chainHi = hi;
   return taken;
 }
 
@@ -714,7 +745,7 @@ function resultMapOk(): boolean {
 /**
  * A frame with a call event of each shape the recorder writes (and a few that event() reads): int encodings of every
  * width, results that are negative or nil, writes of 3, 4, 8 and 24 bytes, one and two of them or none, inputs, times,
- * calls that repeat the one before them. For warm().
+ * calls that repeat the one before them, repeat and delta events. For warm().
  */
 export function sampleFrame(): { bytes: Uint8Array; count: number } {
   const u32 = (v: number) => [0xce, (v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
@@ -725,6 +756,9 @@ export function sampleFrame(): { bytes: Uint8Array; count: number } {
     [...clock(0x11580), 0xc0], // a repeat
     [0xc4, 8, ...run(8, 40)], // a repeat event (format version 4)
     [0xc4, 8, ...run(8, 48)],
+    [0x07], // delta events (format version 5)
+    [0xd0, 0x80],
+    [0xce, 0xff, 0xff, 0xff, 0xff],
     [...clock(0x11580, 0x97), 0xc0, 0x00, 0xcd, 0x01, 0x00], // a repeat with times
     [...clock(0x11588), 0xc0],
     [0x95, 0x03, 0x92, 0xcc, 0xc8, 0xd0, 0x80, 0xff, 0x92, 0x10, 0xc4, 4, ...run(4, 1), 0xc0],
@@ -747,24 +781,26 @@ export function sampleFrame(): { bytes: Uint8Array; count: number } {
 
 /**
  * Makes V8 optimize the decoder before real frames come (the reader thread calls it while the replay compiles the
- * guest): flattens a frame of a few thousand repeated calls a few times (in full, as versions up to 3 write them, and
- * as repeat events), so that the first megabyte frames are not decoded by V8's interpreter while its optimizing
+ * guest): flattens a frame of a few thousand repeated calls a few times (in full, as versions up to 3 write them, as
+ * repeat events and as delta events), so that the first megabyte frames are not decoded by V8's interpreter while its optimizing
  * compiler works on the loop (~2 µs instead of ~0.1 µs a call).
  */
 export function warmUp(): void {
   const { bytes, count } = sampleFrame();
   const call = bytes.subarray(0, 28); // the first event: a clock_time_get with a write of 8 bytes
   const repeat = bytes.subarray(56, 66); // a repeat event of it
+  const delta = Uint8Array.of(0x11); // a delta event of it
   const n = 750;
-  const frame = Buffer.alloc(bytes.length + n * call.length + call.length + n * repeat.length);
+  const frame = Buffer.alloc(bytes.length + n * call.length + call.length + n * repeat.length + n * delta.length);
   frame.set(bytes);
   let at = bytes.length;
   for (let i = 0; i < n; i++, at += call.length) frame.set(call, at);
   frame.set(call, at);
   at += call.length;
   for (let i = 0; i < n; i++, at += repeat.length) frame.set(repeat, at);
+  for (let i = 0; i < n; i++, at += delta.length) frame.set(delta, at);
   for (let i = 0; i < 4; i++) {
-    const f = flatten(i & 1 ? frame : new Uint8Array(frame), count + 2 * n + 1);
+    const f = flatten(i & 1 ? frame : new Uint8Array(frame), count + 3 * n + 1);
     if (f) spare(f);
   }
 }

@@ -17,9 +17,14 @@
 //                #after: its size in bytes and the first CHECKPOINT_HASH_BYTES of its sha1 (calls/hash.ts).
 //   repeat:      bin (version 4) — a call event again: the last full call event before it (right before it, or
 //                only repeats between), untimed, with its writes' bytes replaced by the bin's, in order.
+//   delta:       int (version 5), −2^31 to 2^32 − 1 — a repeat of a template with one write of 8 bytes: those of the
+//                event right before it as a u64 (little-endian), plus the int, modulo 2^64.
 
 import { FD_EFFECT_FUNCTIONS, FUNCTIONS } from '../abi/index.js';
 import { copyInto } from './copy.js';
+import { isBinHead, isDeltaHead, isRepeatHead } from './event-heads.js';
+
+const TWO_32 = 2 ** 32;
 
 /** Byte strings longer than this travel as blob events, so no event needs more than one frame. */
 export const BLOB_THRESHOLD = 256 * 1024;
@@ -78,6 +83,9 @@ export class EventEncoder {
   private lastTemplate: FixedTemplate | null = null;
   /** Offset in `buf` of the full call event a repeat event written now would repeat; -1 for none (lastTemplate null). */
   templateAt = -1;
+  /** With a lastTemplate of one 8-byte write: the bytes the last event wrote there, as a u64's low and high halves. */
+  private lastLo = 0;
+  private lastHi = 0;
 
   constructor(buf: Uint8Array) {
     this.buf = buf;
@@ -251,6 +259,11 @@ export class EventEncoder {
     if (tpl !== undefined && gap < 0 && tpl.length > 0) {
       this.lastTemplate = tpl;
       this.templateAt = at;
+      if (tpl.writes.length === 3 && tpl.writes[1] === 8) {
+        const hole = at + 1 + tpl.writes[2]!; // the body starts after the array header
+        this.lastLo = this.view.getUint32(hole, true);
+        this.lastHi = this.view.getUint32(hole + 4, true);
+      }
     } else {
       this.noTemplate();
     }
@@ -298,6 +311,27 @@ export class EventEncoder {
     const b = this.buf;
     const n = tpl.holeBytes;
     let at = this.pos;
+    const w0 = tpl.writes;
+    if (w0.length === 3 && w0[1] === 8) {
+      // one 8-byte write (a timestamp): a delta event when the difference from the last bytes fits
+      if (mem !== this.memory) {
+        this.memory = mem;
+        this.memoryView = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+      }
+      const lo = this.memoryView.getUint32(w0[0]!, true);
+      const hi = this.memoryView.getUint32(w0[0]! + 4, true);
+      let dlo = lo - this.lastLo;
+      let dhi = hi - this.lastHi;
+      if (dlo < 0) { dlo += TWO_32; dhi--; }
+      dhi >>>= 0; // the difference modulo 2^64 is dhi * 2^32 + dlo
+      this.lastLo = lo;
+      this.lastHi = hi;
+      if (dhi === 0 || (dhi === 0xffffffff && dlo >= 0x80000000)) {
+        this.number(dhi === 0 ? dlo : dlo - TWO_32); // an int of 1 to 5 bytes
+        this.count++;
+        return;
+      }
+    }
     if (n < 0x100) { b[at] = 0xc4; b[at + 1] = n; at += 2; }
     else { b[at] = 0xc5; b[at + 1] = n >>> 8; b[at + 2] = n & 0xff; at += 3; }
     const w = tpl.writes;
@@ -435,8 +469,6 @@ export class EventDecodeError extends Error {}
 /** lastFull after a seek: not known until fullBefore() walks to it. */
 const UNKNOWN = -2;
 
-/** Whether `b` starts a msgpack bin: at the top level of a frame, a repeat event (version 4). */
-const isBinHead = (b: number): boolean => b === 0xc4 || b === 0xc5 || b === 0xc6;
 
 /** A guest address a write may start at (wasm32: below 4 GiB). */
 const isAddress = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 32;
@@ -477,6 +509,8 @@ export class EventDecoder {
   /** fullBefore()'s walk so far over the loaded payload: the event it stands at, and the lastFull there. */
   private walkAt = 0;
   private walkFull = -1;
+  /** The bytes of the last repeat event expanded (expandRepeat), for the delta event after it. */
+  private readonly chain: RepeatChain = { payload: null, full: -1, at: -1, lo: 0, hi: 0 };
 
   constructor(private payload: Uint8Array = new Uint8Array(0)) {
     this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -523,7 +557,7 @@ export class EventDecoder {
     let lastImp = -1; // the import of the untimed call event before, for a repeat event
     while (this.pos < payload.length) {
       this.startEvent();
-      if (isBinHead(payload[this.pos]!)) {
+      if (isRepeatHead(payload[this.pos]!)) {
         if (lastImp < 0) this.fail('repeat event without an untimed call event before it');
         this.skipValue();
         onCall(lastImp);
@@ -556,6 +590,7 @@ export class EventDecoder {
     this.lastFull = -1;
     this.walkAt = 0;
     this.walkFull = -1;
+    this.chain.at = -1;
   }
 
   /**
@@ -580,7 +615,7 @@ export class EventDecoder {
     while (i < offset) {
       const b = p[i]!;
       if (b === 0x95 || b === 0x97) full = i;
-      else if (!isBinHead(b)) full = -1;
+      else if (!isRepeatHead(b)) full = -1;
       i = skipAt(p, i);
       if (!(i >= 0)) { i = offset; full = -1; } // damage before it: the event at offset says the rest
     }
@@ -595,7 +630,7 @@ export class EventDecoder {
    */
   private enterRepeat(at: number): void {
     if (this.lastFull === UNKNOWN) this.lastFull = this.fullBefore(at);
-    const x = expandRepeat(this.payload, this.lastFull, at);
+    const x = expandRepeat(this.payload, this.lastFull, at, this.chain);
     if (typeof x === 'string') { this.pos = at; this.fail(x); }
     this.outer = { payload: this.payload, view: this.view, resume: x.end };
     this.payload = x.event;
@@ -688,7 +723,7 @@ export class EventDecoder {
       this.startEvent();
       const start = this.pos;
       this.eventStart = start;
-      if (isBinHead(this.payload[start]!)) {
+      if (isRepeatHead(this.payload[start]!)) {
         this.enterRepeat(start);
         this.arrayLen();
         this.timed = false;
@@ -954,7 +989,7 @@ export class EventDecoder {
    */
   private event(): CallEvent | undefined {
     const start = this.pos;
-    if (this.outer === null && isBinHead(this.payload[start]!)) {
+    if (this.outer === null && isRepeatHead(this.payload[start]!)) {
       this.enterRepeat(start);
       const ev = this.event();
       this.leaveRepeat();
@@ -1032,21 +1067,63 @@ function skipAt(p: Uint8Array, i: number): number {
 }
 
 /**
- * The full call event the repeat event at `at` of `p` stands for (FORMAT.md, "repeat event"): a copy of the untimed
- * call event at `fullAt` with its writes' bytes replaced by the bin's, in order; and where the repeat event ends.
- * A string saying what is wrong when `fullAt` is negative (no call event right before), the event there is not an
- * untimed call event whose writes are bins and whose inputs are nil, or the bin's length is not their sum.
+ * What expandRepeat knew last of a chain of repeat events: in `payload`, the event at `at` (of the template at
+ * `full`) wrote the 8 bytes whose u64 halves are `lo` and `hi`. at -1: nothing.
  */
-export function expandRepeat(p: Uint8Array, fullAt: number, at: number): { event: Uint8Array; end: number } | string {
+export interface RepeatChain { payload: Uint8Array | null; full: number; at: number; lo: number; hi: number }
+
+/** The int of a delta event at `i` of `p` (see isDeltaHead) and its end in `end.at`; NaN for anything else. */
+function deltaAt(p: Uint8Array, i: number, end: { at: number }): number {
+  const b = p[i]!;
+  if (b < 0x80) { end.at = i + 1; return b; }
+  if (b >= 0xe0) { end.at = i + 1; return b - 0x100; }
+  const need = b === 0xcc || b === 0xd0 ? 2 : b === 0xcd || b === 0xd1 ? 3 : b === 0xce || b === 0xd2 ? 5 : 0;
+  if (need === 0 || i + need > p.length) return NaN;
+  end.at = i + need;
+  switch (b) {
+    case 0xcc: return p[i + 1]!;
+    case 0xcd: return (p[i + 1]! << 8) | p[i + 2]!;
+    case 0xce: return p[i + 1]! * 0x1000000 + ((p[i + 2]! << 16) | (p[i + 3]! << 8) | p[i + 4]!);
+    case 0xd0: return (p[i + 1]! << 24) >> 24;
+    case 0xd1: return (((p[i + 1]! << 8) | p[i + 2]!) << 16) >> 16;
+    default: return (p[i + 1]! << 24) | (p[i + 2]! << 16) | (p[i + 3]! << 8) | p[i + 4]!;
+  }
+}
+
+/** The u64 halves `lo`, `hi` plus `d` (a delta event's int), modulo 2^64, into `c`. */
+function addDelta(c: RepeatChain, lo: number, hi: number, d: number): void {
+  let l = lo + d; // −2^31 ≤ d < 2^32: at most one carry or borrow
+  let h = hi;
+  if (l >= TWO_32) { l -= TWO_32; h++; } else if (l < 0) { l += TWO_32; h--; }
+  c.lo = l;
+  c.hi = h >>> 0;
+}
+
+const u32le = (p: Uint8Array, i: number): number => (p[i]! | (p[i + 1]! << 8) | (p[i + 2]! << 16) | (p[i + 3]! << 24)) >>> 0;
+
+/**
+ * The full call event the repeat or delta event at `at` of `p` stands for (FORMAT.md, "repeat event", "delta
+ * event"): a copy of the untimed call event at `fullAt` with its writes' bytes replaced by the bin's, in order, or
+ * (a delta event) its one 8-byte write's bytes by those of the event before plus the delta; and where the event at
+ * `at` ends. A string saying what is wrong when `fullAt` is negative (no call event right before), the event there
+ * is not an untimed call event whose writes are bins and whose inputs are nil, the bin's length is not their sum, a
+ * delta event's template has writes other than one of 8 bytes, or an event between is not a repeat or delta event.
+ * `chain` (kept by the caller across calls, in order along a frame) saves walking from the template for each delta.
+ */
+export function expandRepeat(p: Uint8Array, fullAt: number, at: number,
+  chain: RepeatChain = { payload: null, full: -1, at: -1, lo: 0, hi: 0 }): { event: Uint8Array; end: number } | string {
   const n = p.length;
   const h = p[at];
   let len: number;
   let from: number;
+  const delta = { at: 0 };
+  let d = NaN;
   if (h === 0xc4 && at + 2 <= n) { len = p[at + 1]!; from = at + 2; }
   else if (h === 0xc5 && at + 3 <= n) { len = (p[at + 1]! << 8) | p[at + 2]!; from = at + 3; }
   else if (h === 0xc6 && at + 5 <= n) { len = p[at + 1]! * 0x1000000 + ((p[at + 2]! << 16) | (p[at + 3]! << 8) | p[at + 4]!); from = at + 5; }
+  else if (h !== undefined && isDeltaHead(h) && !Number.isNaN(d = deltaAt(p, at, delta))) { len = 8; from = -1; }
   else return 'unexpected end';
-  if (from + len > n) return 'unexpected end';
+  if (from >= 0 && from + len > n) return 'unexpected end';
   if (fullAt < 0) return 'repeat event without a call event before it';
   if (p[fullAt] !== 0x95) return 'repeat event of a call event that is not an untimed call event';
   const bad = 'repeat event of a call event whose writes are not all bins or whose inputs are not nil';
@@ -1071,12 +1148,51 @@ export function expandRepeat(p: Uint8Array, fullAt: number, at: number): { event
     i = end;
   }
   if (!(i < n) || p[i] !== 0xc0) return bad;
+  const one8 = holes.length === 2 && holes[1] === 8;
+  if (from < 0 && !one8) return 'delta event of a call event without exactly one write of 8 bytes';
   if (total !== len) return `repeat event of ${len} bytes for writes of ${total} bytes`;
   const event = p.slice(fullAt, i + 1);
+  if (from < 0) {
+    // the bytes of the event before: from the chain when it is about an event between the template and this one
+    let k = fullAt;
+    let lo = u32le(p, fullAt + holes[0]!);
+    let hi = u32le(p, fullAt + holes[0]! + 4);
+    if (chain.payload === p && chain.full === fullAt && chain.at > fullAt && chain.at < at) { k = chain.at; lo = chain.lo; hi = chain.hi; }
+    k = skipAt(p, k);
+    while (k < at) {
+      const b = p[k]!;
+      if (b === 0xc4 && p[k + 1] === 8) { lo = u32le(p, k + 2); hi = u32le(p, k + 6); k += 10; continue; }
+      const e = deltaAt(p, k, delta);
+      if (!(k >= 0) || Number.isNaN(e)) return 'delta event after an event that is not a repeat of the same call';
+      addDelta(chain, lo, hi, e);
+      lo = chain.lo;
+      hi = chain.hi;
+      k = delta.at;
+    }
+    if (k !== at) return 'delta event after an event that is not a repeat of the same call';
+    addDelta(chain, lo, hi, d);
+    deltaAt(p, at, delta); // its end again
+    const o = holes[0]!;
+    const l = chain.lo;
+    const hh = chain.hi;
+    event[o] = l & 0xff; event[o + 1] = (l >>> 8) & 0xff; event[o + 2] = (l >>> 16) & 0xff; event[o + 3] = l >>> 24;
+    event[o + 4] = hh & 0xff; event[o + 5] = (hh >>> 8) & 0xff; event[o + 6] = (hh >>> 16) & 0xff; event[o + 7] = hh >>> 24;
+    chain.payload = p;
+    chain.full = fullAt;
+    chain.at = at;
+    return { event, end: delta.at };
+  }
   let src = from;
   for (let k = 0; k < holes.length; k += 2) {
     event.set(p.subarray(src, src + holes[k + 1]!), holes[k]!);
     src += holes[k + 1]!;
+  }
+  if (one8) {
+    chain.payload = p;
+    chain.full = fullAt;
+    chain.at = at;
+    chain.lo = u32le(p, from);
+    chain.hi = u32le(p, from + 4);
   }
   return { event, end: from + len };
 }
@@ -1148,7 +1264,7 @@ export function walkCalls(p: Uint8Array, count: number, st: WalkState, marked: U
   for (let e = 0; e < count; e++) {
     if (!(i < n)) return false;
     const head = p[i]!;
-    if (isBinHead(head)) { // a repeat event: a call of the import before it, untimed
+    if (isRepeatHead(head)) { // a repeat or delta event: a call of the import before it, untimed
       if (lastImp < 0) return false;
       i = skipAt(p, i);
       if (!(i >= 0 && i <= n)) return false;

@@ -10,7 +10,7 @@ import { info } from '../../src/inspect/info.js';
 import { stats } from '../../src/inspect/stats.js';
 import type { TextWriter } from '../../src/inspect/writer.js';
 import { DivergenceError, replay } from '../../src/replay/replay.js';
-import { expandRepeat } from '../../src/trace/events.js';
+import { expandRepeat, type RepeatChain } from '../../src/trace/events.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { TraceWriter } from '../../src/trace/writer.js';
 
@@ -83,8 +83,8 @@ export function badError(error: unknown, trace: string, allowDivergence = false)
 /**
  * Writes the trace `source` again, as this wasi-trace writes (its current format version), in frames of at most
  * `frameBytes` bytes of events, with the same header, module and recorded end: a small trace of several frames.
- * A repeat event is written as the call event it stands for where it would start a frame (a frame decodes on its
- * own), or everywhere unless `keepRepeats`.
+ * A repeat or delta event is written as the call event it stands for where it would start a frame (a frame decodes on
+ * its own), or everywhere unless `keepRepeats`.
  */
 export async function reframe(source: string, dest: string, frameBytes: number, keepRepeats = false): Promise<void> {
   const reader = await TraceReader.open(source);
@@ -100,11 +100,12 @@ export async function reframe(source: string, dest: string, frameBytes: number, 
   };
   for (const f of reader.frames()) {
     let full = -1; // where the call a repeat event stands for starts
+    const chain: RepeatChain = { payload: null, full: -1, at: -1, lo: 0, hi: 0 };
     unpackr.unpackMultiple(f.payload, (v: unknown, start?: number, end?: number) => {
       const event = f.payload.subarray(start, end);
-      if (!(v instanceof Uint8Array)) { full = start!; append(event); return; }
+      if (!(v instanceof Uint8Array) && typeof v !== 'number') { full = start!; append(event); return; } // not a repeat
       if (keepRepeats && pending > 0 && pending + event.length <= frameBytes) { append(event); return; }
-      const x = expandRepeat(f.payload, full, start!);
+      const x = expandRepeat(f.payload, full, start!, chain);
       if (typeof x === 'string') throw new Error(x);
       append(x.event);
     });

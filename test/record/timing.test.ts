@@ -93,25 +93,32 @@ describe('the fast path of calls whose writes are fixed-size out-params', () => 
     const sizes = FUNCTIONS_BY_NAME.get('args_sizes_get')!;
     const table = [clock, sizes].map((f) => ({ module: 'wasi_snapshot_preview1', name: f.name, wasi: f.index }));
     const lists = stringLists(['a'], []);
-    // What each call returns, writes and whether it throws, in order: [import, args, result, value written], and
-    // true for a call that repeats the call right before it (a repeat event: format version 4).
-    const script: [number, unknown[], number | 'throw', number, boolean?][] = [
-      [0, [1, 1n, 100], 0, 1],
-      [0, [1, 1n, 100], 0, 2, true], // repeats
-      [0, [1, 1n, 100], 0, 3, true],
-      [0, [1, 1n, 108], 0, 4], // another address
-      [0, [1, 1n, 108], 28, 5], // another result (the out-param is still recorded)
-      [0, [1, 1n, 108], 28, 6, true],
-      [0, [1, 2n, 108], 28, 7], // another i64
-      [1, [200, 300], 0, 8], // another import in between
-      [0, [1, 2n, 108], 28, 9], // still copied, in full (another call came between)
-      [0, [1, 1n, 65532], 21, 10], // the out-param is not inside memory: the general path
-      [0, [1, 2n, 108], 28, 11],
-      [0, [1, 2n, 108], 'throw', 12],
-      [0, [1, 2n, 108], 28, 13],
-      [1, [200, 300], 0, 14],
-      [1, [200, 300], 0, 15, true],
-      [1, [300, 200], 0, 16],
+    // What each call returns, writes (a u64 at each out-param) and whether it throws, in order: [import, args, result,
+    // value written], and true for a call that repeats the call right before it (a repeat event: format version 4; a
+    // delta event, version 5, for a clock read whose value differs from the one before by −2^31 to 2^32 − 1).
+    const K = 0x0101010101n;
+    const script: [number, unknown[], number | 'throw', bigint, boolean?][] = [
+      [0, [1, 1n, 100], 0, K],
+      [0, [1, 1n, 100], 0, K + 5n, true], // repeats: delta 5
+      [0, [1, 1n, 100], 0, K - 95n, true], // delta −100
+      [0, [1, 1n, 100], 0, 3n * K, true], // more than 2^32 on: a repeat event
+      [0, [1, 1n, 108], 0, 4n * K], // another address
+      [0, [1, 1n, 108], 28, 5n * K], // another result (the out-param is still recorded)
+      [0, [1, 1n, 108], 28, 5n * K + 2n ** 32n - 1n, true], // delta 2^32 − 1: a carry into the high half
+      [0, [1, 1n, 108], 28, 5n * K - 1n, true], // delta −2^32: a repeat event
+      [0, [1, 1n, 108], 28, 5n * K - 1n - 2n ** 31n, true], // delta −2^31
+      [0, [1, 1n, 108], 28, 2n ** 64n - 1n, true], // a repeat event
+      [0, [1, 1n, 108], 28, 2n ** 31n - 2n, true], // delta 2^31 − 1 modulo 2^64
+      [0, [1, 2n, 108], 28, 7n * K], // another i64
+      [1, [200, 300], 0, 8n * K], // another import in between
+      [0, [1, 2n, 108], 28, 9n * K], // still copied, in full (another call came between)
+      [0, [1, 1n, 65532], 21, 10n * K], // the out-param is not inside memory: the general path
+      [0, [1, 2n, 108], 28, 11n * K],
+      [0, [1, 2n, 108], 'throw', 12n * K],
+      [0, [1, 2n, 108], 28, 13n * K],
+      [1, [200, 300], 0, 14n * K],
+      [1, [200, 300], 0, 14n * K + 1n, true], // two writes of 4 bytes: a repeat event
+      [1, [300, 200], 0, 16n * K],
     ];
     const record = (timing: 'io' | 'all') => {
       const memory = new WebAssembly.Memory({ initial: 1 });
@@ -121,7 +128,7 @@ describe('the fast path of calls whose writes are fixed-size out-params', () => 
         const [, , result, value] = script[step++]!;
         if (result === 'throw') throw new Error('boom');
         const outs = args.filter((a) => typeof a === 'number' && a >= 100) as number[];
-        for (const at of outs) if (at + 8 <= memory.buffer.byteLength) view.setBigUint64(at, BigInt(value) * 0x0101010101n, true);
+        for (const at of outs) if (at + 8 <= memory.buffer.byteLength) view.setBigUint64(at, value, true);
         return result;
       };
       const imports = { wasi_snapshot_preview1: { clock_time_get: fake, args_sizes_get: fake } };
@@ -130,10 +137,11 @@ describe('the fast path of calls whose writes are fixed-size out-params', () => 
       const mem = new GuestMemory(memory);
       const wrapped = recordingImports(table, imports, rec, mem, lists, timing).wasi_snapshot_preview1 as Record<string, (...a: unknown[]) => unknown>;
       // The general encoder, given the same calls and memory: every call in full (`general`), and with the marked
-      // ones as repeat events, a bin of the bytes their writes wrote (`expected`).
+      // ones as repeat events, a bin of the bytes their writes wrote, or delta events (`expected`).
       const general = new EventEncoder(new Uint8Array(1 << 16));
       const expected = new EventEncoder(new Uint8Array(1 << 16));
-      for (const [imp, args, result, , repeats] of script) {
+      let last = 0n; // the value the call before wrote
+      for (const [imp, args, result, value, repeats] of script) {
         const name = table[imp]!.name;
         const m = new Uint8Array(memory.buffer);
         if (result === 'throw') {
@@ -143,7 +151,10 @@ describe('the fast path of calls whose writes are fixed-size out-params', () => 
           expect(wrapped[name]!(...args)).toBe(result);
           const writes = callPlan(FUNCTIONS[table[imp]!.wasi]!, lists).writes(m, args, result);
           general.call(imp, args, result, writes, m, null, -1, -1);
-          if (repeats && timing === 'io') {
+          const delta = BigInt.asIntN(64, value - last);
+          if (repeats && timing === 'io' && imp === 0 && delta >= -(2n ** 31n) && delta < 2n ** 32n) {
+            expected.number(Number(delta));
+          } else if (repeats && timing === 'io') {
             const bytes: number[] = [];
             for (let i = 0; i < writes.length; i += 2) bytes.push(...m.subarray(writes[i]!, writes[i]! + writes[i + 1]!));
             expected.bin(Uint8Array.from(bytes));
@@ -151,6 +162,7 @@ describe('the fast path of calls whose writes are fixed-size out-params', () => 
             expected.call(imp, args, result, writes, m, null, -1, -1);
           }
         }
+        last = value;
       }
       rec.flush();
       return { got, expected: expected.buf.slice(0, expected.pos), general: general.buf.slice(0, general.pos) };

@@ -1,5 +1,6 @@
 // Repeat events (format version 4, FORMAT.md "repeat event"): a bin at the top of a frame stands for the call event
-// before it with the bin's bytes as its writes' bytes. Every reader (the generic decoder's object and in-place paths,
+// before it with the bin's bytes as its writes' bytes; a delta event (version 5) is an int that stands for it with its
+// one 8-byte write's bytes those of the event before plus the int (as u64s, modulo 2^64). Every reader (the generic decoder's object and in-place paths,
 // seeks into a frame, reports of one event, the quick scans, the flat form, the chunks a recording hands over) reads
 // a frame with them as it reads the same calls written in full; a repeat event with no call to repeat is damage.
 import { describe, expect, it } from 'vitest';
@@ -11,17 +12,25 @@ import {
   callBound, EventDecodeError, EventDecoder, EventEncoder, FixedTemplate, walkCalls, type CallEvent, type WalkState,
 } from '../../src/trace/events.js';
 
-interface Call { imp: number; args: (number | bigint)[]; writes: number[]; repeat?: boolean; gap?: number }
+/** `delta`: a repeat written as a delta event of this int (its one 8-byte write: the bytes before it plus `delta`). */
+interface Call { imp: number; args: (number | bigint)[]; writes: number[]; repeat?: boolean; gap?: number; delta?: number }
 
-/** Writes `calls` twice: every call in full, and with those marked `repeat` as repeat events (plus a checkpoint). */
+/** Writes `calls` twice: every call in full, and with those marked `repeat` as repeat events or delta events. */
 function frames(calls: Call[]): { full: Uint8Array; compact: Uint8Array; count: number; memory: Uint8Array } {
   const mem = new Uint8Array(128);
+  const view = new DataView(mem.buffer);
   const full = new EventEncoder(new Uint8Array(1 << 16));
   const compact = new EventEncoder(new Uint8Array(1 << 16));
   calls.forEach((c, n) => {
-    for (let i = 0; i < c.writes.length; i += 2) for (let j = 0; j < c.writes[i + 1]!; j++) mem[c.writes[i]! + j] = (n * 13 + j) & 0xff;
+    if (c.delta !== undefined) {
+      const at = c.writes[0]!;
+      view.setBigUint64(at, BigInt.asUintN(64, view.getBigUint64(at, true) + BigInt(c.delta)), true);
+    } else {
+      for (let i = 0; i < c.writes.length; i += 2) for (let j = 0; j < c.writes[i + 1]!; j++) mem[c.writes[i]! + j] = (n * 13 + j) & 0xff;
+    }
     const gap = c.gap ?? -1;
     full.call(c.imp, c.args, 0, c.writes, mem, null, gap, 0);
+    if (c.delta !== undefined) { compact.number(c.delta); compact.count++; return; }
     if (!c.repeat) { compact.call(c.imp, c.args, 0, c.writes, mem, null, gap, 0); return; }
     const bytes: number[] = [];
     for (let i = 0; i < c.writes.length; i += 2) bytes.push(...mem.subarray(c.writes[i]!, c.writes[i]! + c.writes[i + 1]!));
@@ -35,6 +44,12 @@ const CALLS: Call[] = [
   { imp: 0, args: [1, 1n, 16], writes: [16, 8] }, // clock_time_get
   { imp: 0, args: [1, 1n, 16], writes: [16, 8], repeat: true },
   { imp: 0, args: [1, 1n, 16], writes: [16, 8], repeat: true },
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8], delta: 5 }, // a fixint
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8], delta: -300 }, // int 16
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8], delta: 2 ** 32 - 1 }, // uint 32: a carry into the high half
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8], delta: -(2 ** 31) }, // int 32: a borrow
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8], repeat: true }, // a bin again, then a delta from its bytes
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8], delta: 200 },
   { imp: 1, args: [32, 36], writes: [32, 4, 36, 4] }, // two writes (args_sizes_get): not a flat template
   { imp: 1, args: [32, 36], writes: [32, 4, 36, 4], repeat: true },
   { imp: 2, args: [], writes: [] }, // no writes (sched_yield): a bin of no bytes
@@ -42,6 +57,7 @@ const CALLS: Call[] = [
   { imp: 0, args: [1, 1n, 24], writes: [24, 8], gap: 5 }, // timed: never repeated
   { imp: 0, args: [1, 1n, 24], writes: [24, 8] },
   { imp: 0, args: [1, 1n, 24], writes: [24, 8], repeat: true },
+  { imp: 0, args: [1, 1n, 24], writes: [24, 8], delta: -1 },
 ];
 
 describe('repeat events', () => {
@@ -96,13 +112,19 @@ describe('repeat events', () => {
     const { compact, count } = frames(CALLS.slice(0, 2));
     const clock = compact.subarray(0, compact.length - 10);
     const repeat = compact.subarray(compact.length - 10);
+    const sizes = frames([CALLS.find((c) => c.imp === 1)!]).compact; // a call with two writes of 4 bytes
     const cases: [Uint8Array, number, RegExp][] = [
       [repeat, 1, /repeat event without a call event before it/], // at the start of a frame
+      [Uint8Array.of(5), 1, /repeat event without a call event before it/], // a delta event there
       [Uint8Array.from([...clock, 0x92, 0xff, 0xc4, 1, 7, ...repeat]), 3, /without a call event before it/], // after a blob piece
+      [Uint8Array.from([...clock, 0x92, 0xff, 0xc4, 1, 7, 0xcc, 0x90]), 3, /without a call event before it/],
       [Uint8Array.from([...clock, 0xc4, 4, 1, 2, 3, 4]), 2, /repeat event of 4 bytes for writes of 8 bytes/],
+      [Uint8Array.from([...sizes, 0x05]), 2, /delta event of a call event without exactly one write of 8 bytes/],
+      [Uint8Array.from([...clock, 0xd3, 0, 0, 0, 0, 0, 0, 0, 1]), 2, /malformed/], // an int 64: never a delta event
     ];
     const timed = frames([{ ...CALLS[0]!, gap: 3 }]).compact;
     cases.push([Uint8Array.from([...timed, ...repeat]), 2, /not an untimed call event/]);
+    cases.push([Uint8Array.from([...timed, 0xe0]), 2, /not an untimed call event/]); // a delta event of −32
     // after a call that read input bytes: only a call with nil inputs can be repeated
     const withInputs = new EventEncoder(new Uint8Array(256));
     withInputs.call(0, [1, 1n, 16], 0, [16, 8], new Uint8Array(64), Uint8Array.of(9), -1, -1);
@@ -136,8 +158,11 @@ describe('repeat events', () => {
     const pieces: { bytes: Uint8Array; n: number }[] = [];
     const take = (bytes: Uint8Array, n: number) => { pieces.push({ bytes: bytes.slice(), n }); };
     let value = 0;
+    const view = new DataView(mem.buffer);
+    // a clock 7 ns a call from just below 2^32: delta events, one with a carry; then one 2^40 on: a repeat event
+    const time = (n: number) => 0xfffffff0n + 7n * BigInt(n) + (n >= 7 ? 2n ** 40n : 0n);
     const call = () => {
-      mem.fill(++value, 16, 24);
+      view.setBigUint64(16, time(++value), true);
       if (value === 1) rec.fixedCall(0, args, 0, [16, 8], mem, NaN, NaN, bound, tpl);
       else rec.repeat(0, tpl, mem, NaN, NaN, bound);
     };
@@ -152,14 +177,17 @@ describe('repeat events', () => {
     call(); call();
     consumer.salvage(take); // the guest thread is gone: the rest
     expect(pieces.map((p) => p.n)).toEqual([4, 1, 2, 2]);
-    // the recorder wrote repeat events: 20 bytes for the first call, 10 for each after it
-    expect(pieces[0]!.bytes.length).toBe(20 + 3 * 10);
+    // the recorder wrote delta events: 20 bytes for the first call, 1 for each after it; a piece that starts with one
+    // starts with the call in full
+    expect(pieces[0]!.bytes.length).toBe(20 + 3);
+    expect(pieces.map((p) => p.bytes.length)).toEqual([23, 20, 20 + 10, 21]);
     const events = pieces.flatMap((p) => {
       expect(p.bytes[0]).toBe(0x95); // a call in full: each piece decodes on its own
       return new EventDecoder().decodeFrame(p.bytes, p.n);
     });
+    const le = (v: bigint) => Array.from({ length: 8 }, (_, j) => Number((v >> BigInt(8 * j)) & 0xffn));
     expect(events.map((e: CallEvent) => [e.args, e.writes.map((w) => [w.addr, ...w.bytes])])).toEqual(
-      Array.from({ length: 9 }, (_, i) => [[1, 1, 16], [[16, ...new Array(8).fill(i + 1)]]]),
+      Array.from({ length: 9 }, (_, i) => [[1, 1, 16], [[16, ...le(time(i + 1))]]]),
     );
   });
 });
