@@ -469,7 +469,6 @@ export class EventDecodeError extends Error {}
 /** lastFull after a seek: not known until fullBefore() walks to it. */
 const UNKNOWN = -2;
 
-
 /** A guest address a write may start at (wasm32: below 4 GiB). */
 const isAddress = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 32;
 /** A gap or duration: nanoseconds, not negative. */

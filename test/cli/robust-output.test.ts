@@ -78,7 +78,7 @@ describe('a full disk: one line, exit 74, the guest stopped', () => {
   }
 
   it('record onto a full file system keeps the complete frames as a cut-short trace, and says where', async () => {
-    const fsys = tinyFs(256);
+    const fsys = tinyFs(1024); // room for a few frames of storm (~250 KB each: ~0.35 bytes a call)
     if (!fsys) {
       // No way to mount one here: test/record/robust.test.ts simulates the full disk in-process instead.
       expect(isRoot).toBe(false);
