@@ -64,11 +64,6 @@ export async function smallTrace(path: string): Promise<boolean> {
   }
 }
 
-/** Whether this process is the CLI's own, started for one command (cli/main.ts called prewarm), not an in-process caller. */
-let ownProcess = false;
-/** Whether this process runs one command of the CLI and nothing else (process-wide settings are then its own). */
-export const inOwnProcess = (): boolean => ownProcess;
-
 /** Settles once prewarm() has decided what to start for a replay (smallTrace is asynchronous). */
 let decided: Promise<void> = Promise.resolve();
 
@@ -78,11 +73,10 @@ let decided: Promise<void> = Promise.resolve();
  * costs only that thread's time; see readAhead in src/replay/prefetch.ts); no worker when that is a small trace
  * (smallTrace, which for a trace file over 1 MiB loads the block-header reader first: settles once decided; see
  * also prewarmed()). `fromBundles`: the workers (this one and any takeWorker starts) load from their bundles
- * (cli/bundle.ts). Called by cli/main.ts alone, which also makes this process the CLI's own (inOwnProcess).
+ * (cli/bundle.ts).
  */
 export async function prewarm(command: string | undefined, argv: readonly string[] = [], fromBundles = false): Promise<void> {
   bundled = fromBundles;
-  ownProcess = true;
   const guest = started.get('record');
   if (guest !== undefined) {
     // startGuestThread() took the bundles for fresh: when they are not, its worker goes and another starts.

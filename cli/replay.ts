@@ -7,7 +7,7 @@ import { signalExitCode } from '../src/errors.js';
 import { exitFor } from './exit.js';
 import { eventNumber } from './flags.js';
 import { note, type CliIo } from './io.js';
-import { inOwnProcess, prewarmed, smallTrace, takeWorker } from './prewarm.js';
+import { prewarmed, smallTrace, takeWorker } from './prewarm.js';
 
 /** Exit code of a replay that departed from its recording. */
 export const EXIT_DIVERGENCE = 125;
@@ -96,9 +96,6 @@ export const replayCommand = {
         stopAt, pause: inspect !== undefined,
         // The recorded tier unless --optimize asks for V8's optimising one.
         tiering: flags.optimize ? 'optimizing' : undefined,
-        // The trace's module compiled when it was recorded: its function bodies are validated as they are first
-        // called (~0.1 s of esbuild's start), which sets a V8 flag for the process: only in the CLI's own process.
-        lazyValidation: inOwnProcess(),
       });
       if (r.stoppedAt !== undefined) {
         const { eventLines } = await import('../src/inspect/events.js'); // only for --stop-at

@@ -33,18 +33,6 @@ export async function compileGuest(bytes: Uint8Array, tier: Tiering = tiering): 
   }
 }
 
-/**
- * From now on, for the rest of the process, V8 validates a wasm function's body when the function is first called
- * rather than every body when its module compiles (esbuild's 20 MB: compile ~30 ms instead of ~120). Only for a
- * module known to be valid, such as a trace's own, which compiled when it was recorded and whose sha256 is checked
- * before it runs: an invalid body would throw a CompileError at its first call instead of failing the compile. It is
- * never cleared: V8 aborts the process when a body it did not validate turns out invalid once the flag is off. So
- * only for a process that compiles nothing else (the CLI's replay of a trace's own module).
- */
-export function validateLazily(): void {
-  v8.setFlagsFromString('--wasm-lazy-validation');
-}
-
 /** What a trace header records about the engine that ran the guest. */
 export function engineFingerprint(): { node: string; v8: string; platform: string; arch: string; tiering: Tiering } {
   return { node: process.versions.node, v8: process.versions.v8, platform: process.platform, arch: process.arch, tiering };

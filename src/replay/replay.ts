@@ -10,7 +10,7 @@ import { formatCall } from '../calls/format.js';
 import { importTable } from '../calls/imports.js';
 import { UserError } from '../errors.js';
 import { ioReason, readerGone } from '../files.js';
-import { engineFingerprint, validateLazily, type Tiering } from '../engine.js';
+import { engineFingerprint, type Tiering } from '../engine.js';
 import { compileModule, instantiate, loadGuestModule, type LoadedModule } from '../module.js';
 import { endFrom, ProcExit } from '../runtime/errors.js';
 import { GuestMemory } from '../runtime/memory.js';
@@ -81,12 +81,6 @@ export interface ReplayOptions {
    * is what replay() throws.
    */
   onBoundary?: (index: number, memory: Uint8Array, when: 'before' | 'after' | 'end') => void;
-  /**
-   * Compile the trace's own module (not a `module` given) with V8's lazy validation (engine.ts validateLazily: a
-   * process-wide flag that stays set): it compiled when it was recorded, and its sha256 is checked against the
-   * header's before it runs. For a process that replays this one trace and compiles nothing else (the CLI's).
-   */
-  lazyValidation?: boolean;
 }
 
 export interface ReplayResult {
@@ -339,7 +333,6 @@ async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader,
     fs.rmSync(embeddedModule.cacheEntry, { force: true }); // says it is another module: not even compiled
     return replayModule(await fromTrace(), header, options, tier, fromTrace, later);
   }
-  if (options.lazyValidation && options.module === undefined) validateLazily();
   const compiling = compileModule(header.module.name, embeddedModule.bytes, tier, embeddedModule.sha256);
   // V8 compiles on its own threads: a module read here is hashed here meanwhile.
   if (embeddedModule.hashHere) embeddedModule.sha256!();
