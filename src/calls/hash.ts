@@ -1,14 +1,5 @@
 // The memory hash a recording keeps of guest memory (footer, checkpoints) and replay --verify compares.
-import { createRequire } from 'node:module';
-
-/**
- * node:crypto, loaded at the first hash rather than with this module: a recording's guest thread loads this module
- * as it boots (~10 ms for node:crypto, on the critical path of a recording's start) and hashes only at checkpoints
- * and at the end.
- */
-let crypto: typeof import('node:crypto') | undefined;
-const createHash: typeof import('node:crypto').createHash = (algorithm) =>
-  (crypto ??= typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:crypto') : createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
+import { createHash } from 'node:crypto';
 
 /**
  * Bytes given to one hash update: node:crypto refuses a single buffer of 2 GiB or more ("data is too long"), and
