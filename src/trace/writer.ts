@@ -168,7 +168,6 @@ export class TraceWriter {
     const level = options.level ?? ZSTD_DEFAULT_LEVEL;
     const frameBytes = options.frameBytes ?? MAX_FRAME_BYTES;
     let start: Uint8Array;
-    let moduleBlocks: EncodedModule;
     const traceId = Uint8Array.from(randomBytes(TRACE_ID_BYTES));
     try {
       if (!Number.isInteger(level) || level < ZSTD_MIN_LEVEL || level > ZSTD_MAX_LEVEL) {
@@ -183,19 +182,16 @@ export class TraceWriter {
       await initZstd();
       await TraceWriter.prepare();
       // Everything before the first frame, encoded before the file is created.
-      moduleBlocks = module instanceof EncodedModule ? module : TraceWriter.encodeModule(module, options.moduleLevel);
+      const moduleBlocks = module instanceof EncodedModule ? module : TraceWriter.encodeModule(module, options.moduleLevel);
       // The header and footer are stored raw: small, and readable before (or without) zstd.
-      start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap!(withTraceId(header, traceId)), 1)]);
+      start = concat([encodePreamble(), encodeRawBlock(BLOCK_HEADER, packMap!(withTraceId(header, traceId)), 1), ...moduleBlocks.blocks]);
     } catch (error) {
       discard();
       throw error;
     }
     const out = target instanceof OutputFile ? target : OutputFile.open(target, { what: 'trace' });
     try {
-      // Each MODULE block in a write of its own (whole, as every block): not first copied into one buffer with the
-      // rest (esbuild's 5 MB of blocks).
       out.write(start);
-      for (const block of moduleBlocks.blocks) out.write(block);
     } catch (error) {
       out.discard();
       throw error;
