@@ -53,6 +53,16 @@ export function readRawEntry(dir: string, key: string, size: number): Uint8Array
 
 /** readRawEntry, with the module's hex sha256 as the entry says it (entries written before it was kept lack it). */
 export function readRawEntryWithDigest(dir: string, key: string, size: number): { module: Uint8Array; sha256?: string } | undefined {
+  const entry = readRawEntryUnchecked(dir, key, size);
+  return entry && entry.sound() ? { module: entry.module, ...(entry.sha256 !== undefined && { sha256: entry.sha256 }) } : undefined;
+}
+
+/**
+ * readRawEntryWithDigest but for its CRCs: `sound()` checks them (every MiB's), for a caller that compiles the
+ * module meanwhile and uses it only when they hold (replay.ts). Undefined when there is no entry, or its head or
+ * size is not the one wanted.
+ */
+export function readRawEntryUnchecked(dir: string, key: string, size: number): { module: Uint8Array; sha256?: string; sound: () => boolean } | undefined {
   let fd: number | undefined;
   try {
     fd = fs.openSync(rawEntryPath(dir, key), 'r');
@@ -70,9 +80,11 @@ export function readRawEntryWithDigest(dir: string, key: string, size: number): 
     const meta = JSON.parse(Buffer.from(file.subarray(8, 8 + headLength)).toString('utf8')) as RawEntryMeta;
     if (meta.wasiTraceRawModule !== VERSION || meta.key !== key || meta.size !== size || !Array.isArray(meta.crcs)) return undefined;
     const module = file.subarray(8 + headLength);
-    const found = crcs(module);
-    if (found.length !== meta.crcs.length || found.some((c, i) => c !== meta.crcs[i])) return undefined;
-    return { module, ...(typeof meta.sha256 === 'string' && /^[0-9a-f]{64}$/.test(meta.sha256) && { sha256: meta.sha256 }) };
+    const sound = () => {
+      const found = crcs(module);
+      return found.length === meta.crcs.length && found.every((c, i) => c === meta.crcs[i]);
+    };
+    return { module, sound, ...(typeof meta.sha256 === 'string' && /^[0-9a-f]{64}$/.test(meta.sha256) && { sha256: meta.sha256 }) };
   } catch {
     return undefined;
   } finally {

@@ -24,7 +24,7 @@ import { decompressNextChunk, moduleChunkList, moduleChunksSound, moduleOf, read
 import { moduleCacheDir } from '../trace/cache-dir.js';
 import { sha256Hex } from '../trace/sha256.js';
 import { initZstdNow } from '../trace/zstd.js';
-import { RAW_CACHE_MIN_BYTES, rawEntryPath, rawModuleKey, readRawEntryWithDigest, writeRawEntry } from './raw-module-cache.js';
+import { RAW_CACHE_MIN_BYTES, rawEntryPath, rawModuleKey, readRawEntryUnchecked, writeRawEntry } from './raw-module-cache.js';
 import { EventCursor, flatImport, type Mismatch } from './cursor.js';
 // Types only: the matching by meaning is loaded only for a replay against another build (--module).
 import type { SemanticMatch, SemanticMatcher } from './semantic.js';
@@ -260,18 +260,22 @@ function rawEntryOf(reader: TraceReader, minSize = 0): { dir: string; key: strin
 }
 
 /**
- * The trace's module from the module cache (raw-module-cache.ts), read here; undefined when it does not hold it, or
- * when the trace's own chunks do not all read back with their CRCs (which the usual reading then reports). Its
- * sha256 is the one the entry keeps (computed from the module when it was written; CRC-checked since), else
- * computed here.
+ * The trace's module from the module cache (raw-module-cache.ts), read here; undefined when it does not hold it. Its
+ * sha256 is the one the entry keeps (computed from the module when it was written), else computed here. Its CRCs
+ * and those of the trace's own chunks are checked by `sound`, while the module compiles (replayModule): when one
+ * fails, the entry is not used and the trace's chunks are read instead (which report a damaged chunk).
  */
 function cachedModule(reader: TraceReader, entry: { dir: string; key: string; size: number } | undefined): EmbeddedModule | undefined {
-  const kept = entry && readRawEntryWithDigest(entry.dir, entry.key, entry.size);
-  if (kept && !soundChunks(reader)) return undefined;
+  const kept = entry && readRawEntryUnchecked(entry.dir, entry.key, entry.size);
   if (!kept) return undefined;
   const cacheEntry = rawEntryPath(entry!.dir, entry!.key);
   const { sha256 } = kept;
-  return sha256 !== undefined ? { bytes: kept.module, sha256: () => sha256, digest: sha256, cacheEntry } : { ...hashedHere(kept.module), cacheEntry };
+  const sound = (): 'sound' | 'entry' | 'chunks' => (!kept.sound() ? 'entry' : soundChunks(reader) ? 'sound' : 'chunks');
+  // An entry written before entries kept their module's sha256 is hashed here, and kept again with it (`keep`), so
+  // that the next replay need not hash it (esbuild's 20 MB: ~20 ms).
+  return sha256 !== undefined
+    ? { bytes: kept.module, sha256: () => sha256, digest: sha256, cacheEntry, sound }
+    : { ...hashedHere(kept.module), cacheEntry, sound, keep: { dir: entry!.dir, key: entry!.key } };
 }
 
 /**
@@ -315,7 +319,11 @@ async function moduleByReader(reader: TraceReader): Promise<EmbeddedModule> {
  * cache entry it came from; `hashHere`: read on this thread, to be hashed here; `keep`: the module cache's entry to
  * write once it is the header's module.
  */
-interface EmbeddedModule { bytes: Uint8Array; sha256?: () => string; digest?: string; cacheEntry?: string; hashHere?: boolean; keep?: { dir: string; key: string } }
+interface EmbeddedModule {
+  bytes: Uint8Array; sha256?: () => string; digest?: string; cacheEntry?: string; hashHere?: boolean; keep?: { dir: string; key: string };
+  /** Checks a cache entry's CRCs ('entry' fails) and the trace's own chunks' ('chunks' fails) while it compiles. */
+  sound?: () => 'sound' | 'entry' | 'chunks';
+}
 
 /** A module read on this thread: hashed here (once, when first asked), without node:crypto when small (sha256.ts). */
 function hashedHere(bytes: Uint8Array): EmbeddedModule {
@@ -328,13 +336,19 @@ function hashedHere(bytes: Uint8Array): EmbeddedModule {
  * reader thread took from the module cache that is not the header's is removed from the cache, and the trace's
  * own chunks are read instead (`fromTrace`).
  */
-async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader, options: ReplayOptions, tier: Tiering, fromTrace: () => Promise<EmbeddedModule>, later: (() => void)[]): Promise<LoadedModule> {
+async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader, options: ReplayOptions, tier: Tiering, fromTrace: (cached?: boolean) => Promise<EmbeddedModule>, later: (() => void)[]): Promise<LoadedModule> {
   if (embeddedModule.cacheEntry !== undefined && embeddedModule.digest !== undefined && embeddedModule.digest !== header.module.sha256) {
     fs.rmSync(embeddedModule.cacheEntry, { force: true }); // says it is another module: not even compiled
     return replayModule(await fromTrace(), header, options, tier, fromTrace, later);
   }
   const compiling = compileModule(header.module.name, embeddedModule.bytes, tier, embeddedModule.sha256);
-  // V8 compiles on its own threads: a module read here is hashed here meanwhile.
+  // V8 compiles on its own threads: a cache entry's CRCs are checked meanwhile, and a module read here is hashed.
+  const sound = embeddedModule.sound?.() ?? 'sound';
+  if (sound !== 'sound') {
+    await compiling.catch(() => {});
+    if (sound === 'entry') fs.rmSync(embeddedModule.cacheEntry!, { force: true }); // damaged: made again from the trace
+    return replayModule(await fromTrace(sound === 'entry'), header, options, tier, fromTrace, later);
+  }
   if (embeddedModule.hashHere) embeddedModule.sha256!();
   const embedded = await compiling.catch((e: unknown) => {
     if (embeddedModule.cacheEntry !== undefined) return undefined;
@@ -386,7 +400,8 @@ async function replayReader(reader: TraceReader, options: ReplayOptions): Promis
   const worker = typeof options.prefetch === 'object' ? options.prefetch : undefined;
   const worthPrefetching = worker !== undefined || !(typeof frameCount === 'number' && frameCount <= PREFETCH_MIN_FRAMES);
   const prefetching = !!options.prefetch && worthPrefetching;
-  const fromTrace = () => moduleBytes(reader, undefined, false);
+  /** The module read from the trace's own chunks; `cached`: or the module cache's entry for them (one was removed). */
+  const fromTrace = (cached = false) => moduleBytes(reader, undefined, cached);
   // A module the module cache holds decompressed is read here at once rather than waiting for the reader thread
   // (which may still be booting) to read it, and its compile starts before that thread is waited for; the thread
   // then reads only frames. (A small one the thread decompresses in no time: not looked for.)

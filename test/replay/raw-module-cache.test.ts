@@ -153,6 +153,37 @@ describe('the decompressed modules replay keeps', () => {
     expect(existsSync(entry)).toBe(false);
   });
 
+  it('an entry kept without its module\'s sha256 (by an older wasi-trace) is kept again with it after a replay', async () => {
+    const trace = join(dir, 'digestless.bin');
+    const bytes = paddedGuest('hello', 25_000);
+    const { sha256 } = await recordGuest(bytes, trace);
+    const { key, size } = keyOf(trace);
+    expect(writeRawEntry(moduleCacheDir()!, key, bytes)).toBe(true);
+    expect(readRawEntryWithDigest(moduleCacheDir()!, key, size)?.sha256).toBeUndefined();
+    expect(await replay({ trace, stdout: () => {}, stderr: () => {} })).toMatchObject({ complete: true, prefetched: false });
+    const kept = readRawEntryWithDigest(moduleCacheDir()!, key, size)!;
+    expect(kept.sha256).toBe(sha256);
+    expect(Buffer.from(kept.module).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('a damaged entry is not used: the trace\'s own module is replayed, and kept again whole', async () => {
+    const trace = join(dir, 'damaged-entry.bin');
+    const out: Buffer[] = [];
+    const bytes = paddedGuest('hello', 25_000);
+    await recordGuest(bytes, trace, (b) => out.push(Buffer.from(b)));
+    const { key, size } = keyOf(trace);
+    const path = rawEntryPath(moduleCacheDir()!, key);
+    expect(writeRawEntry(moduleCacheDir()!, key, bytes, Date.now(), sha256Hex(bytes))).toBe(true);
+    const file = readFileSync(path);
+    file[file.length - 100]! ^= 0x01; // in the module's padding: it would still compile and run
+    writeFileSync(path, file);
+    expect(readRawEntry(moduleCacheDir()!, key, size)).toBeUndefined();
+    const again: Buffer[] = [];
+    expect(await replay({ trace, stdout: (b) => again.push(Buffer.from(b)), stderr: () => {} })).toMatchObject({ complete: true });
+    expect(Buffer.concat(again).toString()).toBe(Buffer.concat(out).toString());
+    expect(Buffer.from(readRawEntry(moduleCacheDir()!, key, size)!).equals(Buffer.from(bytes))).toBe(true);
+  });
+
   it('a damaged module chunk is reported even when the module cache holds the module', async () => {
     const trace = join(dir, 'sound.bin');
     await recordGuest(paddedGuest('hello', 30_000), trace);
