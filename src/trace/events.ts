@@ -326,6 +326,12 @@ export class EventEncoder {
       dhi >>>= 0; // the difference modulo 2^64 is dhi * 2^32 + dlo
       this.lastLo = lo;
       this.lastHi = hi;
+      if (dhi === 0 && dlo < 0x80) { // the common case: a positive fixint
+        b[at] = dlo;
+        this.pos = at + 1;
+        this.count++;
+        return;
+      }
       if (dhi === 0 || (dhi === 0xffffffff && dlo >= 0x80000000)) {
         this.number(dhi === 0 ? dlo : dlo - TWO_32); // an int of 1 to 5 bytes
         this.count++;
