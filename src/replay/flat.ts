@@ -277,9 +277,10 @@ export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
   r = reuse ? new Int32Array(reuse.r.buffer) : new Int32Array(0);
   at = reuse ? new Int32Array(reuse.at.buffer) : new Int32Array(0);
   vals = reuse ? new Float64Array(reuse.vals.buffer) : new Float64Array(0);
-  r = growI(r, 12 * guess);
-  // room for every call: at most `count` events, or one per 6 bytes (the smallest call event) when not declared
-  at = growI(at, count ?? Math.ceil(payload.length / 6));
+  // room for a frame of repeat records (5 int32s; commonCalls and repeats grow r for longer ones as they go)
+  r = growI(r, 6 * guess + 64);
+  // room for every call: at most `count` events, or one per byte (a delta event) when not declared
+  at = growI(at, count ?? payload.length);
   if (vals.length < 16) vals = new Float64Array(256);
   nr = 0;
   calls = 0;
