@@ -106,6 +106,26 @@ export function publishProgress(control: Int32Array, bytes: number, events: numb
   }
 }
 
+/**
+ * publishProgress for an event after which only `bytes`, `events` and `calls` differ from the two publications before
+ * it (a run of repeat events: the same chunk, template, marked calls, pieces and time), which wrote every other word
+ * of the record this one goes to: writes only those. The caller (Recorder) knows the two before were of that run.
+ */
+export function publishCounts(control: Int32Array, bytes: number, events: number, calls: number): void {
+  const n = (control[PUBLISHED]! + 1) | 0;
+  const at = RECORDS + RECORD_INTS * (n & 1);
+  control[at + R_BYTES] = bytes;
+  control[at + R_EVENTS] = events;
+  control[at + R_CALLS] = calls;
+  control[CALLS] = calls;
+  control[PUBLISHED] = n;
+  const request = control[REQUEST]!;
+  if (request !== control[ANSWERED]) {
+    for (let k = 0; k < RECORD_INTS; k++) control[ANSWER + k] = control[at + k]!;
+    Atomics.store(control, ANSWERED, request);
+  }
+}
+
 /** Copies the newest progress record to `to` (words of `control`). */
 function copyNewest(control: Int32Array, to: number): void {
   const from = RECORDS + RECORD_INTS * (control[PUBLISHED]! & 1);

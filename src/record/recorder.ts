@@ -4,7 +4,7 @@ import { checkpointHash } from '../calls/hash.js';
 import {
   BLOB_THRESHOLD, blobBound, blobPieces, callBound, CHECKPOINT_BOUND, EventEncoder, type CallResult, type FixedTemplate,
 } from '../trace/events.js';
-import { publishProgress } from './chunks.js';
+import { publishCounts, publishProgress } from './chunks.js';
 
 /**
  * Which calls get host times (`record --timing`): 'io' (the default) times only the calls that do I/O or may
@@ -60,6 +60,12 @@ export class Recorder {
   private marked = 0;
   private pieces = 0;
   private time = 0;
+  /**
+   * How many publications in a row were of untimed repeat events (of one template: any other event publishes through
+   * publish(), which sets it to 0) of an import that marks nothing: from the third on, only bytes, events and calls
+   * change from the two before (publishCounts).
+   */
+  private runLength = 0;
 
   /**
    * `start`: performance.now() at the start of the run (times are ns from it). `progress`, when given, is a
@@ -126,6 +132,21 @@ export class Recorder {
    */
   repeat(imp: number, tpl: FixedTemplate, mem: Uint8Array, start: number, end: number, bound: number): void {
     if (bound > this.enc.free) this.ensure(bound);
+    const template = this.enc.templateAt;
+    if (start !== start && template >= 0 && !this.fdImports[imp] && this.progress !== undefined) {
+      this.enc.repeat(tpl, mem, -1, -1);
+      if (this.enc.templateAt === template) { // a repeat (or delta) event of it
+        this.counts[imp]!++;
+        this.calls++;
+        this.pieces = 0;
+        if (this.runLength >= 2) publishCounts(this.progress, this.enc.pos, this.enc.count, this.calls);
+        else publishProgress(this.progress, this.enc.pos, this.enc.count, this.calls, this.marked, 0, this.time, template);
+        this.runLength++;
+        return;
+      }
+      this.called(imp);
+      return;
+    }
     if (start === start) { // timed (not NaN)
       const gap = toTraceNs(start - this.lastEnd);
       const dur = toTraceNs(end - start);
@@ -155,6 +176,7 @@ export class Recorder {
   }
 
   private publish(): void {
+    this.runLength = 0;
     const p = this.progress;
     if (p !== undefined) publishProgress(p, this.enc.pos, this.enc.count, this.calls, this.marked, this.pieces, this.time, this.enc.templateAt);
   }
