@@ -247,6 +247,11 @@ function growI(a: Int32Array, need: number): Int32Array {
   return b;
 }
 
+/** `a`, or when it is shorter than `need`, a new array of `need` int32s (what `a` held is not kept). */
+function roomI(a: Int32Array, need: number): Int32Array {
+  return need <= a.length ? a : new Int32Array(need);
+}
+
 /** A frame of at least this many bytes is worth warm()ing the decoder up for, first; warmed: done. */
 const WARM_FROM = 32 << 10;
 let warmed = false;
@@ -278,9 +283,9 @@ export function flatten(payload: Uint8Array, count?: number): FlatFrame | null {
   at = reuse ? new Int32Array(reuse.at.buffer) : new Int32Array(0);
   vals = reuse ? new Float64Array(reuse.vals.buffer) : new Float64Array(0);
   // room for a frame of repeat records (5 int32s; commonCalls and repeats grow r for longer ones as they go)
-  r = growI(r, 6 * guess + 64);
+  r = roomI(r, 6 * guess + 64);
   // room for every call: at most `count` events, or one per byte (a delta event) when not declared
-  at = growI(at, count ?? payload.length);
+  at = roomI(at, count ?? payload.length);
   if (vals.length < 16) vals = new Float64Array(256);
   nr = 0;
   calls = 0;
@@ -543,7 +548,12 @@ function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: numb
     let j: number; // where the event ends
     let d = 0;
     if (compact) {
-      if (q[i] === 0xc4) {
+      const b = q[i]!;
+      if (b < 0x80 && tw === 8) { // a delta event of a positive fixint, the most common
+        d = b;
+        hole = -1;
+        j = i + 1;
+      } else if (b === 0xc4) {
         if (q[i + 1] !== tw) break;
         hole = i + 2;
         j = hole + tw;
