@@ -1,5 +1,6 @@
 // Event records inside EVENTS frames (FORMAT.md, "Events"): a fast msgpack encoder for the recording hot path
-// and a decoder for readers. Every event is one standard msgpack array, so any msgpack library can read it.
+// and a decoder for readers. Every event is one standard msgpack value (an array, or a bin or int that repeats a call),
+// so any msgpack library can read it.
 //
 //   call event:  [imp, args, result, writes, inputs, gap, dur], or [imp, args, result, writes, inputs] for a call
 //                that was not timed (format version 3: record --timing io leaves clock, random, args calls untimed)
