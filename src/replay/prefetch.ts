@@ -1,8 +1,8 @@
 // Reads and decompresses a trace's module (first, when asked) and frames on a worker thread, ahead of the replay,
 // so that this thread decompresses nothing: it runs the guest and cannot wait for messages the usual way: frames are taken with receiveMessageOnPort, and
 // Atomics.wait sleeps while none is ready. At most about AHEAD units wait at a time: a message is one, a frame one
-// more per FRAME_UNIT_CALLS calls (the flat form of a frame of delta events holds ~20 bytes for each of its ~1 byte). The worker reads
-// through the descriptor the replay opened the trace with (threads share descriptors), never through the path:
+// more per FRAME_UNIT_CALLS calls (the flat form of a frame of delta events takes ~20 bytes for each of its ~1 byte
+// a call). The worker reads through the descriptor the replay opened the trace with (threads share descriptors), never through the path:
 // a trace renamed over meanwhile cannot mix its frames into the replay.
 import * as fs from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -17,7 +17,7 @@ import { initZstdNow } from '../trace/zstd.js';
 import { flatBuffers, flatten, spare, warmUp, type FlatFrame } from './flat.js';
 
 const AHEAD = 8;
-/** A frame weighs one unit more per this many calls (frameWeight). */
+/** A frame weighs one unit more per this many calls (weightOf). */
 const FRAME_UNIT_CALLS = 128 << 10;
 /** How many units of AHEAD a message takes up. */
 const weightOf = (m: PrefetchMessage): number => ('frame' in m && m.frame.flat ? 1 + Math.floor(m.frame.flat.calls / FRAME_UNIT_CALLS) : 1);
