@@ -219,7 +219,7 @@ let qv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 const tmpl = { from: 0, n: 0, w: 0, write: false, k: 0, pre: false };
 /**
  * Whether the last event read was a call whose record is the template's (it, or a call that repeats it): a repeat
- * event (format version 4) then gets a repeat record with its own bytes. A repeat event after anything else
+ * event (format version 4) or delta event (5) then gets a repeat record with its own bytes. One after anything else
  * (another call, a blob piece, a checkpoint) leaves the frame to the generic decoder.
  */
 let tPrev = false;
@@ -525,7 +525,8 @@ let rpC = 0;
 
 /**
  * Takes the events from `i` (at most `max`, before `e`) that repeat the template (tmpl's fields, given as they are in
- * commonCalls): with `compact`, repeat events (format version 4: a bin of the write's `tw` bytes); else call events
+ * commonCalls): with `compact`, repeat events (format version 4: a bin of the write's `tw` bytes) and delta events
+ * (version 5: an int added to the bytes before, chainLo and chainHi, for a `tw` of 8); else call events
  * with the same `tn` bytes from `tFrom` after the array header, then the write's `tw` bytes, nil inputs, and for a
  * timed event two non-negative ints. For each it writes a repeat record (the template's record is at `tk`, with an F_PRE
  * slot when `tPre`) to `k` with the write's bytes, and its offset into `at` at `c`. Returns how many it took; rpI,
