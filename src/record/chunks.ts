@@ -99,11 +99,7 @@ export function publishProgress(control: Int32Array, bytes: number, events: numb
   control[at + R_TEMPLATE] = template;
   control[CALLS] = calls;
   control[PUBLISHED] = n;
-  const request = control[REQUEST]!;
-  if (request !== control[ANSWERED]) {
-    for (let k = 0; k < RECORD_INTS; k++) control[ANSWER + k] = control[at + k]!;
-    Atomics.store(control, ANSWERED, request);
-  }
+  answer(control, at);
 }
 
 /**
@@ -119,6 +115,11 @@ export function publishCounts(control: Int32Array, bytes: number, events: number
   control[at + R_CALLS] = calls;
   control[CALLS] = calls;
   control[PUBLISHED] = n;
+  answer(control, at);
+}
+
+/** Answers the writer side's request, if there is a new one, with the progress record at `at`. */
+function answer(control: Int32Array, at: number): void {
   const request = control[REQUEST]!;
   if (request !== control[ANSWERED]) {
     for (let k = 0; k < RECORD_INTS; k++) control[ANSWER + k] = control[at + k]!;
