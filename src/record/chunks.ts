@@ -57,6 +57,13 @@ const HEAD = 36;
 const CHUNK_INTS = 12;
 const TWO_32 = 4294967296;
 
+/**
+ * The most events a chunk (and so a frame: TraceWriter's frameEvents) holds. A loop reading the clock takes about a
+ * byte a call, so a 1 MiB chunk of them would be near a million calls, and a replay's flat form of a frame takes
+ * ~20 bytes a call (flat.ts): frames of at most this many calls keep the replay's memory small.
+ */
+export const CHUNK_EVENTS = 128 << 10;
+
 export interface ChunkPool {
   control: SharedArrayBuffer;
   chunks: SharedArrayBuffer[];

@@ -22,7 +22,7 @@ import type { RecordedEnd, RunSummary } from '../trace/header.js';
 import type { WalkState } from '../trace/events.js';
 import { TraceWriter, type EncodedModule } from '../trace/writer.js';
 import { initZstd } from '../trace/zstd.js';
-import { ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
+import { CHUNK_EVENTS, ChunkConsumer, createChunkPool, resetChunkPool, type ChunkPool } from './chunks.js';
 import { encodedModuleFor } from './module-cache.js';
 import type { GuestThreadCompiled, GuestThreadMessage, GuestThreadStart } from './guest-thread.js';
 import { runSummary } from './session.js';
@@ -275,7 +275,7 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
         case 'header':
           if (r.timeoutMs !== undefined) timeout = setTimeout(() => void cutShort({ kind: 'signal', signal: TIMEOUT_SIGNAL }), r.timeoutMs);
           writerReady = Promise.all([encodedModule, sha256])
-            .then(([encoded, hash]) => TraceWriter.create(target, { ...m.header, module: { ...m.header.module, sha256: hash } }, encoded, { level: r.level, rawEventBytes: RAW_EVENT_BYTES }))
+            .then(([encoded, hash]) => TraceWriter.create(target, { ...m.header, module: { ...m.header.module, sha256: hash } }, encoded, { level: r.level, rawEventBytes: RAW_EVENT_BYTES, frameEvents: CHUNK_EVENTS }))
             .then((w) => {
               writer = w;
               writing(() => {

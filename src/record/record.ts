@@ -9,6 +9,7 @@ import type { RecordedEnd } from '../trace/header.js';
 import { TraceWriter } from '../trace/writer.js';
 import { initZstd } from '../trace/zstd.js';
 import { encodedModuleFor } from './module-cache.js';
+import { CHUNK_EVENTS } from './chunks.js';
 import { RAW_EVENT_BYTES, recordOnThread, writeFailed } from './pipeline.js';
 import { prepareRecording, runSummary, traceHeader } from './session.js';
 import { guestSetup } from './setup.js';
@@ -98,7 +99,7 @@ async function recordInThread(options: RecordOptions, level: number): Promise<Re
   };
   const session = prepareRecording(loaded, provider, options, sink, chunk, undefined, settingsOf(options));
   const target = typeof options.output === 'string' ? OutputFile.open(options.output, { what: 'trace' }) : options.output;
-  writer = await TraceWriter.create(target, traceHeader(loaded, options, session.table), encodedModuleFor(loaded.bytes, loaded.sha256).encoded, { level, rawEventBytes: RAW_EVENT_BYTES })
+  writer = await TraceWriter.create(target, traceHeader(loaded, options, session.table), encodedModuleFor(loaded.bytes, loaded.sha256).encoded, { level, rawEventBytes: RAW_EVENT_BYTES, frameEvents: CHUNK_EVENTS })
     .catch((e: unknown) => { throw e instanceof OutputError ? writeFailed(e, 0, undefined) : e; });
   /** Keeps what was written after a failed write and throws its one-line error. */
   const stopped = (e: unknown): never => {

@@ -4,7 +4,7 @@ import { checkpointHash } from '../calls/hash.js';
 import {
   BLOB_THRESHOLD, blobBound, blobPieces, callBound, CHECKPOINT_BOUND, EventEncoder, type CallResult, type FixedTemplate,
 } from '../trace/events.js';
-import { publishCounts, publishProgress } from './chunks.js';
+import { CHUNK_EVENTS, publishCounts, publishProgress } from './chunks.js';
 
 /**
  * Which calls get host times (`record --timing`): 'io' (the default) times only the calls that do I/O or may
@@ -113,7 +113,7 @@ export class Recorder {
    */
   fixedCall(imp: number, args: ArrayLike<unknown>, result: number, writes: readonly number[], mem: Uint8Array,
     start: number, end: number, bound: number, tpl?: FixedTemplate): void {
-    if (bound > this.enc.free) this.ensure(bound);
+    if (bound > this.enc.free || this.enc.count >= CHUNK_EVENTS) this.ensure(bound);
     if (start === start) { // timed (not NaN)
       const gap = toTraceNs(start - this.lastEnd);
       const dur = toTraceNs(end - start);
@@ -131,7 +131,7 @@ export class Recorder {
    * they are in `mem` now; `bound` as for the fixedCall that made `tpl`. Times as for call().
    */
   repeat(imp: number, tpl: FixedTemplate, mem: Uint8Array, start: number, end: number, bound: number): void {
-    if (bound > this.enc.free) this.ensure(bound);
+    if (bound > this.enc.free || this.enc.count >= CHUNK_EVENTS) this.ensure(bound);
     const template = this.enc.templateAt;
     if (start !== start && template >= 0 && !this.fdImports[imp] && this.progress !== undefined) {
       this.enc.repeat(tpl, mem, -1, -1);
@@ -181,8 +181,9 @@ export class Recorder {
     if (p !== undefined) publishProgress(p, this.enc.pos, this.enc.count, this.calls, this.marked, this.pieces, this.time, this.enc.templateAt);
   }
 
+  /** Makes room for an event of at most `bytes` bytes: a new chunk when this one has not that much or is full of events. */
   private ensure(bytes: number): void {
-    if (bytes > this.enc.free) this.flush();
+    if (bytes > this.enc.free || this.enc.count >= CHUNK_EVENTS) this.flush();
     if (bytes > this.enc.free) throw new Error(`event of ${bytes} bytes does not fit in a trace frame`);
   }
 

@@ -2,7 +2,8 @@
 // so that this thread decompresses nothing: it runs the guest and cannot wait for messages the usual way: frames are taken with receiveMessageOnPort, and
 // Atomics.wait sleeps while none is ready. At most about AHEAD units wait at a time: a message is one, a frame one
 // more per FRAME_UNIT_CALLS calls (the flat form of a frame of delta events takes ~20 bytes for each of its ~1 byte
-// a call). The worker reads through the descriptor the replay opened the trace with (threads share descriptors), never through the path:
+// a call: wasi-trace writes at most 128k calls a frame, record/chunks.ts CHUNK_EVENTS, but a 1 MiB frame may hold a
+// million). The worker reads through the descriptor the replay opened the trace with (threads share descriptors), never through the path:
 // a trace renamed over meanwhile cannot mix its frames into the replay.
 import * as fs from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';

@@ -44,6 +44,12 @@ export interface WriterOptions {
   level?: number;
   /** Raw (uncompressed) bytes per EVENTS frame. Default and maximum 1 MiB. */
   frameBytes?: number;
+  /**
+   * Events per EVENTS frame, where the batches appendEvents is given allow: a batch that would take the frame past
+   * it starts the next frame (each batch must then start with an event that a frame may start with); one batch of
+   * more events still makes one frame. Default: no limit.
+   */
+  frameEvents?: number;
   /** zstd level for the MODULE blocks (default MODULE_LEVEL), or 'raw' to store them uncompressed (see encodeModule). */
   moduleLevel?: number | 'raw';
   /**
@@ -103,6 +109,7 @@ export class TraceWriter {
   readonly level: number;
   /** Raw bytes per EVENTS frame. */
   readonly frameBytes: number;
+  readonly frameEvents: number;
   /** The trace id the header, the footer and every frame carry (32 hex digits). */
   readonly traceId: string;
   private readonly traceIdRaw: Uint8Array;
@@ -138,7 +145,8 @@ export class TraceWriter {
   /** Nonzero at the import indices of the calls that may change the fd table (from the header's import table). */
   private readonly fdImports: Uint8Array;
 
-  private constructor(out: OutputFile, level: number, frameBytes: number, traceId: Uint8Array, fdImports: Uint8Array, rawEventBytes: number) {
+  private constructor(out: OutputFile, level: number, frameBytes: number, frameEvents: number, traceId: Uint8Array, fdImports: Uint8Array,
+    rawEventBytes: number) {
     this.fdImports = fdImports;
     this.rawEventsLeft = rawEventBytes;
     this.out = out;
@@ -147,6 +155,7 @@ export class TraceWriter {
     this.position = out.position;
     this.level = level;
     this.frameBytes = frameBytes;
+    this.frameEvents = frameEvents;
     this.traceIdRaw = traceId;
     this.traceId = Buffer.from(traceId).toString('hex');
     this.pending = new Uint8Array(FRAME_PREFIX_SIZE + frameBytes);
@@ -196,7 +205,7 @@ export class TraceWriter {
       out.discard();
       throw error;
     }
-    return new TraceWriter(out, level, frameBytes, traceId, fdImportsOf(header), Math.max(0, options.rawEventBytes ?? 0));
+    return new TraceWriter(out, level, frameBytes, options.frameEvents ?? Infinity, traceId, fdImportsOf(header), Math.max(0, options.rawEventBytes ?? 0));
   }
 
   /**
@@ -282,7 +291,7 @@ export class TraceWriter {
               '1 MiB frame limit: an event batch is never split, append smaller batches',
       );
     }
-    if (this.pendingLength + encoded.length > this.frameBytes) this.flush();
+    if (this.pendingLength + encoded.length > this.frameBytes || (this.pendingCount > 0 && this.pendingCount + count > this.frameEvents)) this.flush();
     if (encoded.length > this.frameBytes) {
       const raw = new Uint8Array(FRAME_PREFIX_SIZE + encoded.length);
       copyInto(raw, FRAME_PREFIX_SIZE, encoded);

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { CHUNK_EVENTS } from '../../src/record/chunks.js';
 import { record } from '../../src/record/record.js';
+import { TraceReader } from '../../src/trace/reader.js';
 import { replay, DivergenceError } from '../../src/replay/replay.js';
 import { UserError } from '../../src/errors.js';
 import { guestPath } from '../helpers.js';
@@ -125,6 +127,12 @@ describe('record and replay in-process', () => {
 
   it('prefetching frames on a worker thread replays the same, and reports a corrupt frame by its offset', async () => {
     const rec = await recordGuest('storm', { args: ['300000'] });
+    // a frame holds at most CHUNK_EVENTS calls, though these take a few bytes each
+    const reader = await TraceReader.open(rec.trace);
+    const counts = [...reader.frames()].map((f) => f.count);
+    reader.close();
+    expect(counts.length).toBeGreaterThanOrEqual(Math.ceil(300_000 / CHUNK_EVENTS));
+    expect(Math.max(...counts)).toBeLessThanOrEqual(CHUNK_EVENTS);
     const plain = await replayTrace(rec.trace);
     // the reader thread runs the built JS (npm test builds first): workers cannot load TypeScript
     const worker = () => new Worker(fileURLToPath(new URL('../../dist/src/replay/prefetch-worker.js', import.meta.url)));

@@ -195,6 +195,23 @@ describe('round trip', () => {
     expect(reader.footerMap!.events).toBe(6);
   });
 
+  test('frame boundaries by events (frameEvents): a batch that would pass it starts the next frame; a larger batch is one frame', async () => {
+    const path = fresh();
+    const writer = await TraceWriter.create(path, {}, new Uint8Array(0), { frameEvents: 4, level: 1 });
+    const batch = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => i); // n fixints: n events
+    writer.appendEvents(batch(2), 2);
+    writer.appendEvents(batch(2), 2); // 4: still one frame
+    expect(writer.frameCount).toBe(0);
+    writer.appendEvents(batch(1), 1); // would make 5: frame 1 written
+    expect(writer.frameCount).toBe(1);
+    writer.appendEvents(batch(6), 6); // more than frameEvents in one batch: frame 2 written, this one pending whole
+    writer.appendEvents(batch(1), 1);
+    writer.finish({});
+    const reader = await TraceReader.open(path);
+    expect(frameList(reader).map((f) => f.count)).toEqual([4, 1, 6, 1]);
+    reader.close();
+  });
+
   test('writer rejects what the format cannot hold', async () => {
     await expect(TraceWriter.create(fresh(), {}, new Uint8Array(0), { level: 10 })).rejects.toThrow(/level 10/);
     await expect(TraceWriter.create(fresh(), {}, new Uint8Array(0), { level: 0 })).rejects.toThrow(/level 0/);
