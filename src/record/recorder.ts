@@ -136,9 +136,7 @@ export class Recorder {
     if (start !== start && template >= 0 && !this.fdImports[imp] && this.progress !== undefined) {
       this.enc.repeat(tpl, mem, -1, -1);
       if (this.enc.templateAt === template) { // a repeat (or delta) event of it
-        this.counts[imp]!++;
-        this.calls++;
-        this.pieces = 0;
+        this.count(imp);
         if (this.runLength >= 2) publishCounts(this.progress, this.enc.pos, this.enc.count, this.calls);
         else publishProgress(this.progress, this.enc.pos, this.enc.count, this.calls, this.marked, 0, this.time, template);
         this.runLength++;
@@ -168,11 +166,16 @@ export class Recorder {
 
   /** After a call event of import `imp`: counts it and publishes. */
   private called(imp: number): void {
+    this.count(imp);
+    if (this.fdImports[imp]) this.marked++;
+    this.publish();
+  }
+
+  /** Counts a call event of import `imp` (no blob pieces after it yet). */
+  private count(imp: number): void {
     this.counts[imp]!++;
     this.calls++;
     this.pieces = 0;
-    if (this.fdImports[imp]) this.marked++;
-    this.publish();
   }
 
   private publish(): void {

@@ -31,7 +31,7 @@
 // The template is a call commonCalls read in full: args all int32s, an int or nil result, at most one write of at most
 // 8 bytes, nil inputs.
 
-import { isDeltaHead } from '../trace/event-heads.js';
+import { intAt, intRead, isDeltaHead } from '../trace/event-heads.js';
 
 export const F_PRE = 1;
 export const F_INPUTS = 2;
@@ -229,7 +229,6 @@ let tPrev = false;
  */
 let chainLo = 0;
 let chainHi = 0;
-const TWO_32 = 2 ** 32;
 
 /** Whether the n bytes of the payload at a and at b are the same (4 at a time; both ranges inside it). */
 function sameBytes(v: DataView<ArrayBufferLike>, a: number, b: number, n: number): boolean {
@@ -329,28 +328,6 @@ function inline8(q: Uint8Array, i: number, n: number, out: Int32Array, o: number
   out[o + 1] = hi;
 }
 
-/** End of the value intAt read. */
-let next = 0;
-
-/**
- * The int at `i` of `q` in the encodings the recorder writes for small ints (fixints, 8 to 32 bits), its end in
- * `next`; NaN for any other encoding. Past the end of `q` it reads garbage: the caller checks `next` against it.
- */
-function intAt(q: Uint8Array, i: number): number {
-  const b = q[i]!;
-  if (b < 0x80) { next = i + 1; return b; }
-  if (b >= 0xe0) { next = i + 1; return b - 256; }
-  switch (b) {
-    case 0xcc: next = i + 2; return q[i + 1]!;
-    case 0xcd: next = i + 3; return (q[i + 1]! << 8) | q[i + 2]!;
-    case 0xce: next = i + 5; return q[i + 1]! * 0x1000000 + ((q[i + 2]! << 16) | (q[i + 3]! << 8) | q[i + 4]!);
-    case 0xd0: next = i + 2; return (q[i + 1]! << 24) >> 24;
-    case 0xd1: next = i + 3; return (((q[i + 1]! << 8) | q[i + 2]!) << 16) >> 16;
-    case 0xd2: next = i + 5; return (q[i + 1]! << 24) | (q[i + 2]! << 16) | (q[i + 3]! << 8) | q[i + 4]!;
-    default: return NaN;
-  }
-}
-
 /**
  * Reads the common call events at pos, the way the recorder writes them (fixarrays, int32 args and result, bins of
  * at most 64 KiB, nil inputs or a bin), one after the other, until `limit` events were counted or an event is not
@@ -407,7 +384,7 @@ function commonCalls(limit: number): void {
     prevIsTemplate = false;
     let imp = q[i + 1]!;
     if (imp < 0x80) i += 2;
-    else { imp = intAt(q, i + 1); if (!(imp >= 0 && imp <= 0x7fffffff)) break; i = next; }
+    else { imp = intAt(q, i + 1); if (!(imp >= 0 && imp <= 0x7fffffff)) break; i = intRead.end; }
     const ab = q[i]!;
     if ((ab & 0xf0) !== 0x90) break;
     const argc = ab & 0x0f;
@@ -422,7 +399,7 @@ function commonCalls(limit: number): void {
       const v = intAt(q, i);
       if ((v | 0) !== v) { ok = false; break; } // not an int32 (or not an int): event() keeps it as a double
       rr[k++] = v;
-      i = next;
+      i = intRead.end;
     }
     if (!ok) break;
     let flags = pr >= 0 ? F_PRE : 0;
@@ -433,7 +410,7 @@ function commonCalls(limit: number): void {
       const v = intAt(q, i);
       if ((v | 0) !== v) break;
       rr[k++] = v;
-      i = next;
+      i = intRead.end;
     }
     const wb = q[i]!;
     if ((wb & 0xf0) !== 0x90 || wb & 1) break;
@@ -444,7 +421,7 @@ function commonCalls(limit: number): void {
     for (let n = 0; n < writes; n++) {
       const addr = intAt(q, i);
       if (!(addr >= 0)) { ok = false; break; }
-      i = next;
+      i = intRead.end;
       const bb = q[i];
       let len: number;
       if (bb === 0xc4) { len = q[i + 1]!; i += 2; }
@@ -480,9 +457,9 @@ function commonCalls(limit: number): void {
     if (head === 0x97) {
       const gap = intAt(q, i);
       if (!(gap >= 0)) break;
-      const dur = intAt(q, next);
+      const dur = intAt(q, intRead.end);
       if (!(dur >= 0)) break;
-      i = next;
+      i = intRead.end;
     }
     if (i > e) break;
     rr[k0] = imp;
@@ -563,7 +540,7 @@ function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: numb
         d = intAt(q, i);
         if (Number.isNaN(d)) break;
         hole = -1;
-        j = next;
+        j = intRead.end;
       }
     } else {
       const head = q[i]!;
@@ -573,8 +550,8 @@ function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: numb
       if (!(after < e && q[after] === 0xc0 && sameBytes(v, i + 1, tFrom, tn))) break;
       j = after + 1;
       if (head === 0x97) {
-        if (!(intAt(q, j) >= 0 && intAt(q, next) >= 0)) break;
-        j = next;
+        if (!(intAt(q, j) >= 0 && intAt(q, intRead.end) >= 0)) break;
+        j = intRead.end;
       }
     }
     if (j > e) break;
@@ -584,8 +561,9 @@ function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: numb
     rr[k + 2] = args;
     if (tWrite) {
       if (hole < 0) { // the last bytes plus d (−2^31 ≤ d < 2^32: one carry or borrow at most), modulo 2^64
+        // event-heads.ts addDelta, in place (its call costs this loop ~10 ns an event)
         lo += d;
-        if (lo >= TWO_32) { lo -= TWO_32; hi = (hi + 1) >>> 0; } else if (lo < 0) { lo += TWO_32; hi = (hi - 1) >>> 0; }
+        if (lo >= 0x100000000) { lo -= 0x100000000; hi = (hi + 1) >>> 0; } else if (lo < 0) { lo += 0x100000000; hi = (hi - 1) >>> 0; }
         rr[k + 3] = lo | 0;
         rr[k + 4] = hi | 0;
       } else if (tw === 8) {

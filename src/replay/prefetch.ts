@@ -1,9 +1,7 @@
 // Reads and decompresses a trace's module (first, when asked) and frames on a worker thread, ahead of the replay,
 // so that this thread decompresses nothing: it runs the guest and cannot wait for messages the usual way: frames are taken with receiveMessageOnPort, and
-// Atomics.wait sleeps while none is ready. At most about AHEAD units wait at a time: a message is one, a frame one
-// more per FRAME_UNIT_CALLS calls (the flat form of a frame of delta events takes ~20 bytes for each of its ~1 byte
-// a call: wasi-trace writes at most 128k calls a frame, record/chunks.ts CHUNK_EVENTS, but a 1 MiB frame may hold a
-// million). The worker reads through the descriptor the replay opened the trace with (threads share descriptors), never through the path:
+// Atomics.wait sleeps while none is ready. At most AHEAD frames (1 MiB, 128k calls each as wasi-trace writes them)
+// wait at a time. The worker reads through the descriptor the replay opened the trace with (threads share descriptors), never through the path:
 // a trace renamed over meanwhile cannot mix its frames into the replay.
 import * as fs from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -18,10 +16,6 @@ import { initZstdNow } from '../trace/zstd.js';
 import { flatBuffers, flatten, spare, warmUp, type FlatFrame } from './flat.js';
 
 const AHEAD = 8;
-/** A frame weighs one unit more per this many calls (weightOf). */
-const FRAME_UNIT_CALLS = 128 << 10;
-/** How many units of AHEAD a message takes up. */
-const weightOf = (m: PrefetchMessage): number => ('frame' in m && m.frame.flat ? 1 + Math.floor(m.frame.flat.calls / FRAME_UNIT_CALLS) : 1);
 /** Payload arrays the reader thread keeps for frames to be decompressed into (handed back by spare()). */
 const PAYLOAD_POOL = AHEAD + 4;
 /** Without a frame or word from the reader for this long, it is taken to have died. */
@@ -155,7 +149,7 @@ export class PrefetchedFrames {
     for (;;) {
       const m = receiveMessageOnPort(this.port);
       if (m) {
-        Atomics.sub(this.control, 0, weightOf(m.message as PrefetchMessage));
+        Atomics.sub(this.control, 0, 1);
         Atomics.notify(this.control, 0);
         return m.message as PrefetchMessage;
       }
@@ -181,7 +175,7 @@ export class PrefetchedFrames {
 
 /**
  * Runs in the worker: says it is running (to `ready`), then reads the module (when asked) and the frames of `file`
- * and posts them, at most about AHEAD units at a time.
+ * and posts them, at most AHEAD at a time.
  */
 export async function servePrefetch({ file, traceId, module, moduleSha256, port, control }: PrefetchStart, ready: () => void): Promise<void> {
   if (!module) aheadWanted = false; // the replay has the module (from the module cache): a read-ahead can stop
@@ -190,9 +184,8 @@ export async function servePrefetch({ file, traceId, module, moduleSha256, port,
   const pending = new Int32Array(control);
   const post = (m: PrefetchMessage, transfer: ArrayBuffer[] = []) => {
     while (Atomics.load(pending, 0) >= AHEAD) Atomics.wait(pending, 0, Atomics.load(pending, 0), 100);
-    const weight = weightOf(m); // before the transfer detaches the flat form's arrays
     port.postMessage(m, transfer);
-    Atomics.add(pending, 0, weight);
+    Atomics.add(pending, 0, 1);
     Atomics.notify(pending, 0);
   };
   try {

@@ -23,7 +23,7 @@
 
 import { FD_EFFECT_FUNCTIONS, FUNCTIONS } from '../abi/index.js';
 import { copyInto } from './copy.js';
-import { isBinHead, isDeltaHead, isRepeatHead } from './event-heads.js';
+import { addDelta, intAt, intRead, isBinHead, isDeltaHead, isRepeatHead, sum } from './event-heads.js';
 
 const TWO_32 = 2 ** 32;
 
@@ -1078,33 +1078,6 @@ function skipAt(p: Uint8Array, i: number): number {
  */
 export interface RepeatChain { payload: Uint8Array | null; full: number; at: number; lo: number; hi: number }
 
-/** The int of a delta event at `i` of `p` (see isDeltaHead) and its end in `end.at`; NaN for anything else. */
-function deltaAt(p: Uint8Array, i: number, end: { at: number }): number {
-  const b = p[i]!;
-  if (b < 0x80) { end.at = i + 1; return b; }
-  if (b >= 0xe0) { end.at = i + 1; return b - 0x100; }
-  const need = b === 0xcc || b === 0xd0 ? 2 : b === 0xcd || b === 0xd1 ? 3 : b === 0xce || b === 0xd2 ? 5 : 0;
-  if (need === 0 || i + need > p.length) return NaN;
-  end.at = i + need;
-  switch (b) {
-    case 0xcc: return p[i + 1]!;
-    case 0xcd: return (p[i + 1]! << 8) | p[i + 2]!;
-    case 0xce: return p[i + 1]! * 0x1000000 + ((p[i + 2]! << 16) | (p[i + 3]! << 8) | p[i + 4]!);
-    case 0xd0: return (p[i + 1]! << 24) >> 24;
-    case 0xd1: return (((p[i + 1]! << 8) | p[i + 2]!) << 16) >> 16;
-    default: return (p[i + 1]! << 24) | (p[i + 2]! << 16) | (p[i + 3]! << 8) | p[i + 4]!;
-  }
-}
-
-/** The u64 halves `lo`, `hi` plus `d` (a delta event's int), modulo 2^64, into `c`. */
-function addDelta(c: RepeatChain, lo: number, hi: number, d: number): void {
-  let l = lo + d; // −2^31 ≤ d < 2^32: at most one carry or borrow
-  let h = hi;
-  if (l >= TWO_32) { l -= TWO_32; h++; } else if (l < 0) { l += TWO_32; h--; }
-  c.lo = l;
-  c.hi = h >>> 0;
-}
-
 const u32le = (p: Uint8Array, i: number): number => (p[i]! | (p[i + 1]! << 8) | (p[i + 2]! << 16) | (p[i + 3]! << 24)) >>> 0;
 
 /**
@@ -1122,14 +1095,14 @@ export function expandRepeat(p: Uint8Array, fullAt: number, at: number,
   const h = p[at];
   let len: number;
   let from: number;
-  const delta = { at: 0 };
   let d = NaN;
+  let deltaEnd = 0;
   if (h === 0xc4 && at + 2 <= n) { len = p[at + 1]!; from = at + 2; }
   else if (h === 0xc5 && at + 3 <= n) { len = (p[at + 1]! << 8) | p[at + 2]!; from = at + 3; }
   else if (h === 0xc6 && at + 5 <= n) { len = p[at + 1]! * 0x1000000 + ((p[at + 2]! << 16) | (p[at + 3]! << 8) | p[at + 4]!); from = at + 5; }
-  else if (h !== undefined && isDeltaHead(h) && !Number.isNaN(d = deltaAt(p, at, delta))) { len = 8; from = -1; }
+  else if (h !== undefined && isDeltaHead(h) && !Number.isNaN(d = intAt(p, at))) { len = 8; from = -1; deltaEnd = intRead.end; }
   else return 'unexpected end';
-  if (from >= 0 && from + len > n) return 'unexpected end';
+  if (from >= 0 ? from + len > n : deltaEnd > n) return 'unexpected end';
   if (fullAt < 0) return 'repeat event without a call event before it';
   if (p[fullAt] !== 0x95) return 'repeat event of a call event that is not an untimed call event';
   const bad = 'repeat event of a call event whose writes are not all bins or whose inputs are not nil';
@@ -1168,25 +1141,26 @@ export function expandRepeat(p: Uint8Array, fullAt: number, at: number,
     while (k < at) {
       const b = p[k]!;
       if (b === 0xc4 && p[k + 1] === 8) { lo = u32le(p, k + 2); hi = u32le(p, k + 6); k += 10; continue; }
-      const e = deltaAt(p, k, delta);
-      if (!(k >= 0) || Number.isNaN(e)) return 'delta event after an event that is not a repeat of the same call';
-      addDelta(chain, lo, hi, e);
-      lo = chain.lo;
-      hi = chain.hi;
-      k = delta.at;
+      const e = isDeltaHead(b) ? intAt(p, k) : NaN;
+      if (Number.isNaN(e)) return 'delta event after an event that is not a repeat of the same call';
+      addDelta(lo, hi, e);
+      lo = sum.lo;
+      hi = sum.hi;
+      k = intRead.end;
     }
     if (k !== at) return 'delta event after an event that is not a repeat of the same call';
-    addDelta(chain, lo, hi, d);
-    deltaAt(p, at, delta); // its end again
+    addDelta(lo, hi, d);
     const o = holes[0]!;
-    const l = chain.lo;
-    const hh = chain.hi;
+    const l = sum.lo;
+    const hh = sum.hi;
     event[o] = l & 0xff; event[o + 1] = (l >>> 8) & 0xff; event[o + 2] = (l >>> 16) & 0xff; event[o + 3] = l >>> 24;
     event[o + 4] = hh & 0xff; event[o + 5] = (hh >>> 8) & 0xff; event[o + 6] = (hh >>> 16) & 0xff; event[o + 7] = hh >>> 24;
     chain.payload = p;
     chain.full = fullAt;
     chain.at = at;
-    return { event, end: delta.at };
+    chain.lo = l;
+    chain.hi = hh;
+    return { event, end: deltaEnd };
   }
   let src = from;
   for (let k = 0; k < holes.length; k += 2) {

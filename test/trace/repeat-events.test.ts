@@ -137,6 +137,9 @@ describe('repeat events', () => {
       expect(flatten(payload, n)).toBeNull();
     }
     expect(count).toBe(2);
+    // a report of a delta event (decodeAt) walks from the template: a damaged repeat event on the way is named
+    const walked = Uint8Array.from([...clock, 0xc4, 4, 1, 2, 3, 4, 0x05]);
+    expect(() => new EventDecoder().decodeAt(walked, walked.length - 1)).toThrow(/delta event after an event that is not a repeat of the same call/);
     const st: WalkState = { calls: 0, time: 0, pieces: 0, marked: 0 };
     expect(walkCalls(repeat, 1, st, new Uint8Array(1))).toBe(false);
     expect(() => new EventDecoder().scanFrame(repeat, 1, () => {})).toThrow(/without an untimed call event before it/);
