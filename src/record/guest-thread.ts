@@ -3,7 +3,7 @@
 // run one recording after another (record --until-fail), and the module the caller compiled (once) is instantiated
 // afresh for each. Each run is two messages in: its start (setup, module bytes, chunks), sent while the caller may
 // still be compiling the module, from which this thread makes what needs no compiled module (the guest's options,
-// the provider and its imports: recordingBase), then the compiled module, which it instantiates and runs.
+// the provider, the recording proxy and the header), then the compiled module, which it instantiates and runs.
 // Messages out: ready, once, when the thread has loaded (the caller compiles the guest only then: see pipeline.ts);
 // for each run, in this order: header (as the run starts), chunk (a chunk is full; any number),
 // output (forwarded stdout/stderr), ran (the guest ended and every event is in the chunks; only when its memory is
@@ -19,7 +19,7 @@ import type { RunEnd } from '../runtime/runtime.js';
 import type { RunSummary, TraceHeader } from '../trace/header.js';
 import { ChunkProducer, type ChunkPool } from './chunks.js';
 import type { RecordingSettings } from './recorder.js';
-import { importsOnly, prepareRecording, recordingBase, sameImports, traceHeader, type RecordingBase } from './session.js';
+import { importsOnly, prepareRecording, sameImports, traceHeader, type RecordingRun } from './session.js';
 import { setupOptions, type GuestSetup } from './setup.js';
 
 /** Guest memory (bytes) from which the end of a run is announced (ran) before the memory is hashed: ~8 ms of sha256. */
@@ -64,8 +64,17 @@ const post = (m: GuestThreadMessage): void => parentPort!.postMessage(m);
 interface Prepared {
   options: GuestOptions;
   provider: Provider;
-  /** Made from a stand-in with the module's imports (importsOnly), when there was one. */
-  base?: { stub: WebAssembly.Module; made: RecordingBase };
+  producer: ChunkProducer;
+  /**
+   * The recording made on a stand-in with the module's imports (importsOnly), when there was one: the run and its
+   * header (whose sha256 the caller completes) are ready once the module comes, if it has the same imports.
+   */
+  ahead?: { stub: WebAssembly.Module; session: RecordingRun; header: TraceHeader };
+}
+
+/** The recording of `loaded` (the module, or a stand-in with its imports), its events going to `producer`. */
+function recordingOf(start: GuestThreadStart, loaded: LoadedModule, provider: Provider, options: GuestOptions, producer: ChunkProducer): RecordingRun {
+  return prepareRecording(loaded, provider, options, (b, n) => producer.full(b.length, n), producer.first(), producer.progress, start.settings);
 }
 
 /** Makes what a run needs besides its compiled module. */
@@ -76,7 +85,10 @@ async function prepare(start: GuestThreadStart): Promise<Prepared> {
   const stub = importsOnly(bytes);
   const stand: LoadedModule | undefined = stub && { name, bytes, module: stub, sha256: '' };
   const provider = await providerFor(stand ?? ({ name } as LoadedModule), options); // (it names the guest, nothing more)
-  return { options, provider, ...(stand && { base: { stub: stand.module, made: recordingBase(stand, provider, options) } }) };
+  const producer = new ChunkProducer(start.pool, () => post({ type: 'chunk' }));
+  if (!stand) return { options, provider, producer };
+  const session = recordingOf(start, stand, provider, options, producer);
+  return { options, provider, producer, ahead: { stub: stand.module, session, header: traceHeader(stand, options, session.table) } };
 }
 
 /**
@@ -84,15 +96,15 @@ async function prepare(start: GuestThreadStart): Promise<Prepared> {
  * supply) is reported only now, once the module compiled: a module that does not compile is reported first.
  */
 async function run(start: GuestThreadStart, prepared: Promise<Prepared>, compiled: GuestThreadCompiled['compiled']): Promise<void> {
-  const { options, provider, base } = await prepared;
+  const { options, provider, producer, ahead } = await prepared;
   const loaded: LoadedModule = { name: start.module.name, bytes: start.module.bytes, module: compiled.module, sha256: compiled.sha256 ?? '' };
-  const producer = new ChunkProducer(start.pool, () => post({ type: 'chunk' }));
   // (The stand-in's imports are the module's own: checked all the same, it costs nothing.)
-  const made = base && sameImports(base.stub, loaded.module) ? base.made : undefined;
-  const session = prepareRecording(loaded, provider, options, (b, n) => producer.full(b.length, n), producer.first(), producer.progress, start.settings, made);
+  const made = ahead && sameImports(ahead.stub, loaded.module) ? ahead : undefined;
+  const session = made?.session ?? recordingOf(start, loaded, provider, options, producer);
   // The caller's thread writes the header and module while the guest already runs; events wait in the chunks.
-  post({ type: 'header', header: traceHeader(loaded, options, session.table) });
-  const end = await session.run();
+  const header = made ? { ...made.header, module: { ...made.header.module, sha256: loaded.sha256 } } : traceHeader(loaded, options, session.table);
+  post({ type: 'header', header });
+  const end = await session.run(undefined, loaded);
   session.recorder.flush();
   // Hashing a large memory for the footer takes a while: the writer's thread meanwhile writes the events and
   // fsyncs them, so that finishing the trace has only the footer left to write out.

@@ -73,7 +73,7 @@ export class Recorder {
    * published there after every event (publishProgress in chunks.ts), with where the run is for the writer's
    * seek index; `fdImports`: nonzero at the imports whose calls may change the fd table (fdImportMarks).
    */
-  constructor(private readonly sink: ChunkSink, chunk: Uint8Array, imports: number, private readonly start: number,
+  constructor(private readonly sink: ChunkSink, chunk: Uint8Array, imports: number, private start: number,
     private readonly progress?: Int32Array, settings: RecordingSettings = {},
     private readonly fdImports: Uint8Array = new Uint8Array(imports)) {
     this.enc = new EventEncoder(chunk);
@@ -83,6 +83,13 @@ export class Recorder {
     this.autoCheckpoints = every === 'auto';
     this.checkpointEvery = every === 'auto' ? CHECKPOINT_MIN_CALLS : every;
     this.nextCheckpoint = this.checkpointEvery > 0 ? this.checkpointEvery : Infinity;
+  }
+
+  /** Restarts the run's clock at `now` (performance.now()), before the first call: a recorder made ahead of its run. */
+  startClock(now: number): void {
+    if (this.calls !== 0) throw new Error('startClock after the first call');
+    this.start = now;
+    this.lastEnd = now;
   }
 
   /**

@@ -122,8 +122,12 @@ export function sameImports(a: WebAssembly.Module, b: WebAssembly.Module): boole
 export interface RecordingRun {
   recorder: Recorder;
   table: ImportEntry[];
-  /** Instantiates and runs the guest to its end; the recorder holds the events not yet flushed. */
-  run(onInstance?: (instance: WebAssembly.Instance) => void): Promise<RunEnd>;
+  /**
+   * Starts the recorder's clock, instantiates `module` and runs the guest to its end; the recorder holds the events
+   * not yet flushed. `module`: the module prepared for (default), or the module itself when it was prepared for a
+   * stand-in with the same imports (importsOnly, sameImports).
+   */
+  run(onInstance?: (instance: WebAssembly.Instance) => void, module?: LoadedModule): Promise<RunEnd>;
   /** The footer fields of the run, once it ended (see runSummary). */
   summary(end: RunEnd): RunSummary;
   /** Bytes of guest memory now (what summary() hashes). */
@@ -133,7 +137,7 @@ export interface RecordingRun {
 /**
  * Prepares a recording of `loaded` on `provider`, with events going to `sink` in chunks of `chunk`'s size;
  * `settings`: timing and checkpoints (RecordingSettings); `base`: made ahead (recordingBase) for this module and
- * provider. The recorder's clock starts now: make it just before the run.
+ * provider. Its recorder's clock starts with run().
  */
 export function prepareRecording(loaded: LoadedModule, provider: Provider, options: GuestOptions,
   sink: ChunkSink, chunk: Uint8Array, progress?: Int32Array, settings: RecordingSettings = {},
@@ -145,8 +149,9 @@ export function prepareRecording(loaded: LoadedModule, provider: Provider, optio
   return {
     recorder,
     table,
-    async run(onInstance) {
-      const instance = await instantiate(loaded, imports);
+    async run(onInstance, module = loaded) {
+      recorder.startClock(performance.now());
+      const instance = await instantiate(module, imports);
       mem.attach(instance.exports.memory as WebAssembly.Memory);
       onInstance?.(instance);
       try {

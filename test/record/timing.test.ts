@@ -87,6 +87,18 @@ describe('the fast path of calls whose writes are fixed-size out-params', () => 
     }
   });
 
+  it('a recorder made ahead of its run times its first call from startClock, not from when it was made', () => {
+    let got = new Uint8Array(0);
+    const rec = new Recorder((b) => { got = b.slice(); return b; }, new Uint8Array(1 << 16), 1, 1000, undefined, { checkpoints: 0 });
+    rec.startClock(5000);
+    rec.fixedCall(0, [0, 64], 0, [64, 8], new Uint8Array(128), 5002, 5003, 64);
+    rec.flush();
+    const [ev] = new EventDecoder().decodeFrame(got, 1);
+    // (performance.now() milliseconds; the trace's nanoseconds)
+    expect([ev!.gap, ev!.dur]).toEqual([2_000_000, 1_000_000]);
+    expect(() => rec.startClock(6000)).toThrow('after the first call');
+  });
+
   it('through the proxy: a call repeating the one right before it is a repeat event, one repeating an earlier one a copy of its event with the out-params read anew, byte for byte', () => {
     // clock_time_get(id, precision, time_ptr) and args_sizes_get(argc_ptr, size_ptr), both on the fast path.
     const clock = FUNCTIONS_BY_NAME.get('clock_time_get')!;
