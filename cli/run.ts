@@ -13,6 +13,7 @@ export const runCommand = {
     .example('$0 run --dir ./data::/data app.wasm --help', '--help after the module goes to the guest')
     .epilog("Exit codes: the guest's own; 134 for a trap; 2 for bad input (one line on stderr)."),
   handler: async (flags: GuestFlags, io: CliIo) => {
+    await io.moduleAhead?.settled; // (the module's read that cli/main.ts started, which guestOptions takes)
     const end = await run(guestOptions(flags, io));
     return exitFor(end, io);
   },

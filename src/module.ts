@@ -94,6 +94,12 @@ function readModuleFd(fd: number, name: string, expected = 0, shared = false): U
   return total === bytes.length ? bytes : bytes.subarray(0, total);
 }
 
+/** `bytes` as read from `name` by readModuleBytes (a regular file read whole): UserError unless they start with the wasm magic. */
+export function checkedModuleBytes(name: string, bytes: Uint8Array): Uint8Array {
+  if (WASM_MAGIC.some((b, i) => bytes[i] !== b)) throw notAModule(name);
+  return bytes;
+}
+
 /**
  * Compiles module bytes (with `tier`, default the tiering set); UserError when they are not a valid WebAssembly module.
  * `sha256`: where the bytes' hex sha256 comes from when one is known or being computed elsewhere (asked once, when
