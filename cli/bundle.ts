@@ -26,7 +26,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bundleOf, ENTRY, MANIFEST, type Manifest } from './fresh-bundle.js';
+import { bundleOf, cjsBundleRunner, ENTRY, MANIFEST, type Manifest } from './fresh-bundle.js';
 
 export { BUNDLE, bundleOf, freshBundle, MANIFEST } from './fresh-bundle.js';
 
@@ -436,6 +436,12 @@ export async function buildBundle(dist: string = DIST): Promise<{ bundles: { fil
     for (const p of pieces) fs.renameSync(tmpOf(p.file), path.join(dist, p.file));
   } finally {
     for (const p of pieces) fs.rmSync(tmpOf(p.file), { force: true });
+  }
+  // The code caches of the CommonJS worker bundles, each made by a process of its own (this one's V8 flags may not be
+  // Node's defaults: a test's), for cli/prewarm.ts's guest thread.
+  for (const p of pieces.filter((q) => q.kind === 'worker' && q.file.endsWith('.cjs'))) {
+    const made = spawnSync(process.execPath, ['-e', cjsBundleRunner(path.join(dist, p.file), true)], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`the code cache of ${p.file} was not made: ${made.stderr.trim()}`);
   }
   const inputs = [...new Set(made.flatMap((b) => b.modules.map((m) => m.file)))].sort();
   const manifest: Manifest = { bundles: names, inputs: inputs.map((f) => [f, fs.statSync(path.join(dist, f)).size]) };

@@ -5,17 +5,20 @@
 // starting one costs the main thread nothing else (cli/fresh-bundle.js, which main.js has loaded, names the workers'
 // bundles).
 import { closeSync, openSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { NO_STDIN_STREAM, whenReady } from '../src/worker-url.js';
-import { bundleOf } from './fresh-bundle.js';
+import { bundleOf, cjsBundleRunner } from './fresh-bundle.js';
 
 /**
- * A worker on `url`, node:worker_threads loaded (synchronously) for the first. Undefined on a Node without
- * process.getBuiltinModule (before 20.16): there the commands start their workers themselves, later.
+ * A worker on `url`, node:worker_threads loaded (synchronously) for the first; a CommonJS bundle (.cjs) runs with
+ * its code cache (cjsBundleRunner). Undefined on a Node without process.getBuiltinModule (before 20.16): there the
+ * commands start their workers themselves, later.
  */
 const newWorker = (url: URL, options: { stdin?: boolean } = {}): Worker | undefined => {
   if (typeof process.getBuiltinModule !== 'function') return undefined;
-  return new (process.getBuiltinModule('node:worker_threads').Worker)(url, options);
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
+  return url.pathname.endsWith('.cjs') ? new Worker(cjsBundleRunner(fileURLToPath(url)), { ...options, eval: true }) : new Worker(url, options);
 };
 
 const SCRIPTS = { record: 'src/record/guest-thread.js', replay: 'src/replay/prefetch-worker.js' };
