@@ -17,6 +17,10 @@
 // outside, loaded with import() before a module that imports them runs. `import.meta.url` becomes the original
 // file's URL, computed from the bundle's own; workerUrl('./x.js', import.meta.url) becomes x's bundle.
 //
+// The command line's bundle and its parts are scripts, not ES modules: V8 compiles them from the code caches made here
+// (fresh-bundle.ts runScriptBundle), which Node 20 has no way to do for an ES module. A worker's bundle is an ES module,
+// or CommonJS (COMMONJS_WORKERS: the guest thread's, with its own code cache: cjsBundleRunner).
+//
 // It works on tsc's output of this repository, not on any JavaScript: it refuses (throws) what it does not follow
 // rather than guess: static import cycles, `export default`, exported let/var bindings (an importer reads each
 // binding once, after its module ran; TypeScript's enums are the one var allowed), import.meta other than
@@ -26,7 +30,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bundleOf, cjsBundleRunner, ENTRY, MANIFEST, type Manifest } from './fresh-bundle.js';
+import { bundleOf, cjsBundleRunner, ENTRY, MANIFEST, runScriptBundle, scriptValue, type Manifest } from './fresh-bundle.js';
 
 export { BUNDLE, bundleOf, freshBundle, MANIFEST } from './fresh-bundle.js';
 
@@ -253,13 +257,17 @@ interface Piece { readonly file: string; readonly source: string; readonly modul
  * The files of the bundle of `entry` (`modules`: collect's order): the bundle itself, `file`, which holds the loader,
  * the modules the entry imports statically (for the main bundle, IN_MAIN's too) and runs the entry; and one part per
  * other dynamic import target with the modules that target needs beyond those (a module several targets need is in
- * each of their parts; it still runs once), which exports them as `bodies`: [module index, body][]. A dynamic import
- * loads its target's part, unless a part loaded before gave the target. The main bundle exports main (the entry's)
- * and bundleState; a worker bundle only runs its entry.
+ * each of their parts; it still runs once), which gives them as [module index, body][] (a script's value, an ES
+ * module's `bodies`). A dynamic import loads its target's part, unless a part loaded before gave the target. The main
+ * bundle gives main (the entry's) and bundleState; a worker bundle only runs its entry.
  */
 function generate(modules: Module[], entry: string, file: string, isMain: boolean): Piece[] {
   const commonjs = file.endsWith('.cjs');
-  if (commonjs && isMain) throw new Error(`${file}: the command line's bundle is an ES module`);
+  if (commonjs && isMain) throw new Error(`${file}: the command line's bundle is a script`);
+  // The command line's bundle and its parts are scripts (fresh-bundle.ts runScriptBundle); a worker's, ES modules or
+  // CommonJS. A script imports through its parameters.
+  const script = isMain;
+  const dynamicImport = script ? '__dynamicImport' : 'import';
   const index = new Map(modules.map((m, i) => [m.file, i]));
   const byFile = new Map(modules.map((m) => [m.file, m]));
   const at = (f: string): number => index.get(f)!;
@@ -335,7 +343,7 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
     `  if (__state[i] === 2 || __state[i] === 1) return;`,
     `  if (__state[i] === 3) throw __thrown[i];`,
     `  __state[i] = 1;`,
-    `  try { (0, __body[i])(__ns, __ext, __run, __import, __importExternal); __state[i] = 2; } catch (e) { __state[i] = 3; __thrown[i] = e; throw e; }`,
+    `  try { (0, __body[i])(__ns, __ext, __run, __import, __importExternal, __bundle_url); __state[i] = 2; } catch (e) { __state[i] = 3; __thrown[i] = e; throw e; }`,
     `}`,
     '/** What the bundle loads with import(): packages, node: builtins and unbundled files; their namespaces once loaded. */',
     `const __extSpec = ${JSON.stringify(externals)}, __ext = [], __extLoad = [];`,
@@ -343,13 +351,13 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
     ...(commonjs
       // A builtin is required (at once, and with no ES module facade), as a namespace: its exports, and itself as default.
       ? [`const __loadExt = (e) => (__extLoad[e] ??= __extSpec[e].startsWith('node:') ? (__ext[e] = ((m) => Object.create(m, { default: { value: m } }))(require(__extSpec[e])), Promise.resolve()) : import(__url(__extSpec[e])).then((ns) => { __ext[e] = ns; }));`]
-      : [`const __loadExt = (e) => (__extLoad[e] ??= import(__url(__extSpec[e])).then((ns) => { __ext[e] = ns; }));`]),
+      : [`const __loadExt = (e) => (__extLoad[e] ??= ${dynamicImport}(__url(__extSpec[e])).then((ns) => { __ext[e] = ns; }));`]),
     `const __importExternal = (e) => __loadExt(e).then(() => __ext[e]);`,
     '/** Per module, the externals that must be loaded before it runs (its own and those of the modules it imports). */',
     `const __needs = ${JSON.stringify(modules.map((m) => [...needs.get(m.file)!].sort((a, b) => a - b)))};`,
     '/** Per dynamic import target, the part that defines the modules it needs beyond this file\'s. */',
     `const __parts = { ${parts.map((p) => `${at(p.target)}: ${JSON.stringify(`./${path.posix.basename(p.file)}`)}`).join(', ')} };`,
-    `const __define = (i) => (__body[i] !== undefined || __parts[i] === undefined ? undefined : import(__url(__parts[i])).then((p) => { for (const [j, body] of p.bodies) __body[j] ??= body; }));`,
+    `const __define = (i) => (__body[i] !== undefined || __parts[i] === undefined ? undefined : ${script ? '__loadPart' : 'import'}(__url(__parts[i])).then((p) => { for (const [j, body] of ${script ? 'p' : 'p.bodies'}) __body[j] ??= body; }));`,
     '/** A dynamic import of module i: its part and externals loaded, then it runs; its one namespace object. */',
     `const __import = (i) => Promise.all([__define(i), ...__needs[i].map(__loadExt)]).then(() => { __run(i); return __ns[i]; });`,
   ];
@@ -361,29 +369,32 @@ function generate(modules: Module[], entry: string, file: string, isMain: boolea
     commonjs ? `__import(${at(entry)}).catch((e) => { process.nextTick(() => { throw e; }); });` : `const __entry = await __import(${at(entry)});`];
   if (isMain) {
     main.push(
-      `export const main = __entry.main;`,
       '/** For tests: the modules that ran and the externals that were loaded, so far. */',
-      `export const bundleState = () => ({ ran: __files.filter((_, i) => __state[i] === 2), loaded: __extSpec.filter((_, e) => __ext[e] !== undefined) });`,
+      `const bundleState = () => ({ ran: __files.filter((_, i) => __state[i] === 2), loaded: __extSpec.filter((_, e) => __ext[e] !== undefined) });`,
+      `return { main: __entry.main, bundleState };`,
     );
   }
   // A CommonJS bundle (a worker's, COMMONJS_WORKERS): strict, like the modules it holds, and with this file's URL
-  // where an ES module has import.meta.url (its modules' own uses were replaced by __meta_url when parsed).
+  // where an ES module has import.meta.url (its modules' own uses were replaced by __meta_url when parsed). The main
+  // bundle and its parts are scripts (runScriptBundle in fresh-bundle.ts), strict too: the main one's value is a
+  // function of its URL, import() and a part's loader, which resolves to its exports; a part's, its bodies.
   const source = commonjs
     ? ["'use strict';", `const __bundle_url = require('node:url').pathToFileURL(__filename).href;`, ...main, ''].join('\n').replace(/\bimport\.meta\.url\b/g, '__bundle_url')
-    : [...main, ''].join('\n');
+    : script
+      ? ["'use strict';", `(async function (__bundle_url, __dynamicImport, __loadPart) {`, ...main, '})', ''].join('\n').replace(/\bimport\.meta\.url\b/g, '__bundle_url')
+      : [`const __bundle_url = import.meta.url;`, ...main, ''].join('\n');
   return [
     { file, source, modules: inMain.size },
-    ...parts.map((p) => ({
-      file: p.file,
-      modules: p.modules.length,
-      source: [
+    ...parts.map((p) => {
+      const text = [
         `// Generated by cli/bundle.ts (npm run build): the part of ${path.posix.basename(file)} that ${p.target} needs beyond it; do not edit.`,
-        `export const bodies = [`,
-        ...p.modules.map((m) => `// ---- ${m.file}\n[${at(m.file)}, (function (__ns, __ext, __run, __import, __importExternal) {\n${bodies.get(m.file)!}\n})],`),
+        ...(script ? [`'use strict';`, `[`] : [`export const bodies = [`]),
+        ...p.modules.map((m) => `// ---- ${m.file}\n[${at(m.file)}, (function (__ns, __ext, __run, __import, __importExternal, __bundle_url) {\n${bodies.get(m.file)!}\n})],`),
         `];`,
         '',
-      ].join('\n'),
-    })),
+      ].join('\n');
+      return { file: p.file, modules: p.modules.length, source: script ? text.replace(/\bimport\.meta\.url\b/g, '__bundle_url') : text };
+    }),
   ];
 }
 
@@ -413,7 +424,7 @@ export async function buildBundle(dist: string = DIST): Promise<{ bundles: { fil
     const ours = [...exportsOf(m, cache)].sort();
     if (real.join() !== ours.join()) throw new Error(`${m.file}: exports ${real.join(', ')}, the bundler read ${ours.join(', ')}`);
   }
-  const pieces = made.flatMap((b, k) => generate(b.modules, b.entry, bundleOf(b.entry), k === 0).map((p, n) => ({ ...p, kind: n > 0 ? 'part' : k === 0 ? 'main' : 'worker' })));
+  const pieces = made.flatMap((b, k) => generate(b.modules, b.entry, bundleOf(b.entry), k === 0).map((p, n) => ({ ...p, kind: n > 0 ? 'part' : k === 0 ? 'main' : 'worker', script: k === 0 })));
   const names = pieces.map((p) => p.file);
   const clash = names.find((n, i) => names.indexOf(n) !== i);
   if (clash !== undefined) throw new Error(`two entries would share the bundle file ${clash}: cannot bundle them`);
@@ -429,19 +440,26 @@ export async function buildBundle(dist: string = DIST): Promise<{ bundles: { fil
         if (check.status !== 0) throw new Error(`${p.file} does not compile: ${check.stderr.trim()}`);
         continue;
       }
-      const loaded = await import(pathToFileURL(tmp).href) as { main?: unknown; bodies?: unknown };
-      if (p.kind === 'main' ? typeof loaded.main !== 'function' : !Array.isArray(loaded.bodies)) throw new Error(`${p.file} does not export ${p.kind === 'main' ? 'main' : 'its bodies'}`);
+      const sound = p.kind === 'main' ? typeof (await runScriptBundle(tmp)).main === 'function'
+        : Array.isArray(p.script ? scriptValue(tmp) : (await import(pathToFileURL(tmp).href) as { bodies?: unknown }).bodies);
+      if (!sound) throw new Error(`${p.file} does not give ${p.kind === 'main' ? 'main' : 'its bodies'}`);
       fs.writeFileSync(tmp, p.source); // the main bundle names its parts by their final names
     }
     for (const p of pieces) fs.renameSync(tmpOf(p.file), path.join(dist, p.file));
   } finally {
     for (const p of pieces) fs.rmSync(tmpOf(p.file), { force: true });
   }
-  // The code caches of the CommonJS worker bundles, each made by a process of its own (this one's V8 flags may not be
-  // Node's defaults: a test's), for cli/prewarm.ts's guest thread.
-  for (const p of pieces.filter((q) => q.kind === 'worker' && q.file.endsWith('.cjs'))) {
-    const made = spawnSync(process.execPath, ['-e', cjsBundleRunner(path.join(dist, p.file), true)], { encoding: 'utf8' });
-    if (made.status !== 0) throw new Error(`the code cache of ${p.file} was not made: ${made.stderr.trim()}`);
+  // The code caches of the scripts (the command line's bundle and parts) and of the CommonJS worker bundles (for
+  // cli/prewarm.ts's guest thread), made by processes of their own: this one's V8 flags may not be Node's defaults (a
+  // test's), and V8 takes a code cache only under the flags it was made with.
+  const scripts = pieces.filter((p) => p.script).map((p) => path.join(dist, p.file));
+  const caches = [
+    [`import { makeScriptCaches } from ${JSON.stringify(pathToFileURL(path.join(DIST, 'cli/fresh-bundle.js')).href)}; makeScriptCaches(${JSON.stringify(scripts)});`, '--input-type=module'],
+    ...pieces.filter((p) => p.kind === 'worker' && p.file.endsWith('.cjs')).map((p) => [cjsBundleRunner(path.join(dist, p.file), true)]),
+  ];
+  for (const [code, ...flags] of caches) {
+    const r = spawnSync(process.execPath, [...flags, '-e', code!], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`a code cache was not made: ${r.stderr.trim()}`);
   }
   const inputs = [...new Set(made.flatMap((b) => b.modules.map((m) => m.file)))].sort();
   const manifest: Manifest = { bundles: names, inputs: inputs.map((f) => [f, fs.statSync(path.join(dist, f)).size]) };

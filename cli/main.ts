@@ -16,7 +16,8 @@ const moduleAhead = command === 'run' ? await (async () => {
   const guess = ahead.guessModule(argv, command);
   return guess === undefined ? undefined : ahead.readAhead(guess);
 })() : undefined;
-const bundled = (await import('./fresh-bundle.js')).freshBundle();
+const fresh = await import('./fresh-bundle.js');
+const bundled = fresh.freshBundle();
 if (warm) await warm.prewarm(command!, argv, bundled);
-const { main }: typeof import('./app.js') = bundled ? await import(String('./app-bundle.js')) : await import('./app.js');
+const { main }: { main: typeof import('./app.js').main } = bundled ? await fresh.runScriptBundle() : await import('./app.js');
 process.exitCode = await main(argv, moduleAhead && { moduleAhead });

@@ -9,17 +9,19 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { buildBundle, BUNDLE, bundleOf, freshBundle, MANIFEST } from '../../cli/bundle.js';
+import { runScriptBundle, type ScriptBundle } from '../../cli/fresh-bundle.js';
 import { setTiering, engineFingerprint } from '../../src/engine.js';
 import { cli, guestPath, repoRoot, wt, type CliResult } from '../helpers.js';
 
 const dist = join(repoRoot, 'dist');
 const PART = BUNDLE.replace(/\.js$/, '.cli-dump.js');
 
-type Bundle = typeof import('../../cli/app.js') & { bundleState: () => { ran: string[]; loaded: string[] } };
-/** The command line's bundle; `fresh` gives a copy of its own (its modules not run yet). */
-let copies = 0;
-const bundle = async (fresh = false): Promise<Bundle> =>
-  await import(`${pathToFileURL(join(dist, BUNDLE)).href}${fresh ? `?copy=${++copies}` : ''}`) as Bundle;
+type Bundle = ScriptBundle;
+/** The command line's bundle, run as cli/main.js runs it; `fresh` gives a copy of its own (its modules not run yet). */
+let shared: Promise<Bundle> | undefined;
+const bundle = (fresh = false): Promise<Bundle> => (fresh ? runScriptBundle(join(dist, BUNDLE)) : shared ??= runScriptBundle(join(dist, BUNDLE)));
+/** The exports of the command line's bundle in `dir`, run afresh. */
+const bundleIn = <T>(dir: string): Promise<T> => runScriptBundle(join(dir, BUNDLE)) as Promise<unknown> as Promise<T>;
 
 /** A command line through the bundle's main(), in this process, with its output captured. */
 async function viaBundle(args: string[], b?: Bundle): Promise<CliResult> {
@@ -200,8 +202,12 @@ describe('the bundles', () => {
       expect(bundles.map((b) => [b.file, b.modules])).toEqual([[BUNDLE, 4], [BUNDLE.replace(/\.js$/, '.cli-other.js'), 1]]);
       expect(freshBundle(dir)).toBe(true);
       const text = fs.readFileSync(join(dir, BUNDLE), 'utf8');
-      expect(text.match(/^export .*$/gm)).toEqual(['export const main = __entry.main;', expect.stringMatching(/^export const bundleState = /)]);
-      const { main } = await import(pathToFileURL(join(dir, BUNDLE)).href) as { main: (argv: string[]) => Promise<unknown[]> };
+      // A script (whose value gives the exports) rather than an ES module, as is its part.
+      expect(text.startsWith("'use strict';\n(async function (__bundle_url, __dynamicImport, __loadPart) {\n")).toBe(true);
+      expect(text.match(/^export .*$/gm)).toBeNull();
+      expect(text).toContain('return { main: __entry.main, bundleState };\n})');
+      expect(fs.readFileSync(join(dir, BUNDLE.replace(/\.js$/, '.cli-other.js')), 'utf8')).toMatch(/^\/\/ Generated .*\n'use strict';\n\[\n/);
+      const { main } = await bundleIn<{ main: (argv: string[]) => Promise<unknown[]> }>(dir);
       expect(await main(['a', 'b'])).toEqual([1, 2, 2, 10, 1, '/', 'function', 42, 2]);
       expect(fileList(dir).filter((f) => f.includes('.tmp'))).toEqual([]); // no temporary file left
     } finally {
@@ -221,7 +227,7 @@ describe('the bundles', () => {
     try {
       await buildBundle(dir);
       const before = (globalThis as { __bundleTestRuns?: number }).__bundleTestRuns ?? 0;
-      const { main } = await import(`${pathToFileURL(join(dir, BUNDLE)).href}?run`) as { main: () => Promise<Record<string, unknown>> };
+      const { main } = await bundleIn<{ main: () => Promise<Record<string, unknown>> }>(dir);
       expect(await main()).toEqual({ runs: before + 1, same: true, again: true, instance: true, after: before + 1 });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -239,7 +245,7 @@ describe('the bundles', () => {
     try {
       const { bundles } = await buildBundle(dir);
       expect(bundles.map((b) => b.file)).toEqual([BUNDLE, bundleOf('src/w.js')]);
-      const { main } = await import(pathToFileURL(join(dir, BUNDLE)).href) as { main: () => { url: string; own: string } };
+      const { main } = await bundleIn<{ main: () => { url: string; own: string } }>(dir);
       const { url, own } = main();
       expect(own).toBe(pathToFileURL(join(dir, 'src/start.js')).href);
       expect(url).toBe(pathToFileURL(join(dir, bundleOf('src/w.js'))).href);
@@ -265,7 +271,7 @@ describe('the bundles', () => {
       const text = fs.readFileSync(join(dir, BUNDLE), 'utf8');
       expect(text).not.toMatch(/nowhere|doc comment|trailing comment|inline|\/\* [ab] \*\//);
       expect(text).not.toMatch(/[^\x00-\x7f]/);
-      const { main } = await import(pathToFileURL(join(dir, BUNDLE)).href) as { main: () => unknown[] };
+      const { main } = await bundleIn<{ main: () => unknown[] }>(dir);
       expect(main()).toEqual([true, '/* not a comment */ \u2014 \u00fcn\u00efcode \u{1F600}', '// nor this 2', undefined, 'xy']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

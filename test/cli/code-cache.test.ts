@@ -1,13 +1,14 @@
-// The V8 code cache of a CommonJS worker bundle (cli/fresh-bundle.ts cjsBundleRunner): used when made from the very
-// text it runs and not damaged, never otherwise; the bundle runs as Node's own loader would run it either way. Each
-// worker runs in a process of its own: this one's V8 flags may have been changed by other tests (V8 refuses a code
-// cache made under other flags).
+// The V8 code caches of the bundles (cli/fresh-bundle.ts): a CommonJS worker bundle's (cjsBundleRunner), used when
+// made from the very text it runs and not damaged, and a script's (the command line's bundle and parts: scriptValue),
+// used when made from the file as it is and whole; never otherwise, and the bundle runs the same either way. Each runs
+// in a process of its own: this one's V8 flags may have been changed by other tests (V8 refuses a code cache made
+// under other flags).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { bundleOf, codeCacheOf, cjsBundleRunner } from '../../cli/fresh-bundle.js';
+import { BUNDLE, bundleOf, codeCacheOf, cjsBundleRunner } from '../../cli/fresh-bundle.js';
 import { repoRoot } from '../helpers.js';
 import { tempDir } from '../trace/helpers.js';
 
@@ -59,4 +60,34 @@ describe('the code cache of a CommonJS worker bundle', () => {
     fs.rmSync(codeCacheOf(file));
     expect(inWorker(file)).toMatchObject([{ v: 'b', cache: 'none' }]);
   });
+
+  it("is made by the build for the command line's bundle and its parts, and cli/main.js's way of running them uses it", () => {
+    for (const file of [BUNDLE, BUNDLE.replace(/\.js$/, '.cli-record.js')]) expect(fs.existsSync(codeCacheOf(join(repoRoot, 'dist', file))), file).toBe(true);
+    expect(inProcess(`const b = await runScriptBundle(); console.log(JSON.stringify([typeof b.main, globalThis.wasiTraceCodeCache]));`)).toEqual(['function', 'used']);
+  });
+
+  it("takes a script's cache only while the file is as it was made from (its length and modification time) and the cache is whole", () => {
+    const dir = tempDir();
+    const file = join(dir, 's.js');
+    fs.writeFileSync(file, "'use strict';\n[(function () { return 'a'; })(), (function () { return this === undefined; })()]\n");
+    const run = () => inProcess(`const v = scriptValue(${JSON.stringify(file)}); console.log(JSON.stringify([v, globalThis.wasiTraceCodeCache]));`);
+    expect(run()).toEqual([['a', true], 'none']); // (its value; strict)
+    const make = () => inProcess(`makeScriptCaches([${JSON.stringify(file)}]); console.log('[]');`);
+    make();
+    expect(run()).toEqual([['a', true], 'used']);
+    fs.utimesSync(file, new Date(2001, 1, 1), new Date(2001, 1, 1));
+    expect(run()).toEqual([['a', true], 'none']);
+    make();
+    const cache = fs.readFileSync(codeCacheOf(file));
+    fs.writeFileSync(codeCacheOf(file), cache.subarray(0, cache.length - 1));
+    expect(run()).toEqual([['a', true], 'none']);
+  });
 });
+
+/** What `code` prints as JSON, run as an ES module in a process of its own with fresh-bundle.js's exports in scope. */
+function inProcess(code: string): unknown {
+  const script = `import { runScriptBundle, scriptValue, makeScriptCaches } from ${JSON.stringify(fresh)};\n${code}`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: repoRoot });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
