@@ -94,7 +94,7 @@ function readModuleFd(fd: number, name: string, expected = 0, shared = false): U
   return total === bytes.length ? bytes : bytes.subarray(0, total);
 }
 
-/** `bytes` as read from `name` by readModuleBytes (a regular file read whole): UserError unless they start with the wasm magic. */
+/** `bytes`, read whole from the regular file `name` elsewhere: UserError (as readModuleBytes) unless they start with the magic. */
 export function checkedModuleBytes(name: string, bytes: Uint8Array): Uint8Array {
   if (WASM_MAGIC.some((b, i) => bytes[i] !== b)) throw notAModule(name);
   return bytes;
