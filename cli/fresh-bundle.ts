@@ -57,7 +57,7 @@ export const codeCacheOf = (bundle: string): string => `${bundle}.v8cache`;
  * The source (CommonJS) of a thread or process that runs the CommonJS bundle at `file` as Node's loader would (the
  * same wrapper function, this, require, module, __filename, __dirname), compiled with its code cache (codeCacheOf)
  * when that was made from this very text and V8 takes it (the same V8 and flags): the guest thread's 240 KB compile
- * in ~3 ms instead of ~15, on the critical path of a short recording. Needs process.getBuiltinModule (Node >= 20.16).
+ * in ~3 ms instead of ~15, on the critical path of a short recording.
  * `make`: writes the code cache instead of running the bundle, from a process whose V8 flags are Node's defaults, as
  * a worker's are when it boots. The cache file holds the sha256 of the text, the sha256 of V8's data (which V8 itself
  * does not check in a release build), then the data. `globalThis.wasiTraceCodeCache` says what came of it, for the
@@ -65,7 +65,8 @@ export const codeCacheOf = (bundle: string): string => `${bundle}.v8cache`;
  */
 export function cjsBundleRunner(file: string, make = false): string {
   return `'use strict';
-const need = (m) => process.getBuiltinModule(m); // (require in a CommonJS script, not in an ES module one)
+// (process.getBuiltinModule works in a CommonJS script and an ES module one alike; require, before Node 20.16)
+const need = typeof process.getBuiltinModule === 'function' ? (m) => process.getBuiltinModule(m) : require;
 const fs = need('node:fs'), vm = need('node:vm'), path = need('node:path');
 const file = ${JSON.stringify(file)}, cacheFile = ${JSON.stringify(codeCacheOf(file))};
 const text = fs.readFileSync(file, 'utf8');
