@@ -30,7 +30,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bundleOf, cjsBundleRunner, ENTRY, MANIFEST, runScriptBundle, scriptValue, type Manifest } from './fresh-bundle.js';
+import { bundleOf, cjsBundleRunner, cjsBundleRunnerFile, ENTRY, MANIFEST, runnerOf, runScriptBundle, scriptValue, type Manifest } from './fresh-bundle.js';
 
 export { BUNDLE, bundleOf, freshBundle, MANIFEST } from './fresh-bundle.js';
 
@@ -463,6 +463,12 @@ export async function buildBundle(dist: string = DIST): Promise<{ bundles: { fil
   for (const [code, ...flags] of caches) {
     const r = spawnSync(process.execPath, [...flags, '-e', code!], { encoding: 'utf8' });
     if (r.status !== 0) process.stderr.write(`wasi-trace build: a code cache was not made (bundles start slower): ${r.stderr.trim().split('\n')[0]}\n`);
+  }
+  // Each CommonJS worker bundle's runner file, which cli/main.ts starts record's guest thread on.
+  for (const p of pieces.filter((q) => q.kind === 'worker' && q.file.endsWith('.cjs'))) {
+    const runner = path.join(dist, runnerOf(p.file));
+    fs.writeFileSync(`${runner}.${process.pid}.tmp`, cjsBundleRunnerFile(path.basename(p.file)));
+    fs.renameSync(`${runner}.${process.pid}.tmp`, runner);
   }
   const inputs = [...new Set(made.flatMap((b) => b.modules.map((m) => m.file)))].sort();
   const manifest: Manifest = { bundles: names, inputs: inputs.map((f) => [f, fs.statSync(path.join(dist, f)).size]) };

@@ -51,7 +51,8 @@ export function freshBundle(dist: string = DIST): boolean {
 }
 
 /** The V8 code cache of a CommonJS worker bundle (COMMONJS_WORKERS), beside it; cli/bundle.ts makes it. */
-export const codeCacheOf = (bundle: string): string => `${bundle}.v8cache`;
+export const codeCacheOf = (bundle: string): string => `${bundle}${CODE_CACHE}`;
+const CODE_CACHE = '.v8cache';
 
 /**
  * The source (CommonJS) of a thread or process that runs the CommonJS bundle at `file` as Node's loader would (the
@@ -64,11 +65,22 @@ export const codeCacheOf = (bundle: string): string => `${bundle}.v8cache`;
  * tests: 'used', 'rejected' (by V8: another V8 or other flags), 'none' (missing, damaged, or made from another text).
  */
 export function cjsBundleRunner(file: string, make = false): string {
+  return runnerSource(JSON.stringify(file), make);
+}
+
+/** A CommonJS bundle's runner file (a worker starts on it: cli/main.ts), beside the bundle: `<bundle>.runner.cjs`. */
+export const runnerOf = (bundle: string): string => bundle.replace(/\.cjs$/, '.runner.cjs');
+
+/** The text of the runner file of the CommonJS bundle named `name` (cjsBundleRunner's, the bundle beside it). */
+export const cjsBundleRunnerFile = (name: string): string => runnerSource(`need('node:path').join(__dirname, ${JSON.stringify(name)})`, false);
+
+/** cjsBundleRunner's source, with the bundle's path given as the JavaScript expression `file`. */
+function runnerSource(file: string, make: boolean): string {
   return `'use strict';
 // (process.getBuiltinModule works in a CommonJS script and an ES module one alike; require, before Node 20.16)
 const need = typeof process.getBuiltinModule === 'function' ? (m) => process.getBuiltinModule(m) : require;
 const fs = need('node:fs'), vm = need('node:vm'), path = need('node:path');
-const file = ${JSON.stringify(file)}, cacheFile = ${JSON.stringify(codeCacheOf(file))};
+const file = ${file}, cacheFile = file + ${JSON.stringify(CODE_CACHE)};
 const text = fs.readFileSync(file, 'utf8');
 const sha256 = (b) => need('node:crypto').createHash('sha256').update(b).digest();
 const digest = sha256(text);

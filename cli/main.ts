@@ -6,8 +6,16 @@
 // `npm run build` made the bundles from the current build; otherwise from the separate modules.
 const argv = process.argv.slice(2);
 const command = argv.find((a) => !a.startsWith('-'));
+// record's guest thread before anything else is loaded, on its bundle's runner file (cli/bundle.ts writes it; a build
+// without one gets its thread from prewarm): its boot is the critical path of a short recording, and loading prewarm
+// first cost it 6-8 ms. Ready is listened to from its start: a message nobody listens to is lost.
+const runner = new URL('./guest-thread-bundle.runner.cjs', import.meta.url); // (runnerOf in fresh-bundle.ts)
+const threads = command === 'record' && typeof process.getBuiltinModule === 'function' && process.getBuiltinModule('node:fs').existsSync(runner)
+  ? await import('../src/worker-url.js') : undefined;
+const worker = threads && new (process.getBuiltinModule('node:worker_threads').Worker)(runner, threads.NO_STDIN_STREAM);
+const early = worker && { worker, ready: threads!.whenReady(worker) };
 const warm = command === 'record' || command === 'replay' ? await import('./prewarm.js') : undefined;
-if (command === 'record') warm!.startGuestThread(); // before anything else: on its bundle, which prewarm() checks
+if (command === 'record') warm!.startGuestThread(early); // prewarm() checks its bundle
 // run's guest module is read from now on too. Not record's: on 2 cores that read slowed the guest thread's boot as much
 // as it saved this thread (esbuild's 20 MB, 14-16 interleaved rounds).
 const readAhead = command === 'run' ? await import('./read-ahead.js') : undefined;

@@ -103,10 +103,18 @@ export async function prewarm(command: string | undefined, argv: readonly string
 function start(command: Prewarmable, guess?: string): Worker | undefined {
   const w = newWorker(urlOf(command), optionsOf(command));
   if (w === undefined) return undefined;
+  if (command === 'record') return adopt(w, whenReady(w));
   w.unref(); // a worker that is never used must not keep the process alive
-  if (command === 'record') readiness.set(w, whenReady(w));
   started.set(command, w);
   if (guess !== undefined) w.postMessage({ readAhead: guess });
+  return w;
+}
+
+/** Keeps `w` as the started guest thread, ready when `ready` settles. */
+function adopt(w: Worker, ready: Promise<void>): Worker {
+  w.unref(); // a worker that is never used must not keep the process alive
+  readiness.set(w, ready);
+  started.set('record', w);
   return w;
 }
 
@@ -118,13 +126,18 @@ const ignore = (): void => {};
 /**
  * Starts record's guest thread at once, on its bundle, before cli/main.ts has checked that the bundles are fresh
  * (one stat per input: ~5 ms that the thread's boot, the critical path of a short recording, need not wait for);
- * prewarm() then keeps it, or replaces it when the bundles are not fresh.
+ * prewarm() then keeps it, or replaces it when the bundles are not fresh. `early`: the thread cli/main.ts started
+ * already, on the bundle's runner file, with when it is ready (listened to from its start).
  */
-export function startGuestThread(): void {
-  if (!BUILT || started.has('record')) return;
+export function startGuestThread(early?: { worker: Worker; ready: Promise<void> }): void {
+  if (!BUILT || started.has('record')) {
+    void early?.worker.terminate(); // (not wanted: it would keep the process alive)
+    return;
+  }
   bundled = true;
+  const w = early ? adopt(early.worker, early.ready) : start('record');
   // a bundle that is not there (a build without bundles): prewarm() replaces this worker
-  start('record')?.on('error', ignore);
+  w?.on('error', ignore);
 }
 
 /**

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BUNDLE, bundleOf, codeCacheOf } from '../../cli/fresh-bundle.js';
+import { BUNDLE, bundleOf, cjsBundleRunnerFile, codeCacheOf, runnerOf } from '../../cli/fresh-bundle.js';
 import { repoRoot } from '../helpers.js';
 import { tempDir } from '../trace/helpers.js';
 
@@ -65,6 +65,19 @@ describe('the code cache of a CommonJS worker bundle', () => {
       { v: 'b', cache: 'none', file, dir, exports: true, self: true },
     ]);
     expect(codeCacheOf(file)).toBe(`${file}.v8cache`);
+  });
+
+  it("has a runner file beside it that runs it as cjsBundleRunner does, which the build writes where cli/main.js starts the guest thread", () => {
+    const guestThread = join(repoRoot, 'dist', bundleOf('src/record/guest-thread.js'));
+    expect(runnerOf(guestThread)).toBe(join(repoRoot, 'dist/cli/guest-thread-bundle.runner.cjs')); // (main.ts names it)
+    expect(fs.readFileSync(runnerOf(guestThread), 'utf8')).toBe(cjsBundleRunnerFile('guest-thread-bundle.cjs'));
+    const dir = tempDir();
+    const file = join(dir, 'w.cjs');
+    fs.writeFileSync(file, "require('node:worker_threads').parentPort.postMessage({ cache: globalThis.wasiTraceCodeCache, file: __filename });\n");
+    fs.writeFileSync(runnerOf(file), cjsBundleRunnerFile('w.cjs'));
+    const seen = inProcess(`makeCjsCache(${JSON.stringify(file)});
+      const w = new Worker(${JSON.stringify(runnerOf(file))}); w.once('message', (m) => { console.log(JSON.stringify(m)); void w.terminate(); });`);
+    expect(seen).toEqual({ cache: 'used', file });
   });
 
   it("is made by the build for the command line's bundle and its parts, and cli/main.js's way of running them uses it", () => {
