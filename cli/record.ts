@@ -68,7 +68,8 @@ export const recordCommand = {
     const handlers = Object.keys(STOP_SIGNALS).map((sig) => [sig, () => stop.abort(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     try {
-      if (hunt) return await runHunt(hunt, setup, module, flags.output, level, stop.signal, io, settings);
+      // The guest thread was booted while the command line loaded (in-process callers start their own).
+      if (hunt) return await runHunt(hunt, setup, module, flags.output, level, stop.signal, io, settings, takeGuestThread()?.worker);
       // The guest thread was booted while the command line loaded (in-process callers start one now).
       const thread = takeGuestThread();
       const r = await recordOnThread({

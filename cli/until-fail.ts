@@ -1,6 +1,7 @@
 // record --chaos and record --until-fail: the flags of a chaos schedule and of a hunt for a failing run, the hunt's
 // progress line and its summary.
 import { randomInt } from 'node:crypto';
+import type { Worker } from 'node:worker_threads';
 import type { Argv } from 'yargs';
 import { EXIT_TRAP, signalExitCode, UserError } from '../src/errors.js';
 import type { RecordingSettings } from '../src/record/recorder.js';
@@ -114,10 +115,11 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /**
  * Runs a hunt for the command line; returns the exit code (the failing run's own, 0 when none failed). With chaos
  * (setup.chaos) run i answers from seed SEED+i, so the seeds are printed: `record --chaos --seed S` repeats a run.
+ * `thread`: a guest thread started already, for the hunt's first job.
  */
 export async function runHunt(h: NonNullable<ReturnType<typeof huntOptions>>, setup: GuestSetup,
   module: { name: string; bytes: Uint8Array }, output: string, level: number, signal: AbortSignal, io: CliIo = {},
-  settings: RecordingSettings = {}): Promise<number> {
+  settings: RecordingSettings = {}, thread?: Worker): Promise<number> {
   const knobs = setup.chaos?.knobs;
   const seeded = knobs !== undefined;
   const tty = io.stderr === undefined && process.stderr.isTTY === true;
@@ -127,7 +129,7 @@ export async function runHunt(h: NonNullable<ReturnType<typeof huntOptions>>, se
   const started = performance.now();
   const r = await untilFail({
     setup, module, output, level, settings, runs: h.runs, jobs: h.jobs, timeoutMs: h.timeoutMs, failOn: h.failOn,
-    seed: h.seed, shard: h.shard, signal,
+    seed: h.seed, shard: h.shard, signal, ...(thread && { thread }),
     ...(knobs && { seedSetup: (seed: number) => ({ ...setup, chaos: { seed, knobs } }) }),
     onProgress: tty ? ({ runs, elapsedMs }) => {
       if (elapsedMs - lastDraw < 100) return;

@@ -55,6 +55,8 @@ export interface HuntOptions {
   signal?: AbortSignal;
   /** Called after every run. */
   onProgress?: (p: { runs: number; elapsedMs: number }) => void;
+  /** A guest thread started already (the command line's, booting while it loaded): the first job takes it. */
+  thread?: Worker;
 }
 
 export interface FailedRun {
@@ -128,6 +130,12 @@ export async function untilFail(o: HuntOptions): Promise<HuntResult> {
   let claimed = false;
   const stop = new AbortController();
   const onAbort = () => stop.abort(o.signal?.reason);
+  let spare = o.thread;
+  const newThread = (): Worker => {
+    const w = spare ?? new Worker(guestThreadUrl, NO_STDIN_STREAM);
+    spare = undefined;
+    return w;
+  };
   o.signal?.addEventListener('abort', onAbort, { once: true });
 
   /** One job: a worker thread and its chunks, running one run after another until the hunt is over. */
@@ -140,7 +148,7 @@ export async function untilFail(o: HuntOptions): Promise<HuntResult> {
         const seed = o.seed + o.shard.index + run * o.shard.count;
         const setup = o.seedSetup?.(seed) ?? o.setup;
         const output = { stdout: new Capture(), stderr: new Capture() };
-        worker ??= new Worker(guestThreadUrl, NO_STDIN_STREAM);
+        worker ??= newThread();
         const runStop = new AbortController();
         const onHuntStop = () => runStop.abort(stop.signal.reason);
         stop.signal.addEventListener('abort', onHuntStop, { once: true });
@@ -185,6 +193,7 @@ export async function untilFail(o: HuntOptions): Promise<HuntResult> {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs, o.runs)) }, job));
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
+    await spare?.terminate(); // (no job took it)
   }
   const stopped = !failed && o.signal?.aborted ? String(o.signal.reason) : undefined;
   return { runs: ended, ...(failed && { failed }), ...(stopped && { stopped }) };

@@ -3,12 +3,15 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { huntOptions, failCondition } from '../../cli/until-fail.js';
 import { UserError } from '../../src/errors.js';
 import { guestSetup, type GuestSetup } from '../../src/record/setup.js';
+import { guestThreadUrl } from '../../src/record/pipeline.js';
 import { DEFAULT_FAIL_ON, failure, untilFail, type HuntOptions } from '../../src/record/until-fail.js';
 import { replay } from '../../src/replay/replay.js';
+import { NO_STDIN_STREAM } from '../../src/worker-url.js';
 import { guestPath, wt } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-hunt-'));
@@ -51,6 +54,23 @@ describe('until-fail', () => {
     const r = await hunt('hello', 'never.bin', { runs: 6 });
     expect(r).toEqual({ runs: 6 });
     expect(leftovers(['flaky.bin', 'big.bin'])).toEqual([]);
+  });
+
+  it('runs on a thread it was given (the command line boots one early), and ends it, used or not', async () => {
+    const given = () => {
+      const w = new Worker(guestThreadUrl, NO_STDIN_STREAM);
+      const seen = { headers: 0, exited: new Promise((resolve) => w.once('exit', resolve)) };
+      w.on('message', (m: { type?: string }) => { if (m.type === 'header') seen.headers++; });
+      return { w, seen };
+    };
+    const used = given();
+    expect(await hunt('hello', 'given.bin', { runs: 3, jobs: 1, thread: used.w })).toEqual({ runs: 3 });
+    expect(used.seen.headers).toBe(3); // every run on it: the one job's thread
+    await used.seen.exited;
+    const unused = given();
+    expect(await hunt('hello', 'given.bin', { runs: 0, jobs: 1, thread: unused.w })).toEqual({ runs: 0 });
+    await unused.seen.exited; // (a thread left running would keep the process alive)
+    expect(unused.seen.headers).toBe(0);
   });
 
   it('a stdout pattern is a failure condition of its own', async () => {
