@@ -50,7 +50,7 @@ export function freshBundle(dist: string = DIST): boolean {
   }
 }
 
-/** The V8 code cache of a CommonJS worker bundle (COMMONJS_WORKERS), beside it; cli/bundle.ts makes it. */
+/** The V8 code cache of a bundle file, beside it: cli/bundle.ts makes them (cjsBundleRunner, makeScriptCaches). */
 export const codeCacheOf = (bundle: string): string => `${bundle}${CODE_CACHE}`;
 const CODE_CACHE = '.v8cache';
 
@@ -108,10 +108,10 @@ if (${make}) {
 export interface ScriptBundle { main: typeof import('./app.js').main; bundleState: () => { ran: string[]; loaded: string[] } }
 
 /**
- * Runs the command line's bundle at `file` (default: dist's) and resolves to its exports. The bundle and its parts are scripts rather
- * than ES modules so that V8 compiles them from their code caches (makeScriptCaches), which Node 20 cannot do for an
- * ES module: app-bundle.js in ~2 ms instead of ~12, record's and replay's parts in ~1.5 instead of ~8. The bundle's
- * value is a function of its URL, import() and a part's loader; a part's, its module bodies.
+ * Runs the command line's bundle at `file` (default: dist's) and resolves to its exports. The bundle and its parts are
+ * scripts rather than ES modules so that V8 compiles them from their code caches (makeScriptCaches), which Node 20
+ * cannot do for an ES module: app-bundle.js in ~2 ms instead of ~12, record's and replay's parts in ~1.5 instead of
+ * ~8. The bundle's value is a function of its URL, import() and a part's loader; a part's, its module bodies.
  */
 export function runScriptBundle(file: string = path.join(DIST, BUNDLE)): Promise<ScriptBundle> {
   const run = scriptValue(file) as (url: string, dynamicImport: (spec: string) => Promise<unknown>, loadPart: (url: string) => Promise<unknown>) => Promise<ScriptBundle>;
