@@ -1,7 +1,7 @@
 // The guest module of `run`, read on libuv's threads while this thread loads the command line: cli/main.ts starts
 // it and hands it to the command line in its CliIo, where cli/io.ts takes it (other commands never load this file).
-// A 20 MB module takes ~30 ms to read, about what loading the command line takes. Only node:fs is imported here. The path is a guess made before the command line is parsed; a wrong guess costs only
-// that read.
+// A 20 MB module takes ~30 ms to read, about what loading the command line takes. Only node:fs is imported here. The
+// path is a guess made before the command line is parsed; a wrong guess costs only that read.
 import * as fs from 'node:fs';
 
 /**

@@ -68,10 +68,10 @@ export const recordCommand = {
     const handlers = Object.keys(STOP_SIGNALS).map((sig) => [sig, () => stop.abort(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     try {
-      // The guest thread was booted while the command line loaded (in-process callers start their own).
-      if (hunt) return await runHunt(hunt, setup, module, flags.output, level, stop.signal, io, settings, takeGuestThread()?.worker);
-      // The guest thread was booted while the command line loaded (in-process callers start one now).
+      // The guest thread was booted while the command line loaded (in-process callers start one now); a hunt's
+      // first job takes it.
       const thread = takeGuestThread();
+      if (hunt) return await runHunt(hunt, setup, module, flags.output, level, stop.signal, io, settings, thread?.worker);
       const r = await recordOnThread({
         setup, module, output, level, settings, signal: stop.signal, worker: thread?.worker, workerReady: thread?.ready,
         onOutput: (stream, bytes) => io[stream]?.(bytes),
