@@ -511,6 +511,7 @@ let rpC = 0;
  */
 function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: number, k: number, c: number, max: number,
   tFrom: number, tn: number, tw: number, tWrite: boolean, tk: number, tPre: boolean, compact: boolean): number {
+  if (compact && tw === 8 && tWrite && q[i]! !== 0xc4) return deltas(q, i, e, k, c, max, tk, tPre);
   let rr = r;
   const aa = at;
   const imp = rr[tk]!;
@@ -577,6 +578,52 @@ function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: numb
     }
     aa[c++] = i;
     k += size;
+    i = j;
+  }
+  rpI = i;
+  rpK = k;
+  rpC = c;
+  chainLo = lo;
+  chainHi = hi;
+  return taken;
+}
+
+/**
+ * repeats() for delta events (format version 5) of a template with one 8-byte write, the events a clock storm is
+ * made of: the same records and the same stop (rpI, rpK, rpC), in a loop that reads nothing else. It stops at the
+ * first event that is not a delta event of at most 32 bits (repeats() takes a repeat event there, or nothing).
+ */
+function deltas(q: Uint8Array, i: number, e: number, k: number, c: number, max: number, tk: number, tPre: boolean): number {
+  const n = Math.min(max, e - i); // each delta event takes one byte at least
+  let rr = r;
+  if (rr.length < k + 5 * n + 64) rr = r = growI(rr, k + 5 * n + 64);
+  const aa = at;
+  const imp = rr[tk]!;
+  const th = rr[tk + 1]!;
+  const head = (th & 0xffff) | ((((th >>> 16) & R_MASK) | F_REPEAT) << 16);
+  const args = tk + 2 + (tPre ? 1 : 0);
+  let lo = chainLo;
+  let hi = chainHi;
+  let taken = 0;
+  for (; taken < n && i < e; taken++) {
+    const b = q[i]!;
+    let d: number;
+    let j: number;
+    if (b < 0x80) { d = b; j = i + 1; } // a positive fixint or a uint 8, the most common
+    else if (b === 0xcc) { d = q[i + 1]!; j = i + 2; }
+    else if (b === 0xcd) { d = (q[i + 1]! << 8) | q[i + 2]!; j = i + 3; }
+    else { d = intAt(q, i); if (Number.isNaN(d)) break; j = intRead.end; }
+    if (j > e) break;
+    // the last bytes plus d (−2^31 ≤ d < 2^32: one carry or borrow at most), modulo 2^64 (event-heads.ts addDelta)
+    lo += d;
+    if (lo >= 0x100000000) { lo -= 0x100000000; hi = (hi + 1) >>> 0; } else if (lo < 0) { lo += 0x100000000; hi = (hi - 1) >>> 0; }
+    rr[k] = imp;
+    rr[k + 1] = head;
+    rr[k + 2] = args;
+    rr[k + 3] = lo | 0;
+    rr[k + 4] = hi | 0;
+    aa[c++] = i;
+    k += 5;
     i = j;
   }
   rpI = i;
@@ -747,6 +794,8 @@ export function sampleFrame(): { bytes: Uint8Array; count: number } {
     [0xc4, 8, ...run(8, 40)], // a repeat event (format version 4)
     [0xc4, 8, ...run(8, 48)],
     [0x07], // delta events (format version 5)
+    [0xcc, 0x90],
+    [0xcd, 0x01, 0x00],
     [0xd0, 0x80],
     [0xce, 0xff, 0xff, 0xff, 0xff],
     [...clock(0x11580, 0x97), 0xc0, 0x00, 0xcd, 0x01, 0x00], // a repeat with times
@@ -779,7 +828,7 @@ export function warmUp(): void {
   const { bytes, count } = sampleFrame();
   const call = bytes.subarray(0, 28); // the first event: a clock_time_get with a write of 8 bytes
   const repeat = bytes.subarray(56, 66); // a repeat event of it
-  const delta = Uint8Array.of(0x11); // a delta event of it
+  const delta = Uint8Array.of(0x11, 0xcc, 0x90); // two delta events of it (fixint and uint 8, which come mixed)
   const n = 750;
   const frame = Buffer.alloc(bytes.length + n * call.length + call.length + n * repeat.length + n * delta.length);
   frame.set(bytes);
@@ -790,7 +839,7 @@ export function warmUp(): void {
   for (let i = 0; i < n; i++, at += repeat.length) frame.set(repeat, at);
   for (let i = 0; i < n; i++, at += delta.length) frame.set(delta, at);
   for (let i = 0; i < 4; i++) {
-    const f = flatten(i & 1 ? frame : new Uint8Array(frame), count + 3 * n + 1);
+    const f = flatten(i & 1 ? frame : new Uint8Array(frame), count + 4 * n + 1);
     if (f) spare(f);
   }
 }

@@ -42,6 +42,11 @@ function frames(calls: Call[]): { full: Uint8Array; compact: Uint8Array; count: 
 
 const CALLS: Call[] = [
   { imp: 0, args: [1, 1n, 16], writes: [16, 8] }, // clock_time_get
+  // delta events right after the call (a clock storm's frames), of each width the flat form reads in its own loop
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8], delta: 200 }, // uint 8
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8], delta: 40_000 }, // uint 16
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8], delta: 7 }, // a fixint
+  { imp: 0, args: [1, 1n, 16], writes: [16, 8], delta: -3 }, // a negative fixint: a borrow
   { imp: 0, args: [1, 1n, 16], writes: [16, 8], repeat: true },
   { imp: 0, args: [1, 1n, 16], writes: [16, 8], repeat: true },
   { imp: 0, args: [1, 1n, 16], writes: [16, 8], delta: 5 }, // a fixint
@@ -109,7 +114,7 @@ describe('repeat events', () => {
   });
 
   it('with no call event right before them, of another length or after a timed call, are damage every reader reports', () => {
-    const { compact, count } = frames(CALLS.slice(0, 2));
+    const { compact, count } = frames([CALLS[0]!, { ...CALLS[0]!, repeat: true }]); // a call and a repeat event of it
     const clock = compact.subarray(0, compact.length - 10);
     const repeat = compact.subarray(compact.length - 10);
     const sizes = frames([CALLS.find((c) => c.imp === 1)!]).compact; // a call with two writes of 4 bytes
