@@ -305,39 +305,48 @@ export class EventEncoder {
   }
 
   /**
+   * A delta event (format version 5) for a call `tpl` keeps again right after its untimed event (it is the
+   * lastTemplate), when `tpl` has one 8-byte out-param (a timestamp) whose bytes in `mem` now differ from the last
+   * ones by a delta event's int; false, writing nothing, otherwise (repeat() then writes the event). The hot path of a
+   * loop that reads the clock, small enough for V8 to inline into the recorder. The caller made room as for repeat().
+   */
+  delta(tpl: FixedTemplate, mem: Uint8Array): boolean {
+    const addr = tpl.delta8;
+    if (addr < 0 || tpl !== this.lastTemplate) return false;
+    if (mem !== this.memory) {
+      this.memory = mem;
+      this.memoryView = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+    }
+    const lo = this.memoryView.getUint32(addr, true);
+    const hi = this.memoryView.getUint32(addr + 4, true);
+    let dlo = lo - this.lastLo;
+    let dhi = hi - this.lastHi;
+    if (dlo < 0) { dlo += TWO_32; dhi--; }
+    dhi >>>= 0; // the difference modulo 2^64 is dhi * 2^32 + dlo
+    const b = this.buf;
+    const at = this.pos;
+    if (dhi === 0 && dlo < 0x80) { b[at] = dlo; this.pos = at + 1; } // a positive fixint, the most common
+    else if (dhi === 0 && dlo < 0x100) { b[at] = 0xcc; b[at + 1] = dlo; this.pos = at + 2; } // as number() writes it
+    else if (dhi === 0 || (dhi === 0xffffffff && dlo >= 0x80000000)) this.number(dhi === 0 ? dlo : dlo - TWO_32);
+    else return false;
+    this.lastLo = lo;
+    this.lastHi = hi;
+    this.count++;
+    return true;
+  }
+
+  /**
    * A repeat event of the full call event at templateAt (which `tpl` keeps): a bin of its out-params' bytes as they
    * are in `mem` now, in order. Shorter than the full event (which repeat()'s caller made room for).
    */
   private repeatEvent(tpl: FixedTemplate, mem: Uint8Array): void {
+    if (this.delta(tpl, mem)) return;
     const b = this.buf;
     const n = tpl.holeBytes;
     let at = this.pos;
-    const w0 = tpl.writes;
-    if (w0.length === 3 && w0[1] === 8) {
-      // one 8-byte write (a timestamp): a delta event when the difference from the last bytes fits
-      if (mem !== this.memory) {
-        this.memory = mem;
-        this.memoryView = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
-      }
-      const lo = this.memoryView.getUint32(w0[0]!, true);
-      const hi = this.memoryView.getUint32(w0[0]! + 4, true);
-      let dlo = lo - this.lastLo;
-      let dhi = hi - this.lastHi;
-      if (dlo < 0) { dlo += TWO_32; dhi--; }
-      dhi >>>= 0; // the difference modulo 2^64 is dhi * 2^32 + dlo
-      this.lastLo = lo;
-      this.lastHi = hi;
-      if (dhi === 0 && dlo < 0x80) { // the common case: a positive fixint
-        b[at] = dlo;
-        this.pos = at + 1;
-        this.count++;
-        return;
-      }
-      if (dhi === 0 || (dhi === 0xffffffff && dlo >= 0x80000000)) {
-        this.number(dhi === 0 ? dlo : dlo - TWO_32); // an int of 1 to 5 bytes
-        this.count++;
-        return;
-      }
+    if (tpl.delta8 >= 0) { // the bytes a delta event after this one adds to
+      this.lastLo = this.memoryView.getUint32(tpl.delta8, true);
+      this.lastHi = this.memoryView.getUint32(tpl.delta8 + 4, true);
     }
     if (n < 0x100) { b[at] = 0xc4; b[at + 1] = n; at += 2; }
     else { b[at] = 0xc5; b[at + 1] = n >>> 8; b[at + 2] = n & 0xff; at += 3; }
@@ -420,6 +429,8 @@ export class FixedTemplate {
   readonly writes: number[] = [];
   /** The out-params' sizes added up: the length of a repeat event's bin. */
   holeBytes = 0;
+  /** The address of the out-param when there is one, of 8 bytes (a delta event's: EventEncoder.delta); else -1. */
+  delta8 = -1;
 
   /** Starts keeping a new body: keeps none until keep(). */
   clear(): void {
@@ -427,12 +438,14 @@ export class FixedTemplate {
     this.result = NaN;
     this.writes.length = 0;
     this.holeBytes = 0;
+    this.delta8 = -1;
   }
 
   /** Notes an out-param of the body being encoded: `len` bytes at `addr` in memory, at `offset` in the body. */
   hole(addr: number, len: number, offset: number): void {
     this.writes.push(addr, len, offset);
     this.holeBytes += len;
+    this.delta8 = this.writes.length === 3 && len === 8 ? addr : -1;
   }
 
   /** Keeps the body `buf[start, end)` of a call that returned `result`; none when it is too long. */

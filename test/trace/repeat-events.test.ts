@@ -154,6 +154,37 @@ describe('repeat events', () => {
     expect(() => new EventDecoder().scanFrame(afterTimed, 2, () => {})).toThrow(/without an untimed call event before it/);
   });
 
+  it('are written by the recorder as delta events of each width, and as a repeat event where no int holds the difference', () => {
+    const pool = createChunkPool(2, 4096);
+    const producer = new ChunkProducer(pool, () => {});
+    const consumer = new ChunkConsumer(pool);
+    const rec = new Recorder((b, n) => producer.full(b.length, n), producer.first(), 1, 0, producer.progress, { checkpoints: 0 });
+    const mem = new Uint8Array(64);
+    const view = new DataView(mem.buffer);
+    const tpl = new FixedTemplate();
+    const args = [1, 1n, 16];
+    const bound = callBound(args, 0, [16, 8], null);
+    // each step and the bytes its event takes: fixint, uint 8, uint 16, negative fixint, uint 32 with a carry, int 32
+    // with a borrow, one beyond an int 32 (a repeat event: a bin of 8), then a fixint from the repeat event's bytes
+    const steps: [bigint, number][] = [[5n, 1], [200n, 2], [40_000n, 3], [-5n, 1], [2n ** 32n - 1n, 5], [-(2n ** 31n), 5], [2n ** 33n, 10], [9n, 1]];
+    let time = 2n ** 32n - 100n;
+    const times = [time];
+    view.setBigUint64(16, time, true);
+    rec.fixedCall(0, args, 0, [16, 8], mem, NaN, NaN, bound, tpl);
+    for (const [step] of steps) {
+      time = BigInt.asUintN(64, time + step);
+      times.push(time);
+      view.setBigUint64(16, time, true);
+      rec.repeat(0, tpl, mem, NaN, NaN, bound);
+    }
+    const pieces: { bytes: Uint8Array; n: number }[] = [];
+    consumer.salvage((bytes, n) => { pieces.push({ bytes: bytes.slice(), n }); });
+    expect(pieces.map((p) => p.n)).toEqual([times.length]);
+    expect(pieces[0]!.bytes.length).toBe(20 + steps.reduce((sum, [, bytes]) => sum + bytes, 0));
+    const events = new EventDecoder().decodeFrame(pieces[0]!.bytes, pieces[0]!.n);
+    expect(events.map((e) => new DataView(e.writes[0]!.bytes.buffer, e.writes[0]!.bytes.byteOffset).getBigUint64(0, true))).toEqual(times);
+  });
+
   it('are written by the recorder for a call repeating the one right before it; handed over from a chunk, a piece starts with a call in full', () => {
     const pool = createChunkPool(2, 4096);
     const producer = new ChunkProducer(pool, () => {});
