@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { checkpointOverhead } from './checkpoints.js';
 import { diffSpeed } from './diff.js';
 import { moduleFigures } from './modules.js';
-import { esbuildProject as projectIn, formatTable, spawnSeconds, type BenchContext, type BenchRow, type Measurement } from './table.js';
+import { esbuildProject as projectIn, formatTable, median, spawnSeconds, type BenchContext, type BenchRow, type Measurement } from './table.js';
 
 /** Rows from other measurement files: add yours here (see test/bench/table.ts). */
 const MEASUREMENTS: Measurement[] = [checkpointRows, diffRow, moduleRows];
@@ -50,6 +50,9 @@ function recordReplay(name: string, runArgs: string[], repeat = REPEAT): { recor
     record: () => { const s = wasiTrace(['record', '-o', trace, ...runArgs]); bytes.push(statSync(trace).size); return s; },
     replay: () => wasiTrace(['replay', '-q', trace]),
   }, repeat);
+  // the times themselves: what the run costs moves every ratio
+  const ms = (k: keyof typeof t) => `${(median(t[k]) * 1000).toFixed(0)} ms`;
+  console.log(`  ${name}: medians run ${ms('run')}, record ${ms('record')}, replay ${ms('replay')}`);
   return { record: ratios(t.record, t.run), replay: ratios(t.replay, t.run), bytes };
 }
 
