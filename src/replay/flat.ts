@@ -790,10 +790,19 @@ export function sampleFrame(): { bytes: Uint8Array; count: number } {
   const clock = (addr: number, head = 0x95) => [head, 0x02, 0x93, 0x01, 0x01, ...u32(addr), 0x00, 0x92, ...u32(addr), 0xc4, 8, ...run(8, addr)];
   const events = [
     [...clock(0x11580), 0xc0],
+    // delta events (format version 5) right after their call, as a clock storm has them (deltas() reads them): each
+    // encoding, a carry into the high half and a borrow from it
+    [0x07],
+    [0xcc, 0x90],
+    [0xcd, 0x01, 0x00],
+    [0xff],
+    [0xce, 0xff, 0xff, 0xff, 0xff],
+    [0xd2, 0x80, 0x00, 0x00, 0x00],
+    [0xd2, 0x80, 0x00, 0x00, 0x00],
     [...clock(0x11580), 0xc0], // a repeat
     [0xc4, 8, ...run(8, 40)], // a repeat event (format version 4)
     [0xc4, 8, ...run(8, 48)],
-    [0x07], // delta events (format version 5)
+    [0x07], // delta events after a repeat event (repeats() reads them)
     [0xcc, 0x90],
     [0xcd, 0x01, 0x00],
     [0xd0, 0x80],
@@ -827,19 +836,14 @@ export function sampleFrame(): { bytes: Uint8Array; count: number } {
 export function warmUp(): void {
   const { bytes, count } = sampleFrame();
   const call = bytes.subarray(0, 28); // the first event: a clock_time_get with a write of 8 bytes
-  const repeat = bytes.subarray(56, 66); // a repeat event of it
   const delta = Uint8Array.of(0x11, 0xcc, 0x90); // two delta events of it (fixint and uint 8, which come mixed)
+  const repeat = Uint8Array.of(0xc4, 8, 1, 2, 3, 4, 5, 6, 7, 8); // a repeat event of it
   const n = 750;
-  const frame = Buffer.alloc(bytes.length + n * call.length + call.length + n * repeat.length + n * delta.length);
-  frame.set(bytes);
-  let at = bytes.length;
-  for (let i = 0; i < n; i++, at += call.length) frame.set(call, at);
-  frame.set(call, at);
-  at += call.length;
-  for (let i = 0; i < n; i++, at += repeat.length) frame.set(repeat, at);
-  for (let i = 0; i < n; i++, at += delta.length) frame.set(delta, at);
+  // its calls in full, then delta events right after one (deltas()), then repeat events after another (repeats())
+  const parts = [bytes, ...Array<Uint8Array>(n).fill(call), call, ...Array<Uint8Array>(n).fill(delta), call, ...Array<Uint8Array>(n).fill(repeat)];
+  const frame = Buffer.concat(parts);
   for (let i = 0; i < 4; i++) {
-    const f = flatten(i & 1 ? frame : new Uint8Array(frame), count + 4 * n + 1);
+    const f = flatten(i & 1 ? frame : new Uint8Array(frame), count + 4 * n + 2);
     if (f) spare(f);
   }
 }
