@@ -2,9 +2,9 @@
 // full chunks of whole events to a sink (the trace writer, directly or through a worker's shared buffers).
 import { checkpointHash } from '../calls/hash.js';
 import {
-  BLOB_THRESHOLD, blobBound, blobPieces, callBound, CHECKPOINT_BOUND, EventEncoder, type CallResult, type FixedTemplate,
+  BLOB_THRESHOLD, blobBound, blobPieces, callBound, CHECKPOINT_BOUND, EventEncoder, FixedTemplate, type CallResult,
 } from '../trace/events.js';
-import { CHUNK_EVENTS, publishCounts, publishProgress } from './chunks.js';
+import { ChunkConsumer, ChunkProducer, CHUNK_EVENTS, createChunkPool, publishCounts, publishProgress, type TakeEvents } from './chunks.js';
 
 /**
  * Which calls get host times (`record --timing`): 'io' (the default) times only the calls that do I/O or may
@@ -232,4 +232,54 @@ export class Recorder {
     }
     this.called(imp);
   }
+}
+
+/**
+ * Gives V8 type feedback for every branch of the recording's hot path by recording synthetic calls on a recorder of
+ * its own: a call on the fast path in full, then repeats of it as delta events of each width and as a repeat event,
+ * timed and untimed, into chunks small enough to fill a few times, with the writer's request for progress answered
+ * (ChunkConsumer.takeFilling). The optimized code V8 makes once a guest's calls make the path hot then covers what
+ * comes later (the first full chunk, at 128k calls; a delta of another width), instead of being thrown away there and
+ * made again: a 10-30 ms compile on 2 cores, while the calls run unoptimized. Once per thread (the guest thread
+ * calls it while its module compiles).
+ */
+export function warmRecorder(): void {
+  if (warmed) return;
+  warmed = true;
+  recordWarmUp();
+}
+let warmed = false;
+
+/**
+ * warmRecorder's synthetic recording, every time: its events go to `take` (as the writer would take them); returns
+ * how many chunks it filled.
+ */
+export function recordWarmUp(take: TakeEvents = () => {}): number {
+  const pool = createChunkPool(2, 512);
+  const producer = new ChunkProducer(pool, () => {});
+  const consumer = new ChunkConsumer(pool);
+  let filled = 0;
+  const rec = new Recorder((b, n) => { filled++; return producer.full(b.length, n); }, producer.first(), 2, 0, producer.progress);
+  const mem = new Uint8Array(64);
+  const view = new DataView(mem.buffer);
+  const tpl = new FixedTemplate();
+  const args = [1, 1n, 16];
+  const bound = callBound(args, 0, [16, 8], null);
+  // fixint, uint 8, uint 16, a negative fixint, uint 32, int 32, one no int holds (a repeat event), then a timed call
+  const steps = [5n, 200n, 40_000n, -3n, 2n ** 32n - 1n, -(2n ** 31n), 2n ** 40n, 7n];
+  let time = 2n ** 32n;
+  view.setBigUint64(16, time, true);
+  rec.fixedCall(0, args, 0, [16, 8], mem, NaN, NaN, bound, tpl);
+  for (let round = 0; round < 40; round++) {
+    if (round === 4) consumer.takeFilling(take); // a request, which the next call answers
+    for (const step of steps) {
+      time = BigInt.asUintN(64, time + step);
+      view.setBigUint64(16, time, true);
+      if (step === 7n && round % 2 === 1) rec.repeat(0, tpl, mem, 1, 2, bound);
+      else rec.repeat(0, tpl, mem, NaN, NaN, bound);
+      consumer.drain(take, 2); // frees the chunk the recorder filled, for the one after
+    }
+  }
+  consumer.salvage(take);
+  return filled;
 }
