@@ -18,7 +18,7 @@ import { providerFor, type GuestOptions } from '../run.js';
 import type { RunEnd } from '../runtime/runtime.js';
 import type { RunSummary, TraceHeader } from '../trace/header.js';
 import { ChunkProducer, type ChunkPool } from './chunks.js';
-import { warmRecorder, type RecordingSettings } from './recorder.js';
+import type { RecordingSettings } from './recorder.js';
 import { importsOnly, prepareRecording, sameImports, traceHeader, type RecordingRun } from './session.js';
 import { setupOptions, type GuestSetup } from './setup.js';
 
@@ -132,4 +132,3 @@ parentPort!.on('message', (m: GuestThreadStart | GuestThreadCompiled) => {
 // Loaded: the global `performance` too (its module loads when first read, which the recorder does).
 void performance.now();
 post({ type: 'ready' });
-warmRecorder(); // while the caller compiles the guest

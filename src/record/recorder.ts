@@ -98,6 +98,9 @@ export class Recorder {
    */
   checkpoint(mem: Uint8Array): void {
     this.nextCheckpoint = this.calls + this.checkpointEvery;
+    // The first time in this thread (the run has made CHECKPOINT_MIN_CALLS calls at least: long enough to be worth
+    // ~5 ms, early enough that V8 has not optimized the hot path yet): not counted as checkpoint time.
+    warmRecorder();
     const t0 = performance.now();
     if (this.autoCheckpoints) {
       const estimate = (this.lastCheckpoint.ms * mem.length) / this.lastCheckpoint.bytes;
@@ -240,8 +243,8 @@ export class Recorder {
  * timed and untimed, into chunks small enough to fill a few times, with the writer's request for progress answered
  * (ChunkConsumer.takeFilling). The optimized code V8 makes once a guest's calls make the path hot then covers what
  * comes later (the first full chunk, at 128k calls; a delta of another width), instead of being thrown away there and
- * made again: a 10-30 ms compile on 2 cores, while the calls run unoptimized. Once per thread (the guest thread
- * calls it while its module compiles).
+ * made again: a 10-30 ms compile on 2 cores, while the calls run unoptimized. Once per thread, from the first
+ * checkpoint() (its ~5 ms would delay a short recording: on the guest thread there is no time to spare before it).
  */
 export function warmRecorder(): void {
   if (warmed) return;
@@ -255,7 +258,7 @@ let warmed = false;
  * how many chunks it filled.
  */
 export function recordWarmUp(take: TakeEvents = () => {}): number {
-  const pool = createChunkPool(2, 512);
+  const pool = createChunkPool(2, 256);
   const producer = new ChunkProducer(pool, () => {});
   const consumer = new ChunkConsumer(pool);
   let filled = 0;
@@ -270,7 +273,7 @@ export function recordWarmUp(take: TakeEvents = () => {}): number {
   let time = 2n ** 32n;
   view.setBigUint64(16, time, true);
   rec.fixedCall(0, args, 0, [16, 8], mem, NaN, NaN, bound, tpl);
-  for (let round = 0; round < 40; round++) {
+  for (let round = 0; round < 12; round++) {
     if (round === 4) consumer.takeFilling(take); // a request, which the next call answers
     for (const step of steps) {
       time = BigInt.asUintN(64, time + step);

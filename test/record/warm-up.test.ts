@@ -9,10 +9,10 @@ describe('the recorder warm-up', () => {
     const pieces: { bytes: Uint8Array; n: number }[] = [];
     const filled = recordWarmUp((bytes, n) => { if (n > 0) pieces.push({ bytes: bytes.slice(), n }); });
     expect(filled).toBeGreaterThanOrEqual(3);
-    // every event, in order, as a writer would have them: the call in full, then 40 rounds of its 8 repeats
+    // every event, in order, as a writer would have them: the call in full, then 12 rounds of its 8 repeats
     const events = pieces.flatMap((p) => new EventDecoder().decodeFrame(p.bytes, p.n));
-    expect(events).toHaveLength(1 + 40 * 8);
-    expect(events.filter((e) => e.gap > 0 || e.dur > 0).length).toBe(20); // the timed calls (every other round)
+    expect(events).toHaveLength(1 + 12 * 8);
+    expect(events.filter((e) => e.gap > 0 || e.dur > 0).length).toBe(6); // the timed calls (every other round)
     // what each event starts with (EventDecoder reads it as a call): a call in full (timed or not), a repeat event,
     // delta events of a fixint, uint 8, uint 16, a negative fixint, uint 32 and int 32
     const heads = new Set<string>();
