@@ -45,7 +45,7 @@ export class Recorder {
   /** Calls recorded per import index. */
   readonly counts: number[];
   calls = 0;
-  /** The call count at which the proxy asks for the next checkpoint (checkpoint()); Infinity: none. */
+  /** The call count at which the proxy calls checkpoint() next (for a checkpoint, or the warm-up); Infinity: never. */
   nextCheckpoint: number;
   private readonly checkpointEvery: number;
   private readonly autoCheckpoints: boolean;
@@ -82,7 +82,8 @@ export class Recorder {
     const every = settings.checkpoints ?? 'auto';
     this.autoCheckpoints = every === 'auto';
     this.checkpointEvery = every === 'auto' ? CHECKPOINT_MIN_CALLS : every;
-    this.nextCheckpoint = this.checkpointEvery > 0 ? this.checkpointEvery : Infinity;
+    // with checkpoints off, checkpoint() is still called once, to warm the recorder up
+    this.nextCheckpoint = this.checkpointEvery > 0 ? this.checkpointEvery : CHECKPOINT_MIN_CALLS;
   }
 
   /** Restarts the run's clock at `now` (performance.now()), before the first call: a recorder made ahead of its run. */
@@ -95,12 +96,17 @@ export class Recorder {
   /**
    * Called by the proxy as the guest makes a call once `calls` reached `nextCheckpoint`: records a checkpoint of
    * `mem` as it is now (before the call runs), unless the automatic budget says to wait; sets the next one due.
+   * With checkpoints off, it is called once, and only warms the recorder up (warmRecorder).
    */
   checkpoint(mem: Uint8Array): void {
-    this.nextCheckpoint = this.calls + this.checkpointEvery;
-    // The first time in this thread (the run has made CHECKPOINT_MIN_CALLS calls at least: long enough to be worth
-    // ~5 ms, early enough that V8 has not optimized the hot path yet): not counted as checkpoint time.
+    // The first time in this thread (the run has made CHECKPOINT_MIN_CALLS calls, or the N of checkpoints every N:
+    // long enough to be worth ~5 ms, early enough that V8 has not optimized the hot path yet): not checkpoint time.
     warmRecorder();
+    if (this.checkpointEvery === 0) { // checkpoints off: called for the warm-up only
+      this.nextCheckpoint = Infinity;
+      return;
+    }
+    this.nextCheckpoint = this.calls + this.checkpointEvery;
     const t0 = performance.now();
     if (this.autoCheckpoints) {
       const estimate = (this.lastCheckpoint.ms * mem.length) / this.lastCheckpoint.bytes;
