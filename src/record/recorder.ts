@@ -150,7 +150,7 @@ export class Recorder {
     if (bound > this.enc.free || this.enc.count >= CHUNK_EVENTS) this.ensure(bound);
     const template = this.enc.templateAt;
     if (start !== start && template >= 0 && !this.fdImports[imp] && this.progress !== undefined) {
-      if (!this.enc.delta(tpl, mem)) this.enc.repeat(tpl, mem, -1, -1);
+      if (!this.enc.delta(tpl, mem)) this.enc.repeat(tpl, mem, -1, -1); // (delta() first: V8 inlines it here)
       if (this.enc.templateAt === template) { // a repeat (or delta) event of it
         this.count(imp);
         if (this.runLength >= 2) publishCounts(this.progress, this.enc.pos, this.enc.count, this.calls);

@@ -344,7 +344,7 @@ export class EventEncoder {
     const b = this.buf;
     const n = tpl.holeBytes;
     let at = this.pos;
-    if (tpl.delta8 >= 0) { // the bytes a delta event after this one adds to
+    if (tpl.delta8 >= 0) { // the bytes a delta event after this one adds to (delta() made memoryView mem's)
       this.lastLo = this.memoryView.getUint32(tpl.delta8, true);
       this.lastHi = this.memoryView.getUint32(tpl.delta8 + 4, true);
     }
