@@ -11,6 +11,7 @@ import { flatten } from '../../src/replay/flat.js';
 import {
   callBound, EventDecodeError, EventDecoder, EventEncoder, FixedTemplate, walkCalls, type CallEvent, type WalkState,
 } from '../../src/trace/events.js';
+import { prng } from './helpers.js';
 
 /** `delta`: a repeat written as a delta event of this int (its one 8-byte write: the bytes before it plus `delta`). */
 interface Call { imp: number; args: (number | bigint)[]; writes: number[]; repeat?: boolean; gap?: number; delta?: number }
@@ -109,6 +110,35 @@ describe('repeat events', () => {
         expect(b!.peek()).toEqual(a!.peek());
         a!.take();
         b!.take();
+      }
+    }
+  });
+
+  it('in seeded random runs of every width (carries, borrows, repeat events, new calls between) replay as the calls in full do', () => {
+    const rnd = prng(13);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+    // a delta of each encoding a delta event may have: fixint, uint 8/16/32, negative fixint, int 8/16/32
+    const widths: [number, number][] = [[0, 127], [128, 255], [256, 65535], [65536, 2 ** 32 - 1], [-32, -1], [-128, -33], [-32768, -129], [-(2 ** 31), -32769]];
+    for (let frame = 0; frame < 20; frame++) {
+      const clock = { imp: 0, args: [1, 1n, 16], writes: [16, 8] };
+      const calls: Call[] = [clock];
+      for (let i = 0; i < 300; i++) {
+        const r = rnd();
+        if (r < 0.02) calls.push({ ...clock, repeat: true }); // a repeat event; deltas go on from its bytes
+        else if (r < 0.03) calls.push(clock); // the call in full again
+        else { const [lo, hi] = pick(widths); calls.push({ ...clock, delta: int(lo, hi) }); }
+      }
+      const { full, compact, count } = frames(calls);
+      expect(flatten(compact, count)?.calls).toBe(count);
+      const cursors = [
+        { offset: 10, count, payload: full, flat: null },
+        { offset: 10, count, payload: compact },
+      ].map((f) => new EventCursor([f as CursorFrame][Symbol.iterator]()));
+      const mems = cursors.map(() => new Uint8Array(128));
+      for (const c of calls) {
+        expect(cursors.map((cur, i) => cur.step(c.imp, c.args, null, mems[i]!))).toEqual([0, 0]);
+        expect(mems[1]).toEqual(mems[0]);
       }
     }
   });
