@@ -580,12 +580,7 @@ function repeats(q: Uint8Array, v: DataView<ArrayBufferLike>, i: number, e: numb
     k += size;
     i = j;
   }
-  rpI = i;
-  rpK = k;
-  rpC = c;
-  chainLo = lo;
-  chainHi = hi;
-  return taken;
+  return stopped(i, k, c, lo, hi, taken);
 }
 
 /**
@@ -626,6 +621,11 @@ function deltas(q: Uint8Array, i: number, e: number, k: number, c: number, max: 
     k += 5;
     i = j;
   }
+  return stopped(i, k, c, lo, hi, taken);
+}
+
+/** How repeats() and deltas() end: where they stopped (rpI, rpK, rpC) and the delta chain's bytes; `taken`. */
+function stopped(i: number, k: number, c: number, lo: number, hi: number, taken: number): number {
   rpI = i;
   rpK = k;
   rpC = c;

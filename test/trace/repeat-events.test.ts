@@ -66,6 +66,20 @@ const CALLS: Call[] = [
   { imp: 0, args: [1, 1n, 24], writes: [24, 8], delta: -1 },
 ];
 
+/**
+ * A recorder on a chunk pool (no checkpoints), with what recording clock_time_get(MONOTONIC, 1, 16) on its fast path
+ * takes: the guest memory (its 8-byte out-param at 16), its template, args and event bound.
+ */
+function clockRecorder() {
+  const pool = createChunkPool(2, 4096);
+  const producer = new ChunkProducer(pool, () => {});
+  const consumer = new ChunkConsumer(pool);
+  const rec = new Recorder((b, n) => producer.full(b.length, n), producer.first(), 1, 0, producer.progress, { checkpoints: 0 });
+  const mem = new Uint8Array(64);
+  const args = [1, 1n, 16];
+  return { consumer, rec, mem, view: new DataView(mem.buffer), tpl: new FixedTemplate(), args, bound: callBound(args, 0, [16, 8], null) };
+}
+
 describe('repeat events', () => {
   it('read as the call events they stand for, in the generic decoder and the quick scans', () => {
     const { full, compact, count } = frames(CALLS);
@@ -185,15 +199,7 @@ describe('repeat events', () => {
   });
 
   it('are written by the recorder as delta events of each width, and as a repeat event where no int holds the difference', () => {
-    const pool = createChunkPool(2, 4096);
-    const producer = new ChunkProducer(pool, () => {});
-    const consumer = new ChunkConsumer(pool);
-    const rec = new Recorder((b, n) => producer.full(b.length, n), producer.first(), 1, 0, producer.progress, { checkpoints: 0 });
-    const mem = new Uint8Array(64);
-    const view = new DataView(mem.buffer);
-    const tpl = new FixedTemplate();
-    const args = [1, 1n, 16];
-    const bound = callBound(args, 0, [16, 8], null);
+    const { consumer, rec, mem, view, tpl, args, bound } = clockRecorder();
     // each step and the bytes its event takes: fixint, uint 8, uint 16, negative fixint, uint 32 with a carry, int 32
     // with a borrow, one beyond an int 32 (a repeat event: a bin of 8), then a fixint from the repeat event's bytes
     const steps: [bigint, number][] = [[5n, 1], [200n, 2], [40_000n, 3], [-5n, 1], [2n ** 32n - 1n, 5], [-(2n ** 31n), 5], [2n ** 33n, 10], [9n, 1]];
@@ -216,18 +222,10 @@ describe('repeat events', () => {
   });
 
   it('are written by the recorder for a call repeating the one right before it; handed over from a chunk, a piece starts with a call in full', () => {
-    const pool = createChunkPool(2, 4096);
-    const producer = new ChunkProducer(pool, () => {});
-    const consumer = new ChunkConsumer(pool);
-    const rec = new Recorder((b, n) => producer.full(b.length, n), producer.first(), 1, 0, producer.progress, { checkpoints: 0 });
-    const mem = new Uint8Array(64);
-    const tpl = new FixedTemplate();
-    const args = [1, 1n, 16];
-    const bound = callBound(args, 0, [16, 8], null);
+    const { consumer, rec, mem, view, tpl, args, bound } = clockRecorder();
     const pieces: { bytes: Uint8Array; n: number }[] = [];
     const take = (bytes: Uint8Array, n: number) => { pieces.push({ bytes: bytes.slice(), n }); };
     let value = 0;
-    const view = new DataView(mem.buffer);
     // a clock 7 ns a call from just below 2^32: delta events, one with a carry; then one 2^40 on: a repeat event
     const time = (n: number) => 0xfffffff0n + 7n * BigInt(n) + (n >= 7 ? 2n ** 40n : 0n);
     const call = () => {
