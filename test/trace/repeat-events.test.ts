@@ -150,10 +150,12 @@ describe('repeat events', () => {
         { offset: 10, count, payload: compact },
       ].map((f) => new EventCursor([f as CursorFrame][Symbol.iterator]()));
       const mems = cursors.map(() => new Uint8Array(128));
-      for (const c of calls) {
-        expect(cursors.map((cur, i) => cur.step(c.imp, c.args, null, mems[i]!))).toEqual([0, 0]);
-        expect(mems[1]).toEqual(mems[0]);
-      }
+      // the first call whose answer or memory differs (compared cheaply: expect() on every call costs seconds)
+      const differs = calls.findIndex((c) => {
+        const answers = cursors.map((cur, i) => cur.step(c.imp, c.args, null, mems[i]!));
+        return answers[0] !== 0 || answers[1] !== 0 || Buffer.compare(mems[0]!, mems[1]!) !== 0;
+      });
+      expect({ frame, differs }).toEqual({ frame, differs: -1 });
     }
   });
 
