@@ -255,7 +255,11 @@ export class Recorder {
 export function warmRecorder(): void {
   if (warmed) return;
   warmed = true;
-  recordWarmUp();
+  try {
+    recordWarmUp();
+  } catch {
+    // only speed was at stake: the run it is called from records on as it would have
+  }
 }
 let warmed = false;
 
