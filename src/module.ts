@@ -14,6 +14,8 @@ export interface LoadedModule {
 }
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+/** Whether `bytes` start with the wasm magic. */
+const hasMagic = (bytes: Uint8Array): boolean => WASM_MAGIC.every((b, i) => bytes[i] === b);
 
 /** The largest module V8 compiles (1 GiB, its kV8MaxWasmModuleSize): a module is never read beyond this. */
 export const MAX_MODULE_BYTES = 1 << 30;
@@ -89,14 +91,14 @@ function readModuleFd(fd: number, name: string, expected = 0, shared = false): U
     }
     total += n;
     // The magic, as soon as its 4 bytes are in (they may come in pieces from a pipe).
-    if (before < WASM_MAGIC.length && total >= WASM_MAGIC.length && WASM_MAGIC.some((b, i) => bytes[i] !== b)) throw notAModule(name);
+    if (before < WASM_MAGIC.length && total >= WASM_MAGIC.length && !hasMagic(bytes)) throw notAModule(name);
   }
   return total === bytes.length ? bytes : bytes.subarray(0, total);
 }
 
 /** `bytes`, read whole from the regular file `name` elsewhere: UserError (as readModuleBytes) unless they start with the magic. */
 export function checkedModuleBytes(name: string, bytes: Uint8Array): Uint8Array {
-  if (WASM_MAGIC.some((b, i) => bytes[i] !== b)) throw notAModule(name);
+  if (!hasMagic(bytes)) throw notAModule(name);
   return bytes;
 }
 
@@ -106,7 +108,7 @@ export function checkedModuleBytes(name: string, bytes: Uint8Array): Uint8Array 
  * first wanted); else it is computed here, when first wanted.
  */
 export async function compileModule(name: string, bytes: Uint8Array, tier?: Tiering, sha256Of?: () => string): Promise<LoadedModule> {
-  if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) throw notAModule(name);
+  if (bytes.length < 8 || !hasMagic(bytes)) throw notAModule(name);
   const compiling = compileGuest(bytes, tier);
   // The sha256 is computed when first asked for (a recording asks; a plain run neither hashes nor loads
   // node:crypto, which costs every start ~10 ms). A Node 20 before 20.16 (no getBuiltinModule) loads it now.

@@ -255,11 +255,7 @@ export class Recorder {
 export function warmRecorder(): void {
   if (warmed) return;
   warmed = true;
-  try {
-    recordWarmUp();
-  } catch {
-    // only speed was at stake: the run it is called from records on as it would have
-  }
+  recordWarmUp();
 }
 let warmed = false;
 

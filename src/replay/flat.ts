@@ -607,7 +607,7 @@ function deltas(q: Uint8Array, i: number, e: number, k: number, c: number, max: 
     if (b < 0x80) { d = b; j = i + 1; } // a positive fixint, or (next) a uint 8: the most common
     else if (b === 0xcc) { d = q[i + 1]!; j = i + 2; }
     else if (b === 0xcd) { d = (q[i + 1]! << 8) | q[i + 2]!; j = i + 3; }
-    else { d = intAt(q, i); if (Number.isNaN(d)) break; j = intRead.end; }
+    else { d = intAt(q, i); if (Number.isNaN(d)) break; j = intRead.end; } // (the lines above: intAt's, inline)
     if (j > e) break;
     // the last bytes plus d (−2^31 ≤ d < 2^32: one carry or borrow at most), modulo 2^64 (event-heads.ts addDelta)
     lo += d;
