@@ -5,14 +5,13 @@
 // it is checked here and in the other files of test/cli and test/inspect; a process starts in about 0.4 s of CPU.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TraceReader } from '../../src/trace/reader.js';
 import { cli, cliPath, guestPath, recordLikeCli, repoRoot, until, wt } from '../helpers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-e2e-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('e2e');
 const FS = 'traces/inspect_fs-v1.bin';
 const CR = 'traces/clock_random-v1.bin';
 const inRepo = { cwd: repoRoot };

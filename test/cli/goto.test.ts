@@ -2,16 +2,15 @@
 // #0 fd_write "start", #1 random_get into seed, #2..#4 fd_write "tick" (counter 10, 20, 30 set just before each),
 // #5 fd_write "done" (message "corrupted" and counter -1 just before it), #6 proc_exit(3). Addresses (wasm-objdump):
 // counter 0x420, message 0x430, seed 0x440, .data 0x420 (32 bytes).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_STOPPED, inspectAddress } from '../../cli/replay.js';
 import { openTrace, traceCalls } from '../../src/inspect/trace.js';
 import { guestPath, recordLikeCli, wt } from '../helpers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-goto-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('goto');
 const trace = join(dir, 'memwatch.bin');
 /** The 8 random bytes random_get (#1) gave the recording, as xxd shows them. */
 let seedRow: string;

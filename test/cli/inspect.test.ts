@@ -4,16 +4,15 @@
 // once it resumes. Only the loopback interface is used.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { cliPath, guestPath, recordLikeCli } from '../helpers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-inspect-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('inspect');
 
 /** A WebSocket client for the inspector's protocol: unfragmented text frames, masked as a client's must be. */
 class InspectorSocket {

@@ -2,15 +2,14 @@
 // guest is recorded once on node:wasi by the built CLI. Its output must match the builtin runtime's (where
 // node:wasi follows the spec: test/guests/README.md), and its trace must replay (in-process) to the same bytes
 // and exit, with any host directory gone.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cli, guestPath, runGuest, wt } from '../helpers.js';
 import { GUEST_CASES, hostLayout, parseCases } from '../vfs/backends.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-node-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('node');
 let n = 0;
 const tracePath = () => join(dir, `t${n++}.bin`);
 

@@ -2,8 +2,7 @@
 // (src/record, baseline tier) and replayed by the CLI's replay command in-process (cli/app.ts): the same bytes,
 // the same exit. Then bad traces and flags. The CLI's own recording pipeline (its guest thread), signals and
 // node:wasi need a process of their own: see e2e.test.ts and node.test.ts.
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exitFor } from '../../cli/exit.js';
@@ -11,8 +10,9 @@ import { UserError } from '../../src/errors.js';
 import { record } from '../../src/record/record.js';
 import type { RunEnd } from '../../src/run.js';
 import { guestPath, recordLikeCli, wt } from '../helpers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-cli-'));
+const dir = tempDir('cli');
 let n = 0;
 const tracePath = () => join(dir, `t${n++}.bin`);
 
@@ -105,7 +105,7 @@ describe('bad traces and flags', () => {
   });
 
   it('record of a guest without _start: UserError, no trace left behind (the CLI: e2e.test.ts)', async () => {
-    const d = mkdtempSync(join(tmpdir(), 'wasi-trace-bad-'));
+    const d = tempDir('bad');
     const err = await record({ module: guestPath('no_start'), output: join(d, 't.bin') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(/has no _start function/);

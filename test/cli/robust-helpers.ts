@@ -1,17 +1,15 @@
 // Helpers of the command-line robustness tests (robust-output.test.ts, robust-input.test.ts).
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TraceReader } from '../../src/trace/reader.js';
 import { cliPath, type CliResult } from '../helpers.js';
+import { tempDir } from '../temp-dir.js';
 
 export { until } from '../helpers.js';
 
-const work = fs.mkdtempSync(join(tmpdir(), 'wasi-trace-robust-cli-'));
-let n = 0;
-/** A fresh empty directory. */
-export const fresh = () => { const d = join(work, `d${n++}`); fs.mkdirSync(d); return d; };
+/** A fresh empty directory, removed when the test (or the describe, or the file) it is made in is over. */
+export const fresh = (): string => tempDir('robust-cli');
 export const isRoot = process.getuid?.() === 0;
 
 /**

@@ -1,8 +1,7 @@
 // dump, info, stats, diff and export as a user runs them: filters, options, JSON, cut-short and corrupt traces,
 // bad input (one line, exit 2), diff exit codes and the Chrome export. The command lines run in-process
 // (cli/app.ts); test/cli/e2e.test.ts runs each command once as its own process.
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { callDifference } from '../../src/inspect/diff.js';
@@ -11,9 +10,10 @@ import { record } from '../../src/record/record.js';
 import { EventDecoder } from '../../src/trace/events.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { guestPath, recordLikeCli, repoRoot, wt } from '../helpers.js';
+import { tempDir } from '../temp-dir.js';
 import { reframe } from './commands.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-inspect-'));
+const dir = tempDir('inspect');
 const FS = 'traces/inspect_fs-v1.bin';
 const CR = 'traces/clock_random-v1.bin';
 const run = wt;

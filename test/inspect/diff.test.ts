@@ -2,15 +2,14 @@
 // (diff_random), one inserted call with the rest aligned (diff_branch), no behavioural difference between two
 // esbuild runs on fresh copies of a project (inode numbers, times and clock calls differ), and the
 // --ignore words. Recorded in-process as the CLI does; diff runs in-process.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { guestPreopens } from '../../cli/common.js';
 import { guestPath, recordLikeCli, repoRoot, wt } from '../helpers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-diff-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('diff');
 const lines = (s: string) => s.split('\n').filter(Boolean);
 
 async function recorded(name: string, guest: string, args: string[] = []): Promise<string> {

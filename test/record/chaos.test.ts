@@ -1,8 +1,7 @@
 // Chaos end to end: each knob provokes the latent bug of its guest that an ordinary run never shows; the hunt finds
 // it, the failing trace replays failing the same way, and recording again with that seed fails again. A correct
 // guest passes under 200 seeds of every knob.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { record } from '../../src/record/record.js';
@@ -13,8 +12,9 @@ import { replay } from '../../src/replay/replay.js';
 import { DEFAULT_KNOBS, type ChaosKnob } from '../../src/runtime/chaos.js';
 import { memoryDirectory } from '../../src/vfs/memory/index.js';
 import { guestPath, runGuest } from '../helpers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-chaos-'));
+const dir = tempDir('chaos');
 const guest = (name: string) => ({ name: `${name}.wasm`, bytes: new Uint8Array(readFileSync(guestPath(name))) });
 const options = (args: string[]) => ({
   args, stdin: new Uint8Array(0), stdout: () => {}, stderr: () => {},

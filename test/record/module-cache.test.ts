@@ -2,11 +2,9 @@
 // is never used, that a cache which cannot be written is skipped, and that a recording through it stores the same
 // trace bytes as one without it. Every cache here is a temporary directory (never the home directory).
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { CACHE_MIN_BYTES, encodedModuleFor, moduleCacheDir } from '../../src/record/module-cache.js';
 import { record } from '../../src/record/record.js';
 import { replay } from '../../src/replay/replay.js';
@@ -16,9 +14,9 @@ import { TraceWriter } from '../../src/trace/writer.js';
 import { decompress, initZstd } from '../../src/trace/zstd.js';
 import { guestPath } from '../helpers.js';
 import { randomish } from '../trace/helpers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-cache-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('cache-test');
 let serial = 0;
 const freshDir = () => join(dir, `cache-${++serial}`);
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

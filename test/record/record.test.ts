@@ -1,7 +1,6 @@
 // record() and replay() in-process: exact replay of clocks, randomness and non-WASI imports; divergence;
 // corrupt and cut traces.
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -12,8 +11,9 @@ import { TraceReader } from '../../src/trace/reader.js';
 import { replay, DivergenceError } from '../../src/replay/replay.js';
 import { UserError } from '../../src/errors.js';
 import { guestPath } from '../helpers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-rec-'));
+const dir = tempDir('rec');
 const text = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString();
 
 async function recordGuest(name: string, options: Partial<Parameters<typeof record>[0]> = {}) {

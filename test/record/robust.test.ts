@@ -3,7 +3,6 @@
 // and the replay of a recording that failed. The command line: test/cli/robust-output.test.ts, robust-input.test.ts.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memoryHash } from '../../src/calls/hash.js';
@@ -15,8 +14,9 @@ import { TraceReader } from '../../src/trace/reader.js';
 import { TraceWriter } from '../../src/trace/writer.js';
 import { guestPath } from '../helpers.js';
 import { reframe } from '../inspect/commands.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = fs.mkdtempSync(join(tmpdir(), 'wasi-trace-robust-'));
+const dir = tempDir('robust');
 let n = 0;
 const fresh = (name = 't.bin') => { const d = join(dir, `d${n++}`); fs.mkdirSync(d); return join(d, name); };
 

@@ -1,7 +1,6 @@
 // record --until-fail in-process: the hunt finds a failing run and keeps only its trace, stops at its last run,
 // on a timeout, on an abort; failure conditions; the flags' one-line errors.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -13,8 +12,9 @@ import { DEFAULT_FAIL_ON, failure, untilFail, type HuntOptions } from '../../src
 import { replay } from '../../src/replay/replay.js';
 import { NO_STDIN_STREAM } from '../../src/worker-url.js';
 import { guestPath, wt } from '../helpers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-hunt-'));
+const dir = tempDir('hunt');
 const setup = (args: string[] = []): GuestSetup => guestSetup({ module: '', args, stdin: new Uint8Array(0), stdout: () => {}, stderr: () => {} }) as GuestSetup;
 const module = (name: string) => ({ name: `${name}.wasm`, bytes: new Uint8Array(readFileSync(guestPath(name))) });
 

@@ -1,17 +1,16 @@
 // Divergence reports: a recording of `hello 7` (args_sizes_get, args_get, fd_fdstat_get, two fd_writes,
 // proc_exit), edited one way at a time, must stop replay() with a report that says where, why, what was recorded
 // and what the guest did, and which calls came before.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { record } from '../../src/record/record.js';
 import { DivergenceError, formatDivergence, replay, type DivergenceReport } from '../../src/replay/replay.js';
 import { guestPath } from '../helpers.js';
 import { readTrace, writeTrace, type TraceParts } from './helpers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-divergence-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('divergence');
 let recorded: TraceParts;
 let n = 0;
 

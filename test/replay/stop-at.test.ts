@@ -1,17 +1,16 @@
 // The replayer's go-to hooks (ReplayOptions.stopAt, pause, onBoundary) on the memwatch guest, whose calls are
 // #0 fd_write "start", #1 random_get into `seed`, #2..#4 fd_write "tick" (counter 10, 20, 30 set just before
 // each), #5 fd_write "done" (counter -1), #6 proc_exit(3).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { replay, type ReplayOptions } from '../../src/replay/replay.js';
 import { guestPath, recordLikeCli } from '../helpers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-stop-at-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('stop-at');
 const trace = join(dir, 'memwatch.bin');
 let seed: number[];
 

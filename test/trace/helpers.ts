@@ -1,17 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { crc32 } from '../../src/trace/crc32.js';
 import { newUnpackr, packMap } from '../../src/trace/msgpack.js';
 import { TraceError, TraceReader } from '../../src/trace/reader.js';
 
-/** A fresh temporary directory, removed after the test file. Call at the top level of a test file. */
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wasi-trace-test-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+export { tempDir } from '../temp-dir.js';
 
 /** Deterministic PRNG (mulberry32). */
 export function prng(seed: number): () => number {
