@@ -13,10 +13,16 @@ import type { Json } from '../calls/format.js';
 import type { TextWriter } from './writer.js';
 import { footerOf, importsOf, traceFailure, withTrace } from './trace.js';
 import { importName } from '../calls/imports.js';
+import { memoryHashParts } from '../calls/hash.js';
 
 /** A header string, or null where the trace did not record it. */
 const str = (v: string): string | null => v || null;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** A footer's memory hash as info shows it: its algorithm and digest ("xxh64 …", "sha256 …"), or "hash ?". */
+const memoryHashText = (recorded: unknown): string => {
+  const parts = typeof recorded === 'string' ? memoryHashParts(recorded) : undefined;
+  return parts ? `${parts.algorithm} ${parts.hex}` : `hash ${typeof recorded === 'string' ? recorded : '?'}`;
+};
 
 interface Counted { frames: number; events: number; calls: number; storedBytes: number; rawBytes: number }
 
@@ -173,7 +179,7 @@ export async function info(path: string, json: boolean, out: TextWriter, quick =
     const ratio = i.storedBytes ? ` (${(i.rawBytes / i.storedBytes).toFixed(2)}x)` : '';
     line('size', `events ${plural(i.storedBytes, 'byte')} compressed, ${plural(i.rawBytes, 'byte')} uncompressed${ratio}`);
   }
-  if (i.memorySize !== null) line('memory', `${plural(i.memorySize as number, 'byte')} at the end, sha256 ${i.memoryHash ?? '?'}`);
+  if (i.memorySize !== null) line('memory', `${plural(i.memorySize as number, 'byte')} at the end, ${memoryHashText(i.memoryHash)}`);
   if (i.complete === null) {
     line('ended', 'unknown');
     line('complete', 'unknown: no footer at the end of the file (--quick reads no frames; run info without --quick)');

@@ -10,6 +10,7 @@
 // large enough for the footer's hash of it to take a while), then end (with the footer fields) or fail (the run
 // could not be set up or the host failed).
 import { parentPort } from 'node:worker_threads';
+import { warmXxh64 } from '../calls/xxh64.js';
 import { UserError } from '../errors.js';
 import { setTiering, type Tiering } from '../engine.js';
 import type { LoadedModule } from '../module.js';
@@ -129,6 +130,8 @@ parentPort!.on('message', (m: GuestThreadStart | GuestThreadCompiled) => {
   });
 });
 
-// Loaded: the global `performance` too (its module loads when first read, which the recorder does).
+// Loaded: the global `performance` too (its module loads when first read, which the recorder does), and the memory
+// hash, which V8 optimises only when compiled before the guest is (warmXxh64).
 void performance.now();
+warmXxh64();
 post({ type: 'ready' });

@@ -1,5 +1,6 @@
 // record(): records a guest into a trace file — on a worker thread through the recording pipeline (pipeline.ts),
 // or on the caller's thread when its options cannot be handed to another thread (see guestSetup).
+import { warmXxh64 } from '../calls/xxh64.js';
 import { UserError } from '../errors.js';
 import { OutputError, OutputFile } from '../files.js';
 import { loadGuestModule, readModuleBytes } from '../module.js';
@@ -84,6 +85,7 @@ class RecordingStopped extends Error {}
 /** The same recording on this thread: events go straight from the recorder into the writer. */
 async function recordInThread(options: RecordOptions, level: number): Promise<RecordResult> {
   await initZstd();
+  warmXxh64(); // (before the guest's compile, as zstd: see warmXxh64)
   const loaded = await loadGuestModule(options);
   const provider = await providerFor(loaded, options);
   let writer: TraceWriter | undefined;

@@ -11,6 +11,7 @@ import { importTable } from '../calls/imports.js';
 import { UserError } from '../errors.js';
 import { ioReason, readerGone } from '../files.js';
 import { engineFingerprint, type Tiering } from '../engine.js';
+import { warmXxh64 } from '../calls/xxh64.js';
 import { compileModule, instantiate, loadGuestModule, type LoadedModule } from '../module.js';
 import { endFrom, ProcExit } from '../runtime/errors.js';
 import { GuestMemory } from '../runtime/memory.js';
@@ -341,6 +342,7 @@ async function replayModule(embeddedModule: EmbeddedModule, header: TraceHeader,
     fs.rmSync(embeddedModule.cacheEntry, { force: true }); // says it is another module: not even compiled
     return replayModule(await fromTrace(), header, options, tier, fromTrace, later);
   }
+  if (options.verify) warmXxh64(); // (before a baseline compile: see warmXxh64)
   const compiling = compileModule(header.module.name, embeddedModule.bytes, tier, embeddedModule.sha256);
   // V8 compiles on its own threads: a cache entry's CRCs are checked meanwhile, and a module read here is hashed.
   const sound = embeddedModule.sound?.() ?? 'sound';
@@ -496,7 +498,7 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
 
   // Memory hashes (and node:crypto with them) only for --verify.
   const hashes = options.verify ? await import('../calls/hash.js') : undefined;
-  if (hashes) verifyCheckpoints(cursor, mem, hashes.checkpointHash, (reason) => diverge(reason, false));
+  if (hashes) verifyCheckpoints(cursor, mem, hashes.matchesCheckpointHash, (reason) => diverge(reason, false));
 
   const u32At = (addr: number) => new DataView(mem.bytes.buffer).getUint32(addr >>> 0, true);
   /** Keeps the stdio map in step with calls that open, close or move fds. */
@@ -711,7 +713,8 @@ async function replayWith(reader: TraceReader, header: TraceHeader, options: Rep
     if (options.verify) {
       const want = reader.footer?.memoryHash; // the footer was checked by recordedEnd above
       if (typeof want !== 'string') throw new UserError('this trace has no memory hash to verify against');
-      if (hashes!.memoryHash(mem.bytes) !== want) diverge('guest memory at the end differs from the recording (--verify)', false);
+      if (hashes!.memoryHashParts(want) === undefined) throw new UserError(`this trace's memory hash (${JSON.stringify(want.slice(0, 80))}) is neither an xxh64 nor a sha256 one: the footer is damaged`);
+      if (!hashes!.matchesMemoryHash(want, mem.bytes)) diverge('guest memory at the end differs from the recording (--verify)', false);
       verified = true;
     }
     return { end, calls: cursor.index, complete: true, verified, prefetched: !!prefetched, ...(semantic && { extraWrites }) };
@@ -732,12 +735,12 @@ const pastEnd = (stopAt: number, total: number): string =>
  * recorded size and hash as the guest makes the call after each one; the first that differs stops the replay with
  * the window of calls in which memory diverged (between the last checkpoint that matched and this one).
  */
-function verifyCheckpoints(cursor: EventCursor, mem: GuestMemory, checkpointHash: (m: Uint8Array) => Uint8Array,
+function verifyCheckpoints(cursor: EventCursor, mem: GuestMemory, matches: (recorded: Uint8Array, m: Uint8Array) => boolean,
   diverge: (reason: string) => never): void {
   let matched: number | undefined;
   cursor.onCheckpoint = (c) => {
     const m = mem.bytes;
-    if (m.length === c.size && Buffer.from(checkpointHash(m)).equals(c.hash)) { matched = c.after; return; }
+    if (m.length === c.size && matches(c.hash, m)) { matched = c.after; return; }
     const what = m.length === c.size ? 'memory differs' : `memory is ${m.length} bytes, not ${c.size},`;
     diverge(`${what} at the checkpoint after event #${c.after}; ${matched === undefined ? 'no checkpoint before it (--verify)' : `it matched at #${matched} (--verify)`}`);
   };

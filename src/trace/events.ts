@@ -15,7 +15,8 @@
 //   blob event:  [-1, bin] — a piece of a byte string too large for one event; a later call event's
 //                {blob: n} (in place of bin) takes the next n bytes of the blob pieces before it.
 //   checkpoint:  [-2, after, size, hash] (version 3) — guest memory when the guest made the call after call event
-//                #after: its size in bytes and the first CHECKPOINT_HASH_BYTES of its sha1 (calls/hash.ts).
+//                #after: its size in bytes and its hash (calls/hash.ts): from version 6 its XXH64, CHECKPOINT_HASH_BYTES
+//                bytes; in versions 3-5 the first 16 bytes of its sha1.
 //   repeat:      bin (version 4) — a call event again: the last full call event before it (right before it, or
 //                only repeats between), untimed, with its writes' bytes replaced by the bin's, in order.
 //   delta:       int (version 5), −2^31 to 2^32 − 1 — a repeat of a template with one write of 8 bytes: those of the
@@ -53,8 +54,8 @@ export interface CallEvent {
   untimed?: true;
 }
 
-/** Bytes of a checkpoint's memory hash kept in the trace. */
-export const CHECKPOINT_HASH_BYTES = 16;
+/** Bytes of a checkpoint's memory hash a recording writes (version 6 on: an XXH64; versions 3-5 kept 16). */
+export const CHECKPOINT_HASH_BYTES = 8;
 
 /** A memory checkpoint event: guest memory as the guest made the call after call event #after. */
 export interface Checkpoint {

@@ -1,13 +1,13 @@
 /**
- * Constants and byte layouts of the trace container, format version 5 (see FORMAT.md; readers also read
- * versions 1 to 4; versions 3 to 5 have version 2's container: version 3's events may also be untimed calls and
- * checkpoints, version 4's also repeat events, version 5's also delta events). Shared by the writer and the reader; nothing here knows what an event means.
+ * Constants and byte layouts of the trace container, format version 6 (see FORMAT.md; readers also read
+ * versions 1 to 5; versions 3 to 6 have version 2's container: version 3's events may also be untimed calls and
+ * checkpoints, version 4's also repeat events, version 5's also delta events; version 6 hashes memory with XXH64). Shared by the writer and the reader; nothing here knows what an event means.
  * It imports nothing, so that a thread which only reads a trace's module (src/replay/module-ahead.ts) loads no msgpack
  * (msgpack.ts has the msgpackr settings).
  */
 
 /** The version this wasi-trace writes, and the highest it reads. */
-export const FORMAT_VERSION = 5;
+export const FORMAT_VERSION = 6;
 /** The oldest version this wasi-trace reads. */
 export const OLDEST_FORMAT_VERSION = 1;
 

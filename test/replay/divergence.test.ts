@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors.js';
 import { record } from '../../src/record/record.js';
 import { DivergenceError, formatDivergence, replay, type DivergenceReport } from '../../src/replay/replay.js';
 import { guestPath } from '../helpers.js';
@@ -87,9 +88,20 @@ describe('divergence reports', () => {
     expect(r.index).toBe(6);
   });
 
-  it('guest memory that differs at the end (--verify)', async () => {
-    const r = await divergence((p) => { p.footer.memoryHash = '0'.repeat(64); }, { verify: true });
-    expect(r.reason).toBe('guest memory at the end differs from the recording (--verify)');
+  it('guest memory that differs at the end (--verify), by the hash of this version (xxh64) or of versions 1-5 (sha256)', async () => {
+    for (const hash of [`xxh64:${'0'.repeat(16)}`, '0'.repeat(64)]) {
+      const r = await divergence((p) => { p.footer.memoryHash = hash; }, { verify: true });
+      expect(r.reason).toBe('guest memory at the end differs from the recording (--verify)');
+    }
+  });
+
+  it('a footer memory hash of neither form is a damaged trace for --verify, not a divergence', async () => {
+    const parts: TraceParts = structuredClone(recorded);
+    parts.footer.memoryHash = 'xxh64:not-hex';
+    const trace = await writeTrace(join(dir, `edited-${n++}.bin`), parts);
+    const err = await replay({ trace, stdout: () => {}, stderr: () => {}, verify: true }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe('this trace\'s memory hash ("xxh64:not-hex") is neither an xxh64 nor a sha256 one: the footer is damaged');
   });
 
   it('formats as one block: the reason, then expected, actual and the calls before', () => {

@@ -98,11 +98,11 @@ describe('not a trace, or too new', () => {
   });
 
   test('a newer format version is rejected with a clear message', async () => {
-    const v6 = put(patched(big.file, 8, [6, 0]));
-    const error = await readError(v6);
-    expect(error.message).toBe('trace format version 6 is newer than this wasi-trace reads (5); upgrade wasi-trace');
+    const v7 = put(patched(big.file, 8, [7, 0]));
+    const error = await readError(v7);
+    expect(error.message).toBe('trace format version 7 is newer than this wasi-trace reads (6); upgrade wasi-trace');
     await expect(TraceReader.open(put(patched(big.file, 8, [0xff, 0xff])))).rejects.toThrow(
-      'trace format version 65535 is newer than this wasi-trace reads (5); upgrade wasi-trace',
+      'trace format version 65535 is newer than this wasi-trace reads (6); upgrade wasi-trace',
     );
     await expect(TraceReader.open(put(patched(big.file, 8, [0, 0])))).rejects.toThrow(/version 0/);
     await expect(TraceReader.open(put(patched(big.file, 10, [1, 0])))).rejects.toThrow(/flags/);

@@ -11,12 +11,12 @@ import { tempDir, walkBlocks } from './helpers.js';
 const dir = tempDir();
 
 describe('format version 3: the module compressed', () => {
-  it('record writes version 5 (which stores the module as version 3 does) with zstd module chunks, and info shows the compressed and the raw size', async () => {
+  it('record writes version 6 (which stores the module as version 3 does) with zstd module chunks, and info shows the compressed and the raw size, and the memory hash', async () => {
     const trace = join(dir, 'clock_random.bin');
     const rec = await wt(['record', '-o', trace, guestPath('clock_random')]);
     expect(rec.status).toBe(0);
     const file = readFileSync(trace);
-    expect(file.readUInt16LE(8)).toBe(5);
+    expect(file.readUInt16LE(8)).toBe(6);
     const chunks = walkBlocks(file).filter((b) => b.type === 2);
     const size = readFileSync(guestPath('clock_random')).length;
     expect(chunks.map((c) => [c.codec, c.rawLength])).toEqual([[1, size]]); // one chunk: the module is < 1 MiB
@@ -24,11 +24,14 @@ describe('format version 3: the module compressed', () => {
     expect(stored).toBeLessThan(size / 2);
     const reader = await TraceReader.open(trace);
     expect(Buffer.from(reader.module).equals(readFileSync(guestPath('clock_random')))).toBe(true);
+    const memoryHash = reader.footer?.memoryHash;
+    expect(memoryHash).toMatch(/^xxh64:[0-9a-f]{16}$/);
     reader.close();
 
     const info = await wt(['info', trace]);
     expect(info.status).toBe(0);
-    expect(info.stdout).toContain(`format      version 5, `);
+    expect(info.stdout).toContain(`format      version 6, `);
+    expect(info.stdout).toMatch(new RegExp(`\\nmemory      \\d+ bytes at the end, xxh64 ${memoryHash!.slice('xxh64:'.length)}\\n`));
     expect(info.stdout).toContain(`(${size} bytes; compressed to ${stored} bytes, ${(size / stored).toFixed(2)}x)`);
     const json = JSON.parse((await wt(['info', '--json', '--quick', trace])).stdout) as { module: Record<string, unknown> };
     expect(json.module).toMatchObject({ size, storedBytes: stored, compressed: true });

@@ -62,11 +62,11 @@ describe('round trip', () => {
     expect(eventBlocks.every((b) => b.rawLength <= 256 * 1024 + 20)).toBe(true);
     expect(blocks.at(-1)!.type).toBe(4);
     expect(blocks.at(-1)!.end).toBe(file.length - 16);
-    expect(Buffer.from(file.subarray(0, 16)).toString('hex')).toBe('7761736974726300' + '0500' + '0000' + '00000000');
+    expect(Buffer.from(file.subarray(0, 16)).toString('hex')).toBe('7761736974726300' + '0600' + '0000' + '00000000');
     expect(Buffer.from(file.subarray(file.length - 8)).toString('latin1')).toBe('wtrcend\0');
 
     const reader = await TraceReader.open(path);
-    expect(reader.version).toBe(5);
+    expect(reader.version).toBe(6);
     expect(reader.path).toBe(path);
     expect(reader.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(reader.traceId).toBe(writer.traceId);
