@@ -161,13 +161,14 @@ export function recordOnThread(r: ThreadRecording): Promise<ThreadRecordingResul
   /** Resolves once the guest thread was sent its compiled module (never, when the run never starts). */
   let startPosted!: () => void;
   const posted = new Promise<void>((resolve) => { startPosted = resolve; });
-  // The module's sha256 is computed while it compiles, a slice at a time (so that the start goes out as soon as
-  // the compile is done); its MODULE blocks (from the module cache, or compressed and cached) are made once the
-  // guest thread has its start, while the guest runs. Nothing the guest needs waits for them, only the header's
-  // write, which completes the header with the sha256.
+  // The module's sha256 is computed once the guest thread has its compiled module, while the guest runs, a slice at
+  // a time; then its MODULE blocks (from the module cache, or compressed and cached). Nothing the guest needs waits
+  // for them, only the header's write, which completes the header with the sha256. (Hashed during the compile, as
+  // before, it took a core from V8's compiler threads on 2 cores: a 30 MB module compiled in ~53 ms instead of ~41,
+  // and its recording took 300 ms instead of 294, medians of 11 interleaved rounds.)
   /** Set once the recording is settled: a hash still under way stops. */
   let over = false;
-  const sha256: Promise<string> = r.compiled ? Promise.resolve(r.compiled.sha256) : sliceHash(bytes, () => over);
+  const sha256: Promise<string> = r.compiled ? Promise.resolve(r.compiled.sha256) : posted.then(() => sliceHash(bytes, () => over));
   const encodedModule: Promise<EncodedModule> = r.encodedModule
     ? Promise.resolve(r.encodedModule)
     : Promise.all([sha256, posted]).then(([hash]) => encodedModuleFor(bytes, hash).encoded);
