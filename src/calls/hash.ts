@@ -1,6 +1,6 @@
 // The memory hashes a recording keeps of guest memory (the footer's, at the end; each checkpoint event's) and
 // replay --verify compares. From format version 6 on both are XXH64 (calls/xxh64.ts): it only has to tell two
-// memories of one run apart, not resist an attacker, and it hashes ~4-13x faster than sha256, which a recording
+// memories of one run apart, not resist an attacker, and it hashes 3-5x faster than sha256, which a recording
 // otherwise paid at its end (~25 ms for esbuild's 29 MB) and at every checkpoint. Up to version 5 the footer held the
 // sha256 of memory and a checkpoint event the first 16 bytes of its sha1: the match functions still check those.
 import { createHash } from 'node:crypto';
