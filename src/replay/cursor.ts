@@ -10,8 +10,11 @@ import { F_INPUTS, F_PRE, F_REPEAT, F_WIDE, flatten, recordEnd, R_INT, R_MASK, R
 /** Why the next event does not match a call. */
 export type Mismatch = 'end' | 'call' | 'inputs' | 'memory';
 
-/** A frame for the cursor: `flat` is its flat form (flatten()), null when it has none, absent when not made yet. */
-export type CursorFrame = TraceFrame & { flat?: FlatFrame | null };
+/**
+ * A frame for the cursor: what it reads of a TraceFrame (where it is, its declared event count, its events), and
+ * `flat`, its flat form (flatten()), null when it has none, absent when not made yet.
+ */
+export type CursorFrame = Pick<TraceFrame, 'offset' | 'count' | 'payload'> & { flat?: FlatFrame | null };
 
 /** A frame the last events came from, for divergence reports. */
 interface RecentFrame {

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { exitFor } from '../../cli/exit.js';
 import { UserError } from '../../src/errors.js';
 import { record } from '../../src/record/record.js';
-import type { RunEnd } from '../../src/run.js';
+import type { RecordedEnd } from '../../src/trace/header.js';
 import { guestPath, recordLikeCli, wt } from '../helpers.js';
 import { tempDir } from '../temp-dir.js';
 
@@ -17,7 +17,8 @@ let n = 0;
 const tracePath = () => join(dir, `t${n++}.bin`);
 
 /** What `wasi-trace record` itself would add for this end: its exit code, and its stderr line for a trap. */
-function cliEnd(end: RunEnd): { status: number; note: string } {
+function cliEnd(end: RecordedEnd): { status: number; note: string } {
+  if (end.kind !== 'exit' && end.kind !== 'trap') throw new Error(`the recording did not end with the guest: ${JSON.stringify(end)}`);
   let note = '';
   const status = exitFor(end, { stderr: (b) => { note += Buffer.from(b).toString(); } });
   return { status, note };

@@ -95,7 +95,7 @@ describe('fd paths', () => {
   });
 
   it('follows preopens, path_open, renumber and close', () => {
-    const fds = new FdPaths([{ guest: '/a' }, { guest: '/b' }]);
+    const fds = new FdPaths([{ guest: '/a', memory: true }, { guest: '/b', memory: true }]);
     expect([0, 1, 2, 3, 4].map(fds.name)).toEqual(['stdin', 'stdout', 'stderr', '/a', '/b']);
     const open = call('path_open', [4, 0, 0x100, 1, 0, 0n, 0n, 0, 0x200], { inputs: Buffer.from('x'), result: 0, writes: [{ addr: 0x200, bytes: u32(9) }] });
     fds.before(open);

@@ -115,7 +115,7 @@ describe('record and replay in-process', () => {
       const mutated = cut ? bytes.subarray(0, rand(bytes.length)) : bytes;
       if (!cut) mutated[rand(mutated.length)]! ^= 1 << rand(8);
       writeFileSync(bad, mutated);
-      const r = await replayTrace(bad).then((x) => x, (e: unknown) => e);
+      const r = await replayTrace(bad).then((x) => x, (e: unknown) => (e instanceof Error ? e : new Error(`not an Error: ${String(e)}`)));
       if (r instanceof Error) {
         expect(r, String(r)).toSatisfy((e: unknown) => e instanceof UserError || e instanceof DivergenceError);
         expect(r.message.split('\n')[0]!.length).toBeGreaterThan(0);

@@ -1,17 +1,17 @@
 // EventCursor (src/replay/cursor.ts): walks the call events of a trace's frames in order, matching each against
 // the guest's call, and remembers the last few for divergence reports.
 import { describe, expect, it } from 'vitest';
-import { EventCursor } from '../../src/replay/cursor.js';
+import { EventCursor, type CursorFrame } from '../../src/replay/cursor.js';
 import { BLOB_THRESHOLD, EventEncoder, type CallEvent } from '../../src/trace/events.js';
-import { TraceError, type TraceFrame } from '../../src/trace/reader.js';
+import { TraceError } from '../../src/trace/reader.js';
 import { encodeEvents } from './helpers.js';
 
 const ev = (imp: number, args: number[], result: CallEvent['result'], writes: CallEvent['writes'] = [], inputs: Uint8Array | null = null): CallEvent =>
   ({ imp, args, result, writes, inputs, gap: 0, dur: 0 });
 
 /** Frames of the events, `perFrame` events each, at made-up file offsets 1000, 2000, ... */
-function frames(events: CallEvent[], perFrame: number): TraceFrame[] {
-  const out: TraceFrame[] = [];
+function frames(events: CallEvent[], perFrame: number): CursorFrame[] {
+  const out: CursorFrame[] = [];
   for (let i = 0; i < events.length; i += perFrame) {
     const [chunk] = encodeEvents(events.slice(i, i + perFrame));
     out.push({ offset: 1000 * (out.length + 1), count: chunk!.count, payload: chunk!.bytes });
@@ -75,7 +75,7 @@ describe('EventCursor', () => {
     for (const piece of [input.subarray(0, BLOB_THRESHOLD), input.subarray(BLOB_THRESHOLD)]) { e1.arrayHeader(2); e1.number(-1); e1.bin(piece); }
     const blobBytes = e1.pos;
     expect(Buffer.compare(whole!.bytes.subarray(0, blobBytes), e1.buf.subarray(0, blobBytes))).toBe(0); // the recorder wrote the same pieces
-    const split: TraceFrame[] = [
+    const split: CursorFrame[] = [
       { offset: 100, count: 2, payload: whole!.bytes.slice(0, blobBytes) },
       { offset: 200, count: 1, payload: whole!.bytes.slice(blobBytes) },
     ];
@@ -86,7 +86,7 @@ describe('EventCursor', () => {
 
   it('a malformed frame is a TraceError naming its offset', () => {
     const [chunk] = encodeEvents(EVENTS.slice(0, 2));
-    const bad: TraceFrame[] = [{ offset: 4242, count: 2, payload: chunk!.bytes.subarray(0, chunk!.bytes.length - 2) }];
+    const bad: CursorFrame[] = [{ offset: 4242, count: 2, payload: chunk!.bytes.subarray(0, chunk!.bytes.length - 2) }];
     const cursor = new EventCursor(bad[Symbol.iterator]());
     const mem = new Uint8Array(64);
     expect(cursor.step(0, [0, 0], null, mem)).toBe(0);

@@ -204,7 +204,7 @@ describe('flatImport', () => {
       for (const [args, small] of variants) {
         const a = new EventCursor(flat[Symbol.iterator]());
         const b = new EventCursor(flat[Symbol.iterator]());
-        const ma = { bytes: memory() };
+        const ma: { bytes: Uint8Array } = { bytes: memory() };
         const mb = memory();
         const fa = importsFor(a, ma, []);
         for (const before of events.slice(0, at)) {

@@ -2,14 +2,16 @@
 // the same header and module (events encoded by the recorder, frames by the trace writer).
 import { Recorder } from '../../src/record/recorder.js';
 import { EventDecoder, type CallEvent } from '../../src/trace/events.js';
+import type { TraceFooter, TraceHeader } from '../../src/trace/header.js';
 import { TraceReader } from '../../src/trace/reader.js';
 import { TraceWriter } from '../../src/trace/writer.js';
 
 export interface TraceParts {
-  header: Record<string, unknown>;
+  /** As TraceWriter takes them: any fields, so that a test can write a header or footer no recording would. */
+  header: TraceHeader | Record<string, unknown>;
   module: Uint8Array;
   events: CallEvent[];
-  footer: Record<string, unknown>;
+  footer: TraceFooter | Record<string, unknown>;
 }
 
 /** The header, module, call events (decoded, bytes copied) and footer of a complete trace. */

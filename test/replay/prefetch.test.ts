@@ -49,7 +49,7 @@ async function served(path: string): Promise<{ ready: boolean; messages: Prefetc
   const control = new SharedArrayBuffer(4);
   let ready = false;
   const reader = await TraceReader.open(path);
-  await servePrefetch({ file: reader.file, traceId: reader.traceId, port: port2, control }, () => { ready = true; });
+  await servePrefetch({ file: reader.file, traceId: reader.traceId, module: false, port: port2, control }, () => { ready = true; });
   const pending = Atomics.load(new Int32Array(control), 0);
   const messages: PrefetchMessage[] = [];
   for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) messages.push(m.message as PrefetchMessage);

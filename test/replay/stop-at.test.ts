@@ -104,7 +104,8 @@ describe('replay pause (replay --stop-at N --inspect)', () => {
     const post = (method: string, params?: object) => new Promise<void>((resolve, reject) =>
       session.post(method, params ?? {}, (err) => (err ? reject(err) : resolve())));
     const wasmScripts = new Set<string>(); // the scripts the debugger knows as WebAssembly
-    session.on('Debugger.scriptParsed', (m) => { if (m.params.scriptLanguage === 'WebAssembly') wasmScripts.add(m.params.scriptId); });
+    // (V8 sends scriptLanguage; @types/node's protocol typings predate it)
+    session.on('Debugger.scriptParsed', (m) => { if ((m.params as { scriptLanguage?: string }).scriptLanguage === 'WebAssembly') wasmScripts.add(m.params.scriptId); });
     const paused: { functionName: string; wasm: boolean }[][] = [];
     session.on('Debugger.paused', (m) => {
       paused.push(m.params.callFrames.map((f) => ({ functionName: f.functionName, wasm: wasmScripts.has(f.location.scriptId) })));
