@@ -53,16 +53,19 @@ export function matchesCheckpointHash(recorded: Uint8Array, bytes: Uint8Array): 
  */
 export const HASH_PIECE = 1 << 30;
 
-/** sha256 (hex) of guest memory, of any size up to the 4 GiB of wasm32 (the memory hash up to version 5); `piece` is for tests. */
-export function sha256OfMemory(bytes: Uint8Array, piece = HASH_PIECE): string {
-  const hash = createHash('sha256');
+/** The node:crypto digest `algorithm` of guest memory of any size up to the 4 GiB of wasm32, `piece` bytes per update. */
+function cryptoDigest(algorithm: 'sha256' | 'sha1', bytes: Uint8Array, piece: number): Buffer {
+  const hash = createHash(algorithm);
   for (let at = 0; at < bytes.length; at += piece) hash.update(bytes.subarray(at, Math.min(bytes.length, at + piece)));
-  return hash.digest('hex');
+  return hash.digest();
+}
+
+/** sha256 (hex) of guest memory (the memory hash up to version 5); `piece` is for tests. */
+export function sha256OfMemory(bytes: Uint8Array, piece = HASH_PIECE): string {
+  return cryptoDigest('sha256', bytes, piece).toString('hex');
 }
 
 /** The first 16 bytes of the sha1 of guest memory (a checkpoint's hash in versions 3-5). */
 function sha1Prefix(bytes: Uint8Array): Uint8Array {
-  const hash = createHash('sha1');
-  for (let at = 0; at < bytes.length; at += HASH_PIECE) hash.update(bytes.subarray(at, Math.min(bytes.length, at + HASH_PIECE)));
-  return hash.digest().subarray(0, 16);
+  return cryptoDigest('sha1', bytes, HASH_PIECE).subarray(0, 16);
 }
